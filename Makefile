@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= all,dev
+# Some source builds (alfworld's fast-downward) call a bare `python`: make it the venv's.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: setup learn test clean-venv
 
