@@ -1,0 +1,20 @@
+"""Prompt templates (one per node) and per-domain material, swappable without code."""
+from .loader import (
+    NODE_PLACEHOLDERS,
+    DomainMaterial,
+    PromptError,
+    PromptSet,
+    Template,
+    load_domain_material,
+    parse_override,
+)
+
+__all__ = [
+    "NODE_PLACEHOLDERS",
+    "DomainMaterial",
+    "PromptError",
+    "PromptSet",
+    "Template",
+    "load_domain_material",
+    "parse_override",
+]
