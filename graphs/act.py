@@ -1,0 +1,22 @@
+"""Test-time Act agent: start -> decide -> execute -> (decide | finish)."""
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from nodes.act import decide, execute, finish_episode, route_after_step, start_episode
+from nodes.context import Context
+from nodes.state import EpisodeState
+
+
+def build_act_graph(checkpointer=None):
+    graph = StateGraph(EpisodeState, context_schema=Context)
+    graph.add_node("start", start_episode)
+    graph.add_node("decide", decide)
+    graph.add_node("execute", execute)
+    graph.add_node("finish", finish_episode)
+    graph.add_edge(START, "start")
+    graph.add_conditional_edges("start", route_after_step, {"decide": "decide", "finish": "finish"})
+    graph.add_edge("decide", "execute")
+    graph.add_conditional_edges("execute", route_after_step, {"decide": "decide", "finish": "finish"})
+    graph.add_edge("finish", END)
+    return graph.compile(checkpointer=checkpointer, name="act")

@@ -1,0 +1,180 @@
+"""Nodes of the test-time Act agent: start an episode, decide one call, execute it, finish.
+
+The Act graph (graphs/act.py) loops decide -> execute until success or the step cap. A learned
+call counts as one agent step however many primitives it runs.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from actions import ActionLibrary
+from llm.grammar import call_grammar
+from llm.models import invoke_text
+from prompts import load_domain_material
+
+from .context import Context
+from .history import render_history
+from .state import EpisodeState, StepRecord
+
+ACTION_FORMAT = (
+    "Reply with exactly one action call on one line, such as {example}, and nothing else. "
+    "Quote every argument."
+)
+_CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(.*\)")
+
+
+def _emit(event: str, **data: Any) -> None:
+    try:
+        get_stream_writer()({"event": event, **data})
+    except Exception:  # outside a streaming run there is no writer; events are best-effort
+        pass
+
+
+def clean_action_line(text: str) -> str:
+    """The call in a model reply: first non-empty line, without 'Action:' or code fences."""
+    for line in (text or "").splitlines():
+        line = line.strip().strip("`").strip()
+        if not line or line.startswith("python"):
+            continue
+        line = re.sub(r"^(>\s*)?(action|act)\s*[:：]\s*", "", line, flags=re.IGNORECASE)
+        match = _CALL.search(line)
+        return match.group(0).strip() if match else line
+    return ""
+
+
+def render_actions(env, library: ActionLibrary) -> str:
+    lines = [f"- {p.signature}: {p.description}" if p.description else f"- {p.signature}" for p in env.primitives]
+    learned = library.render_actions().strip()
+    if learned:
+        lines.append("\nLearned actions (each call runs several primitive actions as one step):")
+        lines.append(learned)
+    return "\n".join(lines)
+
+
+def example_call(env) -> str:
+    prim = env.primitives[0]
+    return f"{prim.name}({', '.join(repr(p) for p in prim.params)})"
+
+
+def start_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    _, obs, info = ctx.episodes.start(state)
+    _emit("episode_start", episode_id=state["episode_id"], instance=state["instance"], goal=info.get("goal", ""))
+    return {
+        "goal": info.get("goal", ""),
+        "first_observation": obs,
+        "success": bool(info.get("success", False)),
+        "progress": float(info.get("progress", 0.0)),
+        "done": False,
+    }
+
+
+def act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
+    rt = ctx.episodes.get(state)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    notes = rt.library.render_notes().strip()
+    lessons = state.get("lessons") or []
+    return ctx.prompts.render(
+        node,
+        instruction=material.instruction,
+        actions=render_actions(rt.env, rt.library),
+        notes=f"\nUsage notes:\n{notes}\n" if notes else "",
+        examples=state.get("examples") or material.example,
+        lessons=("\nLessons from earlier attempts:\n" + "\n".join(f"- {l}" for l in lessons) + "\n") if lessons else "",
+        format=ACTION_FORMAT.format(example=example_call(rt.env)),
+        goal=state.get("goal", ""),
+        history=render_history(state.get("first_observation", ""), state.get("steps", []), ctx.history_window),
+    )
+
+
+def offered_arities(rt) -> dict[str, int]:
+    arities = {p.name: len(p.params) for p in rt.env.primitives}
+    arities.update({a.name: len(a.params) for a in rt.library.actions})
+    return arities
+
+
+def decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    rt = ctx.episodes.get(state)
+    grammar = call_grammar(offered_arities(rt)) if ctx.use_grammar else None
+    reply = invoke_text(
+        ctx.agent_model,
+        act_messages(state, ctx),
+        stop=["\n"],
+        grammar=grammar,
+        usage=ctx.usage,
+        node="act.decide",
+        key=state["episode_id"],
+    )
+    return {"pending_action": clean_action_line(reply)}
+
+
+def step_record(index: int, line: str, result) -> StepRecord:
+    error = result.error
+    return {
+        "index": index,
+        "action": line,
+        "observation": result.observation,
+        "ok": bool(result.ok),
+        "is_learned": bool(result.is_learned),
+        "name": result.name,
+        "error_kind": getattr(error, "kind", None) if error is not None else None,
+        "trace": [{"action": s.action, "observation": s.observation, "valid": bool(s.valid)} for s in result.trace],
+    }
+
+
+def finish_update(state: EpisodeState, ctx: Context, step: StepRecord, info: dict) -> dict:
+    """The state update after one step: success, progress and whether the episode is over."""
+    n_steps = len(state.get("steps", [])) + 1
+    success = bool(state.get("success")) or bool(info.get("success"))
+    progress = max(float(state.get("progress", 0.0)), float(info.get("progress", 0.0)))
+    cap = state.get("max_steps") or ctx.max_steps
+    stop_reason = "success" if success else ("max_steps" if n_steps >= cap else "")
+    _emit(
+        "step",
+        episode_id=state["episode_id"],
+        step=n_steps,
+        action=step["action"],
+        ok=step["ok"],
+        success=success,
+        progress=progress,
+    )
+    return {
+        "steps": [step],
+        "success": success,
+        "progress": progress,
+        "done": bool(stop_reason),
+        "stop_reason": stop_reason,
+    }
+
+
+def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    rt = ctx.episodes.get(state)
+    line = state.get("pending_action", "")
+    result = rt.executor.run(line)
+    info = dict(getattr(result, "info", None) or {})
+    rt.last_info.update(info)
+    step = step_record(len(state.get("steps", [])), line, result)
+    return finish_update(state, ctx, step, rt.last_info)
+
+
+def finish_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    runtime.context.episodes.close(state["episode_id"])
+    _emit(
+        "episode_end",
+        episode_id=state["episode_id"],
+        instance=state["instance"],
+        success=bool(state.get("success")),
+        progress=float(state.get("progress", 0.0)),
+        steps=len(state.get("steps", [])),
+    )
+    return {}
+
+
+def route_after_step(state: EpisodeState) -> str:
+    return "finish" if state.get("done") else "decide"

@@ -1,0 +1,84 @@
+"""Live episode resources (environment + sandbox executor), kept out of the graph state.
+
+Graph state must be serialisable for the checkpointer, but an environment and a sandbox worker
+are processes and objects. They live here, keyed by episode id, and are rebuilt on demand:
+after a resume the environment is re-created and the primitive steps already recorded in the
+state are replayed (the environments are deterministic), so a killed run continues exactly
+where its last checkpoint left it.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from actions import ActionLibrary, Executor
+from environments import TextEnv, make_env
+
+from .state import EpisodeState
+
+
+@dataclass
+class EpisodeRuntime:
+    env: TextEnv
+    executor: Executor
+    library: ActionLibrary
+    last_info: dict[str, Any] = field(default_factory=dict)
+
+
+class EpisodeRegistry:
+    """Thread-safe map episode id -> :class:`EpisodeRuntime` (nodes run in parallel threads)."""
+
+    def __init__(self, data_dir: str | None = None, env_options: dict | None = None, limits: Any = None):
+        self.data_dir = data_dir
+        self.env_options = dict(env_options or {})
+        self.limits = limits
+        self._live: dict[str, EpisodeRuntime] = {}
+        self._lock = threading.Lock()
+
+    def _build(self, state: EpisodeState) -> tuple[EpisodeRuntime, str, dict]:
+        env = make_env(state["env_name"], state["instance"], data_dir=self.data_dir, **self.env_options)
+        obs, info = env.reset()
+        lib_dict = state.get("library")
+        library = ActionLibrary.from_dict(lib_dict) if lib_dict else ActionLibrary.empty()
+        kwargs = {"limits": self.limits} if self.limits is not None else {}
+        executor = Executor(env, library, **kwargs)
+        executor.__enter__()
+        return EpisodeRuntime(env, executor, library, dict(info)), obs, info
+
+    def start(self, state: EpisodeState) -> tuple[EpisodeRuntime, str, dict]:
+        """A fresh episode: (runtime, first observation, reset info). Replaces a stale one."""
+        self.close(state["episode_id"])
+        runtime, obs, info = self._build(state)
+        with self._lock:
+            self._live[state["episode_id"]] = runtime
+        return runtime, obs, info
+
+    def get(self, state: EpisodeState) -> EpisodeRuntime:
+        """The live runtime, rebuilt by replaying recorded primitive steps when missing."""
+        with self._lock:
+            runtime = self._live.get(state["episode_id"])
+        if runtime is not None:
+            return runtime
+        runtime, _, _ = self._build(state)
+        for step in state.get("steps", []):
+            for prim in step.get("trace", []):
+                if prim.get("valid"):
+                    _, _, _, _, info = runtime.env.step(prim["action"])
+                    runtime.last_info = dict(info)
+        with self._lock:
+            self._live[state["episode_id"]] = runtime
+        return runtime
+
+    def close(self, episode_id: str) -> None:
+        with self._lock:
+            runtime = self._live.pop(episode_id, None)
+        if runtime is not None:
+            runtime.executor.__exit__(None, None, None)
+            runtime.env.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            ids = list(self._live)
+        for episode_id in ids:
+            self.close(episode_id)

@@ -1,0 +1,39 @@
+"""Typed graph states. Lists that grow use ``operator.add``; everything else is replaced."""
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class StepRecord(TypedDict, total=False):
+    """One agent step: the line it wrote and what came of it."""
+
+    index: int
+    action: str  # the agent's line, as written
+    observation: str  # what the agent sees next
+    ok: bool
+    is_learned: bool  # the line called one learned action
+    name: str | None
+    error_kind: str | None
+    trace: list[dict[str, Any]]  # primitive steps: action, observation, valid
+    thought: bool  # a ReAct "Think:" step
+
+
+class EpisodeState(TypedDict, total=False):
+    """State of one Act-style episode (the Act and ReAct graphs)."""
+
+    episode_id: str
+    env_name: str
+    instance: str
+    library: dict[str, Any] | None  # ActionLibrary.to_dict(); None = primitives only
+    lessons: list[str]  # Reflexion lessons injected into the prompt
+    examples: str | None  # replaces the domain's example episode (e.g. a learned usage demonstration)
+    max_steps: int | None  # overrides the context's cap (learning rollouts use a smaller one)
+    goal: str
+    first_observation: str
+    pending_action: str
+    steps: Annotated[list[StepRecord], operator.add]
+    success: bool
+    progress: float
+    done: bool
+    stop_reason: str
