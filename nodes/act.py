@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
@@ -17,6 +16,7 @@ from llm.models import invoke_text
 from prompts import load_domain_material
 
 from .context import Context
+from .events import emit as _emit
 from .history import render_history
 from .state import EpisodeState, StepRecord
 
@@ -25,13 +25,6 @@ ACTION_FORMAT = (
     "Quote every argument."
 )
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(.*\)")
-
-
-def _emit(event: str, **data: Any) -> None:
-    try:
-        get_stream_writer()({"event": event, **data})
-    except Exception:  # outside a streaming run there is no writer; events are best-effort
-        pass
 
 
 def clean_action_line(text: str) -> str:

@@ -25,6 +25,10 @@ class Context:
     max_steps: int = field(default=30, metadata={"description": "Agent steps per test episode."})
     history_window: int = field(default=20, metadata={"description": "History entries shown to the agent."})
     use_grammar: bool = field(default=True, metadata={"description": "Constrain local-model replies to one call."})
+    run_dir: str | None = field(default=None, metadata={"description": "Where results of this run are written."})
+    rollout_graph: Any = field(
+        default=None, metadata={"description": "Compiled episode graph the learning loop rolls out (the Act graph)."}
+    )
     # Learning knobs (graphs/learn.py).
     candidates: int = 4
     learn_max_steps: int = 10

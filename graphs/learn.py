@@ -1,0 +1,46 @@
+"""The learning loop.
+
+    START -> create_candidate (xK, Send) -> gather -> rollout (candidates x instances, Send) -> score
+    score -> identify_errors -> revise_candidate (xK, Send) -> gather -> rollout ... (the loop)
+    score -> finalize -> END      (plateau of the best score, round cap, or nothing failed)
+"""
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from nodes.context import Context
+from nodes.learn import (
+    create_candidate,
+    finalize,
+    gather_candidates,
+    identify_errors,
+    plan_creation,
+    plan_revisions,
+    plan_rollouts,
+    revise_candidate,
+    rollout,
+    route_after_score,
+    score_round,
+)
+from nodes.learn_state import LearnState
+
+
+def build_learn_graph(checkpointer=None):
+    graph = StateGraph(LearnState, context_schema=Context)
+    graph.add_node("create_candidate", create_candidate)
+    graph.add_node("gather", gather_candidates)
+    graph.add_node("rollout", rollout)
+    graph.add_node("score", score_round)
+    graph.add_node("identify_errors", identify_errors)
+    graph.add_node("revise_candidate", revise_candidate)
+    graph.add_node("finalize", finalize)
+
+    graph.add_conditional_edges(START, plan_creation, ["create_candidate"])
+    graph.add_edge("create_candidate", "gather")
+    graph.add_conditional_edges("gather", plan_rollouts, ["rollout", "score"])
+    graph.add_edge("rollout", "score")
+    graph.add_conditional_edges("score", route_after_score, {"identify_errors": "identify_errors", "finalize": "finalize"})
+    graph.add_conditional_edges("identify_errors", plan_revisions, ["revise_candidate"])
+    graph.add_edge("revise_candidate", "gather")
+    graph.add_edge("finalize", END)
+    return graph.compile(checkpointer=checkpointer, name="learn")

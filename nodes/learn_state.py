@@ -1,0 +1,67 @@
+"""State of the learning graph."""
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class Candidate(TypedDict, total=False):
+    id: str  # "r1s2": round 1, sample 2
+    round: int
+    library: dict[str, Any] | None  # ActionLibrary.to_dict(); None when it could not be made to work
+    demonstration: str  # LLM-written usage demonstration, shown as the example episode
+    origin: str  # "create", "update", "plan"
+    parent: str | None  # id of the candidate it revises
+    reason: str  # the learner's "Failed reason" for a revision
+    target: str | None  # the function a revision changed
+    attempts: list[str]  # code errors met (and fixed, or not) while checking it
+    error: str | None  # why it was dropped
+
+
+class Rollout(TypedDict, total=False):
+    candidate_id: str
+    round: int
+    instance: str
+    goal: str
+    first_observation: str
+    steps: list[dict[str, Any]]
+    success: bool
+    progress: float
+
+
+class LearnState(TypedDict, total=False):
+    env_name: str
+    train_instances: list[str]
+    round: int
+    candidates: Annotated[list[Candidate], operator.add]
+    rollouts: Annotated[list[Rollout], operator.add]
+    rounds: Annotated[list[dict[str, Any]], operator.add]  # one summary per round (the learning curve)
+    best: Candidate | None
+    best_scores: dict[str, float] | None
+    stale_rounds: int
+    failures: list[dict[str, Any]]
+    target: str | None
+    stop_reason: str
+
+
+class CreateTask(TypedDict):
+    """Payload of one ``Send`` to the creation node."""
+
+    env_name: str
+    train_instances: list[str]
+    candidate_id: str
+
+
+class RolloutTask(TypedDict):
+    candidate: Candidate
+    env_name: str
+    instance: str
+
+
+class ReviseTask(TypedDict):
+    best: Candidate
+    env_name: str
+    train_instances: list[str]
+    failure: dict[str, Any]
+    candidate_id: str
+    round: int

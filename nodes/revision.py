@@ -1,0 +1,106 @@
+"""Error identification and the learner's revision answers (DESIGN §2, steps 4-5)."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .history import render_history
+
+
+class RevisionParseError(ValueError):
+    """The learner's answer is not in the Failed reason / Improve / Content / Test case format."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    reason: str
+    kind: str  # "update" or "plan"
+    target: str | None  # the function a Plan note is for
+    content: str  # code for an update, the usage note for a plan
+    test_case: str | None
+
+
+_FIELD = re.compile(r"^\s*\**\s*(failed reason|improve|content|test case)\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
+_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+
+
+def _fields(text: str) -> dict[str, str]:
+    marks = list(_FIELD.finditer(text))
+    out: dict[str, str] = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        key = m.group(1).lower()
+        out.setdefault(key, text[m.end() : end].strip())
+    return out
+
+
+def parse_revision(text: str) -> Revision:
+    fields = _fields(text or "")
+    improve = fields.get("improve", "")
+    match = re.match(r"(update|plan)\b\s*:?\s*`?([A-Za-z_][A-Za-z0-9_]*)?", improve, re.IGNORECASE)
+    if not match:
+        raise RevisionParseError("missing 'Improve: Update' or 'Improve: Plan: <function>'")
+    kind = match.group(1).lower()
+    content = fields.get("content", "").strip()
+    if kind == "update":
+        fenced = _FENCE.search(content) or _FENCE.search(text)
+        content = fenced.group(1).strip() if fenced else content
+    if not content:
+        raise RevisionParseError("missing 'Content:'")
+    target = match.group(2) if kind == "plan" else None
+    if kind == "plan" and not target:
+        raise RevisionParseError("'Improve: Plan' must name a function: 'Improve: Plan: <function>'")
+    test = fields.get("test case", "").strip().strip("`").strip() or None
+    return Revision(fields.get("failed reason", "").strip(), kind, target, content, test)
+
+
+def collect_failures(rollouts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every failed learned call, with its goal, the trajectory before it and its primitive trace."""
+    failures = []
+    for rollout in rollouts:
+        steps = rollout.get("steps", [])
+        for i, step in enumerate(steps):
+            if step.get("is_learned") and not step.get("ok"):
+                failures.append(
+                    {
+                        "name": step.get("name"),
+                        "call": step.get("action"),
+                        "instance": rollout.get("instance"),
+                        "goal": rollout.get("goal", ""),
+                        "before": render_history(rollout.get("first_observation", ""), steps[:i], window=10),
+                        "trace": step.get("trace", []),
+                        "observation": step.get("observation", ""),
+                        "error_kind": step.get("error_kind"),
+                    }
+                )
+    return failures
+
+
+def choose_target(failures: list[dict[str, Any]]) -> str | None:
+    """Revise the learned action that failed most often: fixing it helps the most episodes.
+
+    Ties go to the action whose first failure came earliest, a stable and explainable choice.
+    """
+    if not failures:
+        return None
+    counts = Counter(f["name"] for f in failures)
+    first_seen = {}
+    for i, f in enumerate(failures):
+        first_seen.setdefault(f["name"], i)
+    return max(counts, key=lambda name: (counts[name], -first_seen[name]))
+
+
+def render_failure(failure: dict[str, Any]) -> str:
+    trace = "\n".join(
+        f"  {'ok  ' if t.get('valid') else 'FAIL'} {t['action']} -> {t['observation']}" for t in failure["trace"]
+    ) or "  (no primitive action was run)"
+    return (
+        f"Goal: {failure['goal']}\n"
+        f"Steps before the call:\n{failure['before']}\n"
+        f"Failed call: {failure['call']}\n"
+        f"Error kind: {failure['error_kind']}\n"
+        f"Primitive steps inside the call:\n{trace}\n"
+        f"Observation returned to the agent: {failure['observation']}"
+    )
