@@ -1,16 +1,90 @@
-"""The CLI; filled in as the graphs land."""
+"""``python run.py``: learn an action library, act with it, evaluate, list and swap prompts.
+
+Every user error ends in one clear line on stderr and a non-zero exit, never a traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+
+GRAPHS = ("learn", "act")
+DEFAULT_ENV = "pddl/gripper"
+# `run.py --graph learn` with no other flag: small generated gripper problems, small settings.
+DEFAULT_TRAIN_GENERATED = ["gen:seed=1,balls=2", "gen:seed=2,balls=3"]
+DEFAULT_TEST_GENERATED = ["gen:seed=11,balls=2", "gen:seed=12,balls=3", "gen:seed=13,balls=4"]
+
+
+class UserError(Exception):
+    """Bad input: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run.py", description="LearnAct as LangGraph workflows")
-    p.add_argument("--graph", choices=["learn", "act", "evaluate"], default="learn")
+    p = argparse.ArgumentParser(
+        prog="run.py",
+        description="LearnAct as LangGraph workflows: learn actions as Python functions, then act with them.",
+        epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one.",
+    )
+    g = p.add_argument_group("what to run")
+    g.add_argument("--graph", choices=GRAPHS, default="learn", help="learn (default) or act")
+    g.add_argument("--env", help=f"environment, e.g. pddl/gripper, pddl/blockworld, alfworld/put (default {DEFAULT_ENV}, generated problems)")
+    g.add_argument("--instance", action="append", help="instance name or file (repeatable, or comma-separated); act default: the test split")
+    g.add_argument("--split", choices=["train", "test"], help="act on LearnAct's split (default test)")
+    g.add_argument("--data-dir", help="benchmark data folder laid out like ../shared/data (default: $LEARNACT_DATA or ../shared/data)")
+    g.add_argument("--draw", choices=["mermaid", "png"], help="draw the graph instead of running it")
+    m = p.add_argument_group("models")
+    m.add_argument("--model", help="model for both roles: local (default without OPENAI_API_KEY), an OpenAI model, or provider:model")
+    m.add_argument("--agent-model", help="model that acts")
+    m.add_argument("--learner-model", help="model that writes and revises actions (default: the agent's)")
+    m.add_argument("--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp)")
+    m.add_argument("--model-path", help="GGUF file served locally instead of the embedded Qwen2.5-Coder-1.5B")
+    m.add_argument("--agent-temperature", type=float, default=0.0)
+    m.add_argument("--learner-temperature", type=float, default=0.7)
+    m.add_argument("--max-tokens", type=int, default=None, help="reply token cap (default: 64 for the agent, 768 for the learner)")
+    m.add_argument("--no-grammar", action="store_true", help="do not constrain local-model replies to one call")
+    m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
+    m.add_argument("--rps", type=float, help="rate limit: requests per second")
+    a = p.add_argument_group("acting")
+    a.add_argument("--max-steps", type=int, help="agent steps per episode (act: 30 PDDL / 20 ALFWorld; learn rollouts: 10)")
+    a.add_argument("--history-window", type=int, help="history entries shown (20 PDDL / 50 ALFWorld)")
+    a.add_argument("--actions", help="learned actions: a .py file or a run folder of `--graph learn`")
+    a.add_argument("--runs", type=int, default=1, help="repeat every episode this many times")
+    l = p.add_argument_group("learning")
+    l.add_argument("--train", type=int, help="number of training instances (default: the LearnAct split's 3)")
+    l.add_argument("--candidates", type=int, help="K candidate action sets / revision samples (default 4)")
+    l.add_argument("--max-rounds", type=int, help="cap on revision rounds (default 3)")
+    l.add_argument("--patience", type=int, default=1, help="stop when the best score has not improved for this many rounds")
+    l.add_argument("--score", choices=["step_correction", "call_ratio_success", "step_correction_call_ratio_success"])
+    l.add_argument("--concurrency", type=int, default=2, help="parallel rollouts / episodes")
+    r = p.add_argument_group("outputs")
+    r.add_argument("--run-dir", help="run folder (default runs/<run-id>)")
+    r.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    r.add_argument("--prompts", help="folder whose <node>.md files replace the built-in templates")
+    r.add_argument("--prompt", action="append", default=[], metavar="NODE=FILE", help="replace one node's template")
+    r.add_argument("-v", "--verbose", action="store_true", help="print every agent step")
     return p
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    print(f"graph {args.graph!r} is not implemented yet")
-    return 2
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "prompts":
+            from .prompts_cmd import prompts_command
+
+            return prompts_command(argv[1:])
+        args = build_parser().parse_args(argv)
+        from .commands import run_command
+
+        return run_command(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished work is saved; continue with --resume RUN_DIR", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - user-facing boundary
+        from .errors import describe_user_error
+
+        message = describe_user_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,80 @@
+"""``run.py --graph act``: test-time Act episodes, one JSONL record each, resumable."""
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from .commands import make_context, sqlite_checkpointer
+from .progress import ProgressPrinter
+from .runs import RunDir
+
+
+def load_library(spec: str | None):
+    """``--actions``: a hand-written .py file, a library folder, or a learn run folder."""
+    from pathlib import Path
+
+    from actions import ActionLibrary, load_actions
+
+    if not spec:
+        return None, None
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"--actions {spec}: no such file or folder")
+    demo = None
+    if path.is_dir() and (path / "library").is_dir():
+        path = path / "library"
+    if path.is_dir() and (path / "demonstration.md").is_file():
+        demo = (path / "demonstration.md").read_text(encoding="utf-8").strip() or None
+    library: ActionLibrary = load_actions(path)
+    return library, demo
+
+
+def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act") -> int:
+    from graphs.act import build_act_graph
+    from nodes.records import episode_record
+
+    library, demo = load_library(settings.get("actions"))
+    ctx = make_context(settings, models, usage, run)
+    progress = ProgressPrinter(usage, verbose=verbose)
+    done = {r["episode_id"] for r in run.read("episodes.jsonl")}
+    jobs = [
+        f"{inst}#run{k}" for k in range(settings.get("runs", 1)) for inst in settings["instances"]
+    ]
+    todo = [j for j in jobs if j not in done]
+    if len(todo) < len(jobs):
+        progress.line(f"{len(jobs) - len(todo)} episodes already recorded; running the other {len(todo)}")
+    with sqlite_checkpointer(run.checkpoints) as saver:
+        graph = build_act_graph(checkpointer=saver)
+
+        def one(episode_id: str) -> dict:
+            config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}
+            snapshot = graph.get_state(config)
+            if snapshot.values and snapshot.next:
+                inputs = None  # resume this episode from its last checkpoint
+            else:
+                inputs = {
+                    "episode_id": episode_id,
+                    "env_name": settings["env"],
+                    "instance": episode_id.rsplit("#", 1)[0],
+                    "library": library.to_dict() if library is not None else None,
+                    "examples": demo,
+                }
+            for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
+                run.append("events.jsonl", chunk)
+                progress(chunk)
+            state = graph.get_state(config).values
+            record = episode_record(state, method=method, usage=usage.totals(key=episode_id), run=int(episode_id.rsplit("run", 1)[1]))
+            run.append("episodes.jsonl", record)
+            return record
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, settings.get("concurrency", 1))) as pool:
+                records = list(pool.map(one, todo))
+        finally:
+            ctx.episodes.close_all()
+    all_records = run.read("episodes.jsonl")
+    if all_records:
+        wins = sum(r["success"] for r in all_records)
+        mean_steps = sum(r["steps"] for r in all_records) / len(all_records)
+        print(f"success {wins}/{len(all_records)} = {wins / len(all_records):.1%}; mean steps {mean_steps:.1f}", file=sys.stderr)
+    return 0

@@ -1,0 +1,200 @@
+"""What ``run.py --graph ...`` does: resolve settings, open the run folder, run the graph."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sqlite3
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .main import DEFAULT_ENV, DEFAULT_TEST_GENERATED, DEFAULT_TRAIN_GENERATED, UserError
+from .progress import ProgressPrinter
+from .runs import RunDir, RunError, new_run_id
+
+
+def _split_list(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Every knob of the run, with defaults filled in, as plain JSON (saved in config.json)."""
+    from environments import list_instances, split_env_name
+
+    default_run = args.env is None  # `run.py --graph learn` alone: embedded default, generated problems
+    env_name = "/".join(split_env_name(args.env or DEFAULT_ENV))
+    alfworld = env_name.startswith("alfworld/")
+    s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
+    if args.graph == "learn":
+        if args.instance:
+            train = _split_list(args.instance)
+        elif default_run:
+            train = DEFAULT_TRAIN_GENERATED
+        else:
+            train = list_instances(env_name, split="train", data_dir=args.data_dir)
+        if args.train is not None:
+            if args.train < 1:
+                raise UserError("--train must be at least 1")
+            train = train[: args.train] if len(train) >= args.train else train
+        s.update(
+            train_instances=train,
+            candidates=args.candidates or (2 if default_run else 4),
+            max_rounds=args.max_rounds if args.max_rounds is not None else (2 if default_run else 3),
+            patience=args.patience,
+            learn_max_steps=args.max_steps or (8 if default_run else 10),
+        )
+        from nodes.scoring import default_score
+
+        s["score"] = args.score or default_score(env_name)
+    else:
+        if args.instance:
+            instances = _split_list(args.instance)
+        elif default_run:
+            instances = DEFAULT_TEST_GENERATED
+        else:
+            instances = list_instances(env_name, split=args.split or "test", data_dir=args.data_dir)
+        s.update(instances=instances, max_steps=args.max_steps or (20 if alfworld else 30), runs=args.runs, actions=args.actions)
+    s["history_window"] = args.history_window or (50 if alfworld else 20)
+    for name in ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window"):
+        value = s.get(name, getattr(args, name, None))
+        if value is not None and value < (0 if name == "max_rounds" else 1):
+            raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    s["concurrency"] = args.concurrency
+    s["models"] = model_settings(args)
+    s["prompts"] = {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))}
+    s["grammar"] = not args.no_grammar
+    s["cache"] = args.cache
+    return s
+
+
+def _parse_prompt_overrides(specs: list[str]):
+    from prompts import parse_override
+
+    return [parse_override(spec) for spec in specs]
+
+
+def model_settings(args: argparse.Namespace) -> dict[str, dict]:
+    from llm.config import ModelSpec
+
+    default = args.model or ("local" if not (os.environ.get("OPENAI_API_KEY") or args.base_url) else "gpt-4o-mini")
+    agent = args.agent_model or default
+    learner = args.learner_model or agent
+    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps}
+    return {
+        "agent": asdict(ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or 64, **common)),
+        "learner": asdict(ModelSpec(model=learner, temperature=args.learner_temperature, max_tokens=args.max_tokens or 768, **common)),
+    }
+
+
+@contextlib.contextmanager
+def open_models(settings: dict[str, Any], run: RunDir):
+    """Chat models for both roles; starts the shared local server when a role uses it."""
+    from llm.config import ModelSpec
+    from llm.local import LocalServer
+    from llm.models import make_chat_model
+
+    specs = {role: ModelSpec(**spec) for role, spec in settings["models"].items()}
+    cache_dir = str(run.path / "llm-cache") if settings.get("cache") else None
+    with contextlib.ExitStack() as stack:
+        server = None
+        if any(s.model == "local" for s in specs.values()):
+            model_path = next((s.model_path for s in specs.values() if s.model == "local"), None)
+            print("starting the local model server (first run assembles the model once) ...", file=sys.stderr, flush=True)
+            server = stack.enter_context(LocalServer(model_path=model_path))
+        models = {role: make_chat_model(spec, server=server, cache_dir=cache_dir) for role, spec in specs.items()}
+        yield models, server
+
+
+def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, actions_library=None):
+    from graphs.act import build_act_graph
+    from nodes.context import Context
+    from nodes.episodes import EpisodeRegistry
+    from prompts import PromptSet
+
+    prompts = PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"])
+    return Context(
+        agent_model=models["agent"],
+        learner_model=models["learner"],
+        prompts=prompts,
+        prompts_dir=settings["prompts"]["dir"],
+        episodes=EpisodeRegistry(data_dir=settings.get("data_dir")),
+        usage=usage,
+        max_steps=settings.get("max_steps", 30),
+        history_window=settings["history_window"],
+        use_grammar=settings["grammar"],
+        run_dir=str(run.path),
+        rollout_graph=build_act_graph(checkpointer=False),
+        candidates=settings.get("candidates", 4),
+        learn_max_steps=settings.get("learn_max_steps", 10),
+        max_rounds=settings.get("max_rounds", 3),
+        patience=settings.get("patience", 1),
+        score=settings.get("score", "step_correction_call_ratio_success"),
+    )
+
+
+@contextlib.contextmanager
+def sqlite_checkpointer(path: Path):
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+def draw(args: argparse.Namespace) -> int:
+    from viz.draw import draw_graph
+
+    out = draw_graph(args.graph, args.draw, Path(args.run_dir or "."))
+    print(out)
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.draw:
+        return draw(args)
+    if args.resume:
+        run = RunDir(args.resume)
+        settings = run.load_config()
+        if settings.get("graph") != args.graph and "--graph" in sys.argv:
+            raise UserError(f"{args.resume} is a {settings.get('graph')} run; resume it with --graph {settings.get('graph')}")
+    else:
+        settings = resolve_settings(args)
+        from prompts import PromptSet
+
+        settings["prompt_hashes"] = PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"]).fingerprint()
+        run = RunDir(args.run_dir or Path("runs") / new_run_id(settings["graph"], settings["env"]))
+        if (run.path / "config.json").exists():
+            raise UserError(f"{run.path} already holds a run; continue it with --resume {run.path} or choose another --run-dir")
+        run.create(settings)
+    print(f"run folder: {run.path}", file=sys.stderr)
+    from llm.usage import UsageTracker
+
+    usage = UsageTracker()
+    t0 = time.monotonic()
+    with open_models(settings, run) as (models, server):
+        if settings["graph"] == "learn":
+            from .learn_cmd import run_learn
+
+            code = run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
+        else:
+            from .act_cmd import run_act
+
+            code = run_act(settings, run, models, usage, verbose=args.verbose)
+        if server is not None:
+            with contextlib.suppress(Exception):
+                print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)
+    summary = usage.summary()
+    run.write_json("usage.json", summary)
+    total = usage.totals()
+    print(
+        f"done in {time.monotonic() - t0:.0f}s; tokens {total.get('total_tokens', 0):,} "
+        f"(prompt {total.get('prompt_tokens', 0):,}, completion {total.get('completion_tokens', 0):,}), cost ${total.get('cost', 0.0):.4f}; "
+        f"results in {run.path}",
+        file=sys.stderr,
+    )
+    return code

@@ -1,0 +1,53 @@
+"""``run.py --graph learn``: the learning loop with a SQLite checkpointer and live progress."""
+from __future__ import annotations
+
+import sys
+
+from .commands import make_context, sqlite_checkpointer
+from .progress import ProgressPrinter
+from .runs import RunDir, RunError
+
+
+def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool) -> int:
+    from graphs.learn import build_learn_graph
+
+    ctx = make_context(settings, models, usage, run)
+    progress = ProgressPrinter(usage, verbose=verbose)
+    config = {"configurable": {"thread_id": "learn"}, "max_concurrency": settings["concurrency"], "recursion_limit": 100_000}
+    try:
+        with sqlite_checkpointer(run.checkpoints) as saver:
+            graph = build_learn_graph(checkpointer=saver)
+            snapshot = graph.get_state(config)
+            if resume:
+                if not snapshot.values:
+                    raise RunError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
+                if not snapshot.next:
+                    print("this run already finished; nothing to do", file=sys.stderr)
+                    return 0
+                inputs = None
+                progress.line(f"resuming at {', '.join(snapshot.next)} (round {snapshot.values.get('round', 0)})")
+            else:
+                inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"], "round": 0, "stale_rounds": 0}
+                progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")
+            for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
+                run.append("events.jsonl", chunk)
+                progress(chunk)
+            final = graph.get_state(config).values
+    finally:
+        ctx.episodes.close_all()
+    run.write_json(
+        "learn_summary.json",
+        {
+            "env": settings["env"],
+            "train_instances": settings["train_instances"],
+            "stop_reason": final.get("stop_reason"),
+            "best": final.get("best", {}).get("id") if final.get("best") else None,
+            "best_scores": final.get("best_scores"),
+            "rounds": final.get("rounds", []),
+        },
+    )
+    if final.get("best"):
+        print(f"learned library: {run.path / 'library'}  (use it: python run.py --graph act --actions {run.path})", file=sys.stderr)
+    else:
+        print("no candidate action set worked; see events.jsonl and candidates/", file=sys.stderr)
+    return 0
