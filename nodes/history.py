@@ -27,9 +27,9 @@ def render_history(first_observation: str, steps: Sequence[StepRecord], window: 
     entries = [f"Observation: {first_observation}"]
     for step in steps:
         if step.get("thought"):
-            entries.append(f"{step['action']}\nObservation: {step['observation']}")
+            entries.append(f"{step['action']}\nObservation: {step.get('observation', '')}")
         else:
-            entries.append(f"Action: {step['action']}\nObservation: {step['observation']}")
+            entries.append(f"Action: {step['action']}\nObservation: {step.get('observation', '')}")
     start = window_start(len(entries), window)
     shown = entries[start:]
     if start:

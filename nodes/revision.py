@@ -22,7 +22,7 @@ class Revision:
     test_case: str | None
 
 
-_FIELD = re.compile(r"^\s*\**\s*(failed reason|improve|content|test case)\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
+_FIELD = re.compile(r"^\s*[*_#]*\s*(failed reason|improve|content|test case)\s*[*_]*\s*:[*_]*", re.IGNORECASE | re.MULTILINE)
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 
 
