@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run.py",
         description="LearnAct as LangGraph workflows: learn actions as Python functions, then act with them.",
-        epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one.",
+        epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one, "
+        "`run.py report RUN_DIR` writes the HTML report of a run.",
     )
     g = p.add_argument_group("what to run")
     g.add_argument("--graph", choices=GRAPHS, default="learn", help="learn (default) or act")
@@ -73,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             from .prompts_cmd import prompts_command
 
             return prompts_command(argv[1:])
+        if argv and argv[0] == "report":
+            from viz.report import report_command
+
+            return report_command(argv[1:])
         args = build_parser().parse_args(argv)
         from .commands import run_command
 

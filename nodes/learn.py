@@ -283,7 +283,7 @@ def _save_candidates(ctx: Context, scored: list[dict]) -> None:
         lib = ActionLibrary.from_dict(c["library"])
         (folder / f"{c['id']}.py").write_text(lib.code, encoding="utf-8")
         (folder / f"{c['id']}.json").write_text(
-            json.dumps({k: c.get(k) for k in ("id", "round", "origin", "parent", "reason", "target", "scores", "attempts")}, indent=1),
+            json.dumps({k: c.get(k) for k in ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts")}, indent=1),
             encoding="utf-8",
         )
 
@@ -370,6 +370,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
         "parent": best["id"],
         "demonstration": best.get("demonstration", ""),
         "attempts": [],
+        "failure": render_failure(task["failure"]),
     }
     try:
         revision = parse_revision(reply)
