@@ -8,10 +8,11 @@ from nodes.context import Context
 from nodes.state import EpisodeState
 
 
-def build_act_graph(checkpointer=None):
+def build_episode_graph(decide_node, name: str, checkpointer=None):
+    """The step loop shared by Act and ReAct; only the decide node differs."""
     graph = StateGraph(EpisodeState, context_schema=Context)
     graph.add_node("start", start_episode)
-    graph.add_node("decide", decide)
+    graph.add_node("decide", decide_node)
     graph.add_node("execute", execute)
     graph.add_node("finish", finish_episode)
     graph.add_edge(START, "start")
@@ -19,4 +20,8 @@ def build_act_graph(checkpointer=None):
     graph.add_edge("decide", "execute")
     graph.add_conditional_edges("execute", route_after_step, {"decide": "decide", "finish": "finish"})
     graph.add_edge("finish", END)
-    return graph.compile(checkpointer=checkpointer, name="act")
+    return graph.compile(checkpointer=checkpointer, name=name)
+
+
+def build_act_graph(checkpointer=None):
+    return build_episode_graph(decide, "act", checkpointer)

@@ -27,12 +27,20 @@ ACTION_FORMAT = (
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(.*\)")
 
 
-def clean_action_line(text: str) -> str:
-    """The call in a model reply: first non-empty line, without 'Action:' or code fences."""
+_THINK = re.compile(r"^(?:>\s*)?think\s*[:：]\s*", re.IGNORECASE)
+
+
+def clean_action_line(text: str, allow_think: bool = False) -> str:
+    """The call in a model reply: first non-empty line, without 'Action:' or code fences.
+
+    With ``allow_think`` (ReAct), a line starting with ``Think:`` is kept as a thought.
+    """
     for line in (text or "").splitlines():
         line = line.strip().strip("`").strip()
         if not line or line.startswith("python"):
             continue
+        if allow_think and _THINK.match(line):
+            return "Think: " + _THINK.sub("", line).strip()
         line = re.sub(r"^(>\s*)?(action|act)\s*[:：]\s*", "", line, flags=re.IGNORECASE)
         match = _CALL.search(line)
         return match.group(0).strip() if match else line
@@ -90,20 +98,39 @@ def offered_arities(rt) -> dict[str, int]:
     return arities
 
 
-def decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+def with_think(grammar: str) -> str:
+    """Extend a one-call GBNF grammar so that a ReAct ``Think: ...`` line is admitted too."""
+    body = re.sub(r"^root(\s*::=)", r"onecall\1", grammar, count=1, flags=re.MULTILINE)
+    return 'root ::= onecall | "Think: " [^\\n]+\n' + body
+
+
+def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow_think: bool) -> dict:
     ctx = runtime.context
     rt = ctx.episodes.get(state)
-    grammar = call_grammar(offered_arities(rt)) if ctx.use_grammar else None
+    grammar = None
+    if ctx.use_grammar:
+        grammar = call_grammar(offered_arities(rt))
+        grammar = with_think(grammar) if allow_think else grammar
     reply = invoke_text(
         ctx.agent_model,
-        act_messages(state, ctx),
+        act_messages(state, ctx, template),
         stop=["\n"],
         grammar=grammar,
         usage=ctx.usage,
-        node="act.decide",
+        node=f"{template}.decide",
         key=state["episode_id"],
     )
-    return {"pending_action": clean_action_line(reply)}
+    return {"pending_action": clean_action_line(reply, allow_think=allow_think)}
+
+
+def decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    """Act: one call per step."""
+    return _decide(state, runtime, "act", allow_think=False)
+
+
+def react_decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    """ReAct: one call or one ``Think:`` line per step (a thought counts as a step)."""
+    return _decide(state, runtime, "react", allow_think=True)
 
 
 def step_record(index: int, line: str, result) -> StepRecord:
@@ -149,6 +176,12 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     rt = ctx.episodes.get(state)
     line = state.get("pending_action", "")
+    if line.startswith("Think:"):
+        thought: StepRecord = {
+            "index": len(state.get("steps", [])), "action": line, "observation": "OK.", "ok": True,
+            "is_learned": False, "name": None, "error_kind": None, "trace": [], "thought": True,
+        }
+        return finish_update(state, ctx, thought, rt.last_info)
     result = rt.executor.run(line)
     info = dict(getattr(result, "info", None) or {})
     rt.last_info.update(info)
