@@ -1,0 +1,83 @@
+"""Code-as-Policies baseline: one LLM call writes a whole program, run once, open-loop.
+
+The program runs in the same sandbox as learned actions (it is untrusted code too), with a
+primitive-call budget equal to the episode's step cap. Each primitive it runs is one step.
+"""
+from __future__ import annotations
+
+import re
+
+from langgraph.runtime import Runtime
+
+from actions import ActionLibrary, Executor, Limits
+from llm.models import invoke_text
+from prompts import load_domain_material
+
+from .context import Context
+from .events import emit
+from .learn import render_primitives
+from .state import EpisodeState, StepRecord
+
+_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+
+
+def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    rt = ctx.episodes.get(state)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    messages = ctx.prompts.render(
+        "code_as_policy",
+        instruction=material.instruction,
+        primitives=render_primitives(rt.env),
+        example=material.example,
+        goal=state.get("goal", ""),
+        observation=state.get("first_observation", ""),
+    )
+    reply = invoke_text(ctx.learner, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"])
+    fenced = _FENCE.findall(reply or "")
+    return {"pending_action": "\n\n".join(fenced) if fenced else (reply or "")}
+
+
+def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    rt = ctx.episodes.get(state)
+    cap = state.get("max_steps") or ctx.max_steps
+    program = state.get("pending_action", "")
+    try:
+        library = ActionLibrary.from_code(program)
+        if library.get("solve") is None:
+            raise ValueError("the program does not define solve()")
+    except ValueError as exc:
+        step: StepRecord = {
+            "index": 0, "action": "solve()", "observation": f"The program could not be used: {exc}", "ok": False,
+            "is_learned": True, "name": "solve", "error_kind": "syntax", "trace": [],
+        }
+        emit("episode_note", episode_id=state["episode_id"], note=f"bad program: {exc}")
+        return {"steps": [step], "done": True, "stop_reason": "bad_program"}
+    limits = Limits(max_primitive_calls=cap, wall_s=max(30.0, cap * 2.0))
+    with Executor(rt.env, library, limits=limits) as ex:
+        result = ex.run("solve()")
+    info = dict(getattr(result, "info", None) or {})
+    rt.last_info.update(info)
+    # One step per primitive the program ran, so steps compare with the closed-loop agents.
+    steps: list[StepRecord] = [
+        {
+            "index": i, "action": t.action, "observation": t.observation, "ok": bool(t.valid),
+            "is_learned": False, "name": None, "error_kind": None if t.valid else "invalid_primitive",
+            "trace": [{"action": t.action, "observation": t.observation, "valid": bool(t.valid)}],
+        }
+        for i, t in enumerate(result.trace)
+    ]
+    if result.error is not None and getattr(result.error, "kind", None) != "invalid_primitive":
+        steps.append({
+            "index": len(steps), "action": "solve()", "observation": result.observation, "ok": False, "is_learned": True,
+            "name": "solve", "error_kind": result.error.kind, "trace": [],
+        })
+    success = bool(rt.last_info.get("success"))
+    return {
+        "steps": steps,
+        "success": success,
+        "progress": max(float(state.get("progress", 0.0)), float(rt.last_info.get("progress", 0.0))),
+        "done": True,
+        "stop_reason": "success" if success else ("program_error" if result.error is not None else "program_ended"),
+    }

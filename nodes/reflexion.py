@@ -1,0 +1,102 @@
+"""Cross-task Reflexion (the paper's form): roll out on the training instances, ask the learner
+for a short lesson from each failed episode, repeat (up to 3 rounds, or until all succeed); the
+lessons are then injected into the test-time prompt.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from llm.models import invoke_text
+from prompts import load_domain_material
+
+from .context import Context
+from .events import emit
+from .history import render_trajectory
+
+
+class ReflexionState(TypedDict, total=False):
+    env_name: str
+    train_instances: list[str]
+    max_rounds: int
+    round: int
+    lessons: list[str]
+    rollouts: Annotated[list[dict[str, Any]], operator.add]
+    stop_reason: str
+
+
+class ReflexionRollout(TypedDict):
+    env_name: str
+    instance: str
+    lessons: list[str]
+    round: int
+
+
+def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
+    rnd = state.get("round", 0)
+    done = {r["instance"] for r in state.get("rollouts", []) if r["round"] == rnd}
+    return [
+        Send("reflexion_rollout", ReflexionRollout(env_name=state["env_name"], instance=i, lessons=state.get("lessons", []), round=rnd))
+        for i in state["train_instances"]
+        if i not in done
+    ]
+
+
+def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    final = ctx.rollout_graph.invoke(
+        {
+            "episode_id": f"reflexion-r{task['round']}@{task['instance']}",
+            "env_name": task["env_name"],
+            "instance": task["instance"],
+            "lessons": task["lessons"],
+            "max_steps": ctx.learn_max_steps,
+        },
+        context=ctx,
+    )
+    emit("rollout_end", candidate_id=f"reflexion-r{task['round']}", instance=task["instance"], success=bool(final.get("success")), steps=len(final.get("steps", [])))
+    return {
+        "rollouts": [
+            {
+                "round": task["round"],
+                "instance": task["instance"],
+                "success": bool(final.get("success")),
+                "goal": final.get("goal", ""),
+                "first_observation": final.get("first_observation", ""),
+                "steps": final.get("steps", []),
+            }
+        ]
+    }
+
+
+def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
+    """One lesson per failed episode of this round."""
+    ctx = runtime.context
+    rnd = state.get("round", 0)
+    failed = sorted((r for r in state.get("rollouts", []) if r["round"] == rnd and not r["success"]), key=lambda r: r["instance"])
+    lessons = list(state.get("lessons", []))
+    if not failed:
+        return {"stop_reason": "all_succeeded", "round": rnd + 1}
+    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    for rollout in failed:
+        messages = ctx.prompts.render(
+            "reflect",
+            instruction=material.instruction,
+            goal=rollout["goal"],
+            trajectory=render_trajectory(rollout["goal"], rollout["first_observation"], rollout["steps"]),
+            lessons="\n".join(f"- {l}" for l in lessons) or "(none)",
+        )
+        lesson = invoke_text(ctx.learner, messages, usage=ctx.usage, node="reflexion.reflect", key=f"r{rnd}@{rollout['instance']}")
+        lesson = " ".join(lesson.split())[:600]
+        if lesson:
+            lessons.append(lesson)
+    emit("lessons", round=rnd, lessons=lessons)
+    last = rnd + 1 >= state.get("max_rounds", 3)
+    return {"lessons": lessons, "round": rnd + 1, "stop_reason": "max_rounds" if last else ""}
+
+
+def route_after_reflect(state: ReflexionState) -> str:
+    return "end" if state.get("stop_reason") else "again"
