@@ -29,6 +29,9 @@ class Context:
     rollout_graph: Any = field(
         default=None, metadata={"description": "Compiled episode graph the learning loop rolls out (the Act graph)."}
     )
+    graphs: dict[str, Any] = field(
+        default_factory=dict, metadata={"description": "Graph builders by name (checkpointer=...) for the evaluation harness."}
+    )
     # Learning knobs (graphs/learn.py).
     candidates: int = 4
     learn_max_steps: int = 10

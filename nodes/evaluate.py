@@ -1,0 +1,188 @@
+"""The evaluation harness: learn where a method learns, then run every test episode.
+
+Learning artefacts (a LearnAct library, Reflexion lessons) are produced once per method and
+task type; episodes fan out with ``Send`` and each writes one JSONL record. A re-run skips
+episodes already recorded, so an interrupted evaluation neither redoes nor duplicates one.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+import jsonlines
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from .context import Context
+from .events import emit
+from .records import episode_record
+from .summary import summarize_records, to_csv, to_markdown
+
+METHODS = ("act", "react", "reflexion", "react_reflexion", "code_as_policy", "learnact")
+LEARNING = {"learnact": "learn", "reflexion": "reflexion", "react_reflexion": "reflexion"}
+EPISODE_GRAPH = {
+    "act": "act", "learnact": "act", "reflexion": "act",
+    "react": "react", "react_reflexion": "react", "code_as_policy": "code_as_policy",
+}
+RECORDS = "episodes.jsonl"
+
+
+def _merge(a: dict, b: dict) -> dict:
+    return {**(a or {}), **(b or {})}
+
+
+class EvalState(TypedDict, total=False):
+    methods: list[str]
+    train: dict[str, list[str]]  # env -> training instances
+    test: dict[str, list[str]]  # env -> test instances
+    runs: int
+    learned: Annotated[dict[str, dict[str, Any]], _merge]  # "method|env" -> artefact
+    results: Annotated[list[dict[str, Any]], lambda a, b: (a or []) + (b or [])]
+    summary: list[dict[str, Any]]
+
+
+class LearnTask(TypedDict):
+    method: str
+    env: str
+    train: list[str]
+
+
+class EpisodeTask(TypedDict):
+    method: str
+    env: str
+    instance: str
+    run: int
+    artefact: dict[str, Any]
+
+
+def episode_id(method: str, env: str, instance: str, run: int) -> str:
+    return f"{method}|{env}|{instance}#run{run}"
+
+
+def recorded_ids(run_dir: str | None) -> set[str]:
+    path = Path(run_dir or ".") / RECORDS
+    if not path.is_file():
+        return set()
+    with jsonlines.open(path) as reader:
+        return {r["episode_id"] for r in reader.iter(skip_invalid=True, type=dict)}
+
+
+def plan_learning(state: EvalState) -> list[Send] | str:
+    learned = state.get("learned", {})
+    sends = [
+        Send("learn_method", LearnTask(method=m, env=env, train=state["train"][env]))
+        for m in state["methods"]
+        if m in LEARNING
+        for env in state["test"]
+        if f"{m}|{env}" not in learned
+    ]
+    return sends or "plan_episodes_node"
+
+
+@contextlib.contextmanager
+def _checkpointer(path: Path):
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
+    """Run the method's learning graph in its own sub-folder with its own checkpoints."""
+    ctx = runtime.context
+    key = f"{task['method']}|{task['env']}"
+    folder = Path(ctx.run_dir or ".") / "learning" / f"{task['method']}-{task['env'].replace('/', '-')}"
+    folder.mkdir(parents=True, exist_ok=True)
+    episode_graph = ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False)
+    sub_ctx = dataclasses.replace(ctx, run_dir=str(folder), rollout_graph=episode_graph)
+    emit("learning_start", method=task["method"], env=task["env"])
+    graph_name = LEARNING[task["method"]]
+    config = {"configurable": {"thread_id": key}, "recursion_limit": 100_000}
+    with _checkpointer(folder / "checkpoints.sqlite") as saver:
+        graph = ctx.graphs[graph_name](checkpointer=saver)
+        snapshot = graph.get_state(config)
+        if snapshot.values and not snapshot.next:
+            final = snapshot.values
+        else:
+            inputs = None if snapshot.values else {
+                "env_name": task["env"], "train_instances": task["train"], "round": 0, "stale_rounds": 0, "max_rounds": 3,
+            }
+            for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
+                _log_event(folder, chunk)  # the sub-run's events go to its own log
+            final = graph.get_state(config).values
+    if graph_name == "learn":
+        best = final.get("best")
+        artefact = {"library": best.get("library") if best else None, "demonstration": best.get("demonstration") if best else None}
+    else:
+        artefact = {"lessons": final.get("lessons", [])}
+    emit("learning_end", method=task["method"], env=task["env"])
+    return {"learned": {key: artefact}}
+
+
+def _log_event(folder: Path, chunk: dict) -> None:
+    with jsonlines.open(folder / "events.jsonl", mode="a") as out:
+        out.write(chunk)
+
+
+def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | str:
+    done = recorded_ids(runtime.context.run_dir) | {r["episode_id"] for r in state.get("results", [])}
+    sends = []
+    for run in range(state.get("runs", 1)):
+        for method in state["methods"]:
+            for env, instances in state["test"].items():
+                artefact = state.get("learned", {}).get(f"{method}|{env}", {})
+                for inst in instances:
+                    if episode_id(method, env, inst, run) not in done:
+                        sends.append(Send("run_episode", EpisodeTask(method=method, env=env, instance=inst, run=run, artefact=artefact)))
+    return sends or "summarize"
+
+
+def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    eid = episode_id(task["method"], task["env"], task["instance"], task["run"])
+    art = task["artefact"] or {}
+    max_steps = 20 if task["env"].startswith("alfworld/") else ctx.max_steps
+    graph = ctx.graphs[EPISODE_GRAPH[task["method"]]](checkpointer=False)
+    final = graph.invoke(
+        {
+            "episode_id": eid,
+            "env_name": task["env"],
+            "instance": task["instance"],
+            "library": art.get("library"),
+            "examples": art.get("demonstration"),
+            "lessons": art.get("lessons", []),
+            "max_steps": max_steps,
+        },
+        context=ctx,
+    )
+    usage = ctx.usage.totals(key=eid) if ctx.usage is not None else {}
+    record = episode_record(final, method=task["method"], usage=usage, run=task["run"])
+    if ctx.run_dir and eid not in recorded_ids(ctx.run_dir):
+        with jsonlines.open(Path(ctx.run_dir) / RECORDS, mode="a") as out:
+            out.write(record)
+    brief = {k: record[k] for k in ("episode_id", "method", "env", "instance", "success", "progress", "steps", "tokens", "cost", "run")}
+    emit("episode_recorded", **brief)
+    return {"results": [brief]}
+
+
+def summarize(state: EvalState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    records = []
+    path = Path(ctx.run_dir or ".") / RECORDS
+    if path.is_file():
+        with jsonlines.open(path) as reader:
+            records = list(reader.iter(skip_invalid=True, type=dict))
+    wanted = {(m, e) for m in state["methods"] for e in state["test"]}
+    rows = [r for r in summarize_records(records) if (r["method"], r["env"]) in wanted]
+    if ctx.run_dir:
+        (Path(ctx.run_dir) / "summary.md").write_text(to_markdown(rows), encoding="utf-8")
+        (Path(ctx.run_dir) / "summary.csv").write_text(to_csv(rows), encoding="utf-8")
+    emit("evaluation_done", rows=rows)
+    return {"summary": rows}
