@@ -111,9 +111,9 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
         if snapshot.values and not snapshot.next:
             final = snapshot.values
         else:
-            inputs = None if snapshot.values else {
-                "env_name": task["env"], "train_instances": task["train"], "round": 0, "stale_rounds": 0, "max_rounds": 3,
-            }
+            inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"], "round": 0}
+            if inputs is not None:
+                inputs.update({"stale_rounds": 0} if graph_name == "learn" else {"max_rounds": 3, "lessons": []})
             for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
                 _log_event(folder, chunk)  # the sub-run's events go to its own log
             final = graph.get_state(config).values

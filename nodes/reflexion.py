@@ -53,7 +53,7 @@ def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context]) -> dict
             "env_name": task["env_name"],
             "instance": task["instance"],
             "lessons": task["lessons"],
-            "max_steps": ctx.learn_max_steps,
+            "max_steps": ctx.max_steps,  # Reflexion trains with the test-time step cap
         },
         context=ctx,
     )
