@@ -30,7 +30,7 @@ def load_library(spec: str | None):
 
 
 def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act") -> int:
-    from graphs.act import build_act_graph
+    from graphs.evaluate import METHOD_GRAPHS
     from nodes.records import episode_record
 
     library, demo = load_library(settings.get("actions"))
@@ -44,7 +44,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
     if len(todo) < len(jobs):
         progress.line(f"{len(jobs) - len(todo)} episodes already recorded; running the other {len(todo)}")
     with sqlite_checkpointer(run.checkpoints) as saver:
-        graph = build_act_graph(checkpointer=saver)
+        graph = METHOD_GRAPHS[method](checkpointer=saver)
 
         def one(episode_id: str) -> dict:
             config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}

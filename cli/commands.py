@@ -25,6 +25,8 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     from environments import list_instances, split_env_name
 
     default_run = args.env is None  # `run.py --graph learn` alone: embedded default, generated problems
+    if args.graph == "evaluate":
+        return resolve_evaluate_settings(args, default_run)
     env_name = "/".join(split_env_name(args.env or DEFAULT_ENV))
     alfworld = env_name.startswith("alfworld/")
     s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
@@ -70,6 +72,63 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     return s
 
 
+def expand_envs(spec: str) -> list[str]:
+    """``pddl/*``, ``alfworld/*``, ``all`` or a comma-separated list -> environment names."""
+    from environments import ENV_NAMES, split_env_name
+
+    out: list[str] = []
+    for part in _split_list([spec]):
+        if part in ("all", "*"):
+            out += list(ENV_NAMES)
+        elif part.endswith("/*"):
+            family = part[:-2]
+            matches = [n for n in ENV_NAMES if n.startswith(family + "/")]
+            if not matches:
+                raise UserError(f"--env {part}: no environment family {family!r}; families: pddl, alfworld")
+            out += matches
+        else:
+            out.append("/".join(split_env_name(part)))
+    return list(dict.fromkeys(out))
+
+
+def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> dict[str, Any]:
+    from environments import list_instances
+    from nodes.evaluate import METHODS
+
+    methods = _split_list([args.methods])
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise UserError(f"--methods: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHODS)}")
+    envs = expand_envs(args.env or DEFAULT_ENV)
+    if args.runs < 1:
+        raise UserError("--runs must be at least 1")
+    if default_run:
+        train = {envs[0]: DEFAULT_TRAIN_GENERATED}
+        test = {envs[0]: _split_list(args.instance) or DEFAULT_TEST_GENERATED}
+    else:
+        train = {e: list_instances(e, split="train", data_dir=args.data_dir)[: args.train or None] for e in envs}
+        test = {e: _split_list(args.instance) or list_instances(e, split=args.split or "test", data_dir=args.data_dir) for e in envs}
+    s: dict[str, Any] = {
+        "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
+        "runs": args.runs, "data_dir": args.data_dir, "split": args.split or "test",
+        "candidates": args.candidates or (2 if default_run else 4),
+        "max_rounds": args.max_rounds if args.max_rounds is not None else (2 if default_run else 3),
+        "patience": args.patience,
+        "learn_max_steps": 8 if default_run else 10,
+        "max_steps": args.max_steps or 30,
+        "history_window": args.history_window or 20,
+        "concurrency": args.concurrency,
+        "models": model_settings(args),
+        "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},
+        "grammar": not args.no_grammar,
+        "cache": args.cache,
+    }
+    from nodes.scoring import default_score
+
+    s["score"] = args.score or default_score(envs[0])
+    return s
+
+
 def _parse_prompt_overrides(specs: list[str]):
     from prompts import parse_override
 
@@ -110,6 +169,7 @@ def open_models(settings: dict[str, Any], run: RunDir):
 
 def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, actions_library=None):
     from graphs.act import build_act_graph
+    from graphs.evaluate import METHOD_GRAPHS
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
     from prompts import PromptSet
@@ -127,6 +187,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         use_grammar=settings["grammar"],
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
+        graphs=dict(METHOD_GRAPHS),
         candidates=settings.get("candidates", 4),
         learn_max_steps=settings.get("learn_max_steps", 10),
         max_rounds=settings.get("max_rounds", 3),
@@ -160,6 +221,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.resume:
         run = RunDir(args.resume)
         settings = run.load_config()
+        if not run.checkpoints.exists():
+            raise RunError(f"{run.path} has no checkpoints to resume from")
         if settings.get("graph") != args.graph and "--graph" in sys.argv:
             raise UserError(f"{args.resume} is a {settings.get('graph')} run; resume it with --graph {settings.get('graph')}")
     else:
@@ -181,10 +244,14 @@ def run_command(args: argparse.Namespace) -> int:
             from .learn_cmd import run_learn
 
             code = run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
+        elif settings["graph"] == "evaluate":
+            from .evaluate_cmd import run_evaluate
+
+            code = run_evaluate(settings, run, models, usage, verbose=args.verbose)
         else:
             from .act_cmd import run_act
 
-            code = run_act(settings, run, models, usage, verbose=args.verbose)
+            code = run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"])
         if server is not None:
             with contextlib.suppress(Exception):
                 print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)

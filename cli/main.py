@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-GRAPHS = ("learn", "act")
+GRAPHS = ("learn", "act", "react", "code_as_policy", "evaluate")
 DEFAULT_ENV = "pddl/gripper"
 # `run.py --graph learn` with no other flag: small generated gripper problems, small settings.
 DEFAULT_TRAIN_GENERATED = ["gen:seed=1,balls=2", "gen:seed=2,balls=3"]
@@ -28,8 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
         "`run.py report RUN_DIR` writes the HTML report of a run.",
     )
     g = p.add_argument_group("what to run")
-    g.add_argument("--graph", choices=GRAPHS, default="learn", help="learn (default) or act")
-    g.add_argument("--env", help=f"environment, e.g. pddl/gripper, pddl/blockworld, alfworld/put (default {DEFAULT_ENV}, generated problems)")
+    g.add_argument("--graph", choices=GRAPHS, default="learn", help="learn (default), act, react, code_as_policy or evaluate")
+    g.add_argument(
+        "--env",
+        help=f"environment, e.g. pddl/gripper, alfworld/put; evaluate also takes lists and pddl/*, alfworld/* "
+        f"(default {DEFAULT_ENV} on generated problems)",
+    )
+    g.add_argument("--methods", default="act,learnact", help="evaluate: comma-separated, from act,react,reflexion,react_reflexion,code_as_policy,learnact")
     g.add_argument("--instance", action="append", help="instance name or file (repeatable, or comma-separated); act default: the test split")
     g.add_argument("--split", choices=["train", "test"], help="act on LearnAct's split (default test)")
     g.add_argument("--data-dir", help="benchmark data folder laid out like ../shared/data (default: $LEARNACT_DATA or ../shared/data)")

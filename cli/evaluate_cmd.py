@@ -1,0 +1,37 @@
+"""``run.py --graph evaluate``: every method on the same test episodes, resumable, with a summary table."""
+from __future__ import annotations
+
+import sys
+
+from .commands import make_context, sqlite_checkpointer
+from .progress import ProgressPrinter
+from .runs import RunDir
+
+
+def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool) -> int:
+    from graphs.evaluate import build_evaluate_graph
+    from nodes.summary import to_markdown
+
+    ctx = make_context(settings, models, usage, run)
+    progress = ProgressPrinter(usage, verbose=verbose)
+    config = {"configurable": {"thread_id": "evaluate"}, "max_concurrency": settings["concurrency"], "recursion_limit": 100_000}
+    try:
+        with sqlite_checkpointer(run.checkpoints) as saver:
+            graph = build_evaluate_graph(checkpointer=saver)
+            snapshot = graph.get_state(config)
+            if snapshot.values and snapshot.next:
+                inputs = None
+                progress.line(f"resuming the evaluation at {', '.join(snapshot.next)}")
+            else:
+                # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
+                inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"]}
+                progress.line(f"evaluating {', '.join(settings['methods'])} on {', '.join(settings['envs'])}")
+            for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
+                run.append("events.jsonl", chunk)
+                progress(chunk)
+            final = graph.get_state(config).values
+    finally:
+        ctx.episodes.close_all()
+    print(to_markdown(final.get("summary", [])), file=sys.stdout)
+    print(f"summary: {run.path / 'summary.md'} and {run.path / 'summary.csv'}", file=sys.stderr)
+    return 0
