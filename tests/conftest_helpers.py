@@ -1,0 +1,41 @@
+"""Shared helpers for graph tests (imported explicitly; pytest fixtures live in conftest.py)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+TINY_GRIPPER = """(define (problem tiny-gripper)
+   (:domain gripper-strips)
+   (:objects rooma roomb ball1 left right)
+   (:init (room rooma) (room roomb) (ball ball1) (gripper left) (gripper right)
+          (at-robby rooma) (free left) (free right) (at ball1 rooma))
+   (:goal (and (at ball1 roomb))))
+"""
+TINY_PLAN = ["pick('ball1', 'rooma', 'left')", "move('rooma', 'roomb')", "drop('ball1', 'roomb', 'left')"]
+CARRY = '''def carry(obj, src, dst, gripper):
+    """Carry a ball from one room to another with one gripper."""
+    pick(obj, src, gripper)
+    move(src, dst)
+    return drop(obj, dst, gripper)
+'''
+
+
+def tiny_gripper(tmp_path: Path, name: str = "tiny.pddl") -> str:
+    path = tmp_path / name
+    path.write_text(TINY_GRIPPER)
+    return str(path)
+
+
+def actions_taken(user_text: str) -> int:
+    """How many actions the history in an Act prompt shows."""
+    return len(re.findall(r"^Action: \S", user_text, re.MULTILINE)) + len(re.findall(r"^Think: ", user_text, re.MULTILINE))
+
+
+def plan_agent(plan: list[str]):
+    """An agent that replays ``plan``, one action per step, then repeats the last one."""
+
+    def respond(system: str, user: str) -> str:
+        n = actions_taken(user)
+        return plan[min(n, len(plan) - 1)]
+
+    return respond
