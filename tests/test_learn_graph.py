@@ -1,0 +1,158 @@
+"""The learning loop end to end with a scripted learner and agent on a real PDDL env and sandbox."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest_helpers import CARRY, TINY_PLAN, tiny_gripper
+from fakes import ScriptedChatModel
+
+from actions import ActionStore
+from graphs.act import build_act_graph
+from graphs.learn import build_learn_graph
+from llm.usage import UsageTracker
+from nodes.context import Context
+from nodes.episodes import EpisodeRegistry
+
+BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # NameError at run time
+DEMO = "Goal: ball1 in roomb\nObservation: ...\nAction: carry('ball1', 'rooma', 'roomb', 'left')\nObservation: done"
+GOOD_CALL = "carry('ball1', 'rooma', 'roomb', 'left')"
+BAD_CALL = "carry('ball1', 'roomb', 'rooma', 'left')"  # wrong room order: the first primitive fails
+
+UPDATE = '''Failed reason: carry assumed the robot starts in src.
+Improve: Update
+Content:
+```python
+def carry(obj, src, dst, gripper):
+    """Carry a ball from src to dst, going to src first."""
+    move(dst, src) if False else None
+    pick(obj, src, gripper)
+    move(src, dst)
+    return drop(obj, dst, gripper)
+```
+Test case: carry('ball1', 'rooma', 'roomb', 'left')'''
+PLAN = "Failed reason: wrong argument order.\nImprove: Plan: carry\nContent: Pass the room the ball is in as src.\nTest case: " + GOOD_CALL
+RENAMED = UPDATE.replace("def carry(", "def carry_ball(").replace("Test case: carry(", "Test case: carry_ball(")
+
+
+def learner(create=CARRY, fix=CARRY, revise=PLAN):
+    def respond(system: str, user: str) -> str:
+        if "fix Python functions" in system:
+            return f"```python\n{fix}\n```"
+        if "usage demonstrations" in system:
+            return DEMO
+        if "improve Python functions" in system:
+            return revise
+        return f"Here you go:\n```python\n{create}\n```"
+
+    return respond
+
+
+def agent(call_for_library):
+    """The agent's reply depends on which actions and notes it was offered."""
+
+    def respond(system: str, user: str) -> str:
+        if "Pass the room the ball is in as src." in system or "carry_ball(" in system:
+            return GOOD_CALL.replace("carry(", "carry_ball(") if "carry_ball(" in system else GOOD_CALL
+        if "going to src first" in system:
+            return GOOD_CALL
+        if "carry(" in system:
+            return call_for_library
+        n = len(re.findall(r"^Action: ", user, re.MULTILINE))
+        return TINY_PLAN[min(n, 2)]
+
+    return respond
+
+
+def learn(tmp_path, learner_fn, agent_fn, **knobs):
+    inst = tiny_gripper(tmp_path)
+    ctx = Context(
+        agent_model=ScriptedChatModel(agent_fn),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        **{"candidates": 2, "learn_max_steps": 4, "max_rounds": 3, "patience": 1, **knobs},
+    )
+    try:
+        final = build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+    return final, ctx
+
+
+def test_nothing_failed_stops_after_creation(tmp_path):
+    final, ctx = learn(tmp_path, learner(), agent(GOOD_CALL))
+    assert final["stop_reason"] == "nothing_failed"
+    assert [r["round"] for r in final["rounds"]] == [0]
+    assert final["best_scores"]["success_rate"] == 1.0 and final["best_scores"]["step_correction"] == 1.0
+    assert len(final["rollouts"]) == 2  # 2 candidates x 1 instance
+    store = ActionStore(tmp_path / "run" / "library")
+    assert "carry" in store.load().names
+    assert (tmp_path / "run" / "candidates" / "r0s0.py").read_text().count("def carry") == 1
+
+
+def test_creation_repairs_code_that_fails_its_smoke_run(tmp_path):
+    final, ctx = learn(tmp_path, learner(create=BROKEN, fix=CARRY), agent(GOOD_CALL))
+    fixes = [c for c in ctx.learner_model.calls if "fix Python functions" in c["system"]]
+    assert fixes and "nowhere" in fixes[0]["user"] and "NameError" in fixes[0]["user"]
+    assert final["best"] is not None and final["stop_reason"] == "nothing_failed"
+    assert final["best"]["attempts"]  # the error met on the way is kept
+
+
+def test_unrepairable_candidates_are_dropped_and_learning_stops_cleanly(tmp_path):
+    final, _ = learn(tmp_path, learner(create="def carry(:\n  pass", fix="def carry(:\n  pass"), agent(GOOD_CALL), create_tries=2)
+    assert final["stop_reason"] == "no_working_candidate" and final["best"] is None
+    assert all(c["library"] is None and c["error"] for c in final["candidates"])
+
+
+def test_plan_revision_adds_a_note_and_fixes_the_failure(tmp_path):
+    final, ctx = learn(tmp_path, learner(revise=PLAN), agent(BAD_CALL))
+    assert [r["round"] for r in final["rounds"]] == [0, 1]
+    assert final["stop_reason"] == "nothing_failed"
+    best = final["best"]
+    assert best["origin"] == "plan" and best["parent"].startswith("r0")
+    notes = best["library"]
+    assert "Pass the room the ball is in as src." in json.dumps(notes)
+    revise_prompt = next(c for c in ctx.learner_model.calls if "improve Python functions" in c["system"])["user"]
+    assert BAD_CALL in revise_prompt and "FAIL" in revise_prompt  # the failing call and its primitive trace
+    history = (tmp_path / "run" / "library" / "history.jsonl").read_text().splitlines()
+    assert len(history) >= 2  # created version + the version with the note: nothing overwritten
+
+
+def test_update_revision_replaces_code_and_keeps_versions(tmp_path):
+    final, _ = learn(tmp_path, learner(revise=UPDATE), agent(BAD_CALL))
+    best = final["best"]
+    assert best["origin"] == "update" and final["stop_reason"] == "nothing_failed"
+    store = ActionStore(tmp_path / "run" / "library")
+    assert len(store.versions("carry")) == 2
+    assert "going to src first" in store.load().get("carry").source
+
+
+def test_renamed_update_adds_the_new_action_beside_the_old(tmp_path):
+    final, _ = learn(tmp_path, learner(revise=RENAMED), agent(BAD_CALL))
+    names = set(json.dumps(final["best"]["library"]).split('"'))
+    assert {"carry", "carry_ball"} <= names
+    assert final["stop_reason"] == "nothing_failed"
+
+
+def test_plateau_stops_the_loop(tmp_path):
+    useless = PLAN.replace("Pass the room the ball is in as src.", "Think carefully.")
+    final, _ = learn(tmp_path, learner(revise=useless), agent(BAD_CALL), patience=1, max_rounds=5)
+    assert final["stop_reason"] == "plateau" and [r["round"] for r in final["rounds"]] == [0, 1]
+    assert final["best"]["id"].startswith("r0")  # a tie keeps the previous best
+
+
+def test_round_cap(tmp_path):
+    useless = PLAN.replace("Pass the room the ball is in as src.", "Think carefully.")
+    final, _ = learn(tmp_path, learner(revise=useless), agent(BAD_CALL), patience=10, max_rounds=2)
+    assert final["stop_reason"] == "max_rounds" and [r["round"] for r in final["rounds"]] == [0, 1, 2]
+
+
+def test_unparseable_revision_is_dropped_not_fatal(tmp_path):
+    final, _ = learn(tmp_path, learner(revise="I cannot help with that."), agent(BAD_CALL))
+    dropped = [c for c in final["candidates"] if c["round"] == 1]
+    assert dropped and all(c["library"] is None and "Improve" in c["error"] for c in dropped)
+    assert final["stop_reason"] == "plateau"
