@@ -26,7 +26,6 @@ Content:
 ```python
 def carry(obj, src, dst, gripper):
     """Carry a ball from src to dst, going to src first."""
-    move(dst, src) if False else None
     pick(obj, src, gripper)
     move(src, dst)
     return drop(obj, dst, gripper)
