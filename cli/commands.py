@@ -58,6 +58,8 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
             instances = DEFAULT_TEST_GENERATED
         else:
             instances = list_instances(env_name, split=args.split or "test", data_dir=args.data_dir)
+        if args.actions and not Path(args.actions).exists():
+            raise UserError(f"--actions {args.actions}: no such file or folder")
         s.update(instances=instances, max_steps=args.max_steps or (20 if alfworld else 30), runs=args.runs, actions=args.actions)
     s["history_window"] = args.history_window or (50 if alfworld else 20)
     for name in ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window"):
