@@ -16,6 +16,11 @@ from .progress import ProgressPrinter
 from .runs import RunDir, RunError, new_run_id
 
 
+def _given(value, default):
+    """A flag's value when given (0 included, so that validation can reject it), else the default."""
+    return default if value is None else value
+
+
 def _split_list(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
@@ -43,10 +48,10 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
             train = train[: args.train] if len(train) >= args.train else train
         s.update(
             train_instances=train,
-            candidates=args.candidates or (2 if default_run else 4),
+            candidates=_given(args.candidates, (2 if default_run else 4)),
             max_rounds=args.max_rounds if args.max_rounds is not None else (2 if default_run else 3),
             patience=args.patience,
-            learn_max_steps=args.max_steps or (8 if default_run else 10),
+            learn_max_steps=_given(args.max_steps, (8 if default_run else 10)),
         )
         from nodes.scoring import default_score
 
@@ -60,8 +65,8 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
             instances = list_instances(env_name, split=args.split or "test", data_dir=args.data_dir)
         if args.actions and not Path(args.actions).exists():
             raise UserError(f"--actions {args.actions}: no such file or folder")
-        s.update(instances=instances, max_steps=args.max_steps or (20 if alfworld else 30), runs=args.runs, actions=args.actions)
-    s["history_window"] = args.history_window or (50 if alfworld else 20)
+        s.update(instances=instances, max_steps=_given(args.max_steps, (20 if alfworld else 30)), runs=args.runs, actions=args.actions)
+    s["history_window"] = _given(args.history_window, (50 if alfworld else 20))
     for name in ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window"):
         value = s.get(name, getattr(args, name, None))
         if value is not None and value < (0 if name == "max_rounds" else 1):
@@ -113,12 +118,12 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     s: dict[str, Any] = {
         "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
         "runs": args.runs, "data_dir": args.data_dir, "split": args.split or "test",
-        "candidates": args.candidates or (2 if default_run else 4),
+        "candidates": _given(args.candidates, (2 if default_run else 4)),
         "max_rounds": args.max_rounds if args.max_rounds is not None else (2 if default_run else 3),
         "patience": args.patience,
         "learn_max_steps": 8 if default_run else 10,
-        "max_steps": args.max_steps or 30,
-        "history_window": args.history_window or 20,
+        "max_steps": _given(args.max_steps, 30),
+        "history_window": _given(args.history_window, 20),
         "concurrency": args.concurrency,
         "models": model_settings(args),
         "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},
