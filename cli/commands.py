@@ -21,6 +21,14 @@ def _given(value, default):
     return default if value is None else value
 
 
+def _validate_counts(s: dict[str, Any]) -> None:
+    flags = {"learn_max_steps": "max-steps"}
+    for name in ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window", "patience"):
+        value = s.get(name)
+        if value is not None and value < (0 if name == "max_rounds" else 1):
+            raise UserError(f"--{flags.get(name, name.replace('_', '-'))} must be positive, got {value}")
+
+
 def _split_list(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
@@ -67,11 +75,8 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
             raise UserError(f"--actions {args.actions}: no such file or folder")
         s.update(instances=instances, max_steps=_given(args.max_steps, (20 if alfworld else 30)), runs=args.runs, actions=args.actions)
     s["history_window"] = _given(args.history_window, (50 if alfworld else 20))
-    for name in ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window"):
-        value = s.get(name, getattr(args, name, None))
-        if value is not None and value < (0 if name == "max_rounds" else 1):
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
     s["concurrency"] = args.concurrency
+    _validate_counts(s)
     s["models"] = model_settings(args)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))}
     s["grammar"] = not args.no_grammar
@@ -133,6 +138,7 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     from nodes.scoring import default_score
 
     s["score"] = args.score or default_score(envs[0])
+    _validate_counts(s)
     return s
 
 
