@@ -6,6 +6,7 @@ call counts as one agent step however many primitives it runs.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -71,6 +72,7 @@ def start_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         "success": bool(info.get("success", False)),
         "progress": float(info.get("progress", 0.0)),
         "done": False,
+        "started_at": time.time(),
     }
 
 
@@ -199,7 +201,7 @@ def finish_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         progress=float(state.get("progress", 0.0)),
         steps=len(state.get("steps", [])),
     )
-    return {}
+    return {"ended_at": time.time()}
 
 
 def route_after_step(state: EpisodeState) -> str:

@@ -21,6 +21,9 @@ def episode_record(state: EpisodeState, *, method: str, usage: dict[str, Any] | 
         "learned_calls": sum(1 for s in steps if s.get("is_learned")),
         "failed_learned_calls": sum(1 for s in steps if s.get("is_learned") and not s.get("ok")),
         "stop_reason": state.get("stop_reason", ""),
+        "elapsed_s": round(float(state.get("ended_at", 0.0)) - float(state.get("started_at", 0.0)), 3)
+        if state.get("ended_at")
+        else None,
         "tokens": int(usage.get("total_tokens", 0)),
         "prompt_tokens": int(usage.get("prompt_tokens", 0)),
         "completion_tokens": int(usage.get("completion_tokens", 0)),

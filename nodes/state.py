@@ -37,3 +37,5 @@ class EpisodeState(TypedDict, total=False):
     progress: float
     done: bool
     stop_reason: str
+    started_at: float  # wall-clock seconds (time.time) at the start and the end of the episode
+    ended_at: float
