@@ -208,16 +208,15 @@ def find_alfworld_dir(data_dir=None) -> Path:
             if (cand / EVAL_SUBDIR).is_dir():
                 return cand.resolve()
         raise DataNotFoundError(f"no ALFWorld games under {root} (looked for {EVAL_SUBDIR}). {HOW_TO_GET_DATA}")
+    # Importing alfworld sets $ALFWORLD_DATA to ~/.cache/alfworld when unset, so an
+    # $ALFWORLD_DATA without games is a candidate that falls through, not an error.
     env_dir = os.environ.get(ALFWORLD_DATA_ENV_VAR)
-    if env_dir:
-        if (Path(env_dir).expanduser() / EVAL_SUBDIR).is_dir():
-            return Path(env_dir).expanduser().resolve()
-        raise DataNotFoundError(
-            f"${ALFWORLD_DATA_ENV_VAR}={env_dir} has no {EVAL_SUBDIR} folder. {HOW_TO_GET_DATA}"
-        )
+    if env_dir and (Path(env_dir).expanduser() / EVAL_SUBDIR).is_dir():
+        return Path(env_dir).expanduser().resolve()
     root = find_data_dir(None, required=f"alfworld/{EVAL_SUBDIR}")
     if root is None:
-        raise DataNotFoundError(f"ALFWorld data not found. {HOW_TO_GET_DATA}")
+        looked = f" (${ALFWORLD_DATA_ENV_VAR}={env_dir} has no games)" if env_dir else ""
+        raise DataNotFoundError(f"ALFWorld data not found{looked}. {HOW_TO_GET_DATA}")
     return root / "alfworld"
 
 
