@@ -277,3 +277,26 @@ def test_alfworld_data_variable_is_honoured(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path))
     monkeypatch.delenv("LEARNACT_DATA")
     assert find_alfworld_dir() == ALF_DIR
+
+
+# ----------------------------------------------------------------- prompt material
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "prompts" / "domains" / "alfworld" / "examples"
+
+
+@needs_data
+@pytest.mark.parametrize("task", list(TASK_TYPES))
+def test_worked_example_replays_exactly_and_wins(task: str) -> None:
+    """examples/<task>.md is a real episode of a demo game: replaying it gives the same text."""
+    text = (EXAMPLES_DIR / f"{task}.md").read_text(encoding="utf-8")
+    goal_line, rest = text.split("\n", 1)
+    steps = rest.split("\nAction: ")
+    env = make_env(f"alfworld/{task}", list_instances(f"alfworld/{task}", "demo")[0])
+    obs, info = env.reset()
+    assert goal_line == f"Goal: {info['goal']}"
+    assert steps[0] == f"Observation: {obs}"
+    for step in steps[1:]:
+        action, observed = step.split("\nObservation: ", 1)
+        obs, *_, info = env.step(action)
+        assert info["valid"] and obs == observed.rstrip("\n"), (action, obs)
+    assert info["success"]
