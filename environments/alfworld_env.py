@@ -361,7 +361,7 @@ def install_textgen_cache() -> None:
     at every step. We cache the parse result per string and hand out deep copies (the symbols
     get a per-use context), and cache ``Rule.parse_conjunctive_query`` (pure). Observations and
     admissible commands are unchanged (benchmarks/bench_alfworld_env.py checks this).
-    Process-wide and idempotent.
+    Process-wide and idempotent; written against textworld 1.7.0 (what alfworld 0.4.2 pulls).
     """
     global _TEXTGEN_CACHE_INSTALLED
     if _TEXTGEN_CACHE_INSTALLED:
@@ -369,6 +369,8 @@ def install_textgen_cache() -> None:
     from textworld.envs.pddl import textgen
     from textworld.logic import Rule
 
+    if not hasattr(textgen, "_parse_and_convert") or not hasattr(Rule, "parse_conjunctive_query"):
+        return  # another TextWorld version: run uncached rather than patch blindly
     original_parse = textgen._parse_and_convert
     parsed: dict[tuple[str, str], Any] = {}
 
