@@ -35,12 +35,10 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
 
     library, demo = load_library(settings.get("actions"))
     ctx = make_context(settings, models, usage, run)
-    progress = ProgressPrinter(usage, verbose=verbose)
     done = {r["episode_id"] for r in run.read("episodes.jsonl")}
-    jobs = [
-        f"{inst}#run{k}" for k in range(settings.get("runs", 1)) for inst in settings["instances"]
-    ]
+    jobs = [f"{inst}#run{k}" for k in range(settings.get("runs", 1)) for inst in settings["instances"]]
     todo = [j for j in jobs if j not in done]
+    progress = ProgressPrinter(usage, verbose=verbose, total_episodes=len(todo))
     if len(todo) < len(jobs):
         progress.line(f"{len(jobs) - len(todo)} episodes already recorded; running the other {len(todo)}")
     with sqlite_checkpointer(run.checkpoints) as saver:
@@ -72,6 +70,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
                 records = list(pool.map(one, todo))
         finally:
             ctx.episodes.close_all()
+            progress.close()
     all_records = run.read("episodes.jsonl")
     if all_records:
         wins = sum(r["success"] for r in all_records)

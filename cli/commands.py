@@ -270,6 +270,12 @@ def run_command(args: argparse.Namespace) -> int:
                 print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)
     summary = usage.summary()
     run.write_json("usage.json", summary)
+    try:
+        from viz.report import write_report
+
+        print(f"report: {write_report(run.path)}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a report problem must not fail a finished run
+        print(f"warning: the HTML report could not be written ({exc}); try: python run.py report {run.path}", file=sys.stderr)
     total = usage.totals()
     print(
         f"done in {time.monotonic() - t0:.0f}s; tokens {total.get('total_tokens', 0):,} "

@@ -13,7 +13,8 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
     from nodes.summary import to_markdown
 
     ctx = make_context(settings, models, usage, run)
-    progress = ProgressPrinter(usage, verbose=verbose)
+    total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
+    progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
     config = {"configurable": {"thread_id": "evaluate"}, "max_concurrency": settings["concurrency"], "recursion_limit": 100_000}
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
@@ -32,6 +33,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
             final = graph.get_state(config).values
     finally:
         ctx.episodes.close_all()
+        progress.close()
     print(to_markdown(final.get("summary", [])), file=sys.stdout)
     print(f"summary: {run.path / 'summary.md'} and {run.path / 'summary.csv'}", file=sys.stderr)
     return 0

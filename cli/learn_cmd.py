@@ -12,7 +12,7 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
     from graphs.learn import build_learn_graph
 
     ctx = make_context(settings, models, usage, run)
-    progress = ProgressPrinter(usage, verbose=verbose)
+    progress = ProgressPrinter(usage, verbose=verbose, max_rounds=settings["max_rounds"])
     config = {"configurable": {"thread_id": "learn"}, "max_concurrency": settings["concurrency"], "recursion_limit": 100_000}
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
@@ -35,6 +35,7 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
             final = graph.get_state(config).values
     finally:
         ctx.episodes.close_all()
+        progress.close()
     run.write_json(
         "learn_summary.json",
         {

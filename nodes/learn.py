@@ -283,7 +283,13 @@ def _save_candidates(ctx: Context, scored: list[dict]) -> None:
         lib = ActionLibrary.from_dict(c["library"])
         (folder / f"{c['id']}.py").write_text(lib.code, encoding="utf-8")
         (folder / f"{c['id']}.json").write_text(
-            json.dumps({k: c.get(k) for k in ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts")}, indent=1),
+            json.dumps(
+                {
+                    **{k: c.get(k) for k in ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts")},
+                    "change": c.get("change"),
+                },
+                indent=1,
+            ),
             encoding="utf-8",
         )
 
@@ -375,6 +381,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     try:
         revision = parse_revision(reply)
         candidate.update(origin=revision.kind, reason=revision.reason or "revision", target=revision.target)
+        candidate["change"] = revision.content  # the note or the new code, as the learner wrote it
         if revision.kind == "plan":
             if library.get(revision.target) is None:
                 raise ValueError(f"Plan names {revision.target!r}, which is not a learned action")

@@ -14,6 +14,7 @@ class Candidate(TypedDict, total=False):
     parent: str | None  # id of the candidate it revises
     reason: str  # the learner's "Failed reason" for a revision
     target: str | None  # the function a revision changed
+    change: str  # a revision's content: the usage note, or the code it updated
     failure: str  # the failed call (goal, trajectory, primitive trace) the revision answered
     attempts: list[str]  # code errors met (and fixed, or not) while checking it
     error: str | None  # why it was dropped
