@@ -1,0 +1,244 @@
+"""Runs one agent line: a primitive (stepped here) or a learned action (run in the sandbox worker).
+
+Invalid primitives inside a learned call
+----------------------------------------
+The reference LearnAct treats a primitive that does not apply as a failed learned call. Here the
+primitive is stepped in the real environment (which leaves its state unchanged and explains why),
+its ``valid`` flag is recorded in the trace, and the call stops right there: the parent answers the
+worker's stub with "stop", the stub raises an exception derived from BaseException (so the usual
+``except Exception`` in learned code lets it through), and every further primitive request of
+that call is refused by the parent, which keeps its own record. So even learned code that catches
+everything cannot continue acting after an invalid step, and the call result is ``ok=False`` with
+error kind ``invalid_primitive``; the observation shows the last valid observation and the failing
+step's message. Stopping early keeps the trace short and the failure point exact, which is what
+the revision step needs.
+
+The parent is the authority on everything that touches the environment (primitive counts,
+validity, the trace); the worker only reports what the code itself did (exceptions, output,
+return value), and the parent never trusts it with more than JSON.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from environments.base import ActionParseError, format_call, parse_call
+
+from .library import ActionLibrary, LearnedAction
+from .results import CallError, CallResult, Limits, TraceStep
+from .worker_process import WorkerDied, WorkerProcess, WorkerTimeout
+
+NO_PRIMITIVE = "(no primitive action was taken)"
+
+
+class Executor:
+    """Runs agent lines against ``env`` with the learned actions of ``library``.
+
+    Use as a context manager (or call :meth:`close`). The worker starts on first need and is
+    reused; after a kill or a memory error it is replaced on the next learned call. The caller
+    resets the env itself; the executor holds no episode state.
+    """
+
+    def __init__(self, env, library: ActionLibrary | Mapping[str, Any] | None = None, *, limits: Limits | None = None) -> None:
+        if library is None or isinstance(library, Mapping):
+            library = ActionLibrary.from_dict(library)
+        self.env = env
+        self.library: ActionLibrary = library
+        self.limits = limits or Limits()
+        self._primitives = {p.name: tuple(p.params) for p in env.primitives}
+        library.check_primitive_names(self._primitives)
+        self._worker: WorkerProcess | None = None
+        self._lock = threading.Lock()
+        self.workers_started = 0
+
+    # ------------------------------------------------------------------ lifetime
+    def __enter__(self) -> Executor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the worker now (only when the library has functions), so the first call is fast."""
+        with self._lock:
+            if self.library.all_functions:
+                self._ensure_worker()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_worker()
+
+    def __del__(self) -> None:
+        worker = getattr(self, "_worker", None)
+        if worker is not None:
+            try:
+                worker.kill()
+            except Exception:  # noqa: BLE001 - interpreter shutdown
+                pass
+
+    def _ensure_worker(self) -> WorkerProcess:
+        if self._worker is not None and not self._worker.alive:
+            self._drop_worker()
+        if self._worker is None:
+            worker = WorkerProcess(self.limits)
+            self.workers_started += 1
+            primitives = {n: list(p) for n, p in self._primitives.items()}
+            worker.send({"op": "load", "code": self.library.code, "primitives": primitives})
+            msg = worker.recv(30.0)
+            if msg.get("op") != "loaded":
+                worker.kill()
+                raise WorkerDied(f"the worker could not load the library: {msg!r}")
+            self._worker = worker
+        return self._worker
+
+    def _drop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
+    # ------------------------------------------------------------------ one line
+    def run(self, line: str) -> CallResult:
+        """Run one agent line; never raises for anything the agent or the learned code did."""
+        start = time.perf_counter()
+        try:
+            name, args = parse_call(line)
+        except ActionParseError as exc:
+            return _refused("syntax", str(exc), None, start)
+        try:
+            json.dumps(args)
+        except (TypeError, ValueError):
+            return _refused("syntax", "arguments must be quoted strings or numbers, e.g. 'ball1'", name, start)
+        if name in self._primitives:
+            params = self._primitives[name]
+            if len(args) != len(params):
+                return _refused("arity", f"{name}({', '.join(params)}) takes {len(params)} arguments, {len(args)} given", name, start)
+            return self._run_primitive(name, args, start)
+        action = self.library.get(name)
+        if action is None or action.is_helper:
+            return _refused("unknown_name", self._unknown_message(name, action), name, start)
+        if not action.accepts(len(args)):
+            return _refused("arity", f"{action.signature} takes {_arity_text(action)} arguments, {len(args)} given",
+                            name, start, learned=True)
+        with self._lock:
+            return self._run_learned(action, args, start)
+
+    def _unknown_message(self, name: str, helper: LearnedAction | None) -> str:
+        offered = [*self._primitives, *self.library.names]
+        if helper is not None:
+            return f"{name} is a helper function, not an action; use one of: {', '.join(offered)}"
+        return f"unknown action {name!r}; available actions: {', '.join(offered)}"
+
+    def _step(self, name: str, args: tuple) -> tuple[TraceStep, dict]:
+        action = format_call(name, args)
+        obs, _reward, _terminated, _truncated, info = self.env.step(action)
+        info = dict(info or {})
+        return TraceStep(action, str(obs), bool(info.get("valid", True))), info
+
+    def _run_primitive(self, name: str, args: tuple, start: float) -> CallResult:
+        step, info = self._step(name, args)
+        error = None if step.valid else CallError("invalid_primitive", step.observation, step=1)
+        return CallResult(ok=step.valid, observation=step.observation, error=error, trace=[step], name=name,
+                          is_learned=False, info=info, seconds=time.perf_counter() - start)
+
+    def _run_learned(self, action: LearnedAction, args: tuple, start: float) -> CallResult:
+        limits = self.limits
+        trace: list[TraceStep] = []
+        info: dict = {}
+        first: CallError | None = None  # the parent's own record of the first failure
+        done: dict = {}
+        try:
+            worker = self._ensure_worker()
+        except (WorkerDied, WorkerTimeout, OSError) as exc:
+            self._drop_worker()
+            return _refused("worker_crash", f"the sandbox worker could not start: {exc}", action.name, start, learned=True)
+        deadline = time.monotonic() + limits.wall_s
+        try:
+            worker.send({"op": "call", "name": action.name, "args": list(args)})
+            while True:
+                msg = worker.recv(deadline - time.monotonic())
+                if msg.get("op") == "done":
+                    done = msg
+                    break
+                if msg.get("op") != "prim":
+                    raise WorkerDied(f"unexpected message from the worker: {str(msg)[:200]}")
+                name, prim_args = msg.get("name"), msg.get("args")
+                if name not in self._primitives or not isinstance(prim_args, list) or len(prim_args) != len(self._primitives[name]):
+                    raise WorkerDied(f"malformed primitive request from the worker: {str(msg)[:200]}")
+                if first is not None:
+                    worker.send({"stop": first.kind, "message": first.message})
+                    continue
+                if len(trace) >= limits.max_primitive_calls:
+                    first = CallError("primitive_limit", f"more than {limits.max_primitive_calls} primitive calls in one learned call")
+                    worker.send({"stop": first.kind, "message": first.message})
+                    continue
+                t0 = time.monotonic()
+                step, info = self._step(name, tuple(prim_args))
+                deadline += time.monotonic() - t0  # the environment's time is not the learned code's
+                trace.append(step)
+                if step.valid:
+                    worker.send({"obs": step.observation})
+                else:
+                    first = CallError("invalid_primitive", f"{step.action} is not valid here: {step.observation}", step=len(trace))
+                    worker.send({"stop": first.kind, "message": first.message})
+        except WorkerTimeout:
+            self._drop_worker()
+            first = first or CallError("timeout", f"the call exceeded the {limits.wall_s:g} s time limit and was stopped")
+        except WorkerDied as exc:
+            self._drop_worker()
+            first = first or CallError(exc.kind, str(exc))
+        error = first
+        if done.get("kind"):
+            line = done.get("line")
+            if error is None:
+                error = CallError(done["kind"], str(done.get("message", "")), line=line)
+            elif error.line is None and done["kind"] == error.kind:
+                error = CallError(error.kind, error.message, line=line, step=error.step)
+            if done["kind"] in ("memory", "worker_crash"):
+                self._drop_worker()  # a heap that hit its limit is not worth reusing
+        returned = done.get("returned") if isinstance(done.get("returned"), str) else None
+        return CallResult(
+            ok=error is None, observation=_observation(action.name, trace, error, returned), error=error,
+            trace=trace, name=action.name, is_learned=True, info=info, returned=returned,
+            output=str(done.get("output", "")), seconds=time.perf_counter() - start,
+        )
+
+
+def _arity_text(action: LearnedAction) -> str:
+    if action.max_args is None:
+        return f"at least {action.min_args}"
+    if action.max_args == action.min_args:
+        return str(action.min_args)
+    return f"{action.min_args} to {action.max_args}"
+
+
+def _refused(kind: str, message: str, name: str | None, start: float, learned: bool = False) -> CallResult:
+    return CallResult(ok=False, observation=f"Invalid action: {message}", error=CallError(kind, message), name=name,
+                      is_learned=learned, seconds=time.perf_counter() - start)
+
+
+def _short(error: CallError) -> str:
+    if error.kind == "exception":
+        last = [ln for ln in error.message.strip().splitlines() if ln.strip()]
+        where = f" (line {error.line})" if error.line else ""
+        return f"raised {last[-1].strip() if last else 'an exception'}{where}"
+    return error.message
+
+
+def _observation(name: str, trace: list[TraceStep], error: CallError | None, returned: str | None) -> str:
+    """What the agent sees: the last observation, and on failure which step failed and why."""
+    if error is None:
+        if trace:
+            return trace[-1].observation
+        return returned if returned and returned.strip() else NO_PRIMITIVE
+    state = next((s.observation for s in reversed(trace) if s.valid), "")
+    if error.kind == "invalid_primitive" and error.step:
+        failed = trace[error.step - 1]
+        tail = f"{name} failed at primitive step {error.step}: {failed.action} is not valid here. {failed.observation}"
+    else:
+        done = f" after {len(trace)} primitive step(s)" if trace else " before any primitive step"
+        tail = f"{name} failed ({error.kind}){done}: {_short(error)}"
+    return f"{state}\n{tail}" if state else tail
