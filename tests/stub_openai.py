@@ -1,0 +1,156 @@
+"""A small OpenAI-compatible chat server on 127.0.0.1 for tests, in a background thread.
+
+Replies follow a script (one entry per request, then ``default``): a text, or a ``Reply`` with a
+status code, headers, usage or a raw (garbage) body. Every request is recorded with its JSON body.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    text: str = "ok"
+    status: int = 200
+    prompt_tokens: int = 11
+    completion_tokens: int = 3
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None  # sent as is instead of a chat completion (garbage bodies, error bodies)
+    delay_s: float = 0.0
+
+
+def error_reply(status: int, message: str, **headers: str) -> Reply:
+    kind = {401: "invalid_request_error", 404: "invalid_request_error", 429: "rate_limit_error"}.get(status, "server_error")
+    code = {401: "invalid_api_key", 404: "model_not_found"}.get(status)
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return Reply(status=status, raw=json.dumps(body), headers=dict(headers))
+
+
+@dataclass
+class Request:
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+class StubOpenAI:
+    def __init__(self, script: list[Reply | str] | None = None, default: Reply | str = "ok", respond: Callable[[dict], Reply | str] | None = None):
+        self.script = list(script or [])
+        self.default = default
+        self.respond = respond
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="stub-openai")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def chat_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def start(self) -> "StubOpenAI":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "StubOpenAI":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _next_reply(self, body: dict) -> Reply:
+        with self._lock:
+            item = self.script.pop(0) if self.script else (self.respond(body) if self.respond else self.default)
+        return Reply(text=item) if isinstance(item, str) else item
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _send(self, status: int, body: str, headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    self._send(200, json.dumps({"object": "list", "data": [{"id": "stub-model", "object": "model", "owned_by": "stub"}]}))
+                else:
+                    self._send(404, json.dumps({"error": {"message": "no such path"}}))
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                try:
+                    body = json.loads(raw) if raw else {}
+                except ValueError:
+                    body = {"_unparsed": raw}
+                with stub._lock:
+                    stub.requests.append(Request(self.path, body, dict(self.headers), time.monotonic()))
+                reply = stub._next_reply(body)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                if reply.raw is not None:
+                    self._send(reply.status, reply.raw, reply.headers)
+                elif body.get("stream"):
+                    self._stream(body, reply)
+                else:
+                    self._send(reply.status, json.dumps(completion(body, reply)), reply.headers)
+
+            def _stream(self, body: dict, reply: Reply) -> None:
+                chunks = [chunk(body, {"role": "assistant", "content": ""}), *(chunk(body, {"content": w}) for w in _pieces(reply.text)), chunk(body, {}, "stop")]
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    chunks.append({**chunk(body, {}), "choices": [], "usage": usage(reply)})
+                payload = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+                self._send(reply.status, payload, reply.headers, content_type="text/event-stream")
+
+        return Handler
+
+
+def _pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+
+
+def usage(reply: Reply) -> dict[str, int]:
+    return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens, "total_tokens": reply.prompt_tokens + reply.completion_tokens}
+
+
+def completion(body: dict, reply: Reply) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": body.get("model", "stub-model"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop", "logprobs": None}],
+        "usage": usage(reply),
+    }  # fmt: skip
+
+
+def chunk(body: dict, delta: dict, finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model", "stub-model"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+    }  # fmt: skip
