@@ -78,6 +78,7 @@ def _vm_size_bytes() -> int:
 
 def drop_privileges_and_limit(limits: dict) -> None:
     """OS-level limits that hold even if the Python-level checks were bypassed."""
+    baseline = _vm_size_bytes()  # before setuid: afterwards /proc/self is no longer readable
     if hasattr(os, "getuid") and os.getuid() == 0:
         # Root ignores RLIMIT_NPROC and can undo limits: become nobody.
         os.setgroups([])
@@ -88,7 +89,7 @@ def drop_privileges_and_limit(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
     top_fd = max(IN_FD, OUT_FD) + 1
     resource.setrlimit(resource.RLIMIT_NOFILE, (top_fd, top_fd))
-    budget = _vm_size_bytes() + int(limits["memory_mb"]) * 1024 * 1024
+    budget = baseline + int(limits["memory_mb"]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
 
 
