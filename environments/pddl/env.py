@@ -1,0 +1,222 @@
+"""PDDL robotic-planning environments (gripper, blockworld, barman, tyreworld) as text envs.
+
+Primitive = operator name with ``-`` -> ``_``, arguments in the operator's parameter order:
+``pick('ball1', 'rooma', 'left')``. Observation = the true facts as sentences; ``progress`` =
+share of goal facts true (max over the episode); ``success`` = all goal facts hold.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
+from ..data import PDDL_DOMAINS, DataNotFoundError, find_data_dir, load_split
+from .generators import GeneratorError, generate
+from .parser import Domain, PDDLError, parse_domain, parse_problem
+from .primitives import primitive_spec
+from .simulator import GroundAction, GroundTask, call_name
+from .text import describe_goal, describe_state, sentence
+
+OWN_DOMAINS = Path(__file__).resolve().parent / "domains"
+DEFAULT_GENERATED = [f"gen:seed={i}" for i in range(5)]
+
+
+def _natural_key(name: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _no_data(domain: str) -> DataNotFoundError:
+    return DataNotFoundError(
+        f"no benchmark data for pddl/{domain}: looked for pddl/{domain}/ in --data-dir, $LEARNACT_DATA and ../shared/data. "
+        f"Pass --data-dir DIR (a folder with pddl/, alfworld/, learnact_splits/) or use a generated instance such as gen:seed=1"
+    )
+
+
+def list_pddl_instances(task: str, split: str | None = None, data_dir=None) -> list[str]:
+    if split == "generated":
+        return list(DEFAULT_GENERATED)
+    if split not in (None, "train", "test"):
+        raise ValueError(f"unknown split {split!r}; use train, test, generated or None")
+    root = find_data_dir(data_dir, required=f"pddl/{task}")
+    if root is None:
+        raise _no_data(task)
+    if split is None:
+        return sorted((p.stem for p in (root / "pddl" / task).glob("*.pddl")), key=_natural_key)
+    entry = load_split(task, root)
+    if entry is None:
+        raise DataNotFoundError(f"LearnAct's split files are missing under {root / 'learnact_splits'}")
+    return [Path(p).stem for p in entry[split]]
+
+
+@lru_cache(maxsize=32)
+def _domain(path: str, mtime: float) -> Domain:
+    return parse_domain(Path(path).read_text(encoding="utf-8"), path)
+
+
+@lru_cache(maxsize=512)
+def _task(domain_path: str, domain_mtime: float, task: str, problem_key: str, problem_text: str) -> GroundTask:
+    """Parsed and indexed once per (domain file, problem): envs on the same instance share it,
+    with its caches of ground actions, valid actions and state texts."""
+    domain = _domain(domain_path, domain_mtime)
+    return GroundTask(domain, parse_problem(problem_text, problem_key), partial(describe_state, task))
+
+
+@lru_cache(maxsize=256)
+def _generated(task: str, name: str) -> str:
+    return generate(task, name)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataNotFoundError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, Path | None]:
+    """(problem key, problem text, the benchmark domain file next to the data or None)."""
+    if instance.startswith("gen"):
+        try:
+            return f"{task}/{instance}", _generated(task, instance), None
+        except GeneratorError as exc:
+            raise ValueError(str(exc)) from None
+    path = Path(instance).expanduser()
+    if path.suffix == ".pddl" and path.is_file():
+        sibling = path.parent.parent / f"{task}.pddl"
+        return str(path.resolve()), _read(path), sibling if sibling.is_file() else None
+    root = find_data_dir(data_dir, required=f"pddl/{task}")
+    if root is None:
+        raise _no_data(task)
+    candidate = root / "pddl" / task / f"{instance.removesuffix('.pddl')}.pddl"
+    if not candidate.is_file():
+        known = list_pddl_instances(task, data_dir=root)
+        raise DataNotFoundError(f"pddl/{task} has no instance {instance!r}; known: {', '.join(known)} (or gen:seed=N)")
+    bench_domain = root / "pddl" / f"{task}.pddl"
+    return str(candidate), _read(candidate), bench_domain if bench_domain.is_file() else None
+
+
+def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **options: Any) -> "PDDLEnv":
+    if task not in PDDL_DOMAINS:
+        raise ValueError(f"unknown PDDL domain {task!r}")
+    unknown = set(options) - {"max_steps"}
+    if unknown:
+        raise TypeError(f"unknown option(s) for pddl/{task}: {', '.join(sorted(unknown))}")
+    key, text, bench_domain = resolve_problem(task, str(instance), data_dir)
+    domain_path = Path(domain_file) if domain_file else (bench_domain or OWN_DOMAINS / f"{task}.pddl")
+    if not domain_path.is_file():
+        raise DataNotFoundError(f"domain file {domain_path} does not exist")
+    try:
+        ground = _task(str(domain_path), domain_path.stat().st_mtime, task, key, text)
+    except PDDLError as exc:
+        raise ValueError(str(exc)) from None
+    return PDDLEnv(task, str(instance), ground, max_steps=options.get("max_steps"))
+
+
+class PDDLEnv(TextEnv):
+    """One PDDL problem as a text environment; see the module docstring for the contract."""
+
+    def __init__(self, domain: str, instance: str, ground: GroundTask, max_steps: int | None = None):
+        super().__init__()
+        self.domain_name = domain
+        self.name = f"pddl/{domain}"
+        self.instance = instance
+        self.ground = ground
+        self.max_steps = max_steps
+        self.goal = describe_goal(domain, ground.goal_pos, ground.goal_neg)
+        operators = list(ground.domain.operators.values())
+        self.primitives = tuple(primitive_spec(domain, op) for op in operators)
+        self._by_name = {call_name(op.name): op for op in operators}
+        self._spec_by_name = {p.name: p for p in self.primitives}
+        self.objects = tuple(sorted(ground.objects))
+        self._set_state(ground.init)
+        self.best_progress = 0.0
+        self.steps = 0
+
+    def _set_state(self, state) -> None:
+        self.state = state
+        self._valid = self.ground.valid_actions(state)  # call text -> ground action
+
+    # ------------------------------------------------------------ gymnasium API
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._set_state(self.ground.init)
+        self.steps = 0
+        self.best_progress = 0.0
+        return self.ground.describe(self.state), self._info(valid=True)
+
+    def step(self, action: str):
+        self.steps += 1
+        # Hot path: the exact text of a valid call (what agents and learned code usually send).
+        ground_action = self._valid.get(action) if isinstance(action, str) else None
+        error = None
+        if ground_action is None:
+            ground_action, error = self._resolve(action)
+        if error is None:
+            self._set_state(ground_action.apply(self.state))
+            obs = self.ground.describe(self.state)
+        else:
+            obs = error
+        info = self._info(valid=error is None)
+        if error is not None:
+            info["reason"] = error
+        terminated = info["success"]
+        truncated = bool(self.max_steps and self.steps >= self.max_steps and not terminated)
+        reward = 1.0 if (terminated and error is None) else 0.0
+        return obs, reward, terminated, truncated, info
+
+    def _resolve(self, action) -> tuple[GroundAction | None, str | None]:
+        """The ground action ``action`` names, or why it cannot be applied in the current state."""
+        if not isinstance(action, str):
+            return None, f"Invalid action: expected text such as {self.primitives[0].signature}, got {type(action).__name__}"
+        try:
+            name, args = parse_call(action)
+        except ActionParseError as exc:
+            return None, f"Invalid action: {exc}"
+        op = self._by_name.get(name)
+        if op is None:
+            names = ", ".join(p.signature for p in self.primitives)
+            return None, f"Unknown action {name!r}. The available actions are: {names}."
+        spec = self._spec_by_name[name]
+        if len(args) != len(op.params):
+            return None, (
+                f"Wrong number of arguments: {spec.signature} takes {len(op.params)} "
+                f"argument{'s' if len(op.params) != 1 else ''}, got {len(args)}."
+            )
+        if not all(isinstance(a, str) for a in args):
+            return None, f"Arguments must be object names in quotes, e.g. {format_call(name, spec.params)}."
+        args = tuple(a.strip().lower() for a in args)
+        unknown = [a for a in args if a not in self.ground.objects]
+        if unknown:
+            return None, f"Unknown object(s): {', '.join(unknown)}. The objects are: {', '.join(self.objects)}."
+        call = format_call(name, args)
+        type_errors = self.ground.type_errors(op, args)
+        if type_errors:
+            return None, f"The action {call} is not valid: {'; '.join(type_errors)}."
+        missing, present = self.ground.check(self.state, op, args)
+        if missing or present:
+            why = [f"{sentence(self.domain_name, a).rstrip('.')} is not true" for a in missing]
+            why += [f"{sentence(self.domain_name, a).rstrip('.')} must not be true" for a in present]
+            return None, f"The action {call} is not valid because {'; '.join(why)}."
+        return self.ground.ground(op, args), None
+
+    def valid_actions(self) -> list[str]:
+        """The applicable primitive calls in the current state, sorted."""
+        return list(self._valid)
+
+    def facts(self) -> list[tuple[str, ...]]:
+        """The true facts of the current state, sorted, as PDDL atoms ("at", "ball1", "rooma")."""
+        return sorted(self.state)
+
+    def _info(self, valid: bool) -> dict[str, Any]:
+        self.best_progress = max(self.best_progress, self.ground.goal_share(self.state))
+        return {
+            "valid": valid,
+            "success": self.ground.is_goal(self.state),
+            "progress": self.best_progress,
+            "goal": self.goal,
+            "valid_actions": list(self._valid),
+            "steps": self.steps,
+        }

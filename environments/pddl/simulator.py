@@ -1,0 +1,242 @@
+"""Grounded STRIPS semantics: applicability with reasons, successor states, valid actions.
+
+States are frozensets of ground atoms (hashable, so per-state results can be cached; Python
+caches a frozenset's hash). Operators are never grounded up front: the valid actions of a state
+are found by joining a few "anchor" preconditions of each operator against the state's facts
+indexed by predicate, and each ground action is built once, on first sight, with its
+preconditions and effects as frozensets so that applicability is one subset test. Learning
+replays many episodes from the same initial states, so valid actions and state descriptions
+are cached per state (bounded).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .parser import Atom, Domain, Operator, Problem
+
+State = frozenset  # of Atom
+CACHE_LIMIT = 20_000  # states per task before the per-state caches are dropped
+
+
+def call_name(op_name: str) -> str:
+    """PDDL operator name -> primitive name: ``pour-shot-to-clean-shaker`` -> ``pour_shot_to_clean_shaker``."""
+    return op_name.replace("-", "_")
+
+
+@dataclass(frozen=True, eq=False)
+class GroundAction:
+    """One operator with its arguments, preconditions and effects made concrete."""
+
+    op: Operator
+    args: tuple[str, ...]
+    call: str  # canonical call text, e.g. "pick('ball1', 'rooma', 'left')"
+    pre: frozenset
+    pre_neg: frozenset
+    add: frozenset
+    delete: frozenset
+
+    def applicable(self, state: State) -> bool:
+        return self.pre <= state and self.pre_neg.isdisjoint(state)
+
+    def apply(self, state: State) -> State:
+        # STRIPS: deletes first, then adds (an atom both deleted and added stays true).
+        return (state - self.delete) | self.add
+
+
+Matcher = Callable[[dict, frozenset], list]
+
+
+def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozenset], all_objects: frozenset) -> Matcher:
+    """Python code that lists the argument tuples of ``op`` applicable in a state.
+
+    The positive preconditions become nested loops over the state's facts of each predicate
+    (``index[pred]``), ordered so that each loop binds new parameters as late as possible and
+    every fully bound precondition is a set-membership test placed right after the loop that
+    binds its last parameter; parameters no precondition mentions loop over their type's objects.
+    Generated code, because this is the hot path and plain nested loops are what CPython runs
+    fastest; predicate names and constants enter it only through ``repr``.
+    """
+    names = [p for p, _ in op.params]
+    var = {p: f"v{i}" for i, p in enumerate(names)}
+    ptype = dict(op.params)
+    remaining = list(op.pre_pos)
+    bound: set[str] = set()
+    lines = ["def match(index, state):", "    out = []"]
+    depth = 1
+    consts = {"type_sets": type_sets}
+
+    def term(t: str) -> str:
+        return var[t] if t in var else repr(t)
+
+    def emit(text: str) -> None:
+        lines.append("    " * depth + text)
+
+    def skip() -> str:  # leave the current candidate: inside a loop continue, at the top stop
+        return "continue" if depth > 1 else "return out"
+
+    def emit_checks() -> None:
+        for atom in [a for a in remaining if all(t in bound for t in a[1:] if t in var)]:
+            remaining.remove(atom)
+            emit(f"if ({', '.join(map(term, atom))},) not in state: {skip()}")
+
+    def emit_type_check(p: str) -> None:
+        allowed = type_sets.get(ptype[p], frozenset())
+        if allowed != all_objects:
+            emit(f"if {var[p]} not in type_sets[{ptype[p]!r}]: {skip()}")
+
+    emit_checks()
+    while remaining or len(bound) < len(names):
+        if remaining:
+            # The next loop: a changing predicate (few facts) before a static one, then the atom
+            # sharing most parameters with those already bound (a filter more than a generator).
+            def rank(a: Atom) -> tuple[bool, int, int]:
+                vars_ = {t for t in a[1:] if t in var}
+                return (a[0] not in static, len(vars_ & bound), -len(vars_ - bound))
+
+            atom = max(remaining, key=rank)
+            remaining.remove(atom)
+            f = f"f{depth}"
+            emit(f"for {f} in index.get({atom[0]!r}, ()):")
+            depth += 1
+            emit(f"if len({f}) != {len(atom)}: continue")
+            fresh = []
+            for k, t in enumerate(atom[1:], 1):
+                if t in var and t not in bound and t not in fresh:
+                    emit(f"{var[t]} = {f}[{k}]")
+                    fresh.append(t)
+                else:
+                    emit(f"if {f}[{k}] != {term(t)}: continue")
+            bound.update(fresh)
+            for p in fresh:
+                emit_type_check(p)
+        else:
+            p = next(p for p in names if p not in bound)
+            emit(f"for {var[p]} in type_sets.get({ptype[p]!r}, ()):")
+            depth += 1
+            bound.add(p)
+        emit_checks()
+    for atom in op.pre_neg:
+        emit(f"if ({', '.join(map(term, atom))},) in state: {skip()}")
+    emit(f"out.append(({''.join(var[p] + ', ' for p in names)}))")
+    lines.append("    return out")
+    namespace: dict = dict(consts)
+    exec(compile("\n".join(lines), f"<match {op.name}>", "exec"), namespace)  # noqa: S102 - generated above
+    match = namespace["match"]
+    match.source = "\n".join(lines)  # for debugging: print(task.matchers[name].source)
+    return match
+
+
+class GroundTask:
+    """A domain and a problem: objects, initial state, goal, and the cached ground actions."""
+
+    def __init__(self, domain: Domain, problem: Problem, describe: Callable[[State], str] | None = None):
+        self.domain = domain
+        self.problem = problem
+        self.objects: dict[str, str] = {**domain.constants, **problem.objects}
+        types = set(self.objects.values()) | set(domain.types) | set(domain.types.values()) | {"object"}
+        self.objects_of_type: dict[str, tuple[str, ...]] = {
+            t: tuple(sorted(o for o, ot in self.objects.items() if domain.is_subtype(ot, t))) for t in types
+        }
+        self._type_sets = {t: frozenset(objs) for t, objs in self.objects_of_type.items()}
+        self.init: State = frozenset(problem.init)
+        self.goal_pos = problem.goal_pos
+        self.goal_neg = problem.goal_neg
+        self._goal_pos_set = frozenset(problem.goal_pos)
+        changing = {a[0] for op in domain.operators.values() for a in op.add + op.delete}
+        static = set(domain.predicates) - changing
+        all_objects = frozenset(self.objects)
+        self.matchers: dict[str, Matcher] = {
+            name: compile_matcher(op, static, self._type_sets, all_objects) for name, op in domain.operators.items()
+        }
+        self._ground: dict[tuple[str, tuple[str, ...]], GroundAction] = {}
+        self._valid_cache: dict[State, dict[str, GroundAction]] = {}
+        self._describe = describe
+        self._text_cache: dict[State, str] = {}
+
+    # ------------------------------------------------------------ single actions
+
+    def ground(self, op: Operator, args: tuple[str, ...]) -> GroundAction:
+        key = (op.name, args)
+        action = self._ground.get(key)
+        if action is None:
+            binding = {p: a for (p, _), a in zip(op.params, args)}
+
+            def concrete(atoms) -> frozenset:
+                return frozenset((a[0], *(binding.get(t, t) for t in a[1:])) for a in atoms)
+
+            call = f"{call_name(op.name)}({', '.join(repr(a) for a in args)})"
+            action = GroundAction(
+                op, args, call, concrete(op.pre_pos), concrete(op.pre_neg), concrete(op.add), concrete(op.delete)
+            )
+            self._ground[key] = action
+        return action
+
+    def check(self, state: State, op: Operator, args: tuple[str, ...]) -> tuple[list[Atom], list[Atom]]:
+        """Unmet preconditions of ``op(args)``: (positive atoms missing, negative atoms present),
+        in the operator's precondition order (so explanations read like the domain file)."""
+        binding = {p: a for (p, _), a in zip(op.params, args)}
+        ground = lambda atom: (atom[0], *(binding.get(t, t) for t in atom[1:]))  # noqa: E731
+        missing = [g for g in map(ground, op.pre_pos) if g not in state]
+        present = [g for g in map(ground, op.pre_neg) if g in state]
+        return missing, present
+
+    def type_errors(self, op: Operator, args: tuple[str, ...]) -> list[str]:
+        out = []
+        for (param, ptype), arg in zip(op.params, args):
+            otype = self.objects.get(arg)
+            if otype is not None and not self.domain.is_subtype(otype, ptype):
+                out.append(f"{arg} is a {otype}, but {param[1:]} must be a {ptype}")
+        return out
+
+    def apply(self, state: State, op: Operator, args: tuple[str, ...]) -> State:
+        return self.ground(op, args).apply(state)
+
+    # ------------------------------------------------------------ goal
+
+    def goal_share(self, state: State) -> float:
+        total = len(self.goal_pos) + len(self.goal_neg)
+        if not total:
+            return 1.0
+        met = len(self._goal_pos_set & state) + sum(1 for a in self.goal_neg if a not in state)
+        return met / total
+
+    def is_goal(self, state: State) -> bool:
+        return self._goal_pos_set <= state and not any(a in state for a in self.goal_neg)
+
+    # ------------------------------------------------------------ per-state results
+
+    def describe(self, state: State) -> str:
+        """The state's text (from the ``describe`` function given at construction), cached."""
+        text = self._text_cache.get(state)
+        if text is None:
+            if len(self._text_cache) > CACHE_LIMIT:
+                self._text_cache.clear()
+            text = self._text_cache[state] = self._describe(state) if self._describe else str(sorted(state))
+        return text
+
+    def valid_actions(self, state: State) -> dict[str, GroundAction]:
+        """The applicable ground actions of ``state`` keyed by call text, sorted by call text."""
+        cached = self._valid_cache.get(state)
+        if cached is not None:
+            return cached
+        index: dict[str, list[Atom]] = defaultdict(list)
+        for fact in state:
+            index[fact[0]].append(fact)
+        found: dict[str, GroundAction] = {}
+        for name, op in self.domain.operators.items():
+            for args in self.matchers[name](index, state):
+                action = self.ground(op, args)
+                found[action.call] = action
+        result = dict(sorted(found.items()))
+        if len(self._valid_cache) > CACHE_LIMIT:  # bound memory on very long explorations
+            self._valid_cache.clear()
+        self._valid_cache[state] = result
+        return result
+
+    def clear_caches(self) -> None:
+        """Forget per-state results and ground actions (benchmarks use this to measure cold runs)."""
+        self._ground.clear()
+        self._valid_cache.clear()
+        self._text_cache.clear()
