@@ -53,3 +53,143 @@ def call_grammar(action_names: Iterable[str] | Mapping[str, int], arg_values: It
     if any(a for a in arities.values()) or any(a is None for a in arities.values()):
         lines.append("arg ::= " + " | ".join(gbnf_literal(_python_quoted(v)) for v in values) if values is not None else _FREE_ARG)
     return "\n".join(lines) + "\n"
+
+
+class GrammarError(ValueError):
+    """A GBNF text llama.cpp would reject. Sending it anyway crashes llama-cpp-python's server
+    (a failed grammar parse leaves a NULL sampler that it then uses), so it is checked here first."""
+
+
+_ESCAPES = {"x": 2, "u": 4, "U": 8}
+_SIMPLE_ESCAPES = set('tnr\\"[]')
+
+
+class _GbnfChecker:
+    """A syntax check that follows llama.cpp's grammar parser (llama-grammar.cpp): rules, literals,
+    character classes, groups, repetition, and that every referenced rule and ``root`` are defined."""
+
+    def __init__(self, text: str):
+        self.s = text
+        self.i = 0
+        self.defined: set[str] = set()
+        self.used: dict[str, int] = {}
+
+    def fail(self, what: str) -> GrammarError:
+        line = self.s.count("\n", 0, self.i) + 1
+        return GrammarError(f"invalid GBNF grammar at line {line}: {what}")
+
+    def space(self, newline_ok: bool) -> None:
+        while self.i < len(self.s):
+            c = self.s[self.i]
+            if c == "#":
+                while self.i < len(self.s) and self.s[self.i] not in "\r\n":
+                    self.i += 1
+            elif c in " \t" or (newline_ok and c in "\r\n"):
+                self.i += 1
+            else:
+                return
+
+    def name(self) -> str:
+        start = self.i
+        while self.i < len(self.s) and (self.s[self.i].isalnum() or self.s[self.i] == "-") and self.s[self.i].isascii():
+            self.i += 1
+        if self.i == start:
+            raise self.fail(f"expecting a rule name at {self.s[start:start + 12]!r}")
+        return self.s[start : self.i]
+
+    def char(self, end: str) -> None:
+        if self.i >= len(self.s) or self.s[self.i] in "\r\n":
+            raise self.fail("unterminated literal" if end == '"' else "unterminated character class")
+        if self.s[self.i] == "\\":
+            self.i += 1
+            c = self.s[self.i : self.i + 1]
+            if c in _ESCAPES:
+                digits = self.s[self.i + 1 : self.i + 1 + _ESCAPES[c]]
+                if len(digits) != _ESCAPES[c] or any(d not in "0123456789abcdefABCDEF" for d in digits):
+                    raise self.fail(f"bad \\{c} escape")
+                self.i += 1 + _ESCAPES[c]
+            elif c in _SIMPLE_ESCAPES:
+                self.i += 1
+            else:
+                raise self.fail(f"unknown escape \\{c}")
+        else:
+            self.i += 1
+
+    def sequence(self, nested: bool) -> None:
+        items = 0
+        while self.i < len(self.s):
+            c = self.s[self.i]
+            if c == '"':
+                self.i += 1
+                while self.i < len(self.s) and self.s[self.i] != '"':
+                    self.char('"')
+                if self.i >= len(self.s):
+                    raise self.fail("unterminated literal")
+                self.i += 1
+            elif c == "[":
+                self.i += 1
+                if self.s[self.i : self.i + 1] == "^":
+                    self.i += 1
+                while self.i < len(self.s) and self.s[self.i] != "]":
+                    self.char("]")
+                if self.i >= len(self.s):
+                    raise self.fail("unterminated character class")
+                self.i += 1
+            elif c == "(":
+                self.i += 1
+                self.space(True)
+                self.alternates(nested=True)
+                if self.s[self.i : self.i + 1] != ")":
+                    raise self.fail("expecting ')'")
+                self.i += 1
+            elif c == ".":
+                self.i += 1
+            elif c.isalnum() or c == "-":
+                start = self.i
+                self.used.setdefault(self.name(), start)
+            elif c in "*+?" and items:
+                self.i += 1
+            elif c == "{" and items:
+                end = self.s.find("}", self.i)
+                inner = self.s[self.i + 1 : end].replace(" ", "") if end > 0 else ""
+                lo, _, hi = inner.partition(",")
+                if end < 0 or not lo.isdigit() or (hi and not hi.isdigit()):
+                    raise self.fail("bad {m,n} repetition")
+                self.i = end + 1
+            else:
+                return
+            items += 1
+            self.space(nested)
+
+    def alternates(self, nested: bool) -> None:
+        self.sequence(nested)
+        while self.s[self.i : self.i + 1] == "|":
+            self.i += 1
+            self.space(True)
+            self.sequence(nested)
+
+    def check(self) -> None:
+        self.space(True)
+        while self.i < len(self.s):
+            rule = self.name()
+            self.space(False)
+            if self.s[self.i : self.i + 3] != "::=":
+                raise self.fail(f"expecting ::= after {rule!r}")
+            self.i += 3
+            self.space(True)
+            self.alternates(nested=False)
+            if self.i < len(self.s) and self.s[self.i] not in "\r\n":
+                raise self.fail(f"unexpected {self.s[self.i:self.i + 12]!r}")
+            self.defined.add(rule)
+            self.space(True)
+        if "root" not in self.defined:
+            raise GrammarError("invalid GBNF grammar: no 'root' rule")
+        undefined = sorted(set(self.used) - self.defined)
+        if undefined:
+            raise GrammarError(f"invalid GBNF grammar: undefined rule {undefined[0]!r}")
+
+
+def validate_gbnf(grammar: str) -> str:
+    """Return ``grammar`` unchanged, or raise ``GrammarError`` with a one-line reason."""
+    _GbnfChecker(grammar).check()
+    return grammar

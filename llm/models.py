@@ -25,6 +25,7 @@ from langchain_core.rate_limiters import InMemoryRateLimiter
 from . import errors
 from .cache import SQLiteResponseCache
 from .config import ModelSpec
+from .grammar import GrammarError, validate_gbnf
 
 if TYPE_CHECKING:
     from .local import LocalServer
@@ -187,6 +188,11 @@ def invoke_text(
     Raises ``llm.errors.ModelError`` subclasses for API failures.
     """
     kwargs: dict[str, Any] = {}
+    if grammar:
+        try:  # checked for every model so a bad grammar shows up in tests with fake models too
+            validate_gbnf(grammar)
+        except GrammarError as exc:
+            raise errors.BadRequestError(f"not sent to {_where(model)}: {exc}") from exc
     if grammar and is_local(model):
         kwargs["extra_body"] = {**(getattr(model, "extra_body", None) or {}), "grammar": grammar}
     config: dict[str, Any] = {"tags": list(tags or []) + ([node] if node else []), "metadata": {"node": node, "key": key}}

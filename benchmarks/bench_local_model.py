@@ -1,0 +1,76 @@
+"""Speed and memory of the embedded local model server (llama-cpp-python, 2 threads by default).
+
+Prints prompt-evaluation and generation tokens/s (from the server's own timings in its log), the
+time of a follow-up request that shares the prompt prefix, and the server's resident memory.
+
+    python benchmarks/bench_local_model.py [--n-threads 2] [--gen-tokens 64] [--requests 3] [--model-path FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from llm.local import LocalServer  # noqa: E402
+
+SYSTEM = (
+    "You are an agent in a gripper world. Primitive actions: pick(obj, room, gripper) picks obj up in room with a free "
+    "gripper; move(src, dst) moves the robot between rooms; drop(obj, room, gripper) drops a carried obj in room. "
+) * 4  # a few hundred tokens, like an Act prompt
+_TIMING = re.compile(r"(prompt eval|eval) time =\s+([\d.]+) ms /\s+(\d+) (?:tokens|runs)")
+
+
+def chat(base_url: str, user: str, max_tokens: int) -> dict:
+    body = {"model": "local", "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], "max_tokens": max_tokens, "temperature": 0}
+    req = urllib.request.Request(base_url + "/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as reply:
+        return json.loads(reply.read())
+
+
+def timings(log: Path, start: int) -> list[tuple[str, float, int]]:
+    text = log.read_text(errors="replace")[start:]
+    return [(kind, float(ms), int(n)) for kind, ms, n in _TIMING.findall(text)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-threads", type=int, default=2)
+    ap.add_argument("--n-threads-batch", type=int, default=None, help="threads for prompt evaluation (default: --n-threads)")
+    ap.add_argument("--gen-tokens", type=int, default=64)
+    ap.add_argument("--requests", type=int, default=3)
+    ap.add_argument("--model-path")
+    args = ap.parse_args()
+    print(f"cpus: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f} (other work on the cores slows llama.cpp a lot)")
+    print(f"n_threads {args.n_threads}, n_threads_batch {args.n_threads_batch or args.n_threads}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE (LocalServer default)')}")
+    t0 = time.monotonic()
+    with LocalServer(model_path=args.model_path, n_threads=args.n_threads, n_threads_batch=args.n_threads_batch) as server:
+        print(f"server up in {time.monotonic() - t0:.1f} s, RSS {server.rss_mb():.0f} MB (model file is mmapped: its pages count)")
+        assert server.log_path is not None
+        peak = server.rss_mb()
+        for i in range(args.requests):
+            mark = len(server.log_path.read_text(errors="replace"))
+            t = time.monotonic()
+            reply = chat(server.base_url, f"Step {i}: write a short plan to carry ball{i} from rooma to roomb, one action per line.", args.gen_tokens)
+            wall = time.monotonic() - t
+            time.sleep(0.2)  # the timings are logged right after the reply
+            got = {kind: (ms, n) for kind, ms, n in timings(server.log_path, mark)}
+            usage = reply.get("usage", {})
+            pe, ev = got.get("prompt eval"), got.get("eval")
+            # llama.cpp's own prompt-eval timer is unreliable on the first request: use wall time minus generation.
+            pe_ms = wall * 1000 - (ev[0] if ev else 0)
+            pe_s = f"{pe[1] / pe_ms * 1000:.1f} tok/s over {pe[1]} new prompt tokens" if pe and pe_ms > 0 else "n/a"
+            ev_s = f"{ev[1] / ev[0] * 1000:.1f} tok/s over {ev[1]} tokens" if ev and ev[0] > 0 else "n/a"
+            peak = max(peak, server.rss_mb())
+            print(f"request {i}: {wall:.1f} s wall, prompt {usage.get('prompt_tokens')} tokens; prompt eval {pe_s}; generation {ev_s}; RSS {server.rss_mb():.0f} MB")
+        print(f"peak server RSS: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
