@@ -11,6 +11,7 @@ import hashlib
 import re
 import sqlite3
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,12 @@ class SQLiteResponseCache(BaseCache):
                 self.misses += 1
                 return None
             self.hits += 1
-        generations: list[Any] = loads(row[0], allowed_objects="core")
+        try:
+            with warnings.catch_warnings():  # langchain_core.load.loads is marked beta; the format is stable enough for a cache
+                warnings.simplefilter("ignore")
+                generations: list[Any] = loads(row[0], allowed_objects="core")
+        except Exception:  # an entry from another langchain version: ask the model again
+            return None
         for gen in generations:  # tell the caller (usage accounting) that nothing was sent
             message = getattr(gen, "message", None)
             if message is not None:

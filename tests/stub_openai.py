@@ -36,7 +36,7 @@ def error_reply(status: int, message: str, **headers: str) -> Reply:
 class Request:
     path: str
     body: dict[str, Any]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     at: float
 
 
@@ -111,7 +111,7 @@ class StubOpenAI:
                 except ValueError:
                     body = {"_unparsed": raw}
                 with stub._lock:
-                    stub.requests.append(Request(self.path, body, dict(self.headers), time.monotonic()))
+                    stub.requests.append(Request(self.path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()))
                 reply = stub._next_reply(body)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
