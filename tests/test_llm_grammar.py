@@ -1,0 +1,98 @@
+"""call_grammar / validate_gbnf, and one real constrained request through the local llama.cpp server."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from llm.config import ModelSpec
+from llm.grammar import GrammarError, call_grammar, validate_gbnf
+from llm.models import invoke_text, make_chat_model
+from llm.usage import UsageTracker
+
+
+def test_known_arities_and_values():
+    grammar = call_grammar({"pick": 3, "move": 2, "look": 0}, ["ball1", "rooma", "left"])
+    lines = grammar.splitlines()
+    assert lines[0] == "root ::= call0 | call1 | call2"
+    assert 'call0 ::= "look()"' in lines
+    assert 'call1 ::= "move(" arg ", " arg ")"' in lines
+    assert 'call2 ::= "pick(" arg ", " arg ", " arg ")"' in lines
+    assert "arg ::= \"'ball1'\" | \"'left'\" | \"'rooma'\"" in lines
+    validate_gbnf(grammar)
+
+
+def test_names_only_allow_any_number_of_free_arguments():
+    grammar = call_grammar(["go", "open"])
+    assert 'call0 ::= "go(" args? ")"' in grammar and 'args ::= arg (", " arg)*' in grammar
+    assert "arg ::= \"'\" [^'\\n\\\\]+ \"'\"" in grammar
+    validate_gbnf(grammar)
+
+
+def test_quotes_in_values_are_escaped():
+    grammar = call_grammar({"say": 1}, ['it\'s "x"'])
+    assert r'''arg ::= "'it\\'s \"x\"'"''' in grammar
+    validate_gbnf(grammar)
+
+
+def test_root_line_can_be_wrapped_by_callers():
+    from nodes.act import with_think
+
+    validate_gbnf(with_think(call_grammar({"move": 2})))
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ([], "at least one"),
+        (["not a name"], "identifier"),
+        ({"move": -1}, "non-negative"),
+    ],
+)
+def test_bad_inputs(bad, why):
+    with pytest.raises(ValueError, match=why):
+        call_grammar(bad)
+
+
+def test_empty_value_list_is_an_error():
+    with pytest.raises(ValueError, match="arg_values is empty"):
+        call_grammar({"move": 2}, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("root ::= oops(", "expecting '\\)'"),
+        ("root ::= x", "undefined rule 'x'"),
+        ('call ::= "a"', "no 'root'"),
+        ('root ::= "a', "unterminated literal"),
+        ('root ::= "\\q"', "unknown escape"),
+        ("root ::= [a-z", "unterminated character class"),
+        ('root "a"', "expecting ::="),
+    ],
+)
+def test_validate_rejects_what_llama_cpp_rejects(text, why):
+    with pytest.raises(GrammarError, match=why):
+        validate_gbnf(text)
+
+
+def test_validate_accepts_the_usual_constructs():
+    validate_gbnf('# comment\nroot ::= ("a" |\n  "b")+ x{1,3} [^\\n]* .\nx ::= "\\x41" | [0-9]?\n')
+
+
+CHATTY_PROMPT = [
+    ("system", "You control a robot. Actions: pick(obj, room, gripper), move(src, dst), drop(obj, room, gripper)."),
+    ("user", "ball1 is in rooma with the robot; both grippers are free. Goal: ball1 in roomb. "
+             "Explain your reasoning in detail, then give the next action."),
+]  # fmt: skip
+
+
+def test_real_local_server_follows_the_grammar(local_llm):
+    model = make_chat_model(ModelSpec(model="local", max_tokens=40), server=local_llm)
+    values = ["ball1", "rooma", "roomb", "left", "right"]
+    grammar = call_grammar({"pick": 3, "move": 2, "drop": 3}, values)
+    usage = UsageTracker()
+    reply = invoke_text(model, CHATTY_PROMPT, stop=["\n"], grammar=grammar, usage=usage, node="decide", key="g")
+    value = "'(?:" + "|".join(values) + ")'"
+    assert re.fullmatch(rf"(?:pick|drop)\({value}, {value}, {value}\)|move\({value}, {value}\)", reply), reply
+    assert usage.totals()["prompt_tokens"] > 0 and usage.totals()["cost"] == 0.0
