@@ -3,7 +3,7 @@
 Prints prompt-evaluation and generation tokens/s (from the server's own timings in its log), the
 time of a follow-up request that shares the prompt prefix, and the server's resident memory.
 
-    python benchmarks/bench_local_model.py [--n-threads 2] [--gen-tokens 64] [--requests 3] [--model-path FILE]
+    python benchmarks/bench_local_model.py [--n-threads 2] [--gen-tokens 64] [--requests 3] [--soak 50] [--model-path FILE]
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--n-threads-batch", type=int, default=None, help="threads for prompt evaluation (default: --n-threads)")
     ap.add_argument("--gen-tokens", type=int, default=64)
     ap.add_argument("--requests", type=int, default=3)
+    ap.add_argument("--soak", type=int, default=0, help="then N short requests with changing prompts, RSS every 10 (memory stays bounded?)")
     ap.add_argument("--model-path")
     args = ap.parse_args()
     print(f"cpus: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f} (other work on the cores slows llama.cpp a lot)")
@@ -69,6 +70,11 @@ def main() -> None:
             ev_s = f"{ev[1] / ev[0] * 1000:.1f} tok/s over {ev[1]} tokens" if ev and ev[0] > 0 else "n/a"
             peak = max(peak, server.rss_mb())
             print(f"request {i}: {wall:.1f} s wall, prompt {usage.get('prompt_tokens')} tokens; prompt eval {pe_s}; generation {ev_s}; RSS {server.rss_mb():.0f} MB")
+        for i in range(args.soak):
+            chat(server.base_url, f"Request {i}: name one colour. " + "context " * (i % 7) * 20, 4)
+            peak = max(peak, server.rss_mb())
+            if (i + 1) % 10 == 0:
+                print(f"soak {i + 1}/{args.soak}: RSS {server.rss_mb():.0f} MB")
         print(f"peak server RSS: {peak:.0f} MB")
 
 

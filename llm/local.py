@@ -263,6 +263,7 @@ class LocalServer:
             # OpenMP threads spin-wait by default; when another process holds one of the 2 cores, that made
             # generation ~20x slower here (1 tok/s instead of 20). Passive waiting keeps it at full speed.
             env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            env.setdefault("MALLOC_ARENA_MAX", "2")  # fewer glibc arenas: less heap growth from uvicorn's threads
             # llm._serve must be importable whatever the child's working directory is.
             env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
             with os.fdopen(fd, "wb") as log:
