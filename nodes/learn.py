@@ -32,7 +32,7 @@ from .scoring import score_rollouts, select_best
 
 # Error kinds that mean the learned code itself is broken (worth a repair), as opposed to a
 # call with wrong arguments or a primitive that did not apply in the current state.
-CODE_ERROR_KINDS = {"exception", "timeout", "memory", "primitive_limit", "output_limit", "worker_crash"}
+CODE_ERROR_KINDS = {"exception", "timeout", "memory", "primitive_limit", "output_limit", "worker_crash", "forbidden"}
 _ACTION_LINE = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
 
 
