@@ -228,6 +228,10 @@ def draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _money(cost) -> str:
+    return "n/a (no price known for this model)" if cost is None else f"${cost:.4f}"
+
+
 def run_command(args: argparse.Namespace) -> int:
     if args.draw:
         return draw(args)
@@ -279,7 +283,7 @@ def run_command(args: argparse.Namespace) -> int:
     total = usage.totals()
     print(
         f"done in {time.monotonic() - t0:.0f}s; tokens {total.get('total_tokens', 0):,} "
-        f"(prompt {total.get('prompt_tokens', 0):,}, completion {total.get('completion_tokens', 0):,}), cost ${total.get('cost', 0.0):.4f}; "
+        f"(prompt {total.get('prompt_tokens', 0):,}, completion {total.get('completion_tokens', 0):,}), cost {_money(total.get('cost'))}; "
         f"results in {run.path}",
         file=sys.stderr,
     )

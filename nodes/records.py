@@ -27,7 +27,7 @@ def episode_record(state: EpisodeState, *, method: str, usage: dict[str, Any] | 
         "tokens": int(usage.get("total_tokens", 0)),
         "prompt_tokens": int(usage.get("prompt_tokens", 0)),
         "completion_tokens": int(usage.get("completion_tokens", 0)),
-        "cost": float(usage.get("cost", 0.0)),
+        "cost": None if usage.get("cost") is None else float(usage["cost"]),  # None: no price known for the model
         "goal": state.get("goal", ""),
         "first_observation": state.get("first_observation", ""),
         "trajectory": steps,

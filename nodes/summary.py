@@ -38,7 +38,7 @@ def summarize_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
                 "progress_mean": statistics.fmean(float(r.get("progress", 0.0)) for r in recs),
                 "steps_mean": statistics.fmean(float(r.get("steps", 0)) for r in recs),
                 "tokens_mean": statistics.fmean(float(r.get("tokens", 0)) for r in recs),
-                "cost_total": sum(float(r.get("cost", 0.0)) for r in recs),
+                "cost_total": sum(float(r["cost"]) for r in recs if r.get("cost") is not None),
             }
         )
     return rows
