@@ -5,6 +5,7 @@ through the sandbox executor (actions.Executor), never in this process.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -54,7 +55,28 @@ def render_primitives(env) -> str:
 
 def _extract_code(reply: str) -> str:
     fenced = re.findall(r"```(?:python|py)?\s*\n(.*?)```", reply or "", re.DOTALL)
-    return "\n\n".join(fenced) if fenced else (reply or "")
+    return functions_only("\n\n".join(fenced) if fenced else (reply or ""))
+
+
+def functions_only(code: str) -> str:
+    """Keep the top-level function definitions of an LLM reply, drop everything else.
+
+    Small models like to add example calls or globals at module level. Those are never run
+    (the library refuses them); dropping them here keeps the functions instead of failing the
+    whole candidate. Code that does not parse is returned unchanged so the parse error reaches
+    the repair prompt.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    lines = code.splitlines()
+    kept = [
+        "\n".join(lines[(node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1 : node.end_lineno])
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    return "\n\n\n".join(kept) + "\n" if kept else code
 
 
 def demo_calls(demonstration: str, library: ActionLibrary) -> list[str]:
@@ -387,7 +409,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
                 raise ValueError(f"Plan names {revision.target!r}, which is not a learned action")
             new_lib = library.with_note(revision.target, revision.content, iteration=task["round"], reason=revision.reason)
         else:
-            new_lib, changed = library.with_update(revision.content, iteration=task["round"], reason=revision.reason)
+            new_lib, changed = library.with_update(functions_only(revision.content), iteration=task["round"], reason=revision.reason)
             candidate["target"] = ", ".join(changed) if changed else None
             calls = [revision.test_case] if revision.test_case else []
             checked, _, errors = check_and_repair(

@@ -86,3 +86,13 @@ def test_parse_update_and_plan():
 def test_unparseable_revisions_are_errors(reply):
     with pytest.raises(RevisionParseError):
         parse_revision(reply)
+
+
+def test_functions_only_drops_module_level_statements():
+    from nodes.learn import functions_only
+
+    reply = "import os\nrooms = {'a': 1}\n\ndef carry(b):\n    '''Carry.'''\n    return move(b)\n\nprint(carry('x'))\n\ndef _helper():\n    pass\n"
+    kept = functions_only(reply)
+    assert "import" not in kept and "rooms" not in kept and "print(carry" not in kept
+    assert "def carry(b):" in kept and "def _helper():" in kept
+    assert functions_only("def broken(:\n") == "def broken(:\n"  # the parse error must reach the repair prompt
