@@ -1,41 +1,37 @@
-;; Gripper (IPC-1998 STRIPS domain): a robot with two grippers moves balls between rooms.
-;; Written for this project; predicate and operator names and parameter order follow
-;; the AgentBoard/LearnAct benchmark so that its problems run on it.
+;;; Gripper -- written for the LearnAct-on-LangGraph project.
+;;; Robby, a robot with a left and a right gripper, carries balls between rooms.
+;;; Predicate names, operator names and parameter order match the IPC-1998 STRIPS version
+;;; used by the AgentBoard/LearnAct benchmark, so its problem files run on this domain.
 (define (domain gripper-strips)
   (:requirements :strips)
-  (:predicates (room ?x0)
-               (ball ?x0)
-               (gripper ?x0)
-               (at-robby ?x0)
-               (at ?x0 ?x1)
-               (free ?x0)
-               (carry ?x0 ?x1))
+
+  (:predicates
+    (room ?place)              ; ?place is a room
+    (ball ?thing)              ; ?thing is a ball
+    (gripper ?hand)            ; ?hand is one of Robby's grippers
+    (at-robby ?place)          ; Robby stands in ?place
+    (at ?thing ?place)         ; ball ?thing lies in room ?place
+    (free ?hand)               ; gripper ?hand holds nothing
+    (carry ?thing ?hand))      ; gripper ?hand holds ball ?thing
+
+  ;; Robby walks to another room.
   (:action move
     :parameters (?from ?to)
-    :precondition (and (room ?from)
-        (room ?to)
-        (at-robby ?from))
-    :effect (and (at-robby ?to)
-        (not (at-robby ?from))))
+    :precondition (and (room ?from) (room ?to) (at-robby ?from))
+    :effect (and (not (at-robby ?from)) (at-robby ?to)))
+
+  ;; A free gripper takes a ball lying in Robby's room.
   (:action pick
     :parameters (?obj ?room ?gripper)
-    :precondition (and (ball ?obj)
-        (room ?room)
-        (gripper ?gripper)
-        (at ?obj ?room)
-        (at-robby ?room)
-        (free ?gripper))
-    :effect (and (carry ?obj ?gripper)
-        (not (at ?obj ?room))
-        (not (free ?gripper))))
+    :precondition (and (ball ?obj) (room ?room) (gripper ?gripper)
+                       (at-robby ?room) (at ?obj ?room) (free ?gripper))
+    :effect (and (not (at ?obj ?room)) (not (free ?gripper))
+                 (carry ?obj ?gripper)))
+
+  ;; A gripper lets its ball go in Robby's room.
   (:action drop
     :parameters (?obj ?room ?gripper)
-    :precondition (and (ball ?obj)
-        (room ?room)
-        (gripper ?gripper)
-        (carry ?obj ?gripper)
-        (at-robby ?room))
-    :effect (and (at ?obj ?room)
-        (free ?gripper)
-        (not (carry ?obj ?gripper))))
-)
+    :precondition (and (ball ?obj) (room ?room) (gripper ?gripper)
+                       (at-robby ?room) (carry ?obj ?gripper))
+    :effect (and (not (carry ?obj ?gripper))
+                 (at ?obj ?room) (free ?gripper))))
