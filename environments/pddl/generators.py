@@ -131,20 +131,26 @@ def barman(seed: int, cocktails: int, ingredients: int) -> str:
 
 
 def tyreworld(seed: int, wheels: int) -> str:
+    """Replace ``wheels`` flat wheels by the spares in the boot. The seed decides whether the
+    boot starts open and which tidy-up goals are added (nuts tight, tools back, boot closed)."""
     rng = random.Random(f"tyreworld-{seed}")
     idx = list(range(1, wheels + 1))
     objects = (
         "wrench jack pump - tool " + " ".join(f"the-hub{i}" for i in idx) + " - hub " + " ".join(f"nuts{i}" for i in idx)
         + " - nut boot - container " + " ".join(f"r{i} w{i}" for i in idx) + " - wheel"
     )
-    init = ["(in jack boot)", "(in pump boot)", "(in wrench boot)", "(unlocked boot)", "(closed boot)"]
+    init = ["(in jack boot)", "(in pump boot)", "(in wrench boot)", "(unlocked boot)"]
+    init.append("(isopen boot)" if rng.random() < 0.3 else "(closed boot)")
     for i in idx:
         init += [f"(intact r{i})", f"(in r{i} boot)", f"(not-inflated r{i})", f"(on w{i} the-hub{i})"]
         init += [f"(on-ground the-hub{i})", f"(tight nuts{i} the-hub{i})", f"(fastened the-hub{i})"]
-    rng.shuffle(init)  # the order of facts carries no meaning; the seed varies it
     goal = []
     for i in idx:
         goal += [f"(on r{i} the-hub{i})", f"(inflated r{i})", f"(in w{i} boot)"]
+    tidy = [f"(tight nuts{i} the-hub{i})" for i in idx] + [f"(in {t} boot)" for t in ("wrench", "jack", "pump")]
+    goal += [g for g in tidy if rng.random() < 0.4]
+    if rng.random() < 0.3:
+        goal.append("(closed boot)")
     return _problem(f"tyreworld-gen-{seed}", "tyreworld", objects, init, goal)
 
 
