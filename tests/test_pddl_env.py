@@ -36,8 +36,7 @@ def test_contract_on_a_problem_file(tiny):
     assert obs.startswith("Rooma is a room. Roomb is a room. Ball1 is a ball.") and "Robby is at rooma." in obs and "Ball1 is at rooma." in obs
     assert info["goal"] == tiny.goal == "The goal is to satisfy the following conditions: Ball1 is at roomb. Robby is at rooma."
     assert info["progress"] == 0.5 and not info["success"]
-    assert info["valid_actions"] == [  # PDDL has no inequality: moving to the same room is allowed
-        "move('rooma', 'rooma')",
+    assert info["valid_actions"] == [  # distinct parameters take distinct objects, as in pddlgym
         "move('rooma', 'roomb')", "pick('ball1', 'rooma', 'left')", "pick('ball1', 'rooma', 'right')"
     ]
     plan = ["pick('ball1', 'rooma', 'left')", "move('rooma', 'roomb')", "drop('ball1', 'roomb', 'left')"]
@@ -74,6 +73,7 @@ def test_lenient_spelling_of_a_valid_call(tiny):
         ("pick('ball9', 'rooma', 'left')", "Unknown object(s): ball9. The objects are: ball1, left, right, rooma, roomb"),
         ("drop('ball1', 'rooma', 'left')", "because Robby is carrying ball1 in the left gripper is not true"),
         ("pick('ball1', 'roomb', 'left')", "because Robby is at roomb is not true; Ball1 is at roomb is not true"),
+        ("move('rooma', 'rooma')", "each argument must be a different object, but rooma is given more than once"),
         ("pick(ball1, rooma, left)", "not a literal; quote object names"),
         ("pick('ball1', 'rooma', 'left'); move('rooma', 'roomb')", "Invalid action"),
         ("", "empty action"),
@@ -107,11 +107,13 @@ def test_max_steps_truncates(tiny):
 
 
 def brute_force_valid(env) -> list[str]:
-    """Every type-correct argument tuple of every operator, kept when its preconditions hold."""
+    """Every type-correct tuple of distinct objects for every operator, kept when its preconditions hold."""
     ground, out = env.ground, []
     for op in ground.domain.operators.values():
         pools = [ground.objects_of_type[t] for _, t in op.params]
         for args in itertools.product(*pools):
+            if len(set(args)) < len(args):
+                continue
             missing, present = ground.check(env.state, op, args)
             if not missing and not present:
                 out.append(format_call(op.name.replace("-", "_"), args))

@@ -195,6 +195,12 @@ class PDDLEnv(TextEnv):
         type_errors = self.ground.type_errors(op, args)
         if type_errors:
             return None, f"The action {call} is not valid: {'; '.join(type_errors)}."
+        repeated = self.ground.repeated_args(args)
+        if repeated:
+            return None, (
+                f"The action {call} is not valid: each argument must be a different object, "
+                f"but {', '.join(repeated)} is given more than once."
+            )
         missing, present = self.ground.check(self.state, op, args)
         if missing or present:
             why = [f"{sentence(self.domain_name, a).rstrip('.')} is not true" for a in missing]

@@ -119,6 +119,8 @@ def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozens
         emit_checks()
     for atom in op.pre_neg:
         emit(f"if ({', '.join(map(term, atom))},) in state: {skip()}")
+    if len(names) > 1:  # distinct parameters take distinct objects (see GroundTask.repeated_args)
+        emit(f"if len({{{', '.join(var[p] for p in names)}}}) != {len(names)}: {skip()}")
     emit(f"out.append(({''.join(var[p] + ', ' for p in names)}))")
     lines.append("    return out")
     namespace: dict = dict(consts)
@@ -189,6 +191,13 @@ class GroundTask:
             if otype is not None and not self.domain.is_subtype(otype, ptype):
                 out.append(f"{arg} is a {otype}, but {param[1:]} must be a {ptype}")
         return out
+
+    @staticmethod
+    def repeated_args(args: tuple[str, ...]) -> list[str]:
+        """Objects given for more than one parameter. Like pddlgym, which the reference
+        implementation runs on, distinct parameters must take distinct objects: no
+        ``move('rooma', 'rooma')``. None of the four domains needs a repeated object."""
+        return sorted({a for a in args if args.count(a) > 1})
 
     def apply(self, state: State, op: Operator, args: tuple[str, ...]) -> State:
         return self.ground(op, args).apply(state)
