@@ -30,6 +30,10 @@ class ServerError(ModelError):
     """The server failed, timed out, was unreachable or answered garbage (after the retries)."""
 
 
+class GarbledReplyError(ServerError):
+    """The server answered, but not with a chat completion (retried a couple of times)."""
+
+
 class RateLimitError(ServerError):
     """Still rate limited (HTTP 429) after the retries."""
 

@@ -170,6 +170,9 @@ def _text_of(content: Any) -> str:
     return str(content)
 
 
+GARBAGE_RETRIES = 2
+
+
 def invoke_text(
     model: BaseChatModel,
     messages: Sequence[BaseMessage] | Sequence[tuple[str, str]] | str,
@@ -199,15 +202,22 @@ def invoke_text(
     if node:
         config["run_name"] = node
     t0 = time.monotonic()
-    try:
-        message = model.invoke(messages, stop=stop, config=config, **kwargs)
-    except errors.ModelError:
-        raise
-    except Exception as exc:
-        mapped = map_error(exc, model)
-        if mapped is None:
+    for attempt in range(GARBAGE_RETRIES + 1):
+        try:
+            message = model.invoke(messages, stop=stop, config=config, **kwargs)
+            break
+        except errors.ModelError:
             raise
-        raise mapped from exc
+        except Exception as exc:
+            mapped = map_error(exc, model)
+            if mapped is None:
+                raise
+            # The client retries HTTP errors itself but not a garbled body (a proxy hiccup, a
+            # server restarting): try that a couple of times before giving up.
+            if isinstance(mapped, errors.GarbledReplyError) and attempt < GARBAGE_RETRIES:
+                time.sleep(0.5 * 2**attempt)
+                continue
+            raise mapped from exc
     seconds = time.monotonic() - t0
     text = _text_of(message.content)
     for s in stop or []:  # providers and fakes that ignore stop sequences
@@ -271,7 +281,7 @@ def map_error(exc: Exception, model: BaseChatModel) -> errors.ModelError | None:
         if isinstance(exc, openai.APIStatusError):
             return errors.ServerError(f"model {where}: server error (HTTP {exc.status_code}){after}: {_server_message(exc)}")
         if isinstance(exc, openai.APIResponseValidationError):
-            return errors.ServerError(f"model {where}: the reply is not a valid chat completion: {_server_message(exc)}")
+            return errors.GarbledReplyError(f"model {where}: the reply is not a valid chat completion: {_server_message(exc)}")
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
     if status in (401, 403):
         return errors.AuthError(f"model {where}: authentication refused (HTTP {status}): {_short(exc)}")
@@ -280,7 +290,7 @@ def map_error(exc: Exception, model: BaseChatModel) -> errors.ModelError | None:
     if isinstance(status, int) and status >= 500:
         return errors.ServerError(f"model {where}: server error (HTTP {status}): {_short(exc)}")
     if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)) and _looks_like_reply_parsing(exc):
-        return errors.ServerError(f"model {where}: the reply is not a valid chat completion ({type(exc).__name__}: {_short(exc)})")
+        return errors.GarbledReplyError(f"model {where}: the reply is not a valid chat completion ({type(exc).__name__}: {_short(exc)})")
     return None
 
 

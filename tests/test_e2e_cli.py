@@ -1,0 +1,110 @@
+"""run.py end to end through the real ChatOpenAI client against a scripted OpenAI-compatible
+stub on 127.0.0.1: acting (with 429/500/garbage on the way), learning, and resuming a learning
+run after a real ``kill -9``."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest_helpers import TINY_PLAN, plan_agent, tiny_gripper
+from stub_openai import Reply, error_reply
+from test_learn_graph import BAD_CALL, PLAN, agent, learner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def by_prompt(respond, delay_s: float = 0.0):
+    """Adapt a (system, user) -> text responder to the stub's request body."""
+
+    def reply(body: dict) -> Reply:
+        system = "\n".join(m["content"] for m in body["messages"] if m["role"] == "system")
+        user = "\n".join(m["content"] for m in body["messages"] if m["role"] != "system")
+        return Reply(text=respond(system, user), delay_s=delay_s)
+
+    return reply
+
+
+def cli(*args: str, env_extra: dict | None = None) -> list[str]:
+    return [sys.executable, str(ROOT / "run.py"), *args]
+
+
+def cli_env() -> dict:
+    return {**os.environ, "OPENAI_API_KEY": "sk-test", "LEARNACT_PLAIN_PROGRESS": "1"}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_act_run_through_chatopenai_survives_429_500_and_garbage(stub_server, tmp_path):
+    script = [error_reply(429, "slow down", **{"retry-after": "0"}), error_reply(500, "boom"), Reply(raw="not json at all")]
+    stub = stub_server(script, respond=by_prompt(plan_agent(TINY_PLAN)))
+    run_dir = tmp_path / "run"
+    out = subprocess.run(
+        cli("--graph", "act", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--base-url", stub.url,
+            "--model", "stub-model", "--run-dir", str(run_dir)),
+        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    records = read_jsonl(run_dir / "episodes.jsonl")
+    assert len(records) == 1 and records[0]["success"] and records[0]["steps"] == 3
+    assert len(stub.chat_requests) >= 6  # 3 failures retried + 3 steps
+    assert stub.chat_requests[-1].body["model"] == "stub-model"
+    usage = json.loads((run_dir / "usage.json").read_text())
+    assert usage["totals"]["total_tokens"] > 0
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["models"]["agent"]["model"] == "stub-model" and config["prompt_hashes"]["act"]["sha256"]
+    assert (run_dir / "report.html").is_file()
+
+
+def test_act_run_with_auth_error_is_one_line(stub_server, tmp_path):
+    stub = stub_server([error_reply(401, "bad key")] * 5)
+    out = subprocess.run(
+        cli("--graph", "act", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--base-url", stub.url,
+            "--model", "stub-model", "--run-dir", str(tmp_path / "run")),
+        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "error:" in out.stderr
+    assert len(stub.chat_requests) == 1  # no retry on an auth error
+
+
+def test_learning_resumes_after_kill_9_without_redoing_finished_rollouts(stub_server, tmp_path):
+    # Slow replies give the kill a window in the middle of the rollouts.
+    stub = stub_server(respond=by_prompt(lambda s, u: (learner(revise=PLAN) if "Python functions" in s or "usage demonstrations" in s else agent(BAD_CALL))(s, u), delay_s=0.15))
+    instances = ",".join(tiny_gripper(tmp_path, f"t{i}.pddl") for i in range(3))
+    run_dir = tmp_path / "run"
+    args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", instances, "--base-url", stub.url, "--model", "stub-model",
+            "--candidates", "3", "--max-steps", "3", "--max-rounds", "2", "--concurrency", "1"]  # fmt: skip
+    proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    events = run_dir / "events.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        done = [e for e in read_jsonl(events) if e["event"] == "rollout_end"] if events.exists() else []
+        if len(done) >= 2:
+            break
+        assert proc.poll() is None, proc.stdout.read().decode()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = read_jsonl(events)
+    finished_before = {(e["candidate_id"], e["instance"]) for e in before if e["event"] == "rollout_end"}
+    assert finished_before, "the kill came before any rollout finished"
+    assert not any(e["event"] == "learning_done" for e in before)
+
+    out = subprocess.run(cli("--graph", "learn", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    after = read_jsonl(events)[len(before):]
+    restarted = {(e["candidate_id"], e["instance"]) for e in after if e["event"] == "rollout_start"}
+    assert not restarted & finished_before, "a finished rollout was redone after the resume"
+    assert any(e["event"] == "learning_done" for e in after)
+    summary = json.loads((run_dir / "learn_summary.json").read_text())
+    # Every (candidate, instance) of round 0 was rolled out exactly once across both processes.
+    round0 = {c["id"] for r in summary["rounds"] if r["round"] == 0 for c in r["candidates"]}
+    ends = [(e["candidate_id"], e["instance"]) for e in before + after if e["event"] == "rollout_end" and e["candidate_id"] in round0]
+    assert len(ends) == len(set(ends)) == len(round0) * 3
+    assert summary["stop_reason"] in {"nothing_failed", "plateau", "max_rounds"}
