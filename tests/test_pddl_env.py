@@ -11,6 +11,7 @@ import pytest
 from environments import DataNotFoundError, list_instances, make_env
 from environments.base import format_call
 from environments.data import find_data_dir
+from environments.pddl.env import OWN_DOMAINS
 from environments.pddl.generators import SIZES
 
 DOMAINS = ("gripper", "blockworld", "barman", "tyreworld")
@@ -242,3 +243,14 @@ def test_envs_on_one_instance_share_the_parsed_task():
     b.reset()
     a.step(a.valid_actions()[0])
     assert b.state == b.ground.init  # the state is per env
+
+
+def test_bad_instances_and_domain_files_are_clear_errors(tmp_path):
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        make_env("pddl/gripper", str(tmp_path / "missing.pddl"))
+    with pytest.raises(ValueError, match="is for domain 'barman'"):
+        make_env("pddl/barman", "gen:seed=0", domain_file=OWN_DOMAINS / "blockworld.pddl")
+    broken = tmp_path / "broken.pddl"
+    broken.write_text("(define (problem p) (:domain gripper-strips) (:init (at-robby rooma))")
+    with pytest.raises(ValueError, match="broken.pddl"):
+        make_env("pddl/gripper", str(broken))

@@ -1,8 +1,15 @@
 """PDDL robotic-planning environments (gripper, blockworld, barman, tyreworld) as text envs.
 
 Primitive = operator name with ``-`` -> ``_``, arguments in the operator's parameter order:
-``pick('ball1', 'rooma', 'left')``. Observation = the true facts as sentences; ``progress`` =
-share of goal facts true (max over the episode); ``success`` = all goal facts hold.
+``pick('ball1', 'rooma', 'left')``; distinct parameters take distinct objects (as in pddlgym).
+Observation = the true facts as English sentences (after a refused action: why it was refused,
+state unchanged). ``info``: ``valid``, ``success`` (all goal facts hold), ``progress`` (share of
+goal facts true, max over the episode), ``goal``, ``valid_actions`` (sorted calls), ``steps``,
+and ``reason`` when refused. Reward 1.0 on the step that reaches the goal, which terminates.
+
+Instances: a benchmark name (``prob08``), a path to a problem ``.pddl`` file, or a generated
+problem ``gen:seed=3`` / ``gen:seed=3,balls=6`` (sizes per domain in :mod:`.generators`).
+The domain: ``domain_file`` if given, else the benchmark's next to the data, else ours.
 """
 from __future__ import annotations
 
@@ -77,7 +84,7 @@ def _read(path: Path) -> str:
 
 def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, Path | None]:
     """(problem key, problem text, the benchmark domain file next to the data or None)."""
-    if instance.startswith("gen"):
+    if instance == "gen" or instance.startswith("gen:"):
         try:
             return f"{task}/{instance}", _generated(task, instance), None
         except GeneratorError as exc:
@@ -86,6 +93,8 @@ def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, 
     if path.suffix == ".pddl" and path.is_file():
         sibling = path.parent.parent / f"{task}.pddl"
         return str(path.resolve()), _read(path), sibling if sibling.is_file() else None
+    if path.suffix == ".pddl" and (len(path.parts) > 1 or path.is_absolute()):
+        raise DataNotFoundError(f"problem file {path} does not exist")
     root = find_data_dir(data_dir, required=f"pddl/{task}")
     if root is None:
         raise _no_data(task)
@@ -111,6 +120,11 @@ def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **o
         ground = _task(str(domain_path), domain_path.stat().st_mtime, task, key, text)
     except PDDLError as exc:
         raise ValueError(str(exc)) from None
+    if ground.problem.domain_name and ground.problem.domain_name != ground.domain.name:
+        raise ValueError(
+            f"problem {instance} is for domain {ground.problem.domain_name!r}, "
+            f"but {domain_path} defines {ground.domain.name!r}"
+        )
     return PDDLEnv(task, str(instance), ground, max_steps=options.get("max_steps"))
 
 
