@@ -1,10 +1,16 @@
 """Seeded problem generators, one per domain, so that everything runs with no external data.
 
-A generated instance is named ``gen:seed=3`` or with sizes ``gen:seed=3,balls=4``. Sizes:
-- gripper: ``balls`` (4), ``rooms`` (2)
-- blockworld: ``blocks`` (4)
-- barman: ``cocktails`` (1, goals served in shots), ``ingredients`` (3)
-- tyreworld: ``wheels`` (1)
+A generated instance is named ``gen:seed=3`` or with sizes ``gen:seed=3,balls=4``. Sizes
+(default, allowed range):
+- gripper: ``balls`` (4, 1-40), ``rooms`` (2, 2-10); the seed places Robby and the balls and
+  picks each ball's target room (never its start room).
+- blockworld: ``blocks`` (4, 1-26); the seed builds random start and goal towers.
+- barman: ``cocktails`` (1, 1-8; each served in its own shot, plus one spare shot),
+  ``ingredients`` (3, 2-8); the seed picks each cocktail's two parts and sometimes adds a plain
+  ingredient goal for the spare shot.
+- tyreworld: ``wheels`` (1, 1-10); the seed may start with the boot open and adds tidy-up
+  goals (nuts tight, tools back in the boot, boot closed).
+The same name always gives the same problem text.
 """
 from __future__ import annotations
 
