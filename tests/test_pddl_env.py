@@ -254,3 +254,16 @@ def test_bad_instances_and_domain_files_are_clear_errors(tmp_path):
     broken.write_text("(define (problem p) (:domain gripper-strips) (:init (at-robby rooma))")
     with pytest.raises(ValueError, match="broken.pddl"):
         make_env("pddl/gripper", str(broken))
+
+
+def test_env_survives_pickle_and_deepcopy():
+    import copy
+    import pickle
+
+    env = make_env("pddl/barman", "gen:seed=0")
+    env.reset()
+    env.step(env.valid_actions()[0])
+    for clone in (pickle.loads(pickle.dumps(env)), copy.deepcopy(env)):
+        assert clone.state == env.state and clone.valid_actions() == env.valid_actions()
+        obs, _, _, _, info = clone.step(clone.valid_actions()[0])
+        assert info["valid"] and obs

@@ -157,6 +157,10 @@ class GroundTask:
         self._describe = describe
         self._text_cache: dict[State, str] = {}
 
+    def __reduce__(self):
+        # The compiled matchers cannot be pickled; rebuild them (and empty caches) on load.
+        return (GroundTask, (self.domain, self.problem, self._describe))
+
     # ------------------------------------------------------------ single actions
 
     def ground(self, op: Operator, args: tuple[str, ...]) -> GroundAction:
