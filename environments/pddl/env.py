@@ -62,7 +62,7 @@ def _domain(path: str, mtime: float) -> Domain:
     return parse_domain(Path(path).read_text(encoding="utf-8"), path)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _task(domain_path: str, domain_mtime: float, task: str, problem_key: str, problem_text: str) -> GroundTask:
     """Parsed and indexed once per (domain file, problem): envs on the same instance share it,
     with its caches of ground actions, valid actions and state texts."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .parser import Atom, Domain, Operator, Problem
 
 State = frozenset  # of Atom
-CACHE_LIMIT = 20_000  # states per task before the per-state caches are dropped
+CACHE_LIMIT = 5_000  # states per task before its per-state caches are dropped (bounds memory)
 
 
 def call_name(op_name: str) -> str:
