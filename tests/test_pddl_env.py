@@ -267,3 +267,17 @@ def test_env_survives_pickle_and_deepcopy():
         assert clone.state == env.state and clone.valid_actions() == env.valid_actions()
         obs, _, _, _, info = clone.step(clone.valid_actions()[0])
         assert info["valid"] and obs
+
+
+def test_no_data_folder_anywhere(tmp_path, monkeypatch):
+    import environments.data as data
+
+    (tmp_path / "project" / "repo").mkdir(parents=True)
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "project" / "repo")
+    monkeypatch.chdir(tmp_path / "project" / "repo")
+    monkeypatch.delenv("LEARNACT_DATA", raising=False)
+    with pytest.raises(DataNotFoundError, match=r"\$LEARNACT_DATA.*--data-dir"):
+        make_env("pddl/gripper", "prob01")
+    with pytest.raises(DataNotFoundError, match="--data-dir"):
+        list_instances("pddl/barman", split="train")
+    assert make_env("pddl/barman", "gen:seed=2").reset()[0]
