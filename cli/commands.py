@@ -209,6 +209,16 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
     )
 
 
+def stream_config(thread_id: str, concurrency: int) -> dict[str, Any]:
+    """Run config for ``graph.stream(..., stream_mode="custom")`` with ``concurrency`` parallel tasks.
+
+    LangGraph's sync stream parks one waiter for stream events on the graph's thread pool, whose size
+    is ``max_concurrency``: with ``max_concurrency=1`` that waiter takes the only thread and the run
+    hangs forever. The pool gets one extra thread for it, so ``concurrency`` tasks really run.
+    """
+    return {"configurable": {"thread_id": thread_id}, "max_concurrency": concurrency + 1, "recursion_limit": 100_000}
+
+
 @contextlib.contextmanager
 def sqlite_checkpointer(path: Path):
     from langgraph.checkpoint.sqlite import SqliteSaver

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, sqlite_checkpointer
+from .commands import make_context, stream_config, sqlite_checkpointer
 from .progress import ProgressPrinter
 from .runs import RunDir
 
@@ -15,7 +15,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
     ctx = make_context(settings, models, usage, run)
     total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
     progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
-    config = {"configurable": {"thread_id": "evaluate"}, "max_concurrency": settings["concurrency"], "recursion_limit": 100_000}
+    config = stream_config("evaluate", settings["concurrency"])
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_evaluate_graph(checkpointer=saver)

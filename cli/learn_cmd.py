@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, sqlite_checkpointer
+from .commands import make_context, stream_config, sqlite_checkpointer
 from .progress import ProgressPrinter
 from .runs import RunDir, RunError
 
@@ -13,7 +13,7 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
 
     ctx = make_context(settings, models, usage, run)
     progress = ProgressPrinter(usage, verbose=verbose, max_rounds=settings["max_rounds"])
-    config = {"configurable": {"thread_id": "learn"}, "max_concurrency": settings["concurrency"], "recursion_limit": 100_000}
+    config = stream_config("learn", settings["concurrency"])
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_learn_graph(checkpointer=saver)

@@ -136,7 +136,7 @@ class ProgressPrinter:
             s.candidates.setdefault(cid, _Candidate(round=s.round)).status = "dropped"
         elif kind == "rollout_start":
             s.in_flight[f"{cid}@{event.get('instance')}"] = now
-        elif kind == "rollout_end":
+        elif kind in ("rollout_end", "rollout_reused"):
             s.in_flight.pop(f"{cid}@{event.get('instance')}", None)
             if cid in s.candidates:
                 s.candidates[cid].rollouts_done += 1
@@ -183,6 +183,8 @@ class ProgressPrinter:
             return f"candidate {event['candidate_id']}: code error, repair attempt {event['attempt']}"
         if kind == "rollout_end" and not self._live_wanted:  # the live panel shows rollouts already
             return f"rollout {event['candidate_id']} on {event['instance']}: {'success' if event['success'] else 'fail'} ({event['steps']} steps)"
+        if kind == "rollout_reused":
+            return f"rollout {event['candidate_id']} on {event['instance']}: finished before the interruption, reused"
         if kind == "round_scored":
             scores = ", ".join(
                 f"{c['id']}={c['scores'][event['score_type']]:.2f} (train success {c['scores']['success_rate']:.2f})"

@@ -21,6 +21,7 @@ from prompts import load_domain_material
 
 from .context import Context
 from .events import emit
+from .journal import journal_for, rollout_key
 from .learn_state import Candidate, CreateTask, LearnState, ReviseTask, RolloutTask
 from .revision import (
     RevisionParseError,
@@ -223,6 +224,11 @@ def plan_rollouts(state: LearnState, runtime: Runtime[Context]) -> list[Send] | 
 def rollout(task: RolloutTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     cand = task["candidate"]
+    journal, key = journal_for(ctx.run_dir), rollout_key(cand, task["instance"], ctx.learn_max_steps)
+    if journal is not None and (done := journal.get(key)) is not None:
+        # Finished before a crash but not yet checkpointed: reuse it, never run it twice.
+        emit("rollout_reused", candidate_id=cand["id"], instance=task["instance"], success=done["success"], steps=len(done["steps"]))
+        return {"rollouts": [done]}
     episode_id = f"{cand['id']}@{task['instance']}"
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
     final = ctx.rollout_graph.invoke(
@@ -246,6 +252,8 @@ def rollout(task: RolloutTask, runtime: Runtime[Context]) -> dict:
         "success": bool(final.get("success")),
         "progress": float(final.get("progress", 0.0)),
     }
+    if journal is not None:
+        journal.put(key, record)
     emit("rollout_end", candidate_id=cand["id"], instance=task["instance"], success=record["success"], steps=len(record["steps"]))
     return {"rollouts": [record]}
 

@@ -101,6 +101,7 @@ def test_learning_resumes_after_kill_9_without_redoing_finished_rollouts(stub_se
     after = read_jsonl(events)[len(before):]
     restarted = {(e["candidate_id"], e["instance"]) for e in after if e["event"] == "rollout_start"}
     assert not restarted & finished_before, "a finished rollout was redone after the resume"
+    assert not [e for e in after if e["event"] == "candidate_start" and e["round"] == 0], "creation was redone after the resume"
     assert any(e["event"] == "learning_done" for e in after)
     summary = json.loads((run_dir / "learn_summary.json").read_text())
     # Every (candidate, instance) of round 0 was rolled out exactly once across both processes.

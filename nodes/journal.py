@@ -1,0 +1,81 @@
+"""A write-ahead journal of finished rollouts, so that a crash never costs a finished rollout.
+
+LangGraph checkpoints a task's writes only after the task returns, and a ``kill -9`` can land
+between the two. The rollout node therefore appends its record here (flushed and fsynced) before
+it returns, and looks here before rolling out: a record for the same candidate *code*, instance
+and step cap is reused instead of being run again. Keys hash the library's content, not only the
+candidate id, so a revision that was re-sampled after a crash never reuses a stale rollout.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "rollouts.jsonl"
+
+
+def rollout_key(candidate: dict[str, Any], instance: str, max_steps: int) -> str:
+    content = json.dumps(
+        {"id": candidate["id"], "library": candidate.get("library"), "demo": candidate.get("demonstration"), "instance": instance, "max_steps": max_steps},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+class RolloutJournal:
+    """``run_dir/rollouts.jsonl``: one line per finished rollout, ``{"key": ..., "record": ...}``."""
+
+    def __init__(self, run_dir: str | Path):
+        self.path = Path(run_dir) / FILE_NAME
+        self._lock = threading.Lock()
+        self._records: dict[str, dict[str, Any]] | None = None
+        self._torn_tail = False  # the last line was cut by a kill: start the next one on a fresh line
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if self._records is None:
+            self._records = {}
+            if self.path.is_file():
+                text = self.path.read_text(encoding="utf-8")
+                self._torn_tail = bool(text) and not text.endswith("\n")
+                for line in text.splitlines():
+                    try:
+                        entry = json.loads(line)
+                        self._records[entry["key"]] = entry["record"]
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut by a kill: that rollout simply runs again
+        return self._records
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._load().get(key)
+
+    def put(self, key: str, record: dict[str, Any]) -> None:
+        line = json.dumps({"key": key, "record": record}, default=str) + "\n"
+        with self._lock:
+            self._load()[key] = record
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write(("\n" if self._torn_tail else "") + line)
+                self._torn_tail = False
+                out.flush()
+                os.fsync(out.fileno())
+
+
+_JOURNALS: dict[Path, RolloutJournal] = {}
+_JOURNALS_LOCK = threading.Lock()
+
+
+def journal_for(run_dir: str | Path | None) -> RolloutJournal | None:
+    """The one journal of a run folder (shared by the parallel rollout tasks); None without a folder."""
+    if not run_dir:
+        return None
+    path = Path(run_dir).resolve()
+    with _JOURNALS_LOCK:
+        if path not in _JOURNALS:
+            _JOURNALS[path] = RolloutJournal(path)
+        return _JOURNALS[path]

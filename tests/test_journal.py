@@ -1,0 +1,29 @@
+"""The rollout journal: a finished rollout survives a kill that lands before its checkpoint."""
+from __future__ import annotations
+
+from nodes.journal import RolloutJournal, journal_for, rollout_key
+
+CAND = {"id": "r0s0", "library": {"actions": {"carry": "def carry(): pass"}}, "demonstration": "demo"}
+
+
+def test_records_survive_a_new_process_and_a_torn_last_line(tmp_path):
+    RolloutJournal(tmp_path).put("a", {"success": True, "steps": [1, 2]})
+    with open(tmp_path / "rollouts.jsonl", "a") as out:
+        out.write('{"key": "b", "rec')  # a kill in the middle of a write
+    reopened = RolloutJournal(tmp_path)
+    assert reopened.get("a") == {"success": True, "steps": [1, 2]} and reopened.get("b") is None
+    reopened.put("c", {"success": False, "steps": []})
+    again = RolloutJournal(tmp_path)  # the torn line did not swallow the next record
+    assert again.get("a")["success"] and again.get("c") == {"success": False, "steps": []}
+
+
+def test_keys_follow_the_code_the_instance_and_the_step_cap():
+    base = rollout_key(CAND, "p1", 10)
+    assert base == rollout_key(dict(CAND), "p1", 10)
+    resampled = {**CAND, "library": {"actions": {"carry": "def carry(): return 1"}}}
+    assert len({base, rollout_key(resampled, "p1", 10), rollout_key(CAND, "p2", 10), rollout_key(CAND, "p1", 5)}) == 4
+
+
+def test_one_journal_per_run_folder(tmp_path):
+    assert journal_for(None) is None
+    assert journal_for(tmp_path) is journal_for(str(tmp_path / ".." / tmp_path.name))
