@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -30,7 +31,31 @@ def _validate_counts(s: dict[str, Any]) -> None:
 
 
 def _split_list(values: list[str] | None) -> list[str]:
-    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+    """Comma-separated flag values; ``gen:seed=1,balls=2`` stays one item (its commas join key=value sizes)."""
+    out: list[str] = []
+    for item in values or []:
+        for part in (p.strip() for p in item.split(",")):
+            if not part:
+                continue
+            if out and out[-1].startswith("gen:") and re.fullmatch(r"\w+=[^:/\s]*", part):
+                out[-1] += "," + part
+            else:
+                out.append(part)
+    return out
+
+
+def _check_instances(env_name: str, instances: list[str], data_dir) -> None:
+    """Every named PDDL problem exists (or generates) before the first LLM call, not after an hour."""
+    family, task = env_name.split("/", 1)
+    if family != "pddl":
+        return  # ALFWorld games are checked when the env loads them (each load takes ~0.5 s)
+    from environments.pddl.env import resolve_problem
+
+    for inst in instances:
+        try:
+            resolve_problem(task, inst, data_dir)
+        except ValueError as exc:  # a bad generator spec
+            raise UserError(f"--instance {inst}: {exc}") from None
 
 
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -74,6 +99,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         if args.actions and not Path(args.actions).exists():
             raise UserError(f"--actions {args.actions}: no such file or folder")
         s.update(instances=instances, max_steps=_given(args.max_steps, (20 if alfworld else 30)), runs=args.runs, actions=args.actions)
+    _check_instances(env_name, s.get("train_instances") or s.get("instances") or [], args.data_dir)
     s["history_window"] = _given(args.history_window, (50 if alfworld else 20))
     s["concurrency"] = args.concurrency
     _validate_counts(s)

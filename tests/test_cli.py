@@ -33,6 +33,8 @@ def test_help_works():
         (["--graph", "learn", "--candidates", "0"], "must be positive"),
         (["--graph", "evaluate", "--methods", "act,magic"], "unknown magic"),
         (["--graph", "evaluate", "--env", "chess/*"], "no environment family"),
+        (["--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,prob99"], "no instance 'prob99'"),
+        (["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,bals=1"], "unknown size 'bals'"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, message, tmp_path):
@@ -67,3 +69,11 @@ def test_draw_mermaid_shows_the_learning_loop():
     out = run_cli("--graph", "learn", "--draw", "mermaid")
     assert out.returncode == 0, out.stderr
     assert "identify_errors" in out.stdout and "revise_candidate" in out.stdout and "score" in out.stdout
+
+
+def test_generated_instances_keep_their_sizes_in_comma_separated_lists():
+    from cli.commands import _split_list
+
+    assert _split_list(["gen:seed=1,balls=2,gen:seed=2", "prob01, prob02", "gen:seed=3,balls=4,rooms=3,prob05"]) == [
+        "gen:seed=1,balls=2", "gen:seed=2", "prob01", "prob02", "gen:seed=3,balls=4,rooms=3", "prob05",
+    ]  # fmt: skip
