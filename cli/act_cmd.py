@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from .commands import make_context, sqlite_checkpointer
+from .commands import make_context, sqlite_checkpointer, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir
 
@@ -57,10 +57,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
                     "library": library.to_dict() if library is not None else None,
                     "examples": demo,
                 }
-            for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
-                run.append("events.jsonl", chunk)
-                progress(chunk)
-            state = graph.get_state(config).values
+            state = stream_to_run(graph, inputs, config, ctx, run, progress)
             record = episode_record(state, method=method, usage=usage.totals(key=episode_id), run=int(episode_id.rsplit("run", 1)[1]))
             run.append("episodes.jsonl", record)
             return record

@@ -146,6 +146,8 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     else:
         train = {e: list_instances(e, split="train", data_dir=args.data_dir)[: args.train or None] for e in envs}
         test = {e: _split_list(args.instance) or list_instances(e, split=args.split or "test", data_dir=args.data_dir) for e in envs}
+    for e in envs:
+        _check_instances(e, train[e] + test[e], args.data_dir)
     s: dict[str, Any] = {
         "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
         "runs": args.runs, "data_dir": args.data_dir, "split": args.split or "test",
@@ -243,6 +245,14 @@ def stream_config(thread_id: str, concurrency: int) -> dict[str, Any]:
     hangs forever. The pool gets one extra thread for it, so ``concurrency`` tasks really run.
     """
     return {"configurable": {"thread_id": thread_id}, "max_concurrency": concurrency + 1, "recursion_limit": 100_000}
+
+
+def stream_to_run(graph, inputs, config: dict[str, Any], ctx, run: RunDir, progress) -> dict[str, Any]:
+    """Run ``graph`` to its end (or its next interrupt), logging every custom event; the final state."""
+    for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
+        run.append("events.jsonl", chunk)
+        progress(chunk)
+    return graph.get_state(config).values
 
 
 @contextlib.contextmanager

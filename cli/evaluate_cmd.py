@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, stream_config, sqlite_checkpointer
+from .commands import make_context, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir
 
@@ -27,10 +27,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
                 # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
                 inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"]}
                 progress.line(f"evaluating {', '.join(settings['methods'])} on {', '.join(settings['envs'])}")
-            for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
-                run.append("events.jsonl", chunk)
-                progress(chunk)
-            final = graph.get_state(config).values
+            final = stream_to_run(graph, inputs, config, ctx, run, progress)
     finally:
         ctx.episodes.close_all()
         progress.close()

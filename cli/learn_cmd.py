@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, stream_config, sqlite_checkpointer
+from .commands import make_context, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir, RunError
 
@@ -29,10 +29,7 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
             else:
                 inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"], "round": 0, "stale_rounds": 0}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")
-            for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
-                run.append("events.jsonl", chunk)
-                progress(chunk)
-            final = graph.get_state(config).values
+            final = stream_to_run(graph, inputs, config, ctx, run, progress)
     finally:
         ctx.episodes.close_all()
         progress.close()
