@@ -101,9 +101,9 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         s.update(instances=instances, max_steps=_given(args.max_steps, (20 if alfworld else 30)), runs=args.runs, actions=args.actions)
     _check_instances(env_name, s.get("train_instances") or s.get("instances") or [], args.data_dir)
     s["history_window"] = _given(args.history_window, (50 if alfworld else 20))
-    s["concurrency"] = args.concurrency
-    _validate_counts(s)
     s["models"] = model_settings(args)
+    s["concurrency"] = _concurrency(args, s["models"])
+    _validate_counts(s)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))}
     s["grammar"] = not args.no_grammar
     s["cache"] = args.cache
@@ -157,17 +157,26 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
         "learn_max_steps": 8 if default_run else 10,
         "max_steps": _given(args.max_steps, 30),
         "history_window": _given(args.history_window, 20),
-        "concurrency": args.concurrency,
         "models": model_settings(args),
         "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},
         "grammar": not args.no_grammar,
         "cache": args.cache,
     }
+    s["concurrency"] = _concurrency(args, s["models"])
     from nodes.scoring import default_score
 
     s["score"] = args.score or default_score(envs[0])
     _validate_counts(s)
     return s
+
+
+def _concurrency(args: argparse.Namespace, models: dict[str, dict]) -> int:
+    """Parallel episodes: 1 against the embedded server, which runs one request at a time and reuses
+    the prompt prefix of the previous one; interleaved episodes would make it re-read each episode's
+    history on every step (measured: benchmarks/bench_concurrency.py)."""
+    if args.concurrency is not None:
+        return args.concurrency
+    return 1 if models["agent"]["model"] == "local" else 4
 
 
 def _parse_prompt_overrides(specs: list[str]):

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     l.add_argument("--max-rounds", type=int, help="cap on revision rounds (default 3)")
     l.add_argument("--patience", type=int, default=1, help="stop when the best score has not improved for this many rounds")
     l.add_argument("--score", choices=["step_correction", "call_ratio_success", "step_correction_call_ratio_success"])
-    l.add_argument("--concurrency", type=int, default=2, help="parallel rollouts / episodes")
+    l.add_argument("--concurrency", type=int, help="parallel rollouts / episodes (default 1 with the local model, else 4)")
     r = p.add_argument_group("outputs")
     r.add_argument("--run-dir", help="run folder (default runs/<run-id>)")
     r.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")

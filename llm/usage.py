@@ -175,6 +175,22 @@ class UsageTracker:
         return UsageCallback(self, node=node, key=key)
 
 
+class ScopedUsage(UsageTracker):
+    """A tracker for one part of a run (e.g. one method's learning) that also records into the run's.
+
+    Its own ``totals()`` cover only that part, even while other parts run in parallel; in the
+    run's tracker the part's calls carry keys prefixed with ``scope/``.
+    """
+
+    def __init__(self, parent: UsageTracker, scope: str) -> None:
+        super().__init__()
+        self.parent, self.scope = parent, scope
+
+    def add(self, model: str, prompt_tokens: int, completion_tokens: int, *, node: str | None = None, key: str | None = None, **kw: Any) -> UsageRecord:
+        self.parent.add(model, prompt_tokens, completion_tokens, node=node, key=f"{self.scope}/{key}" if key else self.scope, **kw)
+        return super().add(model, prompt_tokens, completion_tokens, node=node, key=key, **kw)
+
+
 class UsageCallback(BaseCallbackHandler):
     """Records the ``usage_metadata`` of every chat generation a model returns."""
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import jsonlines
 from langgraph.runtime import Runtime
 from langgraph.types import Send
+
+from llm.usage import ScopedUsage
 
 from .context import Context
 from .events import emit
@@ -101,8 +105,10 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
     folder = Path(ctx.run_dir or ".") / "learning" / f"{task['method']}-{task['env'].replace('/', '-')}"
     folder.mkdir(parents=True, exist_ok=True)
     episode_graph = ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False)
-    sub_ctx = dataclasses.replace(ctx, run_dir=str(folder), rollout_graph=episode_graph)
+    usage = ScopedUsage(ctx.usage, f"learning/{key}") if ctx.usage is not None else None
+    sub_ctx = dataclasses.replace(ctx, run_dir=str(folder), rollout_graph=episode_graph, usage=usage)
     emit("learning_start", method=task["method"], env=task["env"])
+    started = time.time()
     graph_name = LEARNING[task["method"]]
     config = {"configurable": {"thread_id": key}, "recursion_limit": 100_000}
     with _checkpointer(folder / "checkpoints.sqlite") as saver:
@@ -122,7 +128,10 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
         artefact = {"library": best.get("library") if best else None, "demonstration": best.get("demonstration") if best else None}
     else:
         artefact = {"lessons": final.get("lessons", [])}
-    emit("learning_end", method=task["method"], env=task["env"])
+    # Cost of learning in this process (a resumed run counts only what it redid).
+    cost = {"wall_s": round(time.time() - started, 1), **(usage.totals() if usage is not None else {})}
+    (folder / "learning_cost.json").write_text(json.dumps(cost, indent=1))
+    emit("learning_end", method=task["method"], env=task["env"], **cost)
     return {"learned": {key: artefact}}
 
 
