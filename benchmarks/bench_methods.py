@@ -39,8 +39,7 @@ def main() -> int:
 
 
 def report(run_dir: Path) -> None:
-    """Seconds per agent step per method, and learning wall time/tokens, from the run's events."""
-    events = [json.loads(l) for l in (run_dir / "events.jsonl").read_text().splitlines() if l.strip()]
+    """Seconds per agent step per method, and learning wall time/tokens, from the run folder."""
     records = [json.loads(l) for l in (run_dir / "episodes.jsonl").read_text().splitlines() if l.strip()]
     print((run_dir / "summary.md").read_text())
     by_method: dict[str, list[dict]] = {}
@@ -51,10 +50,13 @@ def report(run_dir: Path) -> None:
         secs = sum(r.get("elapsed_s") or 0.0 for r in recs)
         print(f"{method}: {len(recs)} episodes, {steps} agent steps, {secs / max(steps, 1):.2f} s/step, tokens {sum(r['tokens'] for r in recs):,}")
     for folder in sorted((run_dir / "learning").glob("*")) if (run_dir / "learning").is_dir() else []:
-        summary = folder / "learn_summary.json"
-        ev = folder / "events.jsonl"
-        print(f"learning {folder.name}: {summary.read_text()[:400] if summary.exists() else '(see events)'} events={sum(1 for _ in ev.open()) if ev.exists() else 0}")
-    _ = events
+        cost_file = folder / "learning_cost.json"
+        cost = json.loads(cost_file.read_text()) if cost_file.exists() else {}
+        print(
+            f"learning {folder.name}: wall {cost.get('wall_s', '?')} s, tokens {cost.get('total_tokens', 0):,}"
+            f" (prompt {cost.get('prompt_tokens', 0):,}, completion {cost.get('completion_tokens', 0):,}), {cost.get('calls', '?')} LLM calls"
+            + ("" if cost else " (no learning_cost.json: learning was resumed or not run in this folder)")
+        )
 
 
 if __name__ == "__main__":

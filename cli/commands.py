@@ -156,6 +156,8 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
         "patience": args.patience,
         "learn_max_steps": 8 if default_run else 10,
         "max_steps": _given(args.max_steps, 30),
+        # Per task type: ALFWorld episodes get 20 steps unless --max-steps says otherwise.
+        "episode_max_steps": {e: _given(args.max_steps, 20 if e.startswith("alfworld/") else 30) for e in envs},
         "history_window": _given(args.history_window, 20),
         "models": model_settings(args),
         "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},

@@ -25,7 +25,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
                 progress.line(f"resuming the evaluation at {', '.join(snapshot.next)}")
             else:
                 # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
-                inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"]}
+                inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"], "max_steps": settings.get("episode_max_steps", {})}
                 progress.line(f"evaluating {', '.join(settings['methods'])} on {', '.join(settings['envs'])}")
             final = stream_to_run(graph, inputs, config, ctx, run, progress)
     finally:

@@ -21,6 +21,7 @@ from langgraph.types import Send
 from llm.usage import ScopedUsage
 
 from .context import Context
+from .episodes import EpisodeRegistry
 from .events import emit
 from .records import episode_record
 from .summary import summarize_records, to_csv, to_markdown
@@ -32,6 +33,7 @@ EPISODE_GRAPH = {
     "react": "react", "react_reflexion": "react", "code_as_policy": "code_as_policy",
 }
 RECORDS = "episodes.jsonl"
+BRIEF = ("episode_id", "method", "env", "instance", "success", "progress", "steps", "tokens", "cost", "run")
 
 
 def _merge(a: dict, b: dict) -> dict:
@@ -43,6 +45,7 @@ class EvalState(TypedDict, total=False):
     train: dict[str, list[str]]  # env -> training instances
     test: dict[str, list[str]]  # env -> test instances
     runs: int
+    max_steps: dict[str, int]  # env -> agent steps per test episode
     learned: Annotated[dict[str, dict[str, Any]], _merge]  # "method|env" -> artefact
     results: Annotated[list[dict[str, Any]], lambda a, b: (a or []) + (b or [])]
     summary: list[dict[str, Any]]
@@ -59,6 +62,7 @@ class EpisodeTask(TypedDict):
     env: str
     instance: str
     run: int
+    max_steps: int
     artefact: dict[str, Any]
 
 
@@ -72,6 +76,15 @@ def recorded_ids(run_dir: str | None) -> set[str]:
         return set()
     with jsonlines.open(path) as reader:
         return {r["episode_id"] for r in reader.iter(skip_invalid=True, type=dict)}
+
+
+def recorded_record(run_dir: str | None, eid: str) -> dict[str, Any] | None:
+    """The record of episode ``eid`` in the run's episodes.jsonl, or None."""
+    path = Path(run_dir or ".") / RECORDS
+    if not path.is_file():
+        return None
+    with jsonlines.open(path) as reader:
+        return next((r for r in reader.iter(skip_invalid=True, type=dict) if r.get("episode_id") == eid), None)
 
 
 def plan_learning(state: EvalState) -> list[Send] | str:
@@ -98,6 +111,14 @@ def _checkpointer(path: Path):
         conn.close()
 
 
+@contextlib.contextmanager
+def _closing_all(episodes: EpisodeRegistry):
+    try:
+        yield episodes
+    finally:
+        episodes.close_all()
+
+
 def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
     """Run the method's learning graph in its own sub-folder with its own checkpoints."""
     ctx = runtime.context
@@ -106,12 +127,16 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     episode_graph = ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False)
     usage = ScopedUsage(ctx.usage, f"learning/{key}") if ctx.usage is not None else None
-    sub_ctx = dataclasses.replace(ctx, run_dir=str(folder), rollout_graph=episode_graph, usage=usage)
+    # Its own live episodes: learning runs go in parallel (Reflexion beside ReAct+Reflexion, one method on
+    # several task types) and their rollouts' episode ids repeat across runs; a shared registry would
+    # hand one run's environment to the other.
+    episodes = EpisodeRegistry(ctx.episodes.data_dir, ctx.episodes.env_options, ctx.episodes.limits)
+    sub_ctx = dataclasses.replace(ctx, run_dir=str(folder), rollout_graph=episode_graph, usage=usage, episodes=episodes)
     emit("learning_start", method=task["method"], env=task["env"])
     started = time.time()
     graph_name = LEARNING[task["method"]]
     config = {"configurable": {"thread_id": key}, "recursion_limit": 100_000}
-    with _checkpointer(folder / "checkpoints.sqlite") as saver:
+    with _checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(episodes):
         graph = ctx.graphs[graph_name](checkpointer=saver)
         snapshot = graph.get_state(config)
         if snapshot.values and not snapshot.next:
@@ -142,6 +167,7 @@ def _log_event(folder: Path, chunk: dict) -> None:
 
 def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | str:
     done = recorded_ids(runtime.context.run_dir) | {r["episode_id"] for r in state.get("results", [])}
+    max_steps = state.get("max_steps") or {}
     sends = []
     for run in range(state.get("runs", 1)):
         for method in state["methods"]:
@@ -149,15 +175,25 @@ def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | s
                 artefact = state.get("learned", {}).get(f"{method}|{env}", {})
                 for inst in instances:
                     if episode_id(method, env, inst, run) not in done:
-                        sends.append(Send("run_episode", EpisodeTask(method=method, env=env, instance=inst, run=run, artefact=artefact)))
+                        sends.append(Send("run_episode", EpisodeTask(
+                            method=method, env=env, instance=inst, run=run,
+                            max_steps=max_steps.get(env, runtime.context.max_steps), artefact=artefact,
+                        )))
     return sends or "summarize"
 
 
 def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     eid = episode_id(task["method"], task["env"], task["instance"], task["run"])
+    # A resumed step re-runs every task whose result was not checkpointed, including episodes that
+    # finished and were recorded before the kill (their writes can wait behind running tasks): take
+    # those from episodes.jsonl, never play them again.
+    previous = recorded_record(ctx.run_dir, eid) if ctx.run_dir else None
+    if previous is not None:
+        brief = {k: previous.get(k) for k in BRIEF}
+        emit("episode_reused", **brief)
+        return {"results": [brief]}
     art = task["artefact"] or {}
-    max_steps = 20 if task["env"].startswith("alfworld/") else ctx.max_steps
     graph = ctx.graphs[EPISODE_GRAPH[task["method"]]](checkpointer=False)
     final = graph.invoke(
         {
@@ -167,7 +203,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
             "library": art.get("library"),
             "examples": art.get("demonstration"),
             "lessons": art.get("lessons", []),
-            "max_steps": max_steps,
+            "max_steps": task.get("max_steps") or ctx.max_steps,
         },
         context=ctx,
     )
@@ -176,7 +212,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
     if ctx.run_dir and eid not in recorded_ids(ctx.run_dir):
         with jsonlines.open(Path(ctx.run_dir) / RECORDS, mode="a") as out:
             out.write(record)
-    brief = {k: record[k] for k in ("episode_id", "method", "env", "instance", "success", "progress", "steps", "tokens", "cost", "run")}
+    brief = {k: record[k] for k in BRIEF}
     emit("episode_recorded", **brief)
     return {"results": [brief]}
 
