@@ -122,7 +122,9 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
         node=f"{template}.decide",
         key=state["episode_id"],
     )
-    return {"pending_action": clean_action_line(reply, allow_think=allow_think)}
+    line = clean_action_line(reply, allow_think=allow_think)
+    # Only ReAct's decide may turn a line into a thought; in Act "Think: ..." is an (invalid) action.
+    return {"pending_action": line, "pending_thought": allow_think and line.startswith("Think:")}
 
 
 def decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
@@ -178,7 +180,7 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     rt = ctx.episodes.get(state)
     line = state.get("pending_action", "")
-    if line.startswith("Think:"):
+    if state.get("pending_thought"):
         thought: StepRecord = {
             "index": len(state.get("steps", [])), "action": line, "observation": "OK.", "ok": True,
             "is_learned": False, "name": None, "error_kind": None, "trace": [], "thought": True,

@@ -44,7 +44,8 @@ def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     cap = state.get("max_steps") or ctx.max_steps
     program = state.get("pending_action", "")
     try:
-        library = ActionLibrary.from_code(program)
+        # A function named like a primitive is refused here (a bad program), not by the Executor (a crash).
+        library = ActionLibrary.from_code(program, primitives=[p.name for p in rt.env.primitives])
         if library.get("solve") is None:
             raise ValueError("the program does not define solve()")
     except ValueError as exc:

@@ -32,6 +32,7 @@ class EpisodeState(TypedDict, total=False):
     goal: str
     first_observation: str
     pending_action: str
+    pending_thought: bool  # pending_action is a ReAct thought (set by ReAct's decide only)
     steps: Annotated[list[StepRecord], operator.add]
     success: bool
     progress: float

@@ -1,0 +1,373 @@
+"""The evaluation harness: the summary arithmetic (pure functions), the evaluate graph in process with
+scripted models, and ``run.py --graph evaluate`` end to end through the stub OpenAI server, including
+a resume after a real ``kill -9``."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import signal
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from conftest_helpers import TINY_PLAN, actions_taken, tiny_gripper
+from fakes import ScriptedChatModel
+from test_baselines import LESSON, LESSONS_HEADER, REACT_SYSTEM, REFLECT_SYSTEM, REV_PLAN, is_reversed, reversed_gripper
+from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
+
+from graphs.act import build_act_graph
+from graphs.evaluate import METHOD_GRAPHS, build_evaluate_graph
+from llm.usage import UsageTracker
+from nodes.context import Context
+from nodes.episodes import EpisodeRegistry
+from nodes.evaluate import episode_id
+from nodes.summary import COLUMNS, summarize_records, to_csv, to_markdown
+from prompts import PromptSet
+
+CODE_SYSTEM = "You write a Python program"  # from prompts/templates/code_as_policy.md
+TINY_PROGRAM = "```python\ndef solve():\n" + "".join(f"    {a}\n" for a in TINY_PLAN) + "```"
+
+
+# ------------------------------------------------------------------------ summary arithmetic
+def rec(method, env, inst, run, success, progress=0.0, steps=1, tokens=0, cost=None, **extra):
+    return {
+        "episode_id": episode_id(method, env, inst, run), "method": method, "env": env, "instance": inst, "run": run,
+        "success": success, "progress": progress, "steps": steps, "tokens": tokens, "cost": cost, **extra,
+    }  # fmt: skip
+
+
+ACT_RECORDS = [  # 3 runs x 2 instances; per-run success rates 0.5, 1.0, 0.0
+    rec("act", "pddl/gripper", "i1", 0, True, 1.0, 3, 100, 0.01),
+    rec("act", "pddl/gripper", "i2", 0, False, 0.5, 30, 900, 0.02),
+    rec("act", "pddl/gripper", "i1", 1, True, 1.0, 4, 120, 0.01),
+    rec("act", "pddl/gripper", "i2", 1, True, 1.0, 10, 300, 0.03),
+    rec("act", "pddl/gripper", "i1", 2, False, 0.0, 30, 1000, None),  # no price known: not counted in the cost
+    rec("act", "pddl/gripper", "i2", 2, False, 0.25, 30, 1100, 0.05),
+]
+
+
+def row_of(rows, method, env):
+    return next(r for r in rows if r["method"] == method and r["env"] == env)
+
+
+def test_summary_mean_and_spread_over_runs_by_hand():
+    rows = summarize_records(ACT_RECORDS)
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r["method"], r["env"], r["episodes"], r["runs"]) == ("act", "pddl/gripper", 6, 3)
+    assert r["success_mean"] == pytest.approx(0.5)  # mean of 0.5, 1.0, 0.0
+    assert r["success_std"] == pytest.approx(math.sqrt((0.0**2 + 0.5**2 + 0.5**2) / 3))  # population sd = 0.4082
+    assert r["progress_mean"] == pytest.approx((1.0 + 0.5 + 1.0 + 1.0 + 0.0 + 0.25) / 6)  # 0.625
+    assert r["steps_mean"] == pytest.approx(107 / 6)
+    assert r["tokens_mean"] == pytest.approx(3520 / 6)
+    assert r["cost_total"] == pytest.approx(0.12)
+
+
+def test_summary_averages_success_per_run_first():
+    """One run with 1/1 successes and one with 0/3: the mean over runs is 0.5, not 1/4 of the episodes."""
+    records = [rec("code_as_policy", "pddl/gripper", "a", 0, True)] + [rec("code_as_policy", "pddl/gripper", i, 1, False) for i in "abc"]
+    (r,) = summarize_records(records)
+    assert r["runs"] == 2 and r["episodes"] == 4
+    assert r["success_mean"] == pytest.approx(0.5) and r["success_std"] == pytest.approx(0.5)
+
+
+def test_summary_single_run_duplicates_groups_and_missing_fields():
+    dup = {**ACT_RECORDS[0], "success": False, "steps": 999}  # the same episode written twice: the first counts
+    no_run = {k: v for k, v in rec("react", "alfworld/put", "g1", 0, True, 0.0, 7, 50).items() if k != "run"}
+    records = [*ACT_RECORDS, dup, no_run, rec("act", "pddl/blockworld", "b1", 0, False, 0.5, 30, 10)]
+    rows = summarize_records(records)
+    assert [(r["method"], r["env"]) for r in rows] == [("act", "pddl/blockworld"), ("act", "pddl/gripper"), ("react", "alfworld/put")]
+    gripper = row_of(rows, "act", "pddl/gripper")
+    assert gripper["episodes"] == 6 and gripper["success_mean"] == pytest.approx(0.5) and gripper["steps_mean"] == pytest.approx(107 / 6)
+    react = row_of(rows, "react", "alfworld/put")  # a record without "run" belongs to run 0
+    assert (react["runs"], react["success_mean"], react["success_std"], react["cost_total"]) == (1, 1.0, 0.0, 0.0)
+    assert summarize_records([]) == []
+
+
+def test_summary_markdown_and_csv():
+    rows = summarize_records([*ACT_RECORDS, rec("react", "alfworld/put", "g1", 0, True, 0.0, 7, 50, 0.5)])
+    md = to_markdown(rows).splitlines()
+    assert md[0].startswith("| method | task | episodes | success (mean ± sd over runs) | progress |")
+    assert md[2] == "| act | pddl/gripper | 6 | 0.500 ± 0.408 | 0.625 | 17.8 | 587 | $0.1200 |"
+    assert md[3] == "| react | alfworld/put | 1 | 1.000 ± 0.000 | - | 7.0 | 50 | $0.5000 |"  # no progress for ALFWorld
+    parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert list(parsed[0]) == list(COLUMNS) and len(parsed) == 2
+    assert parsed[0]["method"] == "act" and float(parsed[0]["success_std"]) == pytest.approx(rows[0]["success_std"])
+    assert int(parsed[0]["episodes"]) == 6 and float(parsed[0]["cost_total"]) == pytest.approx(0.12)
+
+
+# ------------------------------------------------------------------ the graph, in process
+def scripted_agent(delay_s: float = 0.0):
+    """Act/ReAct agent: TINY_PLAN (ReAct thinks once first); with LESSON it solves the reversed instance."""
+
+    def respond(system: str, user: str) -> str:
+        if delay_s:
+            time.sleep(delay_s)
+        plan = REV_PLAN if (LESSON in system and is_reversed(user)) else TINY_PLAN
+        if REACT_SYSTEM in system:
+            plan = ["Think: where is ball1?", *plan]
+        return plan[min(actions_taken(user), len(plan) - 1)]
+
+    return respond
+
+
+def scripted_learner(system: str, user: str) -> str:
+    if CODE_SYSTEM in system:
+        return TINY_PROGRAM
+    if REFLECT_SYSTEM in system:
+        return LESSON
+    raise AssertionError(f"unexpected learner prompt: {system[:80]}")
+
+
+def eval_ctx(tmp_path, agent_fn, learner_fn, **kw) -> Context:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(exist_ok=True)
+    return Context(
+        agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
+        episodes=EpisodeRegistry(), run_dir=str(run_dir), rollout_graph=build_act_graph(checkpointer=False),
+        graphs=dict(METHOD_GRAPHS), **kw,
+    )  # fmt: skip
+
+
+def evaluate(ctx, methods, train, test, runs=1, graph=None, config=None):
+    inputs = {"methods": methods, "train": {"pddl/gripper": train}, "test": {"pddl/gripper": test}, "runs": runs}
+    try:
+        return (graph or build_evaluate_graph()).invoke(inputs, {"max_concurrency": 4, "recursion_limit": 10_000, **(config or {})}, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+
+
+def instances(tmp_path, folder):
+    (tmp_path / folder).mkdir()
+    return [tiny_gripper(tmp_path / folder), reversed_gripper(tmp_path / folder)]
+
+
+def test_evaluate_runs_each_episode_once_with_learned_lessons_and_a_rerun_redoes_nothing(tmp_path):
+    train, test = instances(tmp_path, "train"), instances(tmp_path, "test")
+    tiny, rev = test
+    ctx = eval_ctx(tmp_path, scripted_agent(), scripted_learner, max_steps=5)
+    methods = ["act", "react", "reflexion", "code_as_policy"]
+    final = evaluate(ctx, methods, train, test, runs=2)
+
+    run_dir = Path(ctx.run_dir)
+    records = read_jsonl(run_dir / "episodes.jsonl")
+    expected_ids = {episode_id(m, "pddl/gripper", i, r) for m in methods for i in test for r in range(2)}
+    assert len(records) == 16 and {r["episode_id"] for r in records} == expected_ids
+    by_id = {r["episode_id"]: r for r in records}
+
+    def outcome(method, inst, run=1):
+        r = by_id[episode_id(method, "pddl/gripper", inst, run)]
+        return r["success"], r["steps"]
+
+    assert outcome("act", tiny) == (True, 3) and outcome("act", rev) == (False, 5)
+    assert outcome("react", tiny) == (True, 4) and outcome("react", rev) == (False, 5)  # the thought is a step
+    assert outcome("code_as_policy", tiny) == (True, 3) and outcome("code_as_policy", rev) == (False, 1)
+    # Reflexion learned LESSON on the training instances; at test time it solves the reversed one.
+    assert final["learned"]["reflexion|pddl/gripper"] == {"lessons": [LESSON]}
+    assert outcome("reflexion", tiny) == (True, 3) and outcome("reflexion", rev) == (True, 4)
+    assert all(r["tokens"] > 0 and r["run"] in (0, 1) and r["trajectory"] for r in records)
+    cost = json.loads((run_dir / "learning" / "reflexion-pddl-gripper" / "learning_cost.json").read_text())
+    assert cost["wall_s"] >= 0 and cost["total_tokens"] > 0
+
+    rows = {r["method"]: r for r in final["summary"]}
+    assert set(rows) == set(methods)
+    assert rows["reflexion"]["success_mean"] == 1.0 and rows["reflexion"]["steps_mean"] == pytest.approx(3.5)
+    assert rows["act"]["success_mean"] == 0.5 and rows["act"]["success_std"] == 0.0 and rows["act"]["progress_mean"] == 0.5
+    assert rows["react"]["steps_mean"] == pytest.approx(4.5) and rows["code_as_policy"]["steps_mean"] == pytest.approx(2.0)
+    assert (run_dir / "summary.md").read_text() == to_markdown(final["summary"])
+    assert (run_dir / "summary.csv").read_bytes().decode() == to_csv(final["summary"])
+
+    # The same evaluation again in the same folder: everything is recorded, nothing is run or written twice.
+    agent_calls, learner_calls = len(ctx.agent_model.calls), len(ctx.learner_model.calls)
+    again = evaluate(ctx, methods, train, test, runs=2)
+    assert len(ctx.agent_model.calls) == agent_calls and len(ctx.learner_model.calls) == learner_calls
+    assert read_jsonl(run_dir / "episodes.jsonl") == records
+    assert again["summary"] == final["summary"]
+
+
+def test_reflexion_and_react_reflexion_learn_side_by_side_without_sharing_episodes(tmp_path):
+    """Both methods roll out on the same training instances at the same time; each must get its own
+    environment (a shared one interleaves the two agents' actions and makes them fail)."""
+    train = [tiny_gripper(tmp_path, "t1.pddl"), tiny_gripper(tmp_path, "t2.pddl")]
+    test = [tiny_gripper(tmp_path, "test.pddl")]
+    ctx = eval_ctx(tmp_path, scripted_agent(delay_s=0.03), scripted_learner, max_steps=6)
+    final = evaluate(ctx, ["reflexion", "react_reflexion"], train, test)
+    assert final["learned"] == {"reflexion|pddl/gripper": {"lessons": []}, "react_reflexion|pddl/gripper": {"lessons": []}}
+    assert ctx.learner_model.calls == []  # every training rollout succeeded: nothing to reflect on
+    records = read_jsonl(Path(ctx.run_dir) / "episodes.jsonl")
+    assert sorted((r["method"], r["success"], r["steps"]) for r in records) == [("react_reflexion", True, 4), ("reflexion", True, 3)]
+
+
+def test_learnact_library_and_demonstration_reach_the_test_prompt(tmp_path):
+    from test_learn_graph import DEMO, GOOD_CALL, agent, learner
+
+    train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
+    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1)
+    final = evaluate(ctx, ["act", "learnact"], train, test)
+    artefact = final["learned"]["learnact|pddl/gripper"]
+    assert "carry" in json.dumps(artefact["library"]) and artefact["demonstration"] == DEMO
+    records = {r["method"]: r for r in read_jsonl(Path(ctx.run_dir) / "episodes.jsonl")}
+    assert records["learnact"]["success"] and records["learnact"]["steps"] == 1 and records["learnact"]["learned_calls"] == 1
+    assert records["learnact"]["primitive_steps"] == 3
+    assert records["act"]["success"] and records["act"]["steps"] == 3 and records["act"]["learned_calls"] == 0
+    test_prompts = [c["system"] for c in ctx.agent_model.calls if "carry(obj, src, dst, gripper)" in c["system"]]
+    assert any(DEMO in s for s in test_prompts)
+    assert (Path(ctx.run_dir) / "learning" / "learnact-pddl-gripper" / "library").is_dir()
+
+
+def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
+    """A kill between an episode's JSONL line and its checkpoint: on resume LangGraph re-runs that task;
+    the episode must be taken from episodes.jsonl, not played again (nor written twice)."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    tiny, rev = instances(tmp_path, "test")
+    fail = {"on": True}
+
+    def agent(system, user):
+        if fail["on"] and is_reversed(user):
+            raise RuntimeError("killed")  # the process dies while this episode runs
+        return scripted_agent()(system, user)
+
+    ctx = eval_ctx(tmp_path, agent, scripted_learner, max_steps=5)
+    graph, config = build_evaluate_graph(checkpointer=InMemorySaver()), {"configurable": {"thread_id": "t"}, "max_concurrency": 1}
+    with pytest.raises(RuntimeError, match="killed"):
+        evaluate(ctx, ["act"], [tiny], [tiny, rev], graph=graph, config=config)
+    assert graph.get_state(config).next == ("run_episode",)
+    # ... but its record had reached the file before the process died.
+    eid = episode_id("act", "pddl/gripper", rev, 0)
+    records_path = Path(ctx.run_dir) / "episodes.jsonl"
+    with records_path.open("a") as out:
+        out.write(json.dumps(rec("act", "pddl/gripper", rev, 0, False, 0.0, 5, 77)) + "\n")
+    fail["on"] = False
+    calls_before = len(ctx.agent_model.calls)
+    try:
+        final = graph.invoke(None, config, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+    resumed_calls = ctx.agent_model.calls[calls_before:]
+    assert not any(is_reversed(c["user"]) for c in resumed_calls), "the recorded episode was played again"
+    records = read_jsonl(records_path)
+    assert sorted(r["episode_id"] for r in records) == sorted([episode_id("act", "pddl/gripper", tiny, 0), eid])
+    (row,) = final["summary"]
+    assert row["episodes"] == 2 and row["success_mean"] == 0.5 and row["steps_mean"] == pytest.approx((3 + 5) / 2)
+
+
+# ------------------------------------------------------------- run.py end to end (stub server)
+def stub_agent(system: str, user: str) -> str:
+    if CODE_SYSTEM in system:
+        return TINY_PROGRAM
+    if REFLECT_SYSTEM in system:
+        return LESSON
+    plan = ["Think: where is ball1?", *TINY_PLAN] if REACT_SYSTEM in system else TINY_PLAN
+    return plan[min(actions_taken(user), len(plan) - 1)]
+
+
+def csv_rows(path: Path) -> dict[str, dict]:
+    return {r["method"]: r for r in csv.DictReader(path.open())}
+
+
+# gen:seed=1,balls=1 is the tiny problem (Robby and ball1 in rooma, goal roomb): TINY_PLAN solves it in 3.
+# gen:seed=5,balls=1 has ball1 in roomb with goal rooma: TINY_PLAN never solves it.
+SOLVED, UNSOLVED = "gen:seed=1,balls=1", "gen:seed=5,balls=1"
+
+
+def test_evaluate_cli_end_to_end(stub_server, tmp_path):
+    stub = stub_server(respond=by_prompt(stub_agent))
+    run_dir = tmp_path / "run"
+    methods = ["act", "react", "reflexion", "code_as_policy"]
+    out = subprocess.run(
+        cli("--graph", "evaluate", "--methods", ",".join(methods), "--instance", f"{SOLVED},{UNSOLVED}", "--runs", "2",
+            "--max-steps", "4", "--concurrency", "3", "--base-url", stub.url, "--model", "stub-model", "--run-dir", str(run_dir)),
+        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+
+    records = read_jsonl(run_dir / "episodes.jsonl")
+    ids = [r["episode_id"] for r in records]
+    assert len(ids) == len(set(ids)) == 4 * 2 * 2
+    assert set(ids) == {episode_id(m, "pddl/gripper", i, r) for m in methods for i in (SOLVED, UNSOLVED) for r in range(2)}
+
+    # Every reply of the stub costs 11 + 3 tokens and the model has no known price. By hand:
+    # act and reflexion: 3 steps (solved) and 4 (the cap); react: 4 and 4; code_as_policy: one call, 3 and 1 steps.
+    rows = csv_rows(run_dir / "summary.csv")
+    expected = {"act": (3.5, 49), "reflexion": (3.5, 49), "react": (4.0, 56), "code_as_policy": (2.0, 14)}
+    for method, (steps, tokens) in expected.items():
+        r = rows[method]
+        assert (r["env"], int(r["episodes"]), int(r["runs"])) == ("pddl/gripper", 4, 2)
+        assert float(r["success_mean"]) == 0.5 and float(r["success_std"]) == 0.0 and float(r["progress_mean"]) == 0.5
+        assert float(r["steps_mean"]) == steps and float(r["tokens_mean"]) == tokens and float(r["cost_total"]) == 0.0
+    summary_md = (run_dir / "summary.md").read_text()
+    assert "| act | pddl/gripper | 4 | 0.500 ± 0.000 | 0.500 | 3.5 | 49 | $0.0000 |" in summary_md
+    assert "| act | pddl/gripper | 4 | 0.500 ± 0.000 |" in out.stdout
+
+    # Reflexion learned on the two generated training problems (TINY_PLAN solves neither in 4 steps):
+    # 3 rounds x 2 failures = 6 lessons asked; lessons shown in rounds 1-2 (2 x 2 x 4 steps) and at test time (2 x (3 + 4)).
+    requests = stub.chat_requests
+    system = [next((m["content"] for m in q.body["messages"] if m["role"] == "system"), "") for q in requests]
+    assert sum(REFLECT_SYSTEM in s for s in system) == 6
+    assert sum(LESSONS_HEADER in s and LESSON in s for s in system) == 16 + 14
+    # Learning: 3 x 2 x 4 agent steps + 6 lessons; test: act 14, react 16, reflexion 14, code_as_policy 4.
+    assert len(requests) == 24 + 6 + 14 + 16 + 14 + 4  # nothing was asked twice
+    assert (run_dir / "learning" / "reflexion-pddl-gripper" / "learning_cost.json").is_file()
+
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["graph"] == "evaluate" and config["methods"] == methods and config["runs"] == 2
+    assert config["test"] == {"pddl/gripper": [SOLVED, UNSOLVED]}  # the instances with their seeds
+    assert config["train"] == {"pddl/gripper": ["gen:seed=1,balls=2", "gen:seed=2,balls=3"]}
+    assert config["max_steps"] == 4 and config["concurrency"] == 3
+    for role, temperature in (("agent", 0.0), ("learner", 0.7)):
+        spec = config["models"][role]
+        assert spec["model"] == "stub-model" and spec["base_url"] == stub.url and spec["temperature"] == temperature
+    fingerprint = PromptSet().fingerprint()
+    for node in ("act", "react", "reflect", "code_as_policy"):
+        assert config["prompt_hashes"][node]["sha256"] == fingerprint[node]["sha256"]
+    assert config["versions"]["python"] == platform.python_version()
+    assert config["versions"]["langgraph"] == metadata.version("langgraph")
+
+
+def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(stub_server, tmp_path):
+    stub = stub_server(respond=by_prompt(stub_agent, delay_s=0.1))  # slow replies: the kill lands mid-run
+    run_dir = tmp_path / "run"
+    test = [SOLVED, UNSOLVED, "gen:seed=2,balls=1"]  # the last is solved like the first
+    args = ["--graph", "evaluate", "--methods", "act", "--instance", ",".join(test), "--runs", "2", "--max-steps", "4",
+            "--concurrency", "1", "--base-url", stub.url, "--model", "stub-model"]  # fmt: skip
+    proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    records_path = run_dir / "episodes.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if records_path.exists() and len(read_jsonl(records_path)) >= 2:
+            break
+        assert proc.poll() is None, proc.stdout.read().decode()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = read_jsonl(records_path)
+    n_before = len(stub.chat_requests)
+    assert 2 <= len(before) < 6, "the kill did not land in the middle of the evaluation"
+    assert not (run_dir / "summary.md").exists()
+
+    out = subprocess.run(cli("--graph", "evaluate", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    records = read_jsonl(records_path)
+    ids = [r["episode_id"] for r in records]
+    assert len(ids) == len(set(ids)) == 6
+    assert set(ids) == {episode_id("act", "pddl/gripper", i, r) for i in test for r in range(2)}
+    assert records[: len(before)] == before  # recorded episodes are kept as they were
+    # The agent is asked once per step: after the resume, exactly the steps of the episodes not recorded before.
+    done_before = {r["episode_id"] for r in before}
+    assert len(stub.chat_requests) - n_before == sum(r["steps"] for r in records if r["episode_id"] not in done_before)
+    rows = csv_rows(run_dir / "summary.csv")
+    assert int(rows["act"]["episodes"]) == 6 and float(rows["act"]["success_mean"]) == pytest.approx(2 / 3)
+    assert float(rows["act"]["steps_mean"]) == pytest.approx((3 + 4 + 3) / 3)
+
+    # Resuming the finished run again changes nothing and asks the model nothing.
+    n_after = len(stub.chat_requests)
+    again = subprocess.run(cli("--graph", "evaluate", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert len(stub.chat_requests) == n_after and read_jsonl(records_path) == records
