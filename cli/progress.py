@@ -149,6 +149,9 @@ class ProgressPrinter:
                 s.episodes_won += bool(event.get("success"))
                 if started is not None:
                     s.episode_seconds.append(now - started)
+        elif kind == "episode_reused":
+            s.episodes_done += 1
+            s.episodes_won += bool(event.get("success"))
         elif kind == "round_scored":
             s.score_type = str(event.get("score_type", ""))
             for c in event.get("candidates", []):
@@ -183,6 +186,8 @@ class ProgressPrinter:
             return f"candidate {event['candidate_id']}: code error, repair attempt {event['attempt']}"
         if kind == "rollout_end" and not self._live_wanted:  # the live panel shows rollouts already
             return f"rollout {event['candidate_id']} on {event['instance']}: {'success' if event['success'] else 'fail'} ({event['steps']} steps)"
+        if kind == "episode_reused":
+            return f"episode {event['episode_id']}: recorded before the interruption, reused"
         if kind == "rollout_reused":
             return f"rollout {event['candidate_id']} on {event['instance']}: finished before the interruption, reused"
         if kind == "round_scored":

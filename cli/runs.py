@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonlines
 
+from nodes.jsonl import append_line
+
 TRACKED_PACKAGES = (
     "langgraph", "langchain-core", "langchain-openai", "gymnasium", "alfworld", "textworld", "llama-cpp-python", "jsonlines",
 )
@@ -60,8 +62,8 @@ class RunDir:
         return json.loads(cfg.read_text(encoding="utf-8"))
 
     def append(self, name: str, record: dict[str, Any]) -> None:
-        with self._lock, jsonlines.open(self.path / name, mode="a") as out:
-            out.write(record)
+        with self._lock:
+            append_line(self.path / name, record)
 
     def read(self, name: str) -> list[dict[str, Any]]:
         path = self.path / name

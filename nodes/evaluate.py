@@ -23,6 +23,7 @@ from llm.usage import ScopedUsage
 from .context import Context
 from .episodes import EpisodeRegistry
 from .events import emit
+from .jsonl import append_line
 from .records import episode_record
 from .summary import summarize_records, to_csv, to_markdown
 
@@ -161,8 +162,7 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
 
 
 def _log_event(folder: Path, chunk: dict) -> None:
-    with jsonlines.open(folder / "events.jsonl", mode="a") as out:
-        out.write(chunk)
+    append_line(folder / "events.jsonl", chunk)
 
 
 def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | str:
@@ -210,8 +210,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
     usage = ctx.usage.totals(key=eid) if ctx.usage is not None else {}
     record = episode_record(final, method=task["method"], usage=usage, run=task["run"])
     if ctx.run_dir and eid not in recorded_ids(ctx.run_dir):
-        with jsonlines.open(Path(ctx.run_dir) / RECORDS, mode="a") as out:
-            out.write(record)
+        append_line(Path(ctx.run_dir) / RECORDS, record)
     brief = {k: record[k] for k in BRIEF}
     emit("episode_recorded", **brief)
     return {"results": [brief]}

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
+
+from .jsonl import append_line
 
 FILE_NAME = "rollouts.jsonl"
 
@@ -34,14 +35,12 @@ class RolloutJournal:
         self.path = Path(run_dir) / FILE_NAME
         self._lock = threading.Lock()
         self._records: dict[str, dict[str, Any]] | None = None
-        self._torn_tail = False  # the last line was cut by a kill: start the next one on a fresh line
 
     def _load(self) -> dict[str, dict[str, Any]]:
         if self._records is None:
             self._records = {}
             if self.path.is_file():
                 text = self.path.read_text(encoding="utf-8")
-                self._torn_tail = bool(text) and not text.endswith("\n")
                 for line in text.splitlines():
                     try:
                         entry = json.loads(line)
@@ -55,15 +54,9 @@ class RolloutJournal:
             return self._load().get(key)
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        line = json.dumps({"key": key, "record": record}, default=str) + "\n"
         with self._lock:
             self._load()[key] = record
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as out:
-                out.write(("\n" if self._torn_tail else "") + line)
-                self._torn_tail = False
-                out.flush()
-                os.fsync(out.fileno())
+            append_line(self.path, {"key": key, "record": record})
 
 
 _JOURNALS: dict[Path, RolloutJournal] = {}

@@ -27,3 +27,16 @@ def test_keys_follow_the_code_the_instance_and_the_step_cap():
 def test_one_journal_per_run_folder(tmp_path):
     assert journal_for(None) is None
     assert journal_for(tmp_path) is journal_for(str(tmp_path / ".." / tmp_path.name))
+
+
+def test_append_line_starts_a_fresh_line_after_a_torn_tail(tmp_path):
+    from nodes.jsonl import append_line
+
+    path = tmp_path / "records.jsonl"
+    append_line(path, {"n": 1})
+    with open(path, "a") as f:
+        f.write('{"n": 2, "cut by a ki')  # what a kill -9 mid-write leaves
+    append_line(path, {"n": 3})
+    lines = path.read_text().splitlines()
+    assert lines[0] == '{"n": 1}' and lines[-1] == '{"n": 3}'
+    assert len(lines) == 3  # the fragment stays alone on its line; the new record is intact
