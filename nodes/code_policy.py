@@ -69,16 +69,24 @@ def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         }
         for i, t in enumerate(result.trace)
     ]
-    if result.error is not None and getattr(result.error, "kind", None) != "invalid_primitive":
+    kind = getattr(result.error, "kind", None)
+    # Running out of primitive calls is the step cap (as for an agent), not an extra failed step.
+    if result.error is not None and kind not in ("invalid_primitive", "primitive_limit"):
         steps.append({
             "index": len(steps), "action": "solve()", "observation": result.observation, "ok": False, "is_learned": True,
-            "name": "solve", "error_kind": result.error.kind, "trace": [],
+            "name": "solve", "error_kind": kind, "trace": [],
         })
     success = bool(rt.last_info.get("success"))
+    if success:
+        stop_reason = "success"
+    elif kind == "primitive_limit":
+        stop_reason = "max_steps"
+    else:
+        stop_reason = "program_error" if result.error is not None else "program_ended"
     return {
         "steps": steps,
         "success": success,
         "progress": max(float(state.get("progress", 0.0)), float(rt.last_info.get("progress", 0.0))),
         "done": True,
-        "stop_reason": "success" if success else ("program_error" if result.error is not None else "program_ended"),
+        "stop_reason": stop_reason,
     }

@@ -297,10 +297,6 @@ BROKEN_PROGRAMS = {
     "dunder_escape": ("```python\ndef solve():\n    return ().__class__.__base__.__subclasses__()\n```", "program_error", "forbidden", 0),
     "raises_midway": ("```python\ndef solve():\n    move('rooma', 'roomb')\n    raise RuntimeError('gave up')\n```", "program_error", "exception", 1),
     "solve_takes_arguments": ("```python\ndef solve(goal):\n    move('rooma', 'roomb')\n```", "program_error", "arity", 0),
-    "endless_primitive_loop": (
-        "```python\ndef solve():\n    while True:\n        move('rooma', 'roomb')\n        move('roomb', 'rooma')\n```",
-        "program_error", "primitive_limit", 4,
-    ),
     "memory_bomb": ("```python\ndef solve():\n    x = [0] * (10 ** 10)\n    return str(len(x))\n```", "program_error", "memory", 0),
 }
 
@@ -319,3 +315,12 @@ def test_broken_or_hostile_program_is_a_recorded_failure_not_a_crash(tmp_path, n
         assert last["error_kind"] == kind
     record = episode_record(final, method="code_as_policy", usage=ctx.usage.totals(key="e1"))
     assert record["success"] is False and record["stop_reason"] == stop_reason and record["steps"] == len(steps)
+
+
+def test_program_that_never_stops_uses_exactly_the_step_cap(tmp_path):
+    program = "```python\ndef solve():\n    while True:\n        move('rooma', 'roomb')\n        move('roomb', 'rooma')\n```"
+    final, ctx = code_policy(tmp_path, program, max_steps=4)
+    assert final["stop_reason"] == "max_steps" and not final["success"]
+    assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "move('roomb', 'rooma')"] * 2
+    assert all(s["ok"] for s in final["steps"])  # the cap is not an extra failed step
+    assert len(ctx.learner_model.calls) == 1
