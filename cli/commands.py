@@ -236,6 +236,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         usage=usage,
         max_steps=settings.get("max_steps", 30),
         history_window=settings["history_window"],
+        concurrency=settings.get("concurrency"),
         use_grammar=settings["grammar"],
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),

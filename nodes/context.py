@@ -4,6 +4,10 @@ Nothing a node needs comes from a global: a graph is invoked with ``context=Cont
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +36,11 @@ class Context:
     graphs: dict[str, Any] = field(
         default_factory=dict, metadata={"description": "Graph builders by name (checkpointer=...) for the evaluation harness."}
     )
+    concurrency: int | None = field(
+        default=None,
+        metadata={"description": "At most this many episodes, rollouts and learner tasks at once (None: unbounded)."},
+    )
+    slots: Any = field(default=None, repr=False, metadata={"description": "The semaphore behind slot(); made from concurrency."})
     # Learning knobs (graphs/learn.py).
     candidates: int = 4
     learn_max_steps: int = 10
@@ -41,6 +50,31 @@ class Context:
     create_tries: int = 4
     learner_temperature: float = 0.7
 
+    def __post_init__(self) -> None:
+        # dataclasses.replace passes `slots` on, so sub-runs share the bound with their parent.
+        if self.slots is None and self.concurrency:
+            self.slots = threading.BoundedSemaphore(self.concurrency)
+
+    def slot(self) -> contextlib.AbstractContextManager:
+        """Hold one of the run's work slots (``with ctx.slot(): ...``) in a leaf node that does real work.
+
+        LangGraph's ``max_concurrency`` is not enough on its own: nested graphs (learning inside the
+        evaluation) get their own executors, and a stream waiter shares the pool. With the embedded
+        model one slot keeps one episode's requests consecutive, so the server reuses their prefix.
+        """
+        return self.slots if self.slots is not None else contextlib.nullcontext()
+
     @property
     def learner(self) -> Any:
         return self.learner_model if self.learner_model is not None else self.agent_model
+
+
+def holds_slot(node: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a leaf node ``(task, runtime)`` so that it runs inside one of the run's work slots."""
+
+    @functools.wraps(node)
+    def wrapper(task: Any, runtime: Any) -> Any:
+        with runtime.context.slot():
+            return node(task, runtime)
+
+    return wrapper

@@ -20,7 +20,7 @@ from langgraph.types import Send
 
 from llm.usage import ScopedUsage
 
-from .context import Context
+from .context import Context, holds_slot
 from .episodes import EpisodeRegistry
 from .events import emit
 from .jsonl import append_line
@@ -182,6 +182,7 @@ def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | s
     return sends or "summarize"
 
 
+@holds_slot
 def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     eid = episode_id(task["method"], task["env"], task["instance"], task["run"])

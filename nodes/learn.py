@@ -19,7 +19,7 @@ from environments import make_env, parse_call
 from llm.models import invoke_text
 from prompts import load_domain_material
 
-from .context import Context
+from .context import Context, holds_slot
 from .events import emit
 from .journal import journal_for, rollout_key
 from .learn_state import Candidate, CreateTask, LearnState, ReviseTask, RolloutTask
@@ -156,6 +156,7 @@ def plan_creation(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     ]
 
 
+@holds_slot
 def create_candidate(task: CreateTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     cid = task["candidate_id"]
@@ -221,6 +222,7 @@ def plan_rollouts(state: LearnState, runtime: Runtime[Context]) -> list[Send] | 
 # ---------------------------------------------------------------- roll out
 
 
+@holds_slot
 def rollout(task: RolloutTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     cand = task["candidate"]
@@ -380,6 +382,7 @@ def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     ]
 
 
+@holds_slot
 def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     cid, best = task["candidate_id"], task["best"]

@@ -13,7 +13,7 @@ from langgraph.types import Send
 from llm.models import invoke_text
 from prompts import load_domain_material
 
-from .context import Context
+from .context import Context, holds_slot
 from .events import emit
 from .history import render_trajectory
 
@@ -45,6 +45,7 @@ def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
     ]
 
 
+@holds_slot
 def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     final = ctx.rollout_graph.invoke(
@@ -72,6 +73,7 @@ def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context]) -> dict
     }
 
 
+@holds_slot
 def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
     """One lesson per failed episode of this round."""
     ctx = runtime.context

@@ -155,3 +155,34 @@ def test_unparseable_revision_is_dropped_not_fatal(tmp_path):
     dropped = [c for c in final["candidates"] if c["round"] == 1]
     assert dropped and all(c["library"] is None and "Improve" in c["error"] for c in dropped)
     assert final["stop_reason"] == "plateau"
+
+
+def _overlap_probe(respond):
+    """Wrap a reply function: record the largest number of model calls in flight at once."""
+    import threading
+    import time
+
+    lock, state = threading.Lock(), {"now": 0, "max": 0}
+
+    def probe(system: str, user: str) -> str:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.05)  # long enough for parallel branches to meet here
+        with lock:
+            state["now"] -= 1
+        return respond(system, user)
+
+    return probe, state
+
+
+@pytest.mark.parametrize("concurrency, bounded", [(1, True), (None, False)])
+def test_concurrency_bounds_the_work_in_flight(tmp_path, concurrency, bounded):
+    learner_probe, seen_l = _overlap_probe(learner())
+    agent_probe, seen_a = _overlap_probe(agent(GOOD_CALL))
+    final, _ = learn(tmp_path, learner_probe, agent_probe, candidates=3, concurrency=concurrency)
+    assert final["stop_reason"] == "nothing_failed"
+    peak = max(seen_l["max"], seen_a["max"])
+    # 3 candidates are created and rolled out in parallel branches: unbounded they overlap,
+    # with one slot never (one episode's requests stay consecutive for the local server).
+    assert (peak == 1) if bounded else (peak > 1)
