@@ -39,3 +39,26 @@ def plan_agent(plan: list[str]):
         return plan[min(n, len(plan) - 1)]
 
     return respond
+
+
+def run_episode_graph(graph, ctx, instance: str, episode_id: str = "e1", **extra):
+    """Invoke an episode graph (Act, ReAct, Code-as-Policies) on a gripper instance; close its env."""
+    state = {"episode_id": episode_id, "env_name": "pddl/gripper", "instance": instance, **extra}
+    try:
+        return graph.invoke(state, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+
+
+def kill_when(proc, ready, timeout_s: float = 240.0, poll_s: float = 0.02) -> None:
+    """``kill -9`` the process group of ``proc`` as soon as ``ready()`` is true (fail if it exits first)."""
+    import os
+    import signal
+    import time
+
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and not ready():
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "the process exited"
+        time.sleep(poll_s)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest_helpers import CARRY, TINY_PLAN, plan_agent, tiny_gripper
+from conftest_helpers import CARRY, TINY_PLAN, plan_agent, tiny_gripper, run_episode_graph as run
 from fakes import ScriptedChatModel
 
 from actions import ActionLibrary
@@ -13,14 +13,6 @@ from nodes.act import clean_action_line
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.records import episode_record
-
-
-def run(graph, ctx, instance, episode_id="e1", **extra):
-    state = {"episode_id": episode_id, "env_name": "pddl/gripper", "instance": instance, **extra}
-    try:
-        return graph.invoke(state, context=ctx)
-    finally:
-        ctx.episodes.close_all()
 
 
 def make_ctx(respond, **kw):

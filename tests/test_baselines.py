@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest_helpers import TINY_GRIPPER, TINY_PLAN, actions_taken, plan_agent, tiny_gripper
+from conftest_helpers import TINY_GRIPPER, TINY_PLAN, actions_taken, plan_agent, tiny_gripper, run_episode_graph as run_episode
 from fakes import ScriptedChatModel
 from langgraph.types import Send
 
@@ -52,14 +52,6 @@ def make_ctx(agent_fn, learner_fn=None, **kw) -> Context:
         episodes=EpisodeRegistry(),
         **kw,
     )
-
-
-def run_episode(graph, ctx, instance, episode_id="e1", **extra):
-    state = {"episode_id": episode_id, "env_name": "pddl/gripper", "instance": instance, **extra}
-    try:
-        return graph.invoke(state, context=ctx)
-    finally:
-        ctx.episodes.close_all()
 
 
 @pytest.fixture

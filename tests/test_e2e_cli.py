@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from conftest_helpers import TINY_PLAN, plan_agent, tiny_gripper
+from conftest_helpers import TINY_PLAN, kill_when, plan_agent, tiny_gripper
 from stub_openai import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
@@ -82,15 +80,7 @@ def test_learning_resumes_after_kill_9_without_redoing_finished_rollouts(stub_se
             "--candidates", "3", "--max-steps", "3", "--max-rounds", "2", "--concurrency", "1"]  # fmt: skip
     proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     events = run_dir / "events.jsonl"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        done = [e for e in read_jsonl(events) if e["event"] == "rollout_end"] if events.exists() else []
-        if len(done) >= 2:
-            break
-        assert proc.poll() is None, proc.stdout.read().decode()
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when(proc, lambda: events.exists() and sum(e["event"] == "rollout_end" for e in read_jsonl(events)) >= 2, poll_s=0.05)
     before = read_jsonl(events)
     finished_before = {(e["candidate_id"], e["instance"]) for e in before if e["event"] == "rollout_end"}
     assert finished_before, "the kill came before any rollout finished"

@@ -7,16 +7,14 @@ import csv
 import io
 import json
 import math
-import os
 import platform
-import signal
 import subprocess
 import time
 from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest_helpers import TINY_PLAN, actions_taken, tiny_gripper
+from conftest_helpers import TINY_PLAN, actions_taken, kill_when, tiny_gripper
 from fakes import ScriptedChatModel
 from test_baselines import LESSON, LESSONS_HEADER, REACT_SYSTEM, REFLECT_SYSTEM, REV_PLAN, is_reversed, reversed_gripper
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
@@ -339,14 +337,7 @@ def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(s
             "--concurrency", "1", "--base-url", stub.url, "--model", "stub-model"]  # fmt: skip
     proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     records_path = run_dir / "episodes.jsonl"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if records_path.exists() and len(read_jsonl(records_path)) >= 2:
-            break
-        assert proc.poll() is None, proc.stdout.read().decode()
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when(proc, lambda: records_path.exists() and len(read_jsonl(records_path)) >= 2)
     before = read_jsonl(records_path)
     n_before = len(stub.chat_requests)
     assert 2 <= len(before) < 6, "the kill did not land in the middle of the evaluation"
