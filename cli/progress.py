@@ -116,6 +116,8 @@ class ProgressPrinter:
     # ------------------------------------------------------------ events
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("scope"):
+            event = _scoped(event)
         with self._lock:
             self._update(event)
             message = self._message(event)
@@ -257,3 +259,16 @@ class ProgressPrinter:
             from rich.console import Group
 
             return Group(head, table)
+
+
+def _scoped(event: dict[str, Any]) -> dict[str, Any]:
+    """A learning sub-run's event (``scope`` = "method|env"): prefix its candidate ids with the scope,
+    so that candidates of parallel learning runs (both have an ``r0s0``) stay apart."""
+    tag = event["scope"].replace("|pddl/", "@").replace("|alfworld/", "@").replace("|", "@")
+    out = dict(event)
+    for field in ("candidate_id", "best_id"):
+        if out.get(field):
+            out[field] = f"{tag}:{out[field]}"
+    if isinstance(out.get("candidates"), list):
+        out["candidates"] = [{**c, "id": f"{tag}:{c['id']}"} if isinstance(c, dict) and "id" in c else c for c in out["candidates"]]
+    return out

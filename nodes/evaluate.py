@@ -147,7 +147,9 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
             if inputs is not None:
                 inputs.update({"stale_rounds": 0} if graph_name == "learn" else {"max_rounds": 3, "lessons": []})
             for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
-                _log_event(folder, chunk)  # the sub-run's events go to its own log
+                _log_event(folder, chunk)  # the sub-run's events go to its own log ...
+                # ... and up to the evaluation's stream, so its live view shows the learning too.
+                emit(str(chunk.get("event", "?")), **{k: v for k, v in chunk.items() if k not in ("event", "scope")}, scope=key)
             final = graph.get_state(config).values
     if graph_name == "learn":
         best = final.get("best")

@@ -6,7 +6,7 @@ from typing import Any
 from langgraph.config import get_stream_writer
 
 
-def emit(event: str, **data: Any) -> None:
+def emit(event: str, /, **data: Any) -> None:
     """Send one progress event; a no-op outside a streaming run."""
     try:
         writer = get_stream_writer()

@@ -219,6 +219,21 @@ def test_learnact_library_and_demonstration_reach_the_test_prompt(tmp_path):
     assert (Path(ctx.run_dir) / "learning" / "learnact-pddl-gripper" / "library").is_dir()
 
 
+def test_learning_events_reach_the_evaluation_stream_with_their_scope(tmp_path):
+    from test_learn_graph import GOOD_CALL, agent, learner
+
+    train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
+    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1)
+    inputs = {"methods": ["learnact"], "train": {"pddl/gripper": train}, "test": {"pddl/gripper": test}, "runs": 1}
+    try:
+        events = list(build_evaluate_graph().stream(inputs, {"max_concurrency": 4}, context=ctx, stream_mode="custom"))
+    finally:
+        ctx.episodes.close_all()
+    scoped = [e for e in events if e.get("scope") == "learnact|pddl/gripper"]
+    assert {"candidate_ready", "rollout_end", "round_scored", "learning_done"} <= {e["event"] for e in scoped}
+    assert not any(e.get("scope") for e in events if e["event"] in ("learning_start", "learning_end", "episode_recorded"))
+
+
 def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
     """A kill between an episode's JSONL line and its checkpoint: on resume LangGraph re-runs that task;
     the episode must be taken from episodes.jsonl, not played again (nor written twice)."""

@@ -56,3 +56,15 @@ def test_remaining_time_from_episode_throughput():
     progress({"event": "episode_end", "episode_id": "p1#run0", "success": True, "progress": 1.0, "steps": 3})
     assert progress.state.episodes_done == 1 and progress.state.episodes_won == 1
     assert progress.remaining_estimate().startswith("~")
+
+
+def test_events_of_parallel_learning_runs_keep_their_candidates_apart():
+    out = io.StringIO()
+    progress = ProgressPrinter(FakeUsage(), stream=out)
+    for scope in ("learnact|pddl/gripper", "learnact|pddl/blockworld"):
+        for e in EVENTS[:5]:
+            progress({**e, "scope": scope})
+    progress.close()
+    assert {"learnact@gripper:r0s0", "learnact@blockworld:r0s0"} <= set(progress.state.candidates)
+    assert progress.state.candidates["learnact@gripper:r0s0"].rollouts_done == 1  # not 2: the runs stay apart
+    assert "round 0 scored: learnact@blockworld:r0s0=1.25" in out.getvalue()

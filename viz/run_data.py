@@ -183,7 +183,8 @@ def load_run(run_dir: str | Path) -> RunData:
     data.config = config if isinstance(config, dict) else {}
     if not data.config:
         w.append("config.json is missing: settings unknown")
-    data.events = _read_jsonl(path / "events.jsonl", w)
+    # Events forwarded from a learning sub-run carry a "scope"; that sub-run's own folder has them.
+    data.events = [e for e in _read_jsonl(path / "events.jsonl", w) if not e.get("scope")]
     summary = _read_json(path / "learn_summary.json", w)
     data.learn_summary = summary if isinstance(summary, dict) else {}
     rounds = data.learn_summary.get("rounds")
