@@ -193,7 +193,7 @@ def model_settings(args: argparse.Namespace) -> dict[str, dict]:
     default = args.model or ("local" if not (os.environ.get("OPENAI_API_KEY") or args.base_url) else "gpt-4o-mini")
     agent = args.agent_model or default
     learner = args.learner_model or agent
-    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps}
+    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed}
     return {
         "agent": asdict(ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or 64, **common)),
         "learner": asdict(ModelSpec(model=learner, temperature=args.learner_temperature, max_tokens=args.max_tokens or 768, **common)),

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--model-path", help="GGUF file served locally instead of the embedded Qwen2.5-Coder-1.5B")
     m.add_argument("--agent-temperature", type=float, default=0.0)
     m.add_argument("--learner-temperature", type=float, default=0.7)
+    m.add_argument("--seed", type=int, default=0, help="sampling seed, varied per call so parallel samples differ but a re-run repeats them (default 0)")
     m.add_argument("--max-tokens", type=int, default=None, help="reply token cap (default: 64 for the agent, 768 for the learner)")
     m.add_argument("--no-grammar", action="store_true", help="do not constrain local-model replies to one call")
     m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")

@@ -21,3 +21,6 @@ class ModelSpec:
     timeout_s: float = 120
     max_retries: int = 4
     requests_per_second: float | None = None
+    # Sampling seed (OpenAI and OpenAI-compatible servers, llama.cpp included); each call varies it by
+    # node and key, so parallel samples differ while a re-run repeats them. None: the server's choice.
+    seed: int | None = None

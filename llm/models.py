@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,7 @@ def _chat_openai(*, model: str, base_url: str | None, api_key: str, spec: ModelS
         rate_limiter=limiter,
         cache=cache,
         metadata={"learnact_backend": backend},
+        seed=spec.seed,
         **token_limit,
     )
 
@@ -156,6 +158,15 @@ def model_label(model: BaseChatModel) -> str:
         if isinstance(value, str) and value:
             return value
     return type(model).__name__
+
+
+def call_seed(model: BaseChatModel, node: str | None, key: str | None) -> int | None:
+    """The model's seed varied by ``node`` and ``key``: the K revision samples of a round (keys r1s0,
+    r1s1, ...) differ, and the same call in a re-run gets the same seed. None when the model has no seed."""
+    base = getattr(model, "seed", None)
+    if not isinstance(base, int):
+        return None
+    return (base + zlib.crc32(f"{node}|{key}".encode())) % 2**31
 
 
 def is_local(model: BaseChatModel) -> bool:
@@ -196,6 +207,8 @@ def invoke_text(
             validate_gbnf(grammar)
         except GrammarError as exc:
             raise errors.BadRequestError(f"not sent to {_where(model)}: {exc}") from exc
+    if (seed := call_seed(model, node, key)) is not None:
+        kwargs["seed"] = seed
     if grammar and is_local(model):
         kwargs["extra_body"] = {**(getattr(model, "extra_body", None) or {}), "grammar": grammar}
     config: dict[str, Any] = {"tags": list(tags or []) + ([node] if node else []), "metadata": {"node": node, "key": key}}

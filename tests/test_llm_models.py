@@ -228,3 +228,16 @@ def test_spec_is_json_able():
 
     spec = ModelSpec(model="gpt-4o", base_url="http://x/v1", requests_per_second=2.0)
     assert ModelSpec(**json.loads(json.dumps(asdict(spec)))) == spec
+
+
+def test_seed_varies_per_call_key_and_repeats_on_a_rerun(stub_server):
+    stub = stub_server(default="ok")
+    model = openai_model(stub, seed=7)
+    for key in ("r1s0", "r1s1", "r1s0"):
+        invoke_text(model, MESSAGES, node="learn.revise", key=key)
+    seeds = [r.body["seed"] for r in stub.chat_requests]
+    assert seeds[0] != seeds[1] and seeds[0] == seeds[2]  # parallel samples differ; the same call repeats
+    invoke_text(openai_model(stub, seed=8), MESSAGES, node="learn.revise", key="r1s0")
+    assert stub.chat_requests[-1].body["seed"] != seeds[0]  # --seed changes every sample
+    invoke_text(openai_model(stub), MESSAGES, node="learn.revise", key="r1s0")
+    assert "seed" not in stub.chat_requests[-1].body  # no seed configured: none sent
