@@ -345,7 +345,10 @@ def stop_reason(state: LearnState, ctx: Context) -> str:
     if not state.get("best"):
         return "no_working_candidate"
     if not state.get("failures"):
-        return "nothing_failed"
+        # Revision works from failed learned calls. Episodes can still fail without one (the agent
+        # never called the learned actions): say so, rather than "nothing failed".
+        won_all = (state.get("best_scores") or {}).get("success_rate", 0.0) >= 1.0
+        return "nothing_failed" if won_all else "no_failed_learned_call"
     if rnd >= ctx.max_rounds:
         return "max_rounds"
     return "plateau"

@@ -186,3 +186,11 @@ def test_concurrency_bounds_the_work_in_flight(tmp_path, concurrency, bounded):
     # 3 candidates are created and rolled out in parallel branches: unbounded they overlap,
     # with one slot never (one episode's requests stay consecutive for the local server).
     assert (peak == 1) if bounded else (peak > 1)
+
+
+def test_failures_without_a_learned_call_stop_with_their_own_reason(tmp_path):
+    shuttle = lambda system, user: "move('rooma', 'roomb')"  # never calls carry, never wins  # noqa: E731
+    final, ctx = learn(tmp_path, learner(), shuttle)
+    assert final["best_scores"]["success_rate"] == 0.0
+    assert final["stop_reason"] == "no_failed_learned_call"  # not "nothing_failed": episodes did fail
+    assert not [c for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]  # nothing to revise from
