@@ -194,11 +194,12 @@ def invoke_text(
     node: str | None = None,
     key: str | None = None,
     tags: list[str] | None = None,
+    max_tokens: int | None = None,
 ) -> str:
     """Call ``model`` once and return the reply text (cut at the first ``stop`` sequence).
 
     ``grammar`` (GBNF) constrains decoding on the local llama.cpp server and is ignored by other
-    models. ``usage`` (a ``UsageTracker``) records tokens and cost under ``node`` and ``key``.
+    models. ``max_tokens`` overrides the model's reply cap for this call. ``usage`` (a ``UsageTracker``) records tokens and cost under ``node`` and ``key``.
     Raises ``llm.errors.ModelError`` subclasses for API failures.
     """
     kwargs: dict[str, Any] = {}
@@ -211,6 +212,12 @@ def invoke_text(
         kwargs["seed"] = seed
     if grammar and is_local(model):
         kwargs["extra_body"] = {**(getattr(model, "extra_body", None) or {}), "grammar": grammar}
+    if max_tokens is not None:
+        body = kwargs.get("extra_body") or getattr(model, "extra_body", None) or {}
+        if "max_tokens" in body:  # OpenAI-compatible servers take the cap in the body (llama.cpp ignores the field)
+            kwargs["extra_body"] = {**body, "max_tokens": max_tokens}
+        else:
+            kwargs["max_tokens"] = max_tokens
     config: dict[str, Any] = {"tags": list(tags or []) + ([node] if node else []), "metadata": {"node": node, "key": key}}
     if node:
         config["run_name"] = node

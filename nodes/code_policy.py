@@ -33,9 +33,15 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         goal=state.get("goal", ""),
         observation=state.get("first_observation", ""),
     )
-    reply = invoke_text(ctx.learner, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"])
+    reply = invoke_text(
+        ctx.learner, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
+    )
     fenced = _FENCE.findall(reply or "")
-    return {"pending_action": "\n\n".join(fenced) if fenced else (reply or "")}
+    if fenced:
+        program = "\n\n".join(fenced)
+    else:  # no closed fence: the whole reply, minus an opening fence left by a reply cut at the token cap
+        program = re.sub(r"^\s*```(?:python|py)?\s*\n", "", reply or "")
+    return {"pending_action": program, "program": program}
 
 
 def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:

@@ -49,6 +49,9 @@ class Context:
     score: str = "step_correction_call_ratio_success"
     create_tries: int = 4
     learner_temperature: float = 0.7
+    program_max_tokens: int = field(
+        default=2048, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
+    )
 
     def __post_init__(self) -> None:
         # dataclasses.replace passes `slots` on, so sub-runs share the bound with their parent.

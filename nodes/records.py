@@ -31,5 +31,6 @@ def episode_record(state: EpisodeState, *, method: str, usage: dict[str, Any] | 
         "goal": state.get("goal", ""),
         "first_observation": state.get("first_observation", ""),
         "trajectory": steps,
+        **({"program": state["program"]} if state.get("program") else {}),
         **extra,
     }

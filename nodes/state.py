@@ -33,6 +33,7 @@ class EpisodeState(TypedDict, total=False):
     first_observation: str
     pending_action: str
     pending_thought: bool  # pending_action is a ReAct thought (set by ReAct's decide only)
+    program: str  # Code-as-Policies: the program the model wrote (kept in the episode record)
     steps: Annotated[list[StepRecord], operator.add]
     success: bool
     progress: float

@@ -253,8 +253,18 @@ def test_code_as_policy_one_call_one_program_run(tmp_path, executor_lines):
     assert "Goal: The goal is to satisfy the following conditions: Ball1 is at roomb." in prompt["user"]
     assert re.search(r"Initial observation:\n.*Robby is at rooma\..*Ball1 is at rooma\.", prompt["user"])
     assert "pick(" in prompt["user"] and "drop(" in prompt["user"]
+    assert prompt["kwargs"].get("max_tokens") == ctx.program_max_tokens  # a whole program gets a bigger reply cap
     record = episode_record(final, method="code_as_policy", usage=ctx.usage.totals(key="e1"))
     assert record["steps"] == 3 and record["success"] and record["tokens"] > 0
+    assert "def solve():" in record["program"] and "```" not in record["program"]  # kept for inspection
+
+
+def test_code_as_policy_reply_cut_at_the_token_cap_is_a_clear_bad_program(tmp_path):
+    cut = "```python\ndef solve():\n    move('rooma', 'roomb')\n    if ("  # no closing fence: the reply hit the cap
+    final, _ = code_policy(tmp_path, cut)
+    assert final["stop_reason"] == "bad_program"
+    assert final["program"].startswith("def solve():")  # the opening fence is not taken for code
+    assert "line 3" in final["steps"][-1]["observation"]  # the line numbers are the program's own
 
 
 def test_code_as_policy_is_open_loop(tmp_path, executor_lines):

@@ -241,3 +241,15 @@ def test_seed_varies_per_call_key_and_repeats_on_a_rerun(stub_server):
     assert stub.chat_requests[-1].body["seed"] != seeds[0]  # --seed changes every sample
     invoke_text(openai_model(stub), MESSAGES, node="learn.revise", key="r1s0")
     assert "seed" not in stub.chat_requests[-1].body  # no seed configured: none sent
+
+
+def test_max_tokens_override_per_call(stub_server):
+    stub = stub_server(default="ok")
+    local = make_chat_model(ModelSpec(model="local", max_tokens=48), server=fake_local_server(stub))
+    invoke_text(local, MESSAGES, max_tokens=2048, grammar=call_grammar({"move": 2}))
+    body = stub.chat_requests[-1].body
+    assert body["max_tokens"] == 2048 and "grammar" in body  # in the body for llama.cpp, grammar kept
+    invoke_text(local, MESSAGES)
+    assert stub.chat_requests[-1].body["max_tokens"] == 48  # the model's own cap otherwise
+    invoke_text(openai_model(stub, max_tokens=64), MESSAGES, max_tokens=900)
+    assert stub.chat_requests[-1].body["max_tokens"] == 900
