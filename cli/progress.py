@@ -151,6 +151,9 @@ class ProgressPrinter:
                 s.episodes_won += bool(event.get("success"))
                 if started is not None:
                     s.episode_seconds.append(now - started)
+        elif kind == "episode_recorded":  # an evaluation's episode (its inner steps are not streamed)
+            s.episodes_done += 1
+            s.episodes_won += bool(event.get("success"))
         elif kind == "episode_reused":
             s.episodes_done += 1
             s.episodes_won += bool(event.get("success"))
@@ -177,6 +180,13 @@ class ProgressPrinter:
         kind = event.get("event")
         if kind == "step" and self.verbose:
             return f"  {event['episode_id']} step {event['step']}: {event['action']} -> {'ok' if event['ok'] else 'failed'}"
+        if kind == "episode_recorded":
+            mark = "SUCCESS" if event["success"] else "fail"
+            return f"{event['episode_id']}: {mark} in {event['steps']} steps (progress {event['progress']:.2f}, {event['tokens']:,} tokens)"
+        if kind == "learning_start":
+            return f"learning {event['method']} on {event['env']} ..."
+        if kind == "learning_end":
+            return f"learned {event['method']} on {event['env']} in {event.get('wall_s', '?')} s ({event.get('total_tokens', 0):,} tokens)"
         if kind == "episode_end":
             mark = "SUCCESS" if event["success"] else "fail"
             return f"episode {event['episode_id']}: {mark} in {event['steps']} steps (progress {event['progress']:.2f})"

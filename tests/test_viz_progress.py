@@ -68,3 +68,16 @@ def test_events_of_parallel_learning_runs_keep_their_candidates_apart():
     assert {"learnact@gripper:r0s0", "learnact@blockworld:r0s0"} <= set(progress.state.candidates)
     assert progress.state.candidates["learnact@gripper:r0s0"].rollouts_done == 1  # not 2: the runs stay apart
     assert "round 0 scored: learnact@blockworld:r0s0=1.25" in out.getvalue()
+
+
+def test_evaluation_events_are_counted_and_shown():
+    out = io.StringIO()
+    progress = ProgressPrinter(FakeUsage(), stream=out, total_episodes=2)
+    progress({"event": "learning_start", "method": "learnact", "env": "pddl/gripper"})
+    progress({"event": "learning_end", "method": "learnact", "env": "pddl/gripper", "wall_s": 12.5, "total_tokens": 900})
+    progress({"event": "episode_recorded", "episode_id": "act|pddl/gripper|prob01#run0", "success": False, "progress": 0.5, "steps": 15, "tokens": 2000})
+    progress.close()
+    text = out.getvalue()
+    assert "learning learnact on pddl/gripper" in text and "learned learnact on pddl/gripper in 12.5 s (900 tokens)" in text
+    assert "act|pddl/gripper|prob01#run0: fail in 15 steps (progress 0.50, 2,000 tokens)" in text
+    assert progress.state.episodes_done == 1 and progress.state.episodes_won == 0
