@@ -4,7 +4,7 @@
     python benchmarks/bench_methods.py --methods act,learnact --env pddl/gripper,pddl/blockworld
 
 Runs ``run.py --graph evaluate`` (resumable: re-run the same command with the same --run-dir to
-continue), then prints the summary table plus seconds per agent step and learning cost, read
+continue), then (after run.py's summary table) prints seconds per agent step and per episode and learning cost, read
 from the run folder. Any run.py flag after ``--`` is passed through (e.g. ``-- --max-steps 15``).
 """
 from __future__ import annotations
@@ -41,14 +41,17 @@ def main() -> int:
 def report(run_dir: Path) -> None:
     """Seconds per agent step per method, and learning wall time/tokens, from the run folder."""
     records = [json.loads(l) for l in (run_dir / "episodes.jsonl").read_text().splitlines() if l.strip()]
-    print((run_dir / "summary.md").read_text())
+    # run.py has printed the summary table already; add what it does not show.
     by_method: dict[str, list[dict]] = {}
     for r in records:
         by_method.setdefault(r["method"], []).append(r)
     for method, recs in sorted(by_method.items()):
         steps = sum(r["steps"] for r in recs)
         secs = sum(r.get("elapsed_s") or 0.0 for r in recs)
-        print(f"{method}: {len(recs)} episodes, {steps} agent steps, {secs / max(steps, 1):.2f} s/step, tokens {sum(r['tokens'] for r in recs):,}")
+        print(
+            f"{method}: {len(recs)} episodes, {steps} agent steps, {secs / max(steps, 1):.2f} s/step,"
+            f" {secs / max(len(recs), 1):.1f} s/episode, tokens {sum(r['tokens'] for r in recs):,}"
+        )
     for folder in sorted((run_dir / "learning").glob("*")) if (run_dir / "learning").is_dir() else []:
         cost_file = folder / "learning_cost.json"
         cost = json.loads(cost_file.read_text()) if cost_file.exists() else {}
