@@ -42,6 +42,15 @@ def _learner(ctx: Context, node: str, messages, key: str) -> str:
     return invoke_text(ctx.learner, messages, usage=ctx.usage, node=node, key=key)
 
 
+def brief_error(text: str, limit: int = 240) -> str:
+    """One line for the live view: the error's first line, and a traceback's last line (the exception)."""
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    brief = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    return brief if len(brief) <= limit else brief[: limit - 3] + "..."
+
+
 def render_primitives(env) -> str:
     out = []
     for p in env.primitives:
@@ -173,14 +182,14 @@ def create_candidate(task: CreateTask, runtime: Runtime[Context]) -> dict:
     candidate: Candidate = {"id": cid, "round": 0, "origin": "create", "parent": None, "attempts": errors, "reason": "created"}
     if library is None:
         candidate.update(library=None, demonstration="", error=errors[-1] if errors else "no code")
-        emit("candidate_dropped", candidate_id=cid, error=candidate["error"][:200])
+        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"]))
         return {"candidates": [candidate]}
     demonstration = _demonstrate(library, task["env_name"], material, ctx, cid)
     # The demonstration's calls are the smoke test of behaviour; repair once more if they break the code.
     library2, code2, errors2 = check_and_repair(code, task, ctx, demonstration, cid)
     if library2 is None:
         candidate.update(library=None, demonstration=demonstration, attempts=errors + errors2, error=errors2[-1])
-        emit("candidate_dropped", candidate_id=cid, error=candidate["error"][:200])
+        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"]))
         return {"candidates": [candidate]}
     candidate.update(library=library2.to_dict(), demonstration=demonstration, attempts=errors + errors2, error=None)
     emit("candidate_ready", candidate_id=cid, round=0, actions=list(library2.names))
@@ -437,7 +446,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
                 new_lib, _ = library.with_update(checked.code, iteration=task["round"], reason=revision.reason)
     except (RevisionParseError, ValueError) as exc:
         candidate.update(library=None, origin=candidate.get("origin", "unparsed"), error=str(exc))
-        emit("candidate_dropped", candidate_id=cid, error=str(exc)[:200])
+        emit("candidate_dropped", candidate_id=cid, error=brief_error(str(exc)))
         return {"candidates": [candidate]}
     candidate.update(library=new_lib.to_dict(), error=None)
     emit("candidate_ready", candidate_id=cid, round=task["round"], origin=candidate["origin"], target=candidate.get("target"))

@@ -56,13 +56,35 @@ def parse_revision(text: str) -> Revision:
     return Revision(fields.get("failed reason", "").strip(), kind, target, content, test)
 
 
+NO_EFFECT = "no_effect"
+
+
+def failure_kind(step: dict[str, Any]) -> str | None:
+    """Why a step counts as a failed learned call, or None.
+
+    A learned call fails when the executor says so (its structured ``error_kind``), and also when it
+    returned normally without taking a single primitive action (``no_effect``): the agent called
+    it to act, the environment did not move, and whatever text it returned (the local model's
+    actions like to return "cannot do that" strings) is the function's own excuse, not an
+    observation. This is the analogue of ALFWorld's "Nothing happens." for a learned action, and it
+    is read from the trace, never from the text.
+    """
+    if not step.get("is_learned"):
+        return None
+    if not step.get("ok"):
+        return step.get("error_kind") or "unknown"
+    return None if step.get("trace") else NO_EFFECT
+
+
 def collect_failures(rollouts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every failed learned call, with its goal, the trajectory before it and its primitive trace."""
+    """Every failed learned call (see :func:`failure_kind`), with its goal, the trajectory before it
+    and its primitive trace."""
     failures = []
     for rollout in rollouts:
         steps = rollout.get("steps", [])
         for i, step in enumerate(steps):
-            if step.get("is_learned") and not step.get("ok"):
+            kind = failure_kind(step)
+            if kind:
                 failures.append(
                     {
                         "name": step.get("name"),
@@ -72,7 +94,7 @@ def collect_failures(rollouts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "before": render_history(rollout.get("first_observation", ""), steps[:i], window=10),
                         "trace": step.get("trace", []),
                         "observation": step.get("observation", ""),
-                        "error_kind": step.get("error_kind"),
+                        "error_kind": kind,
                     }
                 )
     return failures
@@ -92,6 +114,9 @@ def choose_target(failures: list[dict[str, Any]]) -> str | None:
     return max(counts, key=lambda name: (counts[name], -first_seen[name]))
 
 
+_KIND_NOTES = {NO_EFFECT: " (the function returned without taking any primitive action, so nothing happened)"}
+
+
 def render_failure(failure: dict[str, Any]) -> str:
     trace = "\n".join(
         f"  {'ok  ' if t.get('valid') else 'FAIL'} {t['action']} -> {t['observation']}" for t in failure["trace"]
@@ -100,7 +125,7 @@ def render_failure(failure: dict[str, Any]) -> str:
         f"Goal: {failure['goal']}\n"
         f"Steps before the call:\n{failure['before']}\n"
         f"Failed call: {failure['call']}\n"
-        f"Error kind: {failure['error_kind']}\n"
+        f"Error kind: {failure['error_kind']}{_KIND_NOTES.get(failure['error_kind'], '')}\n"
         f"Primitive steps inside the call:\n{trace}\n"
         f"Observation returned to the agent: {failure['observation']}"
     )

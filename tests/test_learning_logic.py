@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from nodes.history import render_history, window_start
-from nodes.revision import RevisionParseError, choose_target, collect_failures, parse_revision
+from nodes.revision import RevisionParseError, choose_target, collect_failures, parse_revision, render_failure
 from nodes.scoring import default_score, score_rollouts, select_best
 
 
@@ -67,6 +67,26 @@ def test_failures_and_target_choice():
     assert choose_target(failures) == "a"
     assert choose_target(failures[:2]) == "b"  # a tie goes to the earliest failure
     assert choose_target([]) is None
+
+
+def test_a_learned_call_that_took_no_primitive_action_is_a_failure():
+    # Seen with the local model: move_to_next_room returned "Unknown action: no free gripper" without
+    # stepping the environment; counting it as fine made learning stop with nothing to revise.
+    excuse = {"is_learned": True, "ok": True, "action": "go()", "name": "go", "trace": [], "observation": "cannot"}
+    acted = {"is_learned": True, "ok": True, "action": "carry()", "name": "carry", "trace": [{"action": "p()", "observation": "ok", "valid": True}]}
+    primitive = {"is_learned": False, "ok": True, "action": "p()", "name": "p", "trace": []}
+    failures = collect_failures([_rollout(False, [acted, primitive, excuse])])
+    assert [(f["name"], f["error_kind"]) for f in failures] == [("go", "no_effect")]
+    assert "returned without taking any primitive action" in render_failure(failures[0])
+
+
+def test_dropped_candidate_errors_keep_the_exception_line():
+    from nodes.learn import brief_error
+
+    error = "Calling go('roomb') failed (exception):\nTraceback (most recent call last):\n  File x, line 3\nNameError: name 'r' is not defined"
+    assert brief_error(error) == "Calling go('roomb') failed (exception): ... NameError: name 'r' is not defined"
+    assert brief_error("one line") == "one line" and brief_error("") == ""
+    assert len(brief_error("x" * 1000)) == 240
 
 
 def test_parse_update_and_plan():
