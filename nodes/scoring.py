@@ -1,12 +1,15 @@
 """Scores of a candidate action set over its training rollouts (DESIGN §2, step 3).
 
 T = agent steps, C = steps that called one learned action, S = those calls that succeeded
-(the structured ``ok`` flag of the executor, never a substring of an observation).
+(the structured ``ok`` flag of the executor, never a substring of an observation, and at least one
+primitive action taken: see :func:`nodes.revision.failure_kind`).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+from .revision import failure_kind
 
 SCORE_TYPES = ("step_correction", "call_ratio_success", "step_correction_call_ratio_success")
 
@@ -15,7 +18,7 @@ def count_calls(rollouts: Iterable[dict[str, Any]]) -> dict[str, float]:
     rollouts = list(rollouts)
     steps = [s for r in rollouts for s in r.get("steps", []) if not s.get("thought")]
     learned = [s for s in steps if s.get("is_learned")]
-    succeeded = [s for s in learned if s.get("ok")]
+    succeeded = [s for s in learned if failure_kind(s) is None]
     n = len(rollouts)
     return {
         "T": len(steps),

@@ -28,7 +28,8 @@ def _rollout(success, steps):
 
 
 def test_scores_follow_the_paper():
-    learned_ok = {"is_learned": True, "ok": True, "action": "carry('a')", "name": "carry", "trace": []}
+    step = {"action": "pick('a')", "observation": "ok", "valid": True}
+    learned_ok = {"is_learned": True, "ok": True, "action": "carry('a')", "name": "carry", "trace": [step]}
     learned_bad = {"is_learned": True, "ok": False, "action": "carry('b')", "name": "carry", "trace": [], "error_kind": "invalid_primitive"}
     prim = {"is_learned": False, "ok": True, "action": "move('a')", "trace": []}
     s = score_rollouts([_rollout(True, [learned_ok, prim]), _rollout(False, [learned_bad, learned_ok, prim, prim])])
@@ -37,6 +38,8 @@ def test_scores_follow_the_paper():
     assert s["step_correction"] == pytest.approx(2 / 3)
     assert s["call_ratio_success"] == pytest.approx(2 / 6 + 0.5)
     assert s["step_correction_call_ratio_success"] == pytest.approx(2 / 3 + 2 / 6 + 0.5)
+    no_effect = {**learned_ok, "trace": []}  # returned without acting: not a success (failure_kind)
+    assert score_rollouts([_rollout(False, [no_effect, learned_ok])])["S"] == 1
 
 
 def test_scores_with_no_learned_calls_are_zero_not_a_crash():
