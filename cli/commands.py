@@ -249,14 +249,18 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
     )
 
 
-def stream_config(thread_id: str, concurrency: int) -> dict[str, Any]:
+def stream_config(thread_id: str, concurrency: int, orchestrators: int = 0) -> dict[str, Any]:
     """Run config for ``graph.stream(..., stream_mode="custom")`` with ``concurrency`` parallel tasks.
 
     LangGraph's sync stream parks one waiter for stream events on the graph's thread pool, whose size
     is ``max_concurrency``: with ``max_concurrency=1`` that waiter takes the only thread and the run
-    hangs forever. The pool gets one extra thread for it, so ``concurrency`` tasks really run.
+    hangs forever, and while every thread is busy the stream delivers nothing. The real bound on work
+    in flight is ``Context.slots`` (held by the leaf nodes); the pool gets one thread per leaf slot,
+    one per ``orchestrators`` (tasks that only wait on nested graphs, e.g. the evaluation's learning
+    runs, which would otherwise fill the pool while their leaves wait for a slot) and one for the
+    waiter, so that ``concurrency`` leaves really run and the live view stays live.
     """
-    return {"configurable": {"thread_id": thread_id}, "max_concurrency": concurrency + 1, "recursion_limit": 100_000}
+    return {"configurable": {"thread_id": thread_id}, "max_concurrency": concurrency + orchestrators + 1, "recursion_limit": 100_000}
 
 
 def stream_to_run(graph, inputs, config: dict[str, Any], ctx, run: RunDir, progress) -> dict[str, Any]:

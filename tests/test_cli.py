@@ -77,3 +77,60 @@ def test_generated_instances_keep_their_sizes_in_comma_separated_lists():
     assert _split_list(["gen:seed=1,balls=2,gen:seed=2", "prob01, prob02", "gen:seed=3,balls=4,rooms=3,prob05"]) == [
         "gen:seed=1,balls=2", "gen:seed=2", "prob01", "prob02", "gen:seed=3,balls=4,rooms=3", "prob05",
     ]  # fmt: skip
+
+
+def test_stream_stays_live_while_orchestrating_tasks_wait_on_nested_graphs():
+    """Two evaluation-style tasks each stream a nested graph and forward its events. Each inner event
+    waits (up to 2 s) for the outer consumer to receive it. With the pool sized for the leaf slots
+    alone (max_concurrency = concurrency + 1), both threads are taken by the orchestrators, the
+    stream's waiter gets none, and nothing is delivered until they finish (seen: an evaluation's
+    live view silent during all of Reflexion's learning)."""
+    import operator
+    import threading
+    from typing import Annotated, TypedDict
+
+    from langgraph.config import get_stream_writer
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import Send
+
+    from cli.commands import stream_config
+
+    acks = {(o, i): threading.Event() for o in range(2) for i in range(3)}
+
+    S = TypedDict("S", {"x": Annotated[list, operator.add]})  # noqa: N806 (functional form: no string annotations)
+
+    def inner_node(s):
+        o, received = s["x"][0], []
+        for i in range(3):
+            get_stream_writer()({"o": o, "i": i})
+            received.append(acks[(o, i)].wait(2))
+        return {"x": received}
+
+    inner = StateGraph(S)
+    inner.add_node("n", inner_node)
+    inner.add_edge(START, "n")
+    inner.add_edge("n", END)
+    inner = inner.compile()
+
+    def orchestrate(s):
+        for mode, chunk in inner.stream({"x": s["x"]}, stream_mode=["custom", "values"]):
+            if mode == "custom":
+                get_stream_writer()(chunk)
+            else:
+                last = chunk["x"][1:]
+        return {"x": [last]}
+
+    outer = StateGraph(S)
+    outer.add_node("o", orchestrate)
+    outer.add_conditional_edges(START, lambda s: [Send("o", {"x": [o]}) for o in range(2)])
+    outer.add_edge("o", END)
+    outer = outer.compile()
+    config = stream_config("t", 1, orchestrators=2)
+    config.pop("configurable")
+    final = None
+    for mode, chunk in outer.stream({"x": []}, config, stream_mode=["custom", "values"]):
+        if mode == "custom":
+            acks[(chunk["o"], chunk["i"])].set()
+        else:
+            final = chunk["x"]
+    assert final == [[True, True, True], [True, True, True]]  # every event reached the consumer at once
