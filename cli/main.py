@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +15,30 @@ DEFAULT_ENV = "pddl/gripper"
 # `run.py --graph learn` with no other flag: small generated gripper problems, small settings.
 DEFAULT_TRAIN_GENERATED = ["gen:seed=1,balls=2", "gen:seed=2,balls=3"]
 DEFAULT_TEST_GENERATED = ["gen:seed=11,balls=2", "gen:seed=12,balls=3", "gen:seed=13,balls=4"]
+
+
+INTERRUPTED = "\ninterrupted: finished work is saved; continue with --resume RUN_DIR"
+
+
+def _interrupt_now(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    """Ctrl-C during a graph run: stop now, as a ``kill -9`` would, but tidily.
+
+    A KeyboardInterrupt would only reach the main thread, and LangGraph then waits for the tasks
+    running on its pool to end: a whole episode, or a whole nested learning run, i.e. minutes.
+    Everything finished is already on disk (checkpoints after every step, fsync'd JSONL records), and
+    resuming after a hard stop is what ``--resume`` is built and tested for. So: restore the cursor
+    the live view hid, stop the local model server, and exit at once with 130.
+    """
+    if sys.stderr.isatty():
+        sys.stderr.write("\x1b[?25h")
+    sys.stderr.write(INTERRUPTED + "\n")
+    sys.stderr.flush()
+    try:
+        from llm.local import stop_all_servers
+
+        stop_all_servers()
+    finally:
+        os._exit(130)
 
 
 class UserError(Exception):
@@ -87,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         from .commands import run_command
 
+        if not args.draw:
+            signal.signal(signal.SIGINT, _interrupt_now)
         return run_command(args)
     except KeyboardInterrupt:
-        print("\ninterrupted: finished work is saved; continue with --resume RUN_DIR", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - user-facing boundary
         from .errors import describe_user_error

@@ -166,13 +166,13 @@ _live_servers: "weakref.WeakSet[LocalServer]" = weakref.WeakSet()
 _sigterm_installed = False
 
 
-def _stop_all_servers() -> None:
+def stop_all_servers() -> None:
     for server in list(_live_servers):
         server.stop()
 
 
 def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
-    _stop_all_servers()
+    stop_all_servers()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 
@@ -187,7 +187,7 @@ def _install_sigterm_handler() -> None:
     _sigterm_installed = True
 
 
-atexit.register(_stop_all_servers)
+atexit.register(stop_all_servers)
 
 
 class LocalServer:

@@ -99,3 +99,32 @@ def test_learning_resumes_after_kill_9_without_redoing_finished_rollouts(stub_se
     ends = [(e["candidate_id"], e["instance"]) for e in before + after if e["event"] == "rollout_end" and e["candidate_id"] in round0]
     assert len(ends) == len(set(ends)) == len(round0) * 3
     assert summary["stop_reason"] in {"nothing_failed", "plateau", "max_rounds"}
+
+
+def test_ctrl_c_stops_a_run_at_once_and_it_resumes(stub_server, tmp_path):
+    """SIGINT in the middle of an episode whose every reply takes 1 s: the run must not wait for the
+    episode (20 steps) to end; it exits with 130 and the message, and --resume finishes it."""
+    import signal
+    import time
+
+    stub = stub_server(respond=by_prompt(lambda s, u: "move('rooma', 'roomb')", delay_s=1.0))
+    run_dir = tmp_path / "run"
+    args = ["--graph", "act", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--base-url", stub.url,
+            "--model", "stub-model", "--max-steps", "20", "--run-dir", str(run_dir)]  # fmt: skip
+    proc = subprocess.Popen(cli(*args), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while len(stub.chat_requests) < 2:  # the episode is under way
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=15)  # the rest of the episode would take ~18 s more
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("Ctrl-C did not stop the run: it waited for the running episode") from None
+    assert proc.returncode == 130 and "interrupted: finished work is saved" in err and "Traceback" not in err
+    assert len(stub.chat_requests) < 20
+    stub.respond = by_prompt(plan_agent(TINY_PLAN))
+    out = subprocess.run(cli("--graph", "act", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert len(read_jsonl(run_dir / "episodes.jsonl")) == 1
