@@ -15,7 +15,7 @@ from prompts import load_domain_material
 
 from .context import Context
 from .events import emit
-from .learn import render_primitives
+from .learn import functions_only, render_primitives
 from .state import EpisodeState, StepRecord
 
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
@@ -41,7 +41,13 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         program = "\n\n".join(fenced)
     else:  # no closed fence: the whole reply, minus an opening fence left by a reply cut at the token cap
         program = re.sub(r"^\s*```(?:python|py)?\s*\n", "", reply or "")
-    return {"pending_action": program, "program": program}
+    # Small models end the program with `solve()` or `print(solve())`, or put constants at module level.
+    # Those statements are dropped, never run (the sandbox refuses module-level code); the functions
+    # are kept and solve() is called once, as the method intends. The record keeps the program as written.
+    runnable = functions_only(program)
+    if runnable != program:
+        emit("episode_note", episode_id=state["episode_id"], note="module-level statements dropped from the program (not run)")
+    return {"pending_action": runnable, "program": program}
 
 
 def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:

@@ -289,7 +289,6 @@ BROKEN_PROGRAMS = {
     "prose": ("I am sorry, I cannot write this program.", "bad_program", "syntax", 0),
     "syntax_error": ("```python\ndef solve(:\n    move('rooma', 'roomb')\n```", "bad_program", "syntax", 0),
     "no_solve": ("```python\ndef go():\n    move('rooma', 'roomb')\n```", "bad_program", "syntax", 0),
-    "module_level_code": ("```python\nimport os\nos.system('touch /tmp/pwned')\ndef solve():\n    pass\n```", "bad_program", "syntax", 0),
     "shadows_a_primitive": (
         "```python\ndef move(a, b):\n    return 'moved'\n\ndef solve():\n    move('rooma', 'roomb')\n```",
         "bad_program", "syntax", 0,
@@ -317,6 +316,19 @@ def test_broken_or_hostile_program_is_a_recorded_failure_not_a_crash(tmp_path, n
         assert last["error_kind"] == kind
     record = episode_record(final, method="code_as_policy", usage=ctx.usage.totals(key="e1"))
     assert record["success"] is False and record["stop_reason"] == stop_reason and record["steps"] == len(steps)
+
+
+def test_module_level_statements_are_dropped_never_run(tmp_path):
+    """Seen with the local model: programs ending in `print(solve())` were refused whole as bad programs."""
+    marker = tmp_path / "pwned"
+    program = (
+        f"```python\nimport os\nos.system('touch {marker}')\nROOMS = ['rooma']\n\n"
+        "def solve():\n    move('rooma', 'roomb')\n\nprint(solve())\n```"
+    )
+    final, _ = code_policy(tmp_path, program, max_steps=4)
+    assert final["stop_reason"] == "program_ended" and [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')"]
+    assert not marker.exists()  # the module-level call was never run, in the worker or here
+    assert "print(solve())" in final["program"]  # the record keeps the program as the model wrote it
 
 
 def test_program_that_never_stops_uses_exactly_the_step_cap(tmp_path):
