@@ -15,10 +15,9 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
     ctx = make_context(settings, models, usage, run)
     total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
     progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
-    from nodes.evaluate import LEARNING
+    from nodes.evaluate import learning_runs
 
-    learning_runs = sum(1 for m in settings["methods"] if m in LEARNING) * len(settings["test"])
-    config = stream_config("evaluate", settings["concurrency"], orchestrators=learning_runs)
+    config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"])))
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_evaluate_graph(checkpointer=saver)

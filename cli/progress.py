@@ -151,10 +151,7 @@ class ProgressPrinter:
                 s.episodes_won += bool(event.get("success"))
                 if started is not None:
                     s.episode_seconds.append(now - started)
-        elif kind == "episode_recorded":  # an evaluation's episode (its inner steps are not streamed)
-            s.episodes_done += 1
-            s.episodes_won += bool(event.get("success"))
-        elif kind == "episode_reused":
+        elif kind in ("episode_recorded", "episode_reused"):  # an evaluation's episode (its steps are not streamed)
             s.episodes_done += 1
             s.episodes_won += bool(event.get("success"))
         elif kind == "round_scored":

@@ -5,7 +5,6 @@ primitive-call budget equal to the episode's step cap. Each primitive it runs is
 """
 from __future__ import annotations
 
-import re
 
 from langgraph.runtime import Runtime
 
@@ -15,11 +14,8 @@ from prompts import load_domain_material
 
 from .context import Context
 from .events import emit
-from .learn import functions_only, render_primitives
+from .learn import code_in_reply, functions_only, render_primitives
 from .state import EpisodeState, StepRecord
-
-_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
-
 
 def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
@@ -36,11 +32,7 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     reply = invoke_text(
         ctx.learner, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
     )
-    fenced = _FENCE.findall(reply or "")
-    if fenced:
-        program = "\n\n".join(fenced)
-    else:  # no closed fence: the whole reply, minus an opening fence left by a reply cut at the token cap
-        program = re.sub(r"^\s*```(?:python|py)?\s*\n", "", reply or "")
+    program = code_in_reply(reply)
     # Small models end the program with `solve()` or `print(solve())`, or put constants at module level.
     # Those statements are dropped, never run (the sandbox refuses module-level code); the functions
     # are kept and solve() is called once, as the method intends. The record keeps the program as written.

@@ -88,13 +88,16 @@ def recorded_record(run_dir: str | None, eid: str) -> dict[str, Any] | None:
         return next((r for r in reader.iter(skip_invalid=True, type=dict) if r.get("episode_id") == eid), None)
 
 
+def learning_runs(methods, envs) -> list[tuple[str, str]]:
+    """(method, env) of every learning sub-run an evaluation of ``methods`` on ``envs`` needs."""
+    return [(m, env) for m in methods if m in LEARNING for env in envs]
+
+
 def plan_learning(state: EvalState) -> list[Send] | str:
     learned = state.get("learned", {})
     sends = [
         Send("learn_method", LearnTask(method=m, env=env, train=state["train"][env]))
-        for m in state["methods"]
-        if m in LEARNING
-        for env in state["test"]
+        for m, env in learning_runs(state["methods"], state["test"])
         if f"{m}|{env}" not in learned
     ]
     return sends or "plan_episodes_node"

@@ -63,9 +63,20 @@ def render_primitives(env) -> str:
     return "\n".join(out)
 
 
+_FENCED = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+
+
+def code_in_reply(reply: str) -> str:
+    """The code of an LLM reply: its fenced blocks joined, else the whole reply minus an opening
+    fence left by a reply cut at the token cap (so a parse error points at the code's own line)."""
+    fenced = _FENCED.findall(reply or "")
+    if fenced:
+        return "\n\n".join(fenced)
+    return re.sub(r"^\s*```(?:python|py)?\s*\n", "", reply or "")
+
+
 def _extract_code(reply: str) -> str:
-    fenced = re.findall(r"```(?:python|py)?\s*\n(.*?)```", reply or "", re.DOTALL)
-    return functions_only("\n\n".join(fenced) if fenced else (reply or ""))
+    return functions_only(code_in_reply(reply))
 
 
 def functions_only(code: str) -> str:
