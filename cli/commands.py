@@ -263,6 +263,14 @@ def stream_config(thread_id: str, concurrency: int, orchestrators: int = 0) -> d
     return {"configurable": {"thread_id": thread_id}, "max_concurrency": concurrency + orchestrators + 1, "recursion_limit": 100_000}
 
 
+def pending_nodes(next_nodes) -> str:
+    """The nodes a resumed graph will run, counted: ``run_episode ×68`` instead of the name 68 times."""
+    counts: dict[str, int] = {}
+    for name in next_nodes:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in counts.items())
+
+
 def stream_to_run(graph, inputs, config: dict[str, Any], ctx, run: RunDir, progress) -> dict[str, Any]:
     """Run ``graph`` to its end (or its next interrupt), logging every custom event; the final state."""
     for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):

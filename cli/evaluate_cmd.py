@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, sqlite_checkpointer, stream_config, stream_to_run
+from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir
 
@@ -24,7 +24,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
             snapshot = graph.get_state(config)
             if snapshot.values and snapshot.next:
                 inputs = None
-                progress.line(f"resuming the evaluation at {', '.join(snapshot.next)}")
+                progress.line(f"resuming the evaluation at {pending_nodes(snapshot.next)}")
             else:
                 # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
                 inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"], "max_steps": settings.get("episode_max_steps", {})}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, sqlite_checkpointer, stream_config, stream_to_run
+from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir, RunError
 
@@ -25,7 +25,7 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
                     print("this run already finished; nothing to do", file=sys.stderr)
                     return 0
                 inputs = None
-                progress.line(f"resuming at {', '.join(snapshot.next)} (round {snapshot.values.get('round', 0)})")
+                progress.line(f"resuming at {pending_nodes(snapshot.next)} (round {snapshot.values.get('round', 0)})")
             else:
                 inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"], "round": 0, "stale_rounds": 0}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")

@@ -134,3 +134,12 @@ def test_stream_stays_live_while_orchestrating_tasks_wait_on_nested_graphs():
         else:
             final = chunk["x"]
     assert final == [[True, True, True], [True, True, True]]  # every event reached the consumer at once
+
+
+def test_resume_line_counts_the_pending_nodes_instead_of_repeating_them():
+    """Seen resuming a 68-episode evaluation: the line listed `run_episode` 68 times."""
+    from cli.commands import pending_nodes
+
+    assert pending_nodes(("run_episode",) * 68 + ("learn",)) == "run_episode ×68, learn"
+    assert pending_nodes(("rollout", "score")) == "rollout, score"
+    assert pending_nodes(()) == ""
