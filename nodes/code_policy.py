@@ -59,7 +59,7 @@ def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         }
         emit("episode_note", episode_id=state["episode_id"], note=f"bad program: {exc}")
         return {"steps": [step], "done": True, "stop_reason": "bad_program"}
-    limits = Limits(max_primitive_calls=cap, wall_s=max(30.0, cap * 2.0))
+    limits = Limits(max_primitive_calls=cap, wall_s=ctx.program_wall_s or max(30.0, cap * 2.0))
     with Executor(rt.env, library, limits=limits) as ex:
         result = ex.run("solve()")
     info = dict(getattr(result, "info", None) or {})

@@ -52,6 +52,10 @@ class Context:
     program_max_tokens: int = field(
         default=2048, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
     )
+    program_wall_s: float | None = field(
+        default=None,
+        metadata={"description": "Wall-clock limit of one Code-as-Policies program run (None: max(30 s, 2 s per step))."},
+    )
 
     def __post_init__(self) -> None:
         # dataclasses.replace passes `slots` on, so sub-runs share the bound with their parent.

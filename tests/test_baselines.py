@@ -338,3 +338,14 @@ def test_program_that_never_stops_uses_exactly_the_step_cap(tmp_path):
     assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "move('roomb', 'rooma')"] * 2
     assert all(s["ok"] for s in final["steps"])  # the cap is not an extra failed step
     assert len(ctx.learner_model.calls) == 1
+
+
+def test_program_looping_without_acting_is_stopped_by_its_time_limit_and_keeps_its_steps(tmp_path):
+    """A loop that never calls a primitive never reaches the step cap: the wall-clock limit ends it."""
+    program = "```python\ndef solve():\n    move('rooma', 'roomb')\n    while True:\n        pass\n```"
+    final, ctx = code_policy(tmp_path, program, max_steps=4, program_wall_s=1.5)
+    assert final["stop_reason"] == "program_error" and not final["success"]
+    assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "solve()"]  # the step it took is kept
+    last = final["steps"][-1]
+    assert last["error_kind"] == "timeout" and "1.5 s time limit" in last["observation"]  # the set limit, not 30 s
+    assert len(ctx.learner_model.calls) == 1
