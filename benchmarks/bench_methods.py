@@ -58,7 +58,8 @@ def report(run_dir: Path) -> None:
         print(
             f"learning {folder.name}: wall {cost.get('wall_s', '?')} s, tokens {cost.get('total_tokens', 0):,}"
             f" (prompt {cost.get('prompt_tokens', 0):,}, completion {cost.get('completion_tokens', 0):,}), {cost.get('calls', '?')} LLM calls"
-            + ("" if cost else " (no learning_cost.json: learning was resumed or not run in this folder)")
+            + (f" over {cost['processes']} processes" if cost.get("processes", 1) > 1 else "")
+            + ("" if cost else " (no learning_cost.json: learning not run in this folder)")
         )
 
 

@@ -143,7 +143,8 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
     with _checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(episodes):
         graph = ctx.graphs[graph_name](checkpointer=saver)
         snapshot = graph.get_state(config)
-        if snapshot.values and not snapshot.next:
+        reused = bool(snapshot.values) and not snapshot.next
+        if reused:
             final = snapshot.values
         else:
             inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"], "round": 0}
@@ -159,11 +160,36 @@ def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
         artefact = {"library": best.get("library") if best else None, "demonstration": best.get("demonstration") if best else None}
     else:
         artefact = {"lessons": final.get("lessons", [])}
-    # Cost of learning in this process (a resumed run counts only what it redid).
-    cost = {"wall_s": round(time.time() - started, 1), **(usage.totals() if usage is not None else {})}
-    (folder / "learning_cost.json").write_text(json.dumps(cost, indent=1))
+    cost_file = folder / "learning_cost.json"
+    if reused:  # learned by an earlier process: its recorded cost stands, nothing was spent here
+        cost = _read_cost(cost_file)
+    else:
+        spent = {"wall_s": round(time.time() - started, 1), **(usage.totals() if usage is not None else {})}
+        cost = _add_cost(_read_cost(cost_file), spent)  # a resumed run adds what it redid to the earlier part
+        tmp = cost_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cost, indent=1))
+        tmp.replace(cost_file)
     emit("learning_end", method=task["method"], env=task["env"], **cost)
     return {"learned": {key: artefact}}
+
+
+def _read_cost(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _add_cost(earlier: dict[str, Any], spent: dict[str, Any]) -> dict[str, Any]:
+    """Learning cost over every process that worked on the sub-run (``processes`` counts them)."""
+    total = dict(earlier)
+    for key, value in spent.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            total[key] = round(earlier.get(key, 0) + value, 6)
+        else:
+            total[key] = value
+    total["processes"] = int(earlier.get("processes", 1 if earlier else 0)) + 1
+    return total
 
 
 def _log_event(folder: Path, chunk: dict) -> None:

@@ -171,7 +171,7 @@ def test_evaluate_runs_each_episode_once_with_learned_lessons_and_a_rerun_redoes
     assert outcome("reflexion", tiny) == (True, 3) and outcome("reflexion", rev) == (True, 4)
     assert all(r["tokens"] > 0 and r["run"] in (0, 1) and r["trajectory"] for r in records)
     cost = json.loads((run_dir / "learning" / "reflexion-pddl-gripper" / "learning_cost.json").read_text())
-    assert cost["wall_s"] >= 0 and cost["total_tokens"] > 0
+    assert cost["wall_s"] >= 0 and cost["total_tokens"] > 0 and cost["processes"] == 1
 
     rows = {r["method"]: r for r in final["summary"]}
     assert set(rows) == set(methods)
@@ -185,6 +185,8 @@ def test_evaluate_runs_each_episode_once_with_learned_lessons_and_a_rerun_redoes
     agent_calls, learner_calls = len(ctx.agent_model.calls), len(ctx.learner_model.calls)
     again = evaluate(ctx, methods, train, test, runs=2)
     assert len(ctx.agent_model.calls) == agent_calls and len(ctx.learner_model.calls) == learner_calls
+    # The reused learning keeps its recorded cost (it used to be overwritten with zeros).
+    assert json.loads((run_dir / "learning" / "reflexion-pddl-gripper" / "learning_cost.json").read_text()) == cost
     assert read_jsonl(run_dir / "episodes.jsonl") == records
     assert again["summary"] == final["summary"]
 
@@ -377,3 +379,14 @@ def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(s
     again = subprocess.run(cli("--graph", "evaluate", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stderr
     assert len(stub.chat_requests) == n_after and read_jsonl(records_path) == records
+
+
+def test_learning_cost_adds_up_over_the_processes_that_worked_on_it():
+    from nodes.evaluate import _add_cost
+
+    first = _add_cost({}, {"wall_s": 100.0, "calls": 10, "total_tokens": 5000, "cost": 0.25, "model": "local"})
+    assert first == {"wall_s": 100.0, "calls": 10, "total_tokens": 5000, "cost": 0.25, "model": "local", "processes": 1}
+    second = _add_cost(first, {"wall_s": 20.5, "calls": 2, "total_tokens": 700, "cost": 0.05, "model": "local"})
+    assert second == {"wall_s": 120.5, "calls": 12, "total_tokens": 5700, "cost": 0.3, "model": "local", "processes": 2}
+    # A file written before `processes` existed counts as one process.
+    assert _add_cost({"calls": 3}, {"calls": 1})["processes"] == 2
