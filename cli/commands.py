@@ -105,7 +105,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     s["concurrency"] = _concurrency(args, s["models"])
     _validate_counts(s)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))}
-    s["grammar"] = not args.no_grammar
+    s.update(grammar_settings(args, s["models"]))
     s["cache"] = args.cache
     return s
 
@@ -161,9 +161,9 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
         "history_window": _given(args.history_window, 20),
         "models": model_settings(args),
         "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},
-        "grammar": not args.no_grammar,
         "cache": args.cache,
     }
+    s.update(grammar_settings(args, s["models"]))
     s["concurrency"] = _concurrency(args, s["models"])
     from nodes.scoring import default_score
 
@@ -179,6 +179,18 @@ def _concurrency(args: argparse.Namespace, models: dict[str, dict]) -> int:
     if args.concurrency is not None:
         return args.concurrency
     return 1 if models["agent"]["model"] == "local" else 4
+
+
+def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[str, bool]:
+    if args.valid_actions_only:
+        if args.no_grammar:
+            raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
+        if models["agent"]["model"] != "local":
+            raise UserError(
+                "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
+                " (--agent-model local, optionally with --model-path)"
+            )
+    return {"grammar": not args.no_grammar, "valid_actions_only": bool(args.valid_actions_only)}
 
 
 def _parse_prompt_overrides(specs: list[str]):
@@ -238,6 +250,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         history_window=settings["history_window"],
         concurrency=settings.get("concurrency"),
         use_grammar=settings["grammar"],
+        valid_actions_only=settings.get("valid_actions_only", False),
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS),

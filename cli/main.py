@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0, help="sampling seed, varied per call so parallel samples differ but a re-run repeats them (default 0)")
     m.add_argument("--max-tokens", type=int, default=None, help="reply token cap (default: 64 for the agent, 768 for the learner)")
     m.add_argument("--no-grammar", action="store_true", help="do not constrain local-model replies to one call")
+    m.add_argument(
+        "--valid-actions-only", action="store_true",
+        help="local model: the grammar admits only the primitive calls valid in the current state (or a learned action);"
+        " an experiment for small models, not the paper's setting",
+    )  # fmt: skip
     m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
     m.add_argument("--rps", type=float, help="rate limit: requests per second")
     a = p.add_argument_group("acting")

@@ -6,6 +6,7 @@ can wrap it (nodes/act.py renames it to add a ``Think:`` alternative).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 _FREE_ARG = r"""arg ::= "'" [^'\n\\]+ "'" """.strip()
@@ -53,6 +54,20 @@ def call_grammar(action_names: Iterable[str] | Mapping[str, int], arg_values: It
     if any(a for a in arities.values()) or any(a is None for a in arities.values()):
         lines.append("arg ::= " + " | ".join(gbnf_literal(_python_quoted(v)) for v in values) if values is not None else _FREE_ARG)
     return "\n".join(lines) + "\n"
+
+
+def choice_grammar(calls: Iterable[str], action_names: Mapping[str, int] | None = None) -> str:
+    """A grammar admitting exactly one of the literal ``calls`` (e.g. the environment's currently valid
+    primitive calls), or one call to any of ``action_names`` (learned actions, free arguments)."""
+    literals = sorted(set(calls))
+    if not literals and not action_names:
+        raise ValueError("choice_grammar needs at least one call or action name")
+    alternatives = ["choice"] if literals else []
+    lines = [f"choice ::= {' | '.join(gbnf_literal(c) for c in literals)}"] if literals else []
+    if action_names:
+        alternatives.append("named")
+        lines.append(re.sub(r"^root(\s*::=)", r"named\1", call_grammar(action_names), count=1, flags=re.MULTILINE).rstrip("\n"))
+    return "\n".join([f"root ::= {' | '.join(alternatives)}", *lines]) + "\n"
 
 
 class GrammarError(ValueError):

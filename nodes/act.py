@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
-from llm.grammar import call_grammar
+from llm.grammar import call_grammar, choice_grammar
 from llm.models import invoke_text
 from prompts import load_domain_material
 
@@ -100,6 +100,17 @@ def offered_arities(rt) -> dict[str, int]:
     return arities
 
 
+def agent_grammar(rt, *, valid_only: bool = False) -> str:
+    """One call to an offered action; with ``valid_only``, a primitive only as one of the calls valid in
+    the current state (learned actions keep free arguments: their validity shows only when they run)."""
+    if valid_only:
+        valid = rt.env.valid_actions()
+        learned = {a.name: len(a.params) for a in rt.library.actions}
+        if valid or learned:
+            return choice_grammar(valid, learned)
+    return call_grammar(offered_arities(rt))
+
+
 def with_think(grammar: str) -> str:
     """Extend a one-call GBNF grammar so that a ReAct ``Think: ...`` line is admitted too."""
     body = re.sub(r"^root(\s*::=)", r"onecall\1", grammar, count=1, flags=re.MULTILINE)
@@ -111,7 +122,7 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
     rt = ctx.episodes.get(state)
     grammar = None
     if ctx.use_grammar:
-        grammar = call_grammar(offered_arities(rt))
+        grammar = agent_grammar(rt, valid_only=ctx.valid_actions_only)
         grammar = with_think(grammar) if allow_think else grammar
     reply = invoke_text(
         ctx.agent_model,

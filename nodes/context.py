@@ -29,6 +29,10 @@ class Context:
     max_steps: int = field(default=30, metadata={"description": "Agent steps per test episode."})
     history_window: int = field(default=20, metadata={"description": "History entries shown to the agent."})
     use_grammar: bool = field(default=True, metadata={"description": "Constrain local-model replies to one call."})
+    valid_actions_only: bool = field(
+        default=False,
+        metadata={"description": "The grammar admits only primitive calls valid in the current state, or a learned action."},
+    )
     run_dir: str | None = field(default=None, metadata={"description": "Where results of this run are written."})
     rollout_graph: Any = field(
         default=None, metadata={"description": "Compiled episode graph the learning loop rolls out (the Act graph)."}

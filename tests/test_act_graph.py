@@ -103,3 +103,33 @@ def test_clean_action_line(reply, expected):
 def test_clean_action_line_keeps_react_thoughts():
     assert clean_action_line("think: go left", allow_think=True) == "Think: go left"
     assert clean_action_line("think: go left") == "think: go left"
+
+
+def test_valid_actions_only_grammar_follows_the_state_and_keeps_learned_actions(tmp_path):
+    """``--valid-actions-only``: every decide call's grammar lists exactly the primitive calls valid right then."""
+    from llm.models import LOCAL_BACKEND
+
+    model = ScriptedChatModel(plan_agent(TINY_PLAN), metadata={"learnact_backend": LOCAL_BACKEND})  # takes a grammar
+    ctx = Context(agent_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(), valid_actions_only=True)
+    lib = ActionLibrary.from_code(CARRY)
+    final = run(build_act_graph(), ctx, tiny_gripper(tmp_path), library=lib.to_dict())
+    assert final["success"] and [s["action"] for s in final["steps"]] == TINY_PLAN
+
+    def choices(call) -> set[str]:
+        grammar = call["kwargs"]["extra_body"]["grammar"]
+        line = next(l for l in grammar.splitlines() if l.startswith("choice ::= "))
+        assert grammar.splitlines()[0] == "root ::= choice | named" and '"carry(" arg' in grammar  # learned: free args
+        return {alt.strip()[1:-1] for alt in line.removeprefix("choice ::= ").split(" | ")}
+
+    # What the environment itself says is valid before each of the three steps.
+    from environments import make_env
+
+    env = make_env("pddl/gripper", tiny_gripper(tmp_path))
+    env.reset()
+    expected = []
+    for action in TINY_PLAN:
+        expected.append(set(env.valid_actions()))
+        env.step(action)
+    env.close()
+    assert [choices(c) for c in model.calls] == expected
+    assert "drop('ball1', 'roomb', 'left')" in expected[2] and "drop('ball1', 'roomb', 'left')" not in expected[0]

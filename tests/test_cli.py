@@ -35,6 +35,8 @@ def test_help_works():
         (["--graph", "evaluate", "--env", "chess/*"], "no environment family"),
         (["--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,prob99"], "no instance 'prob99'"),
         (["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,bals=1"], "unknown size 'bals'"),
+        (["--graph", "act", "--valid-actions-only", "--no-grammar"], "cannot go with --no-grammar"),
+        (["--graph", "evaluate", "--valid-actions-only", "--model", "gpt-4o-mini"], "only the local model server takes"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, message, tmp_path):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from llm.config import ModelSpec
-from llm.grammar import GrammarError, call_grammar, validate_gbnf
+from llm.grammar import GrammarError, call_grammar, choice_grammar, validate_gbnf
 from llm.models import invoke_text, make_chat_model
 from llm.usage import UsageTracker
 
@@ -85,6 +85,28 @@ CHATTY_PROMPT = [
     ("user", "ball1 is in rooma with the robot; both grippers are free. Goal: ball1 in roomb. "
              "Explain your reasoning in detail, then give the next action."),
 ]  # fmt: skip
+
+
+def test_choice_grammar_admits_the_given_calls_or_a_named_action():
+    grammar = choice_grammar(["move('rooma', 'roomb')", "pick('ball1', 'rooma', 'left')", "go to \"desk\" 1"], {"carry": 2})
+    lines = grammar.splitlines()
+    assert lines[0] == "root ::= choice | named"
+    assert lines[1] == 'choice ::= "go to \\"desk\\" 1" | "move(\'rooma\', \'roomb\')" | "pick(\'ball1\', \'rooma\', \'left\')"'
+    assert 'named ::= call0' in lines and 'call0 ::= "carry(" arg ", " arg ")"' in lines
+    validate_gbnf(grammar)
+    only_calls = choice_grammar(["look()"])
+    assert only_calls.splitlines() == ["root ::= choice", 'choice ::= "look()"']
+    validate_gbnf(only_calls)
+    with pytest.raises(ValueError, match="at least one"):
+        choice_grammar([], {})
+
+
+def test_real_local_server_picks_only_a_valid_call(local_llm):
+    """The chatty prompt asks for reasoning; the grammar leaves only the two valid calls (``--valid-actions-only``)."""
+    model = make_chat_model(ModelSpec(model="local", max_tokens=40), server=local_llm)
+    valid = ["move('rooma', 'roomb')", "pick('ball1', 'rooma', 'right')"]
+    reply = invoke_text(model, CHATTY_PROMPT, stop=["\n"], grammar=choice_grammar(valid), usage=UsageTracker(), node="decide", key="v")
+    assert reply in valid
 
 
 def test_real_local_server_follows_the_grammar(local_llm):
