@@ -153,9 +153,9 @@ def check_and_repair(
         if error is None:
             return library, code, errors
         errors.append(error)
-        emit("repair", candidate_id=key, attempt=attempt + 1, error=error.splitlines()[0][:200])
         if attempt == ctx.create_tries:
-            break
+            break  # out of repairs: the caller reports the candidate as dropped
+        emit("repair", candidate_id=key, attempt=attempt + 1, error=error.splitlines()[0][:200])
         messages = ctx.prompts.render("fix_actions", code=code, error=error, primitives=primitives)
         code = _extract_code(_learner(ctx, "learn.fix", messages, key))
     return None, code, errors

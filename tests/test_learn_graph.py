@@ -194,3 +194,23 @@ def test_failures_without_a_learned_call_stop_with_their_own_reason(tmp_path):
     assert final["best_scores"]["success_rate"] == 0.0
     assert final["stop_reason"] == "no_failed_learned_call"  # not "nothing_failed": episodes did fail
     assert not [c for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]  # nothing to revise from
+
+
+def test_repair_events_count_only_repairs_that_are_made(tmp_path):
+    """Seen live: 'repair attempt 5' with create_tries=4, though the fifth error was not sent for repair."""
+    inst = tiny_gripper(tmp_path)
+    broken = "def carry(:\n  pass"
+    ctx = Context(
+        agent_model=ScriptedChatModel(agent(GOOD_CALL)), learner_model=ScriptedChatModel(learner(create=broken, fix=broken)),
+        usage=UsageTracker(), episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False), candidates=1, create_tries=2,
+    )  # fmt: skip
+    inputs = {"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}
+    try:
+        events = list(build_learn_graph().stream(inputs, context=ctx, stream_mode="custom"))
+    finally:
+        ctx.episodes.close_all()
+    fixes = [c for c in ctx.learner_model.calls if "fix Python functions" in c["system"]]
+    assert len(fixes) == 2
+    assert [e["attempt"] for e in events if e.get("event") == "repair"] == [1, 2]
+    assert any(e.get("event") == "candidate_dropped" for e in events)
