@@ -172,9 +172,9 @@ def make_builtins(state: CallState) -> dict:
 class Library:
     def __init__(self, msg: dict) -> None:
         code = msg["code"]
-        module, self.refused = sandbox_rules.sandbox_module(code)
-        self.code = compile(module, LEARNED_FILE, "exec")
         self.primitives: dict[str, list[str]] = msg["primitives"]
+        module, self.refused = sandbox_rules.sandbox_module(code, self.primitives)
+        self.code = compile(module, LEARNED_FILE, "exec")
         linecache.cache[LEARNED_FILE] = (len(code), None, code.splitlines(True), LEARNED_FILE)
 
     def namespace(self, state: CallState) -> dict:

@@ -62,11 +62,11 @@ class LearnedAction:
         except (KeyError, TypeError) as exc:
             raise ActionLibraryError(f"not a learned action record: {exc}") from None
 
-    def source_problems(self) -> list[str]:
-        """Why the sandbox would refuse this action's code (empty: it would run it)."""
+    def source_problems(self, primitives: Iterable[str] = ()) -> list[str]:
+        """Why the sandbox would refuse this action's code next to ``primitives`` (empty: it would run it)."""
         fn = ast.parse(self.source).body[0]
         assert isinstance(fn, ast.FunctionDef)
-        return function_problems(fn)
+        return function_problems(fn, frozenset(primitives))
 
 
 def strip_fences(text: str) -> str:
@@ -230,11 +230,12 @@ class ActionLibrary:
             lines.extend(f"- {a.name}: {note}" for note in a.notes)
         return "\n".join(lines)
 
-    def safety_problems(self) -> dict[str, list[str]]:
+    def safety_problems(self, primitives: Iterable[str] = ()) -> dict[str, list[str]]:
         """{function name: reasons the sandbox refuses it} for the functions it would refuse."""
         out = {}
+        primitives = frozenset(primitives)
         for a in self.all_functions:
-            problems = a.source_problems()
+            problems = a.source_problems(primitives)
             if problems:
                 out[a.name] = problems
         return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+from collections.abc import Collection
 
 SAFE_BUILTIN_NAMES = (
     "len", "range", "enumerate", "zip", "min", "max", "sorted", "list", "dict", "set", "frozenset",
@@ -65,8 +66,12 @@ def _identifiers(node: ast.AST):
         yield node.arg
 
 
-def function_problems(fn: ast.FunctionDef) -> list[str]:
-    """Why ``fn`` may not run in the sandbox (empty list: it may). Messages carry line numbers."""
+def function_problems(fn: ast.FunctionDef, primitives: Collection[str] = ()) -> list[str]:
+    """Why ``fn`` may not run in the sandbox (empty list: it may). Messages carry line numbers.
+
+    A forbidden builtin name that is also a primitive (ALFWorld's ``open``) is allowed: in the
+    worker it is bound to the primitive's stub, and the builtin is not in the sandbox's builtins.
+    """
     problems: list[str] = []
     format_calls = {id(n.func) for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
 
@@ -88,7 +93,7 @@ def function_problems(fn: ast.FunctionDef) -> list[str]:
         for ident in _identifiers(node):
             if ident.startswith("__"):
                 add(node, f"the name {ident!r} (names starting with '__')")
-            elif ident in FORBIDDEN_NAMES and isinstance(node, ast.Name):
+            elif ident in FORBIDDEN_NAMES and isinstance(node, ast.Name) and ident not in primitives:
                 add(node, f"{ident!r}")
         if isinstance(node, ast.Attribute):
             attr = node.attr
@@ -160,7 +165,7 @@ def forbidden_stub(fn: ast.FunctionDef, problems: list[str]) -> ast.FunctionDef:
     return ast.fix_missing_locations(ast.copy_location(stub, fn))
 
 
-def sandbox_module(code: str) -> tuple[ast.Module, dict[str, list[str]]]:
+def sandbox_module(code: str, primitives: Collection[str] = ()) -> tuple[ast.Module, dict[str, list[str]]]:
     """The module to compile in the worker: safe functions rewritten, refused ones stubbed.
 
     Returns (module, {function name: problems}) for the refused functions. Anything that is
@@ -172,7 +177,7 @@ def sandbox_module(code: str) -> tuple[ast.Module, dict[str, list[str]]]:
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
-        problems = function_problems(node)
+        problems = function_problems(node, primitives)
         if problems:
             refused[node.name] = problems
             body.append(forbidden_stub(node, problems))

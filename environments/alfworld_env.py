@@ -23,6 +23,7 @@ import functools
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -390,6 +391,12 @@ def install_textgen_cache() -> None:
 
 _GOAL_RE = re.compile(r"Your task is to:\s*(.+)")
 
+# TextWorld parses game logic and text templates with TatSu, whose parser state is shared by the
+# whole process: two games loading or stepping at once in threads (parallel episodes of an
+# evaluation) crashed with "IndexError: pop from empty list" in tatsu/contexts.py. Every call into
+# TextWorld holds this lock; a step takes ~13 ms, so episodes waiting on an LLM hardly ever wait here.
+_TEXTWORLD_LOCK = threading.RLock()
+
 
 def _clean_intro(text: str) -> str:
     """The intro without TextWorld's banner (ReAct/LearnAct prompts drop it too)."""
@@ -421,7 +428,8 @@ class AlfWorldEnv(TextEnv):
         from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
 
         if textgen_cache:
-            install_textgen_cache()
+            with _TEXTWORLD_LOCK:
+                install_textgen_cache()
         self.name = f"alfworld/{task}"
         self.task = task
         self.instance = instance
@@ -432,9 +440,10 @@ class AlfWorldEnv(TextEnv):
         request = textworld.EnvInfos(
             won=True, admissible_commands=True, extras=["gamefile"] + (["walkthrough"] if walkthrough else [])
         )
-        self._game = textworld.start(
-            str(self.game_file), request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos]
-        )
+        with _TEXTWORLD_LOCK:
+            self._game = textworld.start(
+                str(self.game_file), request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos]
+            )
         self._admissible: list[str] = []
         self._won = False
         self._steps = 0
@@ -444,7 +453,8 @@ class AlfWorldEnv(TextEnv):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
         super().reset(seed=seed)
-        state = self._game.reset()
+        with _TEXTWORLD_LOCK:
+            state = self._game.reset()
         self._admissible = list(state["admissible_commands"])
         self._won = bool(state["won"])
         self._steps = 0
@@ -468,7 +478,8 @@ class AlfWorldEnv(TextEnv):
             return self._rejected(f"Invalid action: {problem}", truncated)
         command = self._to_command(name, args)
         was_won = self._won
-        state, _, _ = self._game.step(command)
+        with _TEXTWORLD_LOCK:
+            state, _, _ = self._game.step(command)
         self._admissible = list(state["admissible_commands"])
         self._won = bool(state["won"])
         observation = state.feedback.strip()
@@ -485,7 +496,8 @@ class AlfWorldEnv(TextEnv):
         return [c for c in calls if c is not None]
 
     def close(self) -> None:
-        self._game.close()
+        with _TEXTWORLD_LOCK:
+            self._game.close()
 
     # -- helpers
 

@@ -14,6 +14,7 @@ import pytest
 from sandbox_fakes import ToyGripper
 
 from actions import ActionLibrary, Executor, Limits
+from environments.base import PrimitiveSpec
 
 BENIGN = '''
 def carry(obj, src, dst, gripper):
@@ -139,3 +140,33 @@ def test_learned_calls_do_not_share_state_between_calls():
     code = "def count(seen=[]):\n    seen.append(1)\n    return str(len(seen))\n"
     with Executor(env, ActionLibrary.from_code(code), limits=LIMITS) as ex:
         assert [ex.run("count()").observation for _ in range(3)] == ["1", "1", "1"]
+
+
+class ToyWithOpen(ToyGripper):
+    """ALFWorld has a primitive named like a forbidden builtin: ``open('drawer 1')``."""
+
+    primitives = (*ToyGripper.primitives, PrimitiveSpec("open", ("receptacle",)))
+
+    def _apply(self, name: str, args: tuple) -> str | None:
+        if name == "open" and len(args) == 1:
+            return None if args[0] == "drawer 1" else f"there is no {args[0]} here"
+        return super()._apply(name, args)
+
+
+OPENER = "def fetch():\n    open('drawer 1')\n    return open('/etc/passwd')\n"
+
+
+def test_a_primitive_named_open_is_the_primitive_never_the_builtin():
+    """Seen on ALFWorld: every learned action or program calling open('drawer 1') was refused."""
+    env = ToyWithOpen()
+    library = ActionLibrary.from_code(OPENER)
+    assert library.safety_problems(primitives=[p.name for p in env.primitives]) == {}
+    with Executor(env, library) as ex:
+        result = ex.run("fetch()")
+    assert [(t.action, t.valid) for t in result.trace] == [("open('drawer 1')", True), ("open('/etc/passwd')", False)]
+    assert result.error.kind == "invalid_primitive" and "root:" not in result.observation  # the environment answered
+    # Where `open` is no primitive, the name stays refused.
+    assert "fetch" in library.safety_problems(primitives=[p.name for p in ToyGripper.primitives])
+    with Executor(ToyGripper(), library) as ex:
+        refused = ex.run("fetch()")
+    assert refused.error.kind == "forbidden" and "'open' is not allowed" in refused.observation and not refused.trace
