@@ -171,7 +171,9 @@ CHILD = textwrap.dedent(
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["kill-9", "term", "ctrl-c"])
 def test_server_dies_with_its_parent(local_llm, sig):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    parent = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    parent = subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
+    )  # fmt: skip
     server_pid = None
     try:
         line = parent.stdout.readline()
@@ -179,7 +181,12 @@ def test_server_dies_with_its_parent(local_llm, sig):
         server_pid = int(line)
         assert alive(server_pid)
         parent.send_signal(sig)
-        parent.wait(30)
+        try:
+            parent.wait(30)
+        except subprocess.TimeoutExpired:  # seen once in a full suite run: say where the parent was stuck
+            parent.send_signal(signal.SIGABRT)  # faulthandler dumps every thread's stack to stderr
+            _, err = parent.communicate(timeout=10)
+            pytest.fail(f"the parent did not exit within 30 s of {sig.name}; its stacks:\n{err[-4000:]}")
         assert wait_dead(server_pid), f"server {server_pid} outlived its parent after {sig.name}"
     finally:
         if parent.poll() is None:
