@@ -8,6 +8,7 @@ import re
 import sqlite3
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -278,10 +279,7 @@ def stream_config(thread_id: str, concurrency: int, orchestrators: int = 0) -> d
 
 def pending_nodes(next_nodes) -> str:
     """The nodes a resumed graph will run, counted: ``run_episode ×68`` instead of the name 68 times."""
-    counts: dict[str, int] = {}
-    for name in next_nodes:
-        counts[name] = counts.get(name, 0) + 1
-    return ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in counts.items())
+    return ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in Counter(next_nodes).items())
 
 
 def stream_to_run(graph, inputs, config: dict[str, Any], ctx, run: RunDir, progress) -> dict[str, Any]:
