@@ -5,17 +5,17 @@ primitive-call budget equal to the episode's step cap. Each primitive it runs is
 """
 from __future__ import annotations
 
-
 from langgraph.runtime import Runtime
 
-from actions import ActionLibrary, Executor, Limits
+from actions import ActionLibrary, Executor, Limits, strip_fences
 from llm.models import invoke_text
 from prompts import load_domain_material
 
 from .context import Context
 from .events import emit
-from .learn import code_in_reply, functions_only, render_primitives
+from .learn import functions_only, render_primitives
 from .state import EpisodeState, StepRecord
+
 
 def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
@@ -32,7 +32,7 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     reply = invoke_text(
         ctx.learner, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
     )
-    program = code_in_reply(reply)
+    program = strip_fences(reply or "")  # a reply cut at the token cap keeps its unclosed block
     # Small models end the program with `solve()` or `print(solve())`, or put constants at module level.
     # Those statements are dropped, never run (the sandbox refuses module-level code); the functions
     # are kept and solve() is called once, as the method intends. The record keeps the program as written.

@@ -14,7 +14,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from actions import ActionLibrary, ActionStore, Executor
+from actions import ActionLibrary, ActionStore, Executor, strip_fences
 from environments import make_env, parse_call
 from llm.models import invoke_text
 from prompts import load_domain_material
@@ -63,20 +63,8 @@ def render_primitives(env) -> str:
     return "\n".join(out)
 
 
-_FENCED = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
-
-
-def code_in_reply(reply: str) -> str:
-    """The code of an LLM reply: its fenced blocks joined, else the whole reply minus an opening
-    fence left by a reply cut at the token cap (so a parse error points at the code's own line)."""
-    fenced = _FENCED.findall(reply or "")
-    if fenced:
-        return "\n\n".join(fenced)
-    return re.sub(r"^\s*```(?:python|py)?\s*\n", "", reply or "")
-
-
 def _extract_code(reply: str) -> str:
-    return functions_only(code_in_reply(reply))
+    return functions_only(strip_fences(reply or ""))
 
 
 def functions_only(code: str) -> str:
