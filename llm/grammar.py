@@ -56,6 +56,11 @@ def call_grammar(action_names: Iterable[str] | Mapping[str, int], arg_values: It
     return "\n".join(lines) + "\n"
 
 
+def rename_root(grammar: str, name: str) -> str:
+    """``grammar`` with its ``root`` rule renamed, so a caller can put a new root around it."""
+    return re.sub(r"^root(\s*::=)", name + r"\1", grammar, count=1, flags=re.MULTILINE)
+
+
 def choice_grammar(calls: Iterable[str], action_names: Mapping[str, int] | None = None) -> str:
     """A grammar admitting exactly one of the literal ``calls`` (e.g. the environment's currently valid
     primitive calls), or one call to any of ``action_names`` (learned actions, free arguments)."""
@@ -66,7 +71,7 @@ def choice_grammar(calls: Iterable[str], action_names: Mapping[str, int] | None 
     lines = [f"choice ::= {' | '.join(gbnf_literal(c) for c in literals)}"] if literals else []
     if action_names:
         alternatives.append("named")
-        lines.append(re.sub(r"^root(\s*::=)", r"named\1", call_grammar(action_names), count=1, flags=re.MULTILINE).rstrip("\n"))
+        lines.append(rename_root(call_grammar(action_names), "named").rstrip("\n"))
     return "\n".join([f"root ::= {' | '.join(alternatives)}", *lines]) + "\n"
 
 

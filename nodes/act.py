@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
-from llm.grammar import call_grammar, choice_grammar
+from llm.grammar import call_grammar, choice_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
 
@@ -113,8 +113,7 @@ def agent_grammar(rt, *, valid_only: bool = False) -> str:
 
 def with_think(grammar: str) -> str:
     """Extend a one-call GBNF grammar so that a ReAct ``Think: ...`` line is admitted too."""
-    body = re.sub(r"^root(\s*::=)", r"onecall\1", grammar, count=1, flags=re.MULTILINE)
-    return 'root ::= onecall | "Think: " [^\\n]+\n' + body
+    return 'root ::= onecall | "Think: " [^\\n]+\n' + rename_root(grammar, "onecall")
 
 
 def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow_think: bool) -> dict:
