@@ -7,8 +7,9 @@ the parent must not unpickle data from an untrusted process).
 parent -> worker: {"op": "load", "code", "primitives": {name: [params]}}
                   {"op": "call", "name", "args"}
                   {"obs": text} or {"stop": kind, "message": text}   (answers to "prim")
+                  {"value": json} or {"stop": ...}                    (answers to "query")
 worker -> parent: {"op": "ready"}, {"op": "loaded", "refused": {...}},
-                  {"op": "prim", "name", "args"}, {"op": "done", ...}
+                  {"op": "prim", "name", "args"}, {"op": "query", "what"}, {"op": "done", ...}
 """
 from __future__ import annotations
 
@@ -160,6 +161,25 @@ def make_primitive(name: str, params: list[str], state: CallState):
     return primitive
 
 
+QUERIES = ("observe", "facts", "valid_actions")
+
+
+def make_query(what: str, state: CallState):
+    """A read-only look at the world (no step): the parent answers from its environment."""
+
+    def query():
+        state.check()
+        send({"op": "query", "what": what})
+        reply = recv()
+        if "stop" in reply:
+            raise state.fail(reply["stop"], reply.get("message", ""))
+        value = reply.get("value")
+        return [tuple(f) for f in value] if what == "facts" else value
+
+    query.__name__ = what
+    return query
+
+
 def make_builtins(state: CallState) -> dict:
     import builtins
 
@@ -194,6 +214,7 @@ class Library:
             sandbox_rules.SAFE_FORMAT_NAME: safe_format,
             sandbox_rules.FORBIDDEN_STUB_NAME: forbidden,
         }
+        ns.update({q: make_query(q, state) for q in QUERIES})
         ns.update({n: make_primitive(n, p, state) for n, p in self.primitives.items()})
         exec(self.code, ns)  # only function definitions (rewritten, annotations dropped)
         return ns

@@ -13,6 +13,10 @@ error kind ``invalid_primitive``; the observation shows the last valid observati
 step's message. Stopping early keeps the trace short and the failure point exact, which is what
 the revision step needs.
 
+``invalid_primitive="continue"`` is the reference's judgement instead (``--protocol paper``): an
+invalid primitive is answered with its observation like any other, the learned code runs on, and
+the call succeeds iff its last primitive step was valid.
+
 The parent is the authority on everything that touches the environment (primitive counts,
 validity, the trace); the worker only reports what the code itself did (exceptions, output,
 return value), and the parent never trusts it with more than JSON.
@@ -32,6 +36,13 @@ from .results import CallError, CallResult, Limits, TraceStep
 from .worker_process import WorkerDied, WorkerProcess, WorkerTimeout
 
 NO_PRIMITIVE = "(no primitive action was taken)"
+# What an invalid primitive inside a learned call does: "stop" the call there (failed), or "continue"
+# (the reference's rule: run on; the call failed iff its last primitive step was invalid).
+INVALID_PRIMITIVE_RULES = ("stop", "continue")
+
+
+# observe()/facts()/valid_actions() answered per learned call, as a multiple of its primitive-call cap.
+QUERY_LIMIT_FACTOR = 10
 
 
 class Executor:
@@ -42,10 +53,16 @@ class Executor:
     resets the env itself; the executor holds no episode state.
     """
 
-    def __init__(self, env, library: ActionLibrary | Mapping[str, Any] | None = None, *, limits: Limits | None = None) -> None:
+    def __init__(
+        self, env, library: ActionLibrary | Mapping[str, Any] | None = None, *, limits: Limits | None = None,
+        invalid_primitive: str = "stop",
+    ) -> None:
+        if invalid_primitive not in INVALID_PRIMITIVE_RULES:
+            raise ValueError(f"invalid_primitive must be one of {', '.join(INVALID_PRIMITIVE_RULES)}, got {invalid_primitive!r}")
         if library is None or isinstance(library, Mapping):
             library = ActionLibrary.from_dict(library)
         self.env = env
+        self.invalid_primitive = invalid_primitive
         self.library: ActionLibrary = library
         self.limits = limits or Limits()
         self._primitives = {p.name: tuple(p.params) for p in env.primitives}
@@ -126,6 +143,22 @@ class Executor:
         with self._lock:
             return self._run_learned(action, args, start)
 
+    def _answer_query(self, what: object, count: int, first: CallError | None) -> dict:
+        """A learned call's read-only look at the world: observe(), facts() or valid_actions()."""
+        if first is not None:
+            return {"stop": first.kind, "message": first.message}
+        if count > QUERY_LIMIT_FACTOR * self.limits.max_primitive_calls:
+            return {"stop": "primitive_limit", "message": f"more than {QUERY_LIMIT_FACTOR * self.limits.max_primitive_calls} "
+                    "observe/facts/valid_actions queries in one learned call"}
+        if what == "observe":
+            observe = getattr(self.env, "observe", None)
+            return {"value": observe() if callable(observe) else ""}
+        if what == "facts":
+            return {"value": [list(f) for f in self.env.facts()]}
+        if what == "valid_actions":
+            return {"value": list(self.env.valid_actions())}
+        raise WorkerDied(f"unknown query from the worker: {str(what)[:80]}")
+
     def _unknown_message(self, name: str, helper: LearnedAction | None) -> str:
         offered = [*self._primitives, *self.library.names]
         if helper is not None:
@@ -149,6 +182,7 @@ class Executor:
         trace: list[TraceStep] = []
         info: dict = {}
         first: CallError | None = None  # the parent's own record of the first failure
+        queries = 0
         done: dict = {}
         try:
             worker = self._ensure_worker()
@@ -163,6 +197,10 @@ class Executor:
                 if msg.get("op") == "done":
                     done = msg
                     break
+                if msg.get("op") == "query":
+                    queries += 1
+                    worker.send(self._answer_query(msg.get("what"), queries, first))
+                    continue
                 if msg.get("op") != "prim":
                     raise WorkerDied(f"unexpected message from the worker: {str(msg)[:200]}")
                 name, prim_args = msg.get("name"), msg.get("args")
@@ -179,7 +217,7 @@ class Executor:
                 step, info = self._step(name, tuple(prim_args))
                 deadline += time.monotonic() - t0  # the environment's time is not the learned code's
                 trace.append(step)
-                if step.valid:
+                if step.valid or self.invalid_primitive == "continue":
                     worker.send({"obs": step.observation})
                 else:
                     first = CallError("invalid_primitive", f"{step.action} is not valid here: {step.observation}", step=len(trace))
@@ -199,6 +237,9 @@ class Executor:
                 error = CallError(error.kind, error.message, line=line, step=error.step)
             if done["kind"] in ("memory", "worker_crash"):
                 self._drop_worker()  # a heap that hit its limit is not worth reusing
+        if error is None and trace and not trace[-1].valid:  # only reachable with invalid_primitive="continue"
+            last = trace[-1]
+            error = CallError("invalid_primitive", f"{last.action} is not valid here: {last.observation}", step=len(trace))
         returned = done.get("returned") if isinstance(done.get("returned"), str) else None
         return CallResult(
             ok=error is None, observation=_observation(action.name, trace, error, returned), error=error,

@@ -459,6 +459,7 @@ class AlfWorldEnv(TextEnv):
         self._won = bool(state["won"])
         self._steps = 0
         observation = _clean_intro(state.feedback)
+        self._last_observation = observation
         match = _GOAL_RE.search(observation)
         self.goal = match.group(1).strip() if match else ""
         info = self._info(valid=True, command=None)
@@ -484,11 +485,17 @@ class AlfWorldEnv(TextEnv):
         self._won = bool(state["won"])
         observation = state.feedback.strip()
         valid = observation != NOTHING_HAPPENS
+        if valid:
+            self._last_observation = observation
         info = self._info(valid=valid, command=command)
         if not valid:
             info["reason"] = f"the game did not accept {command!r} (not an admissible command here)"
         reward = 1.0 if self._won and not was_won else 0.0
         return observation, reward, self._won, truncated, info
+
+    def observe(self) -> str:
+        """The last observation of an accepted command (ALFWorld has no state to read without acting)."""
+        return getattr(self, "_last_observation", "")
 
     def valid_actions(self) -> list[str]:
         """The admissible commands in call form (commands with no primitive are left out)."""
@@ -533,10 +540,13 @@ def make_alfworld_env(task: str, instance: str, data_dir=None, **options) -> Alf
     Options: ``max_steps`` (truncate after that many steps; default None), ``walkthrough``
     (reset info carries a planner solution in call form; slower reset), ``textgen_cache``
     (default True, see :func:`install_textgen_cache`), ``check_task`` (default True: the game
-    must be of type ``task``).
+    must be of type ``task``), ``feedback`` (accepted for PDDL's sake: the game's own "Nothing
+    happens." is already the paper's generic feedback).
     """
     _check_task(task)
     check_task = options.pop("check_task", True)
+    if options.pop("feedback", "named") not in ("named", "generic"):
+        raise ValueError("feedback must be named or generic")
     unknown = set(options) - {"max_steps", "walkthrough", "textgen_cache"}
     if unknown:
         raise TypeError(f"unknown ALFWorld env option(s): {', '.join(sorted(unknown))}")

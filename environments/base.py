@@ -88,3 +88,16 @@ class TextEnv(gym.Env):
 
     def valid_actions(self) -> list[str]:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def state_view(self) -> str | None:
+        """The current state and goal per object, for the agent's compact prompt; None where the
+        environment has no structured state (the agent then reads the last observation)."""
+        return None
+
+    def typed_calls(self) -> list[str] | None:
+        """Every well-typed primitive call (valid now or not), or None where they cannot be listed."""
+        return None
+
+    def facts(self) -> list[tuple[str, ...]]:
+        """The true facts of the current state as tuples; empty where the state is not symbolic."""
+        return []

@@ -61,9 +61,12 @@ def rename_root(grammar: str, name: str) -> str:
     return re.sub(r"^root(\s*::=)", name + r"\1", grammar, count=1, flags=re.MULTILINE)
 
 
-def choice_grammar(calls: Iterable[str], action_names: Mapping[str, int] | None = None) -> str:
+def choice_grammar(
+    calls: Iterable[str], action_names: Mapping[str, int] | None = None, arg_values: Iterable[str] | None = None
+) -> str:
     """A grammar admitting exactly one of the literal ``calls`` (e.g. the environment's currently valid
-    primitive calls), or one call to any of ``action_names`` (learned actions, free arguments)."""
+    primitive calls), or one call to any of ``action_names`` (learned actions; arguments free, or one
+    of ``arg_values`` each)."""
     literals = sorted(set(calls))
     if not literals and not action_names:
         raise ValueError("choice_grammar needs at least one call or action name")
@@ -71,7 +74,7 @@ def choice_grammar(calls: Iterable[str], action_names: Mapping[str, int] | None 
     lines = [f"choice ::= {' | '.join(gbnf_literal(c) for c in literals)}"] if literals else []
     if action_names:
         alternatives.append("named")
-        lines.append(rename_root(call_grammar(action_names), "named").rstrip("\n"))
+        lines.append(rename_root(call_grammar(action_names, arg_values), "named").rstrip("\n"))
     return "\n".join([f"root ::= {' | '.join(alternatives)}", *lines]) + "\n"
 
 

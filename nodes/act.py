@@ -9,14 +9,19 @@ import re
 import time
 from typing import Any
 
+from collections.abc import Sequence
+
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
+from environments import make_env
 from llm.grammar import call_grammar, choice_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
 
+from .agent_prompt import compact_messages, refused_since_change, turn_text
 from .context import Context
+from .demonstrations import few_shot_turns
 from .events import emit as _emit
 from .history import render_history
 from .state import EpisodeState, StepRecord
@@ -52,7 +57,7 @@ def render_actions(env, library: ActionLibrary) -> str:
     lines = [f"- {p.signature}: {p.description}" if p.description else f"- {p.signature}" for p in env.primitives]
     learned = library.render_actions().strip()
     if learned:
-        lines.append("\nLearned actions (each call runs several primitive actions as one step):")
+        lines.append("\nLearned actions (each call runs several primitive actions as one step; call one whenever it does what you need):")
         lines.append(learned)
     return "\n".join(lines)
 
@@ -77,17 +82,69 @@ def start_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
 
 
 def act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
+    """The agent's prompt in the shape ``ctx.agent_prompt`` names (compact or the paper's)."""
+    if ctx.agent_prompt == "compact":
+        return compact_act_messages(state, ctx, node)
+    return paper_act_messages(state, ctx, node)
+
+
+def _lessons_text(state: EpisodeState) -> str:
+    lessons = state.get("lessons") or []
+    return ("\nLessons from earlier attempts:\n" + "\n".join(f"- {l}" for l in lessons) + "\n") if lessons else ""
+
+
+def current_view(rt, state: EpisodeState) -> str:
+    """The state as the compact prompt shows it: the environment's per-object view, or the goal and
+    the last observation of a step that changed something."""
+    view = rt.env.state_view()
+    if view:
+        return view
+    last = next((s["observation"] for s in reversed(state.get("steps", [])) if s.get("ok") and not s.get("thought")), None)
+    return f"Goal: {state.get('goal', '')}\n{last if last is not None else state.get('first_observation', '')}"
+
+
+def worked_turns(state: EpisodeState, ctx: Context, rt, material) -> list[tuple[str, str]]:
+    if rt.few_shot is None:
+        env_name = state["env_name"]
+        rt.few_shot = few_shot_turns(
+            env_name, rt.library, material.example, state.get("examples"), ctx.recent_steps,
+            make=lambda inst: make_env(env_name, inst, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options),
+            limits=ctx.episodes.limits,
+        )
+        _emit("worked_steps", episode_id=state["episode_id"], source=rt.few_shot[1], turns=len(rt.few_shot[0]))
+    return rt.few_shot[0]
+
+
+def compact_act_messages(state: EpisodeState, ctx: Context, node: str) -> list[tuple[str, str]]:
     rt = ctx.episodes.get(state)
     material = load_domain_material(state["env_name"], ctx.prompts_dir)
     notes = rt.library.render_notes().strip()
-    lessons = state.get("lessons") or []
+    common = dict(
+        instruction=material.instruction,
+        actions=render_actions(rt.env, rt.library),
+        notes=f"\nUsage notes:\n{notes}\n" if notes else "",
+        lessons=_lessons_text(state),
+        format=ACTION_FORMAT.format(example=example_call(rt.env)),
+    )
+    template = f"{node}_compact"
+    steps = state.get("steps", [])
+    turn = turn_text(current_view(rt, state), steps, ctx.recent_steps, refused_since_change(steps))
+    system, current = ctx.prompts.render(template, turn=turn, **common)
+    shots = [(ctx.prompts.render(template, turn=user, **common)[-1][1], call) for user, call in worked_turns(state, ctx, rt, material)]
+    return compact_messages(system[1], shots, current[1])
+
+
+def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
+    rt = ctx.episodes.get(state)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    notes = rt.library.render_notes().strip()
     return ctx.prompts.render(
         node,
         instruction=material.instruction,
         actions=render_actions(rt.env, rt.library),
         notes=f"\nUsage notes:\n{notes}\n" if notes else "",
         examples=state.get("examples") or material.example,
-        lessons=("\nLessons from earlier attempts:\n" + "\n".join(f"- {l}" for l in lessons) + "\n") if lessons else "",
+        lessons=_lessons_text(state),
         format=ACTION_FORMAT.format(example=example_call(rt.env)),
         goal=state.get("goal", ""),
         history=render_history(state.get("first_observation", ""), state.get("steps", []), ctx.history_window),
@@ -100,14 +157,25 @@ def offered_arities(rt) -> dict[str, int]:
     return arities
 
 
-def agent_grammar(rt, *, valid_only: bool = False) -> str:
-    """One call to an offered action; with ``valid_only``, a primitive only as one of the calls valid in
-    the current state (learned actions keep free arguments: their validity shows only when they run)."""
+def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused: Sequence[str] = ()) -> str:
+    """One call to an offered action.
+
+    ``valid_only``: a primitive only as one of the calls valid in the current state. ``typed`` (where the
+    environment lists its well-typed calls): any well-typed primitive call except those ``refused`` since
+    the state last changed, so the agent is not told what applies but cannot repeat a refused call.
+    With either, learned calls take the environment's object names as arguments (their validity shows
+    only when they run).
+    """
+    learned = {a.name: len(a.params) for a in rt.library.actions}
+    objects = list(getattr(rt.env, "objects", ()) or ()) or None
     if valid_only:
         valid = rt.env.valid_actions()
-        learned = {a.name: len(a.params) for a in rt.library.actions}
         if valid or learned:
-            return choice_grammar(valid, learned)
+            return choice_grammar(valid, learned, objects)
+    if typed and (calls := rt.env.typed_calls()):
+        allowed = [c for c in calls if c not in set(refused)]
+        if allowed or learned:
+            return choice_grammar(allowed, learned, objects)
     return call_grammar(offered_arities(rt))
 
 
@@ -121,7 +189,8 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
     rt = ctx.episodes.get(state)
     grammar = None
     if ctx.use_grammar:
-        grammar = agent_grammar(rt, valid_only=ctx.valid_actions_only)
+        refused = refused_since_change(state.get("steps", []))
+        grammar = agent_grammar(rt, valid_only=ctx.valid_actions_only, typed=ctx.typed_grammar, refused=refused)
         grammar = with_think(grammar) if allow_think else grammar
     reply = invoke_text(
         ctx.agent_model,

@@ -5,6 +5,7 @@ Nothing a node needs comes from a global: a graph is invoked with ``context=Cont
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable
@@ -24,14 +25,33 @@ class Context:
     )
     prompts: PromptSet = field(default_factory=PromptSet, metadata={"description": "Templates per node."})
     prompts_dir: str | None = field(default=None, metadata={"description": "User folder overriding domain material."})
-    episodes: EpisodeRegistry = field(default_factory=EpisodeRegistry)
+    episodes: EpisodeRegistry = field(
+        default_factory=EpisodeRegistry,
+        metadata={"description": "Live episodes; also holds the env options (feedback) and the executor's rule for an "
+                  "invalid primitive in a learned call (learned_call_invalid: stop or continue)."},
+    )
     usage: Any = field(default=None, metadata={"description": "llm.usage.UsageTracker for tokens and cost."})
     max_steps: int = field(default=30, metadata={"description": "Agent steps per test episode."})
-    history_window: int = field(default=20, metadata={"description": "History entries shown to the agent."})
+    history_window: int = field(
+        default=20,
+        metadata={"description": "History entries shown to the agent; one entry = one Action with its Observation "
+                  "(2 lines of the reference's window, which counts lines: its 20 lines = 10 entries)."},
+    )
     use_grammar: bool = field(default=True, metadata={"description": "Constrain local-model replies to one call."})
     valid_actions_only: bool = field(
         default=False,
         metadata={"description": "The grammar admits only primitive calls valid in the current state, or a learned action."},
+    )
+    agent_prompt: str = field(
+        default="compact",
+        metadata={"description": "Agent prompt shape: compact (state per object, recent steps, worked steps as chat turns) "
+                  "or paper (one system text with the example, goal and transcript)."},
+    )
+    recent_steps: int = field(default=3, metadata={"description": "Compact prompt: the agent's last steps shown with their outcome."})
+    typed_grammar: bool = field(
+        default=True,
+        metadata={"description": "Grammar admits only well-typed primitive calls (minus calls refused since the state last "
+                  "changed) and learned calls over the environment's objects, where the environment lists them (PDDL)."},
     )
     run_dir: str | None = field(default=None, metadata={"description": "Where results of this run are written."})
     rollout_graph: Any = field(
@@ -49,8 +69,20 @@ class Context:
     candidates: int = 4
     learn_max_steps: int = 10
     max_rounds: int = 5
-    patience: int = 1
+    patience: int = 1  # rounds without improvement before stopping; 0: never (the paper's fixed rounds)
     score: str = "step_correction_call_ratio_success"
+    revision: str = field(
+        default="both", metadata={"description": "Revision kinds the learner may answer: update, plan or both (an ablation)."}
+    )
+    demonstration: bool = field(
+        default=True,
+        metadata={"description": "The learner writes a usage demonstration per candidate (off: the domain example only)."},
+    )
+    per_env: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={"description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
+                  "(max_steps, history_window, score)."},
+    )
     create_tries: int = 4
     learner_temperature: float = 0.7
     program_max_tokens: int = field(
@@ -74,6 +106,12 @@ class Context:
         model one slot keeps one episode's requests consecutive, so the server reuses their prefix.
         """
         return self.slots if self.slots is not None else contextlib.nullcontext()
+
+    def for_env(self, env_name: str) -> Context:
+        """This context with the fields that differ for task type ``env_name`` (evaluate: per-task score,
+        step cap and history window)."""
+        fields = self.per_env.get(env_name)
+        return dataclasses.replace(self, **fields) if fields else self
 
     @property
     def learner(self) -> Any:

@@ -24,15 +24,17 @@ class EpisodeRuntime:
     executor: Executor
     library: ActionLibrary
     last_info: dict[str, Any] = field(default_factory=dict)
+    few_shot: tuple[list[tuple[str, str]], str] | None = None  # compact prompt's worked turns and their source
 
 
 class EpisodeRegistry:
     """Thread-safe map episode id -> :class:`EpisodeRuntime` (nodes run in parallel threads)."""
 
-    def __init__(self, data_dir: str | None = None, env_options: dict | None = None, limits: Any = None):
+    def __init__(self, data_dir: str | None = None, env_options: dict | None = None, limits: Any = None, learned_call_invalid: str = "stop"):
         self.data_dir = data_dir
         self.env_options = dict(env_options or {})
         self.limits = limits
+        self.learned_call_invalid = learned_call_invalid  # the executor's rule for an invalid primitive in a learned call
         self._live: dict[str, EpisodeRuntime] = {}
         self._lock = threading.Lock()
 
@@ -42,7 +44,7 @@ class EpisodeRegistry:
         lib_dict = state.get("library")
         library = ActionLibrary.from_dict(lib_dict) if lib_dict else ActionLibrary.empty()
         kwargs = {"limits": self.limits} if self.limits is not None else {}
-        executor = Executor(env, library, **kwargs)
+        executor = Executor(env, library, invalid_primitive=self.learned_call_invalid, **kwargs)
         executor.__enter__()
         return EpisodeRuntime(env, executor, library, dict(info)), obs, info
 
@@ -82,3 +84,7 @@ class EpisodeRegistry:
             ids = list(self._live)
         for episode_id in ids:
             self.close(episode_id)
+
+    def sibling(self) -> EpisodeRegistry:
+        """An empty registry with the same data, environment options, limits and executor rule."""
+        return EpisodeRegistry(self.data_dir, self.env_options, self.limits, self.learned_call_invalid)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DOMAIN_DIR = Path(__file__).resolve().parent / "domains"
+EXAMPLE_DIR = Path(__file__).resolve().parent / "examples"
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 SECTION = re.compile(r"^=== (system|user) ===[ \t]*$", re.MULTILINE)
 
@@ -28,10 +29,12 @@ SECTION = re.compile(r"^=== (system|user) ===[ \t]*$", re.MULTILINE)
 NODE_PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "act": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format"})),
     "react": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format"})),
-    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task"})),
-    "fix_actions": (frozenset({"code", "error"}), frozenset({"instruction", "primitives"})),
+    "act_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
+    "react_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
+    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example"})),
+    "fix_actions": (frozenset({"code", "error"}), frozenset({"instruction", "primitives", "attempts"})),
     "demonstrate": (frozenset({"actions", "example"}), frozenset({"instruction", "task"})),
-    "revise_actions": (frozenset({"actions", "failure"}), frozenset({"instruction", "primitives", "notes", "task"})),
+    "revise_actions": (frozenset({"actions", "failure"}), frozenset({"instruction", "primitives", "notes", "task", "revision_format"})),
     "reflect": (frozenset({"goal", "trajectory"}), frozenset({"instruction", "lessons"})),
     "code_as_policy": (frozenset({"goal", "observation"}), frozenset({"instruction", "primitives", "example"})),
 }
@@ -174,6 +177,21 @@ def _domain_paths(env_name: str) -> tuple[str, str]:
     if family == "alfworld":
         return "alfworld/instruction.md", f"alfworld/examples/{task}.md"
     return f"{task}/instruction.md", f"{task}/example.md"
+
+
+def load_learned_example(prompts_dir: str | None = None) -> str:
+    """The in-context example of a good learned action set (``{{learned_example}}`` of create_actions).
+
+    It comes from a made-up domain that no task type uses, so nothing of a learned domain leaks
+    into it; ``prompts_dir/examples/learned_actions.md`` replaces it.
+    """
+    candidates = [EXAMPLE_DIR / "learned_actions.md"]
+    if prompts_dir:
+        candidates.insert(0, Path(prompts_dir) / "examples" / "learned_actions.md")
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise PromptError(f"no learned-actions example (looked in {', '.join(map(str, candidates))})")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def load_domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMaterial:

@@ -27,7 +27,11 @@ def tiny_gripper(tmp_path: Path, name: str = "tiny.pddl") -> str:
 
 
 def actions_taken(user_text: str) -> int:
-    """How many actions the history in an Act prompt shows."""
+    """How many actions the agent has taken: the compact prompt's last "Step N." line, else the
+    Action/Think lines of the paper prompt's history."""
+    numbered = re.findall(r"^Step (\d+)\.$", user_text, re.MULTILINE)
+    if numbered:
+        return int(numbered[-1]) - 1
     return len(re.findall(r"^Action: \S", user_text, re.MULTILINE)) + len(re.findall(r"^Think: ", user_text, re.MULTILINE))
 
 

@@ -27,7 +27,36 @@ def test_act_solves_with_primitives(tmp_path):
     assert all(s["ok"] and not s["is_learned"] for s in final["steps"])
     record = episode_record(final, method="act", usage=ctx.usage.totals(key="e1"))
     assert record["steps"] == 3 and record["primitive_steps"] == 3 and record["tokens"] > 0
-    assert "Goal:" in ctx.agent_model.calls[0]["user"] and "pick(" in ctx.agent_model.calls[0]["system"]
+    first = ctx.agent_model.calls[0]["user"]
+    assert "ball1 is in rooma; it must go to roomb." in first and "pick(" in ctx.agent_model.calls[0]["system"]
+
+
+def test_paper_prompt_shape_is_one_flag_away(tmp_path):
+    ctx = make_ctx(plan_agent(TINY_PLAN), agent_prompt="paper")
+    final = run(build_act_graph(), ctx, tiny_gripper(tmp_path))
+    assert final["success"]
+    user = ctx.agent_model.calls[-1]["user"]
+    assert user.startswith("Goal:") and "Action: pick('ball1', 'rooma', 'left')" in user and "Now:" not in user
+
+
+def test_compact_prompt_worked_turns_are_chat_turns_and_recent_steps_are_few(tmp_path):
+    seen = []
+
+    class Recorder(ScriptedChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            seen.append([m.type for m in messages])
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    replies = iter(["move('roomb', 'rooma')"] * 5)  # refused: Robby is in rooma
+    ctx = Context(agent_model=Recorder(lambda s, u: next(replies, "pick('ball1', 'rooma', 'left')")),
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, use_grammar=False)
+    run(build_act_graph(), ctx, tiny_gripper(tmp_path))
+    # system, then the example's worked steps as user/assistant pairs, then the current user turn
+    assert seen[0][0] == "system" and seen[0][1:3] == ["human", "ai"] and seen[0][-1] == "human"
+    assert len(set(map(len, seen))) == 1  # the prefix does not grow with the episode
+    last_user = ctx.agent_model.calls[-1]["user"].rsplit("Step ", 1)[1]
+    assert last_user.count("move('roomb', 'rooma') -> NOT POSSIBLE") == 2  # only the last 2 steps
+    assert "Not possible now (do not repeat): move('roomb', 'rooma')" in last_user
 
 
 def test_a_learned_call_is_one_step_running_several_primitives(tmp_path):

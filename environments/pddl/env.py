@@ -3,7 +3,7 @@
 Primitive = operator name with ``-`` -> ``_``, arguments in the operator's parameter order:
 ``pick('ball1', 'rooma', 'left')``; distinct parameters take distinct objects (as in pddlgym).
 Observation = the true facts as English sentences (after a refused action: why it was refused,
-state unchanged). ``info``: ``valid``, ``success`` (all goal facts hold), ``progress`` (share of
+state unchanged; with the option ``feedback="generic"`` the reference's one sentence instead). ``info``: ``valid``, ``success`` (all goal facts hold), ``progress`` (share of
 goal facts true, max over the episode), ``goal``, ``valid_actions`` (sorted calls), ``steps``,
 and ``reason`` when refused. Reward 1.0 on the step that reaches the goal, which terminates.
 
@@ -13,6 +13,7 @@ The domain: ``domain_file`` if given, else the benchmark's next to the data, els
 """
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache, partial
 from pathlib import Path
@@ -25,8 +26,13 @@ from .parser import Domain, PDDLError, parse_domain, parse_problem
 from .primitives import primitive_spec
 from .simulator import GroundAction, GroundTask, call_name
 from .text import describe_goal, describe_state, sentence
+from .views import state_view
 
 OWN_DOMAINS = Path(__file__).resolve().parent / "domains"
+# How a refused action is explained: "named" (which precondition failed, this project's default) or
+# "generic" (the reference's one sentence, --protocol paper); info["reason"] names it either way.
+FEEDBACK = ("named", "generic")
+GENERIC_INVALID = "The action is not valid and therefore takes no effect. Please check valid actions."
 DEFAULT_GENERATED = [f"gen:seed={i}" for i in range(5)]
 
 
@@ -109,7 +115,7 @@ def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, 
 def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **options: Any) -> "PDDLEnv":
     if task not in PDDL_DOMAINS:
         raise ValueError(f"unknown PDDL domain {task!r}")
-    unknown = set(options) - {"max_steps"}
+    unknown = set(options) - {"max_steps", "feedback"}
     if unknown:
         raise TypeError(f"unknown option(s) for pddl/{task}: {', '.join(sorted(unknown))}")
     key, text, bench_domain = resolve_problem(task, str(instance), data_dir)
@@ -125,14 +131,17 @@ def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **o
             f"problem {instance} is for domain {ground.problem.domain_name!r}, "
             f"but {domain_path} defines {ground.domain.name!r}"
         )
-    return PDDLEnv(task, str(instance), ground, max_steps=options.get("max_steps"))
+    return PDDLEnv(task, str(instance), ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named")
 
 
 class PDDLEnv(TextEnv):
     """One PDDL problem as a text environment; see the module docstring for the contract."""
 
-    def __init__(self, domain: str, instance: str, ground: GroundTask, max_steps: int | None = None):
+    def __init__(self, domain: str, instance: str, ground: GroundTask, max_steps: int | None = None, feedback: str = "named"):
         super().__init__()
+        if feedback not in FEEDBACK:
+            raise ValueError(f"feedback must be one of {', '.join(FEEDBACK)}, got {feedback!r}")
+        self.feedback = feedback
         self.domain_name = domain
         self.name = f"pddl/{domain}"
         self.instance = instance
@@ -144,6 +153,7 @@ class PDDLEnv(TextEnv):
         self._by_name = {call_name(op.name): op for op in operators}
         self._spec_by_name = {p.name: p for p in self.primitives}
         self.objects = tuple(sorted(ground.objects))
+        self._typed: list[str] | None = None
         self._set_state(ground.init)
         self.best_progress = 0.0
         self.steps = 0
@@ -172,7 +182,7 @@ class PDDLEnv(TextEnv):
             self._set_state(ground_action.apply(self.state))
             obs = self.ground.describe(self.state)
         else:
-            obs = error
+            obs = GENERIC_INVALID if self.feedback == "generic" else error
         info = self._info(valid=error is None)
         if error is not None:
             info["reason"] = error
@@ -229,6 +239,37 @@ class PDDLEnv(TextEnv):
     def facts(self) -> list[tuple[str, ...]]:
         """The true facts of the current state, sorted, as PDDL atoms ("at", "ball1", "rooma")."""
         return sorted(self.state)
+
+    def state_view(self) -> str:
+        return state_view(self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg)
+
+    def typed_calls(self) -> list[str]:
+        """Every primitive call with arguments of the right types (distinct objects), valid now or not."""
+        if self._typed is None:
+            calls = []
+            for name, op in self._by_name.items():
+                pools = [self._param_pool(op, param, ptype) for param, ptype in op.params]
+                calls += [format_call(name, args) for args in itertools.product(*pools) if len(set(args)) == len(args)]
+            self._typed = sorted(calls)
+        return self._typed
+
+    def _param_pool(self, op, param: str, ptype: str) -> tuple[str, ...]:
+        """Objects a parameter can take: its PDDL type, narrowed by the operator's unary preconditions on
+        predicates no operator changes (untyped domains such as gripper type with ``(ball ?obj)``)."""
+        changing = {a[0] for o in self.ground.domain.operators.values() for a in o.add + o.delete}
+        pool = self.ground.objects_of_type.get(ptype, ())
+        for atom in op.pre_pos:
+            if len(atom) == 2 and atom[1] == param and atom[0] not in changing:
+                pool = tuple(o for o in pool if (atom[0], o) in self.ground.init)
+        return pool
+
+    def restore(self, state) -> None:
+        """Put the world back in ``state`` (a value of ``self.state``); used to try calls from one state."""
+        self._set_state(frozenset(state))
+
+    def observe(self) -> str:
+        """The current observation without acting (what a valid step would have returned)."""
+        return self.ground.describe(self.state)
 
     def _info(self, valid: bool) -> dict[str, Any]:
         self.best_progress = max(self.best_progress, self.ground.goal_share(self.state))

@@ -26,6 +26,15 @@ EXAMPLE_INSTANCES = {
     "tyreworld": "gen:seed=3,wheels=1",
 }
 
+# A second worked episode for the compact prompt (nodes/demonstrations.py), solved at run time with the
+# agent's actions: a situation whose first step differs from the example's (gripper: Robby must first go
+# to a ball). Seeds below 1000: never a test instance of the ladder.
+SECOND_WORKED_INSTANCES = {
+    "gripper": "gen:seed=9,balls=2,rooms=3",
+    "blockworld": "gen:seed=3,blocks=3",
+    "tyreworld": "gen:seed=2,wheels=1",
+}
+
 WORLDS = {
     "gripper": """\
 You control Robby, a robot with two grippers, 'left' and 'right', in a building with rooms

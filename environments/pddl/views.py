@@ -1,0 +1,96 @@
+"""The state and goal rendered per object, for agents that read better than a list of facts.
+
+``describe_state`` (the observation) lists every true fact as a sentence, in predicate order: the
+paper's format, and what the environment returns. A small model reading it has to join "Ball1 is at
+roomb" with "Ball1 is at rooma" three sentences further in the goal line by itself; it mostly does
+not (shared/notes/embedded-model-probes.md). The view below puts, for each object, where it is and
+where it must go on one line, and marks what is already done. Gripper and blockworld get their own
+view; the other domains get the facts plus the goal split into "still to do" and "already true".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .parser import Atom
+from .text import sentence
+
+State = frozenset
+
+
+def _of(state: Iterable[Atom], pred: str) -> list[Atom]:
+    return sorted(a for a in state if a[0] == pred)
+
+
+def gripper_view(state: State, goal_pos: Iterable[Atom]) -> str:
+    robby = next((a[1] for a in _of(state, "at-robby")), "?")
+    place = {a[1]: a[2] for a in _of(state, "at")}
+    held = {a[1]: a[2] for a in _of(state, "carry")}
+    target = {a[1]: a[2] for a in goal_pos if a[0] == "at"}
+    free = [a[1] for a in _of(state, "free")]
+    lines = [f"Robby is in {robby}."]
+    for g in ("left", "right"):
+        ball = next((b for b, gr in held.items() if gr == g), None)
+        lines.append(f"The {g} gripper " + (f"holds {ball}." if ball else "is free."))
+    for ball in sorted(set(place) | set(held) | set(target), key=_natural):
+        where = f"in the {held[ball]} gripper" if ball in held else f"in {place.get(ball, '?')}"
+        goal = target.get(ball)
+        if goal is None:
+            lines.append(f"{ball} is {where}.")
+        elif place.get(ball) == goal:
+            lines.append(f"{ball} is in {goal}, where it must be (done).")
+        else:
+            lines.append(f"{ball} is {where}; it must go to {goal}.")
+    if not free:
+        lines.append("No gripper is free.")
+    return "\n".join(lines)
+
+
+def blockworld_view(state: State, goal_pos: Iterable[Atom]) -> str:
+    below = {a[1]: a[2] for a in _of(state, "on")}
+    held = next((a[1] for a in _of(state, "holding")), None)
+    blocks = {a[1] for a in state if a[0] in ("on", "on-table", "clear", "holding")} | set(below.values())
+    above = {v: k for k, v in below.items()}
+    towers = []
+    for base in sorted((b for b in blocks if b not in below and b != held), key=_natural):
+        tower, top = [base], base
+        while top in above:
+            top = above[top]
+            tower.append(top)
+        towers.append(" ".join(tower))
+    lines = ["The arm holds " + (f"{held}." if held else "nothing (it is empty).")]
+    lines.append("Towers, bottom to top: " + (" | ".join(towers) if towers else "none") + ".")
+    for atom in goal_pos:
+        done = atom in state
+        if atom[0] == "on":
+            now = f"{atom[1]} is held" if atom[1] == held else (
+                f"{atom[1]} is on {below[atom[1]]}" if atom[1] in below else f"{atom[1]} is on the table"
+            )
+            lines.append(f"Goal: {atom[1]} on {atom[2]} " + ("(done)." if done else f"(not yet: {now})."))
+        else:
+            lines.append(f"Goal: {sentence('blockworld', atom).rstrip('.')} " + ("(done)." if done else "(not yet)."))
+    return "\n".join(lines)
+
+
+def facts_view(domain: str, state: State, goal_pos: Iterable[Atom], goal_neg: Iterable[Atom] = ()) -> str:
+    facts = " ".join(sentence(domain, a) for a in sorted(state))
+    todo = [sentence(domain, a) for a in goal_pos if a not in state]
+    todo += [f"Not: {sentence(domain, a)}" for a in goal_neg if a in state]
+    done = [sentence(domain, a) for a in goal_pos if a in state]
+    lines = [f"Facts: {facts}", "Still to do: " + (" ".join(todo) if todo else "nothing, the goal is reached.")]
+    if done:
+        lines.append("Already done: " + " ".join(done))
+    return "\n".join(lines)
+
+
+def state_view(domain: str, state: State, goal_pos: Iterable[Atom], goal_neg: Iterable[Atom] = ()) -> str:
+    if domain == "gripper":
+        return gripper_view(state, goal_pos)
+    if domain == "blockworld":
+        return blockworld_view(state, goal_pos)
+    return facts_view(domain, state, goal_pos, goal_neg)
+
+
+def _natural(name: str):
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]

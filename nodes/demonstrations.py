@@ -1,0 +1,226 @@
+"""Worked steps for the compact prompt, checked by running them.
+
+A small model uses a learned action only after it has seen one chosen in a situation like its own.
+The learner's usage demonstration (the paper's) is free text that may call actions with wrong
+arguments or invent observations. Here the worked steps are *verified*: calls are run on the
+domain's example instance (the one ``example.md`` solves; never a training or test instance), through
+the sandbox, and every user turn shows the real state the call was made in. Sources, first that works:
+
+1. the learner's demonstration, replayed: kept if every call is valid and it reaches the goal;
+2. a plan found with the library (PDDL): from each state the learned call that makes the most goal
+   facts true, tried in the sandbox; where none makes progress, the shortest primitive steps that do;
+3. the example's primitive plan as it is.
+
+Environments whose state cannot be restored (ALFWorld) use 1, else the example text as it is.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+
+from actions import ActionLibrary, Executor
+from environments import make_env, parse_call
+
+from .agent_prompt import turn_text
+from .state import StepRecord
+
+_ACTION = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
+_OBSERVATION = re.compile(r"^\s*Observation\s*:\s*(.*)$")
+PRIMITIVE_DEPTH = 6  # primitive steps searched for progress where no learned call makes any
+MAX_TRIALS = 600  # learned calls tried while planning one demonstration (each is a sandbox call)
+
+Turns = list[tuple[str, str]]
+
+
+def action_lines(text: str) -> list[str]:
+    return _ACTION.findall(text or "")
+
+
+def worked_instances(env_name: str) -> list[str]:
+    """The instances worked steps are shown on (PDDL): the one the domain's example episode was
+    written on, then a second one where the first move is different (e.g. the robot must first go to
+    the ball), so that the agent sees more than one situation. Empty where states cannot be replayed."""
+    family, _, task = env_name.partition("/")
+    if family != "pddl":
+        return []
+    from environments.pddl.prompt_material import EXAMPLE_INSTANCES, SECOND_WORKED_INSTANCES
+
+    first = EXAMPLE_INSTANCES.get(task)
+    return [i for i in (first, SECOND_WORKED_INSTANCES.get(task)) if i]
+
+
+def _record(call: str, ok: bool, observation: str) -> StepRecord:
+    return {"action": call, "ok": ok, "observation": observation, "trace": []}
+
+
+def replay_turns(env, executor: Executor, calls: Sequence[str], n_recent: int) -> Turns | None:
+    """The turns of ``calls`` run from the env's current state; None unless all are valid and the
+    last one reaches the goal."""
+    turns: Turns = []
+    recent: list[StepRecord] = []
+    for call in calls:
+        view = env.state_view()
+        result = executor.run(call)
+        if not result.ok:
+            return None
+        turns.append((turn_text(view, recent, n_recent), call))
+        recent.append(_record(call, True, result.observation))
+        if (result.info or {}).get("success"):
+            return turns
+    return None
+
+
+def _learned_calls(env, library: ActionLibrary) -> list[str]:
+    """Learned calls over the instance's objects, those named in unmet goal facts first."""
+    goal_objects = [o for atom in getattr(env.ground, "goal_pos", ()) for o in atom[1:]]
+    objects = list(dict.fromkeys([*goal_objects, *env.objects]))
+    calls = []
+    for action in library.actions:
+        calls += [f"{action.name}({', '.join(repr(a) for a in args)})" for args in itertools.permutations(objects, len(action.params))]
+    return calls
+
+
+def _progress(env) -> float:
+    return env.ground.goal_share(env.state)
+
+
+def _primitive_path_to_gain(env, depth: int = PRIMITIVE_DEPTH) -> list[str] | None:
+    """Shortest run of valid primitive steps after which more of the goal holds (breadth first)."""
+    start, base = env.state, _progress(env)
+    frontier, seen = [(start, [])], {start}
+    for _ in range(depth):
+        nxt = []
+        for state, path in frontier:
+            for call, action in env.ground.valid_actions(state).items():
+                after = action.apply(state)
+                if after in seen:
+                    continue
+                seen.add(after)
+                if env.ground.goal_share(after) > base:
+                    return path + [call]
+                nxt.append((after, path + [call]))
+        frontier = nxt
+    return None
+
+
+def learned_plan(env, executor: Executor, library: ActionLibrary, max_calls: int = 12) -> list[str]:
+    """A plan for the env's instance that uses learned calls wherever one makes progress (PDDL).
+
+    Greedy: from each state, the learned call that makes the most goal facts true (tried in the
+    sandbox, the state restored after each try); where none makes progress, the shortest run of
+    primitive steps that does. Needs ``env.state``/``env.restore`` and a symbolic goal.
+    """
+    env.reset()
+    plan: list[str] = []
+    trials = 0
+    calls = _learned_calls(env, library)
+    while len(plan) < max_calls and not env.ground.is_goal(env.state):
+        state, base = env.state, _progress(env)
+        best: tuple[float, str] | None = None
+        for call in calls:
+            if trials >= MAX_TRIALS:
+                break
+            trials += 1
+            ok = executor.run(call).ok
+            gain = _progress(env) - base
+            env.restore(state)
+            if ok and gain > 0 and (best is None or gain > best[0]):
+                best = (gain, call)
+        steps = [best[1]] if best else _primitive_path_to_gain(env)
+        if not steps:
+            break
+        for call in steps:
+            executor.run(call)
+        plan += steps
+    env.reset()
+    return plan
+
+
+def text_turns(example: str, goal_fallback: str, n_recent: int) -> Turns:
+    """Turns read off an example episode's text (Goal/Observation/Action lines), for environments
+    whose example cannot be replayed; the view is the goal and the last observation."""
+    goal, observation, turns = goal_fallback, "", []
+    recent: list[StepRecord] = []
+    for line in (example or "").splitlines():
+        if line.startswith("Goal:"):
+            goal = line.removeprefix("Goal:").strip()
+        elif (m := _OBSERVATION.match(line)) is not None:
+            observation = m.group(1).strip()
+            if recent:
+                recent[-1]["observation"] = observation
+        elif (calls := _ACTION.findall(line)):
+            turns.append((turn_text(f"Goal: {goal}\n{observation}", recent, n_recent), calls[0]))
+            recent.append(_record(calls[0], True, ""))
+    return turns
+
+
+def primitive_plan(env, max_calls: int = 40) -> list[str]:
+    """A plan of primitive steps for the env's (small) instance: shortest runs to progress, chained."""
+    env.reset()
+    plan: list[str] = []
+    while len(plan) < max_calls and not env.ground.is_goal(env.state):
+        steps = _primitive_path_to_gain(env)
+        if not steps:
+            break
+        for call in steps:
+            env.step(call)
+        plan += steps
+    env.reset()
+    return plan
+
+
+def _instance_turns(env, executor, library, plan, demonstration, n_recent) -> tuple[Turns, str] | None:
+    """The worked turns on one instance: learned calls where they help, else primitives."""
+    candidates: list[tuple[str, object]] = []
+    if demonstration and library.actions:
+        candidates.append(("demonstration", action_lines(demonstration)))
+    if library.actions:
+        candidates.append(("planned", lambda: learned_plan(env, executor, library)))
+    candidates.append(("example", plan if plan is not None else (lambda: primitive_plan(env))))
+    for source, calls in candidates:
+        calls = calls() if callable(calls) else calls
+        if source == "planned" and not any(library.get(parse_call(c)[0]) for c in calls):
+            continue  # no learned call made progress: the primitive plan says the same
+        env.reset()
+        turns = replay_turns(env, executor, calls, n_recent)
+        if turns:
+            return turns, source
+    return None
+
+
+def few_shot_turns(
+    env_name: str,
+    library: ActionLibrary,
+    example: str,
+    demonstration: str | None,
+    n_recent: int,
+    make: Callable[[str], object] | None = None,
+    limits=None,
+) -> tuple[Turns, str]:
+    """(turns, sources): the worked episodes, one per worked instance of the domain (the example's
+    first); ``sources`` names which of the module docstring's sources gave each."""
+    instances = worked_instances(env_name)
+    if not instances:
+        demo_turns = text_turns(demonstration or "", "", n_recent) if demonstration else []
+        return (demo_turns, "demonstration_text") if demo_turns else (text_turns(example, "", n_recent), "example_text")
+    kwargs = {"limits": limits} if limits is not None else {}
+    turns: Turns = []
+    sources: list[str] = []
+    for index, instance in enumerate(instances):
+        env = make(instance) if make else make_env(env_name, instance)
+        try:
+            with Executor(env, library, **kwargs) as executor:
+                first = index == 0  # the example episode and the learner's demonstration are about this one
+                got = _instance_turns(
+                    env, executor, library, action_lines(example) if first else None,
+                    demonstration if first else None, n_recent,
+                )
+        finally:
+            env.close()
+        if got:
+            turns += got[0]
+            sources.append(got[1])
+    if not turns:
+        return text_turns(example, "", n_recent), "example_text"
+    return turns, "+".join(sources)

@@ -1,0 +1,119 @@
+"""The compact agent prompt's parts: per-object views, refused calls, the typed grammar, worked steps
+verified in the sandbox, and learned code that reads the state (observe/facts/valid_actions)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest_helpers import CARRY, tiny_gripper
+
+from actions import ActionLibrary, Executor
+from environments import make_env
+from nodes.act import agent_grammar
+from nodes.agent_prompt import refused_since_change, turn_text
+from nodes.demonstrations import few_shot_turns, learned_plan
+from nodes.episodes import EpisodeRuntime
+from prompts import load_domain_material
+
+LIBRARY = Path(__file__).resolve().parent.parent / "benchmarks" / "libraries" / "gripper.py"
+
+
+def test_gripper_view_puts_each_ball_with_its_target():
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
+    env.reset()
+    view = env.state_view()
+    assert view.splitlines()[0] == "Robby is in roomc."
+    assert "ball1 is in roomb; it must go to rooma." in view and "The left gripper is free." in view
+    env.step("move('roomc', 'roomb')")
+    env.step("pick('ball1', 'roomb', 'left')")
+    assert "ball1 is in the left gripper; it must go to rooma." in env.state_view()
+
+
+def test_blockworld_view_shows_towers_and_goal_progress():
+    env = make_env("pddl/blockworld", "gen:seed=2,blocks=3")
+    env.reset()
+    view = env.state_view()
+    assert "Towers, bottom to top: b1 b3 | b2." in view and "Goal: b2 on b1 (not yet: b2 is on the table)." in view
+
+
+def test_typed_calls_use_static_preconditions_as_types():
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
+    env.reset()
+    calls = env.typed_calls()
+    assert "pick('ball1', 'roomb', 'left')" in calls and "move('rooma', 'roomc')" in calls
+    assert not any("'left', 'right'" in c or "('ball1', 'ball2'" in c for c in calls)
+    assert len(calls) == 2 * (2 * 3 * 2) + 3 * 2  # pick + drop over ball, room, gripper; move over room pairs
+
+
+def test_refused_calls_reset_when_the_state_changes():
+    bad = {"action": "move('roomb', 'rooma')", "ok": False, "trace": [{"valid": False}]}
+    good = {"action": "pick('ball1', 'rooma', 'left')", "ok": True, "trace": [{"valid": True}]}
+    half = {"action": "carry('ball1')", "ok": False, "trace": [{"valid": True}, {"valid": False}]}
+    assert refused_since_change([bad, bad]) == ["move('roomb', 'rooma')"]
+    assert refused_since_change([bad, good]) == []
+    assert refused_since_change([bad, half]) == []  # a learned call that failed half-way changed the world
+
+
+def test_typed_grammar_excludes_refused_calls_and_types_learned_arguments(tmp_path):
+    env = make_env("pddl/gripper", tiny_gripper(tmp_path))
+    env.reset()
+    lib = ActionLibrary.from_code(CARRY)
+    rt = EpisodeRuntime(env=env, executor=None, library=lib)
+    grammar = agent_grammar(rt, typed=True, refused=["move('roomb', 'rooma')"])
+    assert "move('rooma', 'roomb')" in grammar.replace('\\"', '"') and "move('roomb', 'rooma')" not in grammar
+    assert "carry(" in grammar and "'ball1'" in grammar.replace("\\'", "'")
+    free = agent_grammar(rt, typed=False)
+    assert "move('rooma', 'roomb')" not in free  # the untyped grammar admits any quoted text
+
+
+def test_turn_text_numbers_the_step_and_says_what_not_to_repeat():
+    steps = [{"action": "move('roomb', 'rooma')", "ok": False, "observation": "Robby is not at roomb.", "trace": []}]
+    text = turn_text("Robby is in rooma.", steps, 3, ["move('roomb', 'rooma')"])
+    assert text.startswith("Step 2.") and "NOT POSSIBLE" in text and "Robby is not at roomb." in text
+    assert text.endswith("Not possible now (do not repeat): move('roomb', 'rooma')")
+    assert "Your last steps" not in turn_text("x", steps, 0)
+
+
+def test_learned_code_reads_the_state_without_acting():
+    code = '''def where(ball):
+    """Where a ball is, from the facts; no step."""
+    rooms = [f[2] for f in facts() if f[0] == 'at' and f[1] == ball]
+    n = len(valid_actions())
+    return rooms[0] + ' ' + str(n) + ' ' + observe()[:5]
+'''
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
+    env.reset()
+    with Executor(env, ActionLibrary.from_code(code)) as ex:
+        result = ex.run("where('ball1')")
+    assert result.ok and result.trace == [] and env.steps == 0
+    assert result.returned.startswith("roomb ") and result.returned.endswith(env.observe()[:5])
+
+
+def test_worked_steps_use_learned_actions_when_they_help():
+    lib = ActionLibrary.from_code(LIBRARY.read_text())
+    material = load_domain_material("pddl/gripper")
+    turns, sources = few_shot_turns("pddl/gripper", lib, material.example, None, 3)
+    calls = [call for _, call in turns]
+    assert sources == "planned+planned"
+    assert calls[0] == "carry('ball1', 'rooma', 'roomb')" and any(c.startswith("deliver(") for c in calls)
+    assert all(c.split("(")[0] in ("carry", "deliver") for c in calls)
+    assert turns[0][0].startswith("Step 1.\n\nNow:\nRobby is in rooma.")
+
+
+def test_worked_steps_fall_back_to_primitives_and_skip_a_broken_demonstration():
+    lib = ActionLibrary.from_code(CARRY)  # needs a gripper argument: no call from the example's objects fails
+    material = load_domain_material("pddl/gripper")
+    demo = "Action: carry('ball9', 'rooma', 'roomb', 'left')"
+    turns, sources = few_shot_turns("pddl/gripper", lib, material.example, demo, 3)
+    assert not sources.startswith("demonstration")
+    empty, src = few_shot_turns("pddl/gripper", ActionLibrary.empty(), material.example, None, 3)
+    assert src == "example+example" and empty[0][1] == "pick('ball1', 'rooma', 'right')"
+
+
+def test_learned_plan_reaches_the_goal_with_learned_calls():
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
+    lib = ActionLibrary.from_code(LIBRARY.read_text())
+    with Executor(env, lib) as ex:
+        plan = learned_plan(env, ex, lib)
+        for call in plan:
+            result = ex.run(call)
+    assert result.info["success"] and len(plan) == 2
