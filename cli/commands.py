@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .main import DEFAULT_ENV, DEFAULT_TEST_GENERATED, DEFAULT_TRAIN_GENERATED, UserError
+from .protocol import protocol_settings, protocol_value, resolved
 from .progress import ProgressPrinter
 from .runs import RunDir, RunError, new_run_id
 
@@ -27,8 +28,9 @@ def _validate_counts(s: dict[str, Any]) -> None:
     flags = {"learn_max_steps": "max-steps"}
     for name in ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window", "patience"):
         value = s.get(name)
-        if value is not None and value < (0 if name == "max_rounds" else 1):
-            raise UserError(f"--{flags.get(name, name.replace('_', '-'))} must be positive, got {value}")
+        zero_ok = name in ("max_rounds", "patience")
+        if value is not None and value < (0 if zero_ok else 1):
+            raise UserError(f"--{flags.get(name, name.replace('_', '-'))} must be {'0 or more' if zero_ok else 'positive'}, got {value}")
 
 
 def _split_list(values: list[str] | None) -> list[str]:
@@ -67,7 +69,6 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.graph == "evaluate":
         return resolve_evaluate_settings(args, default_run)
     env_name = "/".join(split_env_name(args.env or DEFAULT_ENV))
-    alfworld = env_name.startswith("alfworld/")
     s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
     if args.graph == "learn":
         if args.instance:
@@ -82,10 +83,10 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
             train = train[: args.train] if len(train) >= args.train else train
         s.update(
             train_instances=train,
-            candidates=_given(args.candidates, (2 if default_run else 4)),
-            max_rounds=args.max_rounds if args.max_rounds is not None else (2 if default_run else 3),
-            patience=args.patience,
-            learn_max_steps=_given(args.max_steps, (8 if default_run else 10)),
+            candidates=resolved(args, "candidates", env_name, default_run),
+            max_rounds=resolved(args, "max_rounds", env_name, default_run),
+            patience=resolved(args, "patience", env_name),
+            learn_max_steps=resolved(args, "learn_max_steps", env_name, default_run, flag="max_steps"),
         )
         from nodes.scoring import default_score
 
@@ -99,14 +100,15 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
             instances = list_instances(env_name, split=args.split or "test", data_dir=args.data_dir)
         if args.actions and not Path(args.actions).exists():
             raise UserError(f"--actions {args.actions}: no such file or folder")
-        s.update(instances=instances, max_steps=_given(args.max_steps, (20 if alfworld else 30)), runs=args.runs, actions=args.actions)
+        s.update(instances=instances, max_steps=resolved(args, "max_steps", env_name), runs=args.runs, actions=args.actions)
     _check_instances(env_name, s.get("train_instances") or s.get("instances") or [], args.data_dir)
-    s["history_window"] = _given(args.history_window, (50 if alfworld else 20))
-    s["models"] = model_settings(args)
+    s["history_window"] = resolved(args, "history_window", env_name)
+    s["models"] = model_settings(args, learner_temperature=resolved(args, "learner_temperature", env_name))
     s["concurrency"] = _concurrency(args, s["models"])
     _validate_counts(s)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))}
     s.update(grammar_settings(args, s["models"]))
+    s.update(protocol_settings(args, env_name, learning=args.graph == "learn"))
     s["cache"] = args.cache
     return s
 
@@ -152,25 +154,42 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     s: dict[str, Any] = {
         "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
         "runs": args.runs, "data_dir": args.data_dir, "split": args.split or "test",
-        "candidates": _given(args.candidates, (2 if default_run else 4)),
-        "max_rounds": args.max_rounds if args.max_rounds is not None else (2 if default_run else 3),
-        "patience": args.patience,
-        "learn_max_steps": 8 if default_run else 10,
+        "candidates": resolved(args, "candidates", envs[0], default_run),
+        "max_rounds": resolved(args, "max_rounds", envs[0], default_run),
+        "patience": resolved(args, "patience", envs[0]),
+        "learn_max_steps": protocol_value(args.protocol, "learn_max_steps", envs[0], default_run),
         "max_steps": _given(args.max_steps, 30),
         # Per task type: ALFWorld episodes get 20 steps unless --max-steps says otherwise.
-        "episode_max_steps": {e: _given(args.max_steps, 20 if e.startswith("alfworld/") else 30) for e in envs},
-        "history_window": _given(args.history_window, 20),
-        "models": model_settings(args),
+        "episode_max_steps": {e: resolved(args, "max_steps", e) for e in envs},
+        "per_env": per_env_settings(args, envs),
+        "models": model_settings(args, learner_temperature=resolved(args, "learner_temperature", envs[0])),
         "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},
         "cache": args.cache,
     }
     s.update(grammar_settings(args, s["models"]))
+    s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])
+    if s["models"]["learner"]["seed"] is not None:  # each run of a learning method learns with its own seed
+        s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(args.runs)]
+    _validate_counts(s)
+    for e, knobs in s["per_env"].items():
+        _validate_counts(knobs)
+    return s
+
+
+def per_env_settings(args: argparse.Namespace, envs: list[str]) -> dict[str, dict[str, Any]]:
+    """What differs per task type in one evaluation: the test step cap, the history window and the
+    learning score (the paper's: call_ratio_success for ALFWorld, the sum of all three for PDDL)."""
     from nodes.scoring import default_score
 
-    s["score"] = args.score or default_score(envs[0])
-    _validate_counts(s)
-    return s
+    return {
+        e: {
+            "max_steps": resolved(args, "max_steps", e),
+            "history_window": resolved(args, "history_window", e),
+            "score": args.score or default_score(e),
+        }
+        for e in envs
+    }
 
 
 def _concurrency(args: argparse.Namespace, models: dict[str, dict]) -> int:
@@ -200,7 +219,8 @@ def _parse_prompt_overrides(specs: list[str]):
     return [parse_override(spec) for spec in specs]
 
 
-def model_settings(args: argparse.Namespace) -> dict[str, dict]:
+def model_settings(args: argparse.Namespace, learner_temperature: float = 0.7) -> dict[str, dict]:
+    """Both roles' model specs; ``learner_temperature`` applies unless --learner-temperature is given."""
     from llm.config import ModelSpec
 
     default = args.model or ("local" if not (os.environ.get("OPENAI_API_KEY") or args.base_url) else "gpt-4o-mini")
@@ -209,7 +229,7 @@ def model_settings(args: argparse.Namespace) -> dict[str, dict]:
     common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed}
     return {
         "agent": asdict(ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or 64, **common)),
-        "learner": asdict(ModelSpec(model=learner, temperature=args.learner_temperature, max_tokens=args.max_tokens or 768, **common)),
+        "learner": asdict(ModelSpec(model=learner, temperature=_given(args.learner_temperature, learner_temperature), max_tokens=args.max_tokens or 768, **common)),
     }
 
 
@@ -245,10 +265,17 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         learner_model=models["learner"],
         prompts=prompts,
         prompts_dir=settings["prompts"]["dir"],
-        episodes=EpisodeRegistry(data_dir=settings.get("data_dir")),
+        episodes=EpisodeRegistry(
+            data_dir=settings.get("data_dir"),
+            env_options={"feedback": settings.get("feedback", "named")},
+            learned_call_invalid=settings.get("learned_call_invalid", "stop"),
+        ),
         usage=usage,
         max_steps=settings.get("max_steps", 30),
-        history_window=settings["history_window"],
+        history_window=settings.get("history_window", 20),
+        per_env=settings.get("per_env", {}),
+        revision=settings.get("revision", "both"),
+        demonstration=settings.get("demonstration", True),
         concurrency=settings.get("concurrency"),
         use_grammar=settings["grammar"],
         valid_actions_only=settings.get("valid_actions_only", False),

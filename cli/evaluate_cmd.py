@@ -17,7 +17,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
     progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
     from nodes.evaluate import learning_runs
 
-    config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"])))
+    config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"], settings["runs"])))
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_evaluate_graph(checkpointer=saver)

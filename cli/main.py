@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp)")
     m.add_argument("--model-path", help="GGUF file served locally instead of the embedded Qwen2.5-Coder-1.5B")
     m.add_argument("--agent-temperature", type=float, default=0.0)
-    m.add_argument("--learner-temperature", type=float, default=0.7)
+    m.add_argument("--learner-temperature", type=float, help="default 0.7, so that the K samples differ (--protocol paper: 0)")
     m.add_argument("--seed", type=int, default=0, help="sampling seed, varied per call so parallel samples differ but a re-run repeats them (default 0)")
     m.add_argument("--max-tokens", type=int, default=None, help="reply token cap (default: 64 for the agent, 768 for the learner)")
     m.add_argument("--no-grammar", action="store_true", help="do not constrain local-model replies to one call")
@@ -84,16 +84,33 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--rps", type=float, help="rate limit: requests per second")
     a = p.add_argument_group("acting")
     a.add_argument("--max-steps", type=int, help="agent steps per episode (act: 30 PDDL / 20 ALFWorld; learn rollouts: 10)")
-    a.add_argument("--history-window", type=int, help="history entries shown (20 PDDL / 50 ALFWorld)")
+    a.add_argument(
+        "--history-window", type=int,
+        help="history entries shown to the agent, one entry = one Action with its Observation (default 20 PDDL / 50 ALFWorld);"
+        " the paper's window counts lines, 2 per entry: its 20 / 50 lines are --history-window 10 / 25 (--protocol paper)",
+    )  # fmt: skip
     a.add_argument("--actions", help="learned actions: a .py file or a run folder of `--graph learn`")
-    a.add_argument("--runs", type=int, default=1, help="repeat every episode this many times")
+    a.add_argument(
+        "--runs", type=int, default=1,
+        help="repeat every episode this many times; evaluate: each run of a learning method learns anew with the seed --seed + run",
+    )  # fmt: skip
     l = p.add_argument_group("learning")
     l.add_argument("--train", type=int, help="number of training instances (default: the LearnAct split's 3)")
     l.add_argument("--candidates", type=int, help="K candidate action sets / revision samples (default 4)")
-    l.add_argument("--max-rounds", type=int, help="cap on revision rounds (default 3)")
-    l.add_argument("--patience", type=int, default=1, help="stop when the best score has not improved for this many rounds")
+    l.add_argument(
+        "--max-rounds", type=int,
+        help="cap on revision rounds (default 3; --protocol paper: 2); Reflexion gets as many rounds of training rollouts"
+        " as LearnAct, max-rounds + 1",
+    )  # fmt: skip
+    l.add_argument(
+        "--patience", type=int,
+        help="stop when the best score has not improved for this many rounds (default 1; 0: never, the paper's fixed rounds)",
+    )
     l.add_argument("--score", choices=["step_correction", "call_ratio_success", "step_correction_call_ratio_success"])
     l.add_argument("--concurrency", type=int, help="parallel rollouts / episodes (default 1 with the local model, else 4)")
+    from .protocol import add_protocol_flags
+
+    add_protocol_flags(p)
     r = p.add_argument_group("outputs")
     r.add_argument("--run-dir", help="run folder (default runs/<run-id>)")
     r.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")

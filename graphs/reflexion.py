@@ -1,7 +1,8 @@
 """Cross-task Reflexion learning: rollouts (Send per training instance) -> reflect -> loop or end.
 
 The rollouts use whatever episode graph the context carries (Act or ReAct), so the same graph
-gives Act+Reflexion and ReAct+Reflexion.
+gives Act+Reflexion and ReAct+Reflexion. Rollouts take ``learn_max_steps`` steps; the number of
+rounds comes from ``--max-rounds`` (nodes.reflexion.reflexion_rounds).
 """
 from __future__ import annotations
 

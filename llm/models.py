@@ -169,6 +169,15 @@ def call_seed(model: BaseChatModel, node: str | None, key: str | None) -> int | 
     return (base + zlib.crc32(f"{node}|{key}".encode())) % 2**31
 
 
+def with_seed_offset(model: BaseChatModel, offset: int) -> BaseChatModel:
+    """A copy of ``model`` whose seed is shifted by ``offset`` (run k of an evaluation learns with seed + k);
+    ``model`` itself when the offset is 0 or it has no seed."""
+    base = getattr(model, "seed", None)
+    if not offset or not isinstance(base, int):
+        return model
+    return model.model_copy(update={"seed": base + offset})
+
+
 def is_local(model: BaseChatModel) -> bool:
     return (getattr(model, "metadata", None) or {}).get("learnact_backend") == LOCAL_BACKEND
 

@@ -1,4 +1,4 @@
-"""Code-as-Policies baseline: one LLM call writes a whole program, run once, open-loop.
+"""Code-as-Policies baseline: one call of the agent model writes a whole program, run once, open-loop.
 
 The program runs in the same sandbox as learned actions (it is untrusted code too), with a
 primitive-call budget equal to the episode's step cap. Each primitive it runs is one step.
@@ -29,8 +29,9 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         goal=state.get("goal", ""),
         observation=state.get("first_observation", ""),
     )
+    # A baseline of the acting model (as in the paper): the agent writes the program, never the learner.
     reply = invoke_text(
-        ctx.learner, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
+        ctx.agent_model, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
     )
     program = strip_fences(reply or "")  # a reply cut at the token cap keeps its unclosed block
     # Small models end the program with `solve()` or `print(solve())`, or put constants at module level.

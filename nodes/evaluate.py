@@ -18,6 +18,7 @@ import jsonlines
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
+from llm.models import with_seed_offset
 from llm.usage import ScopedUsage
 
 from .context import Context, holds_slot
@@ -47,15 +48,17 @@ class EvalState(TypedDict, total=False):
     test: dict[str, list[str]]  # env -> test instances
     runs: int
     max_steps: dict[str, int]  # env -> agent steps per test episode
-    learned: Annotated[dict[str, dict[str, Any]], _merge]  # "method|env" -> artefact
+    learned: Annotated[dict[str, dict[str, Any]], _merge]  # learned_key(method, env, run) -> artefact
+    learning: Annotated[dict[str, dict[str, Any]], _merge]  # learned_key -> outcome: seed, stop reason, library or not
     results: Annotated[list[dict[str, Any]], lambda a, b: (a or []) + (b or [])]
     summary: list[dict[str, Any]]
 
 
-class LearnTask(TypedDict):
+class LearnTask(TypedDict, total=False):
     method: str
     env: str
     train: list[str]
+    run: int  # each run of a learning method learns anew, with the seed offset by the run
 
 
 class EpisodeTask(TypedDict):
@@ -88,17 +91,18 @@ def recorded_record(run_dir: str | None, eid: str) -> dict[str, Any] | None:
         return next((r for r in reader.iter(skip_invalid=True, type=dict) if r.get("episode_id") == eid), None)
 
 
-def learning_runs(methods, envs) -> list[tuple[str, str]]:
-    """(method, env) of every learning sub-run an evaluation of ``methods`` on ``envs`` needs."""
-    return [(m, env) for m in methods if m in LEARNING for env in envs]
+def learning_runs(methods, envs, runs: int = 1) -> list[tuple[str, str, int]]:
+    """(method, env, run) of every learning sub-run an evaluation of ``methods`` on ``envs`` needs: a
+    learning method learns anew for each of the ``runs``, so the spread over runs covers learning."""
+    return [(m, env, k) for k in range(runs) for m in methods if m in LEARNING for env in envs]
 
 
 def plan_learning(state: EvalState) -> list[Send] | str:
     learned = state.get("learned", {})
     sends = [
-        Send("learn_method", LearnTask(method=m, env=env, train=state["train"][env]))
-        for m, env in learning_runs(state["methods"], state["test"])
-        if f"{m}|{env}" not in learned
+        Send("learn_method", LearnTask(method=m, env=env, train=state["train"][env], run=k))
+        for m, env, k in learning_runs(state["methods"], state["test"], state.get("runs", 1))
+        if learned_key(m, env, k) not in learned
     ]
     return sends or "plan_episodes_node"
 
@@ -123,54 +127,89 @@ def _closing_all(episodes: EpisodeRegistry):
         episodes.close_all()
 
 
+def learned_key(method: str, env: str, run: int = 0) -> str:
+    """Key of one learning sub-run: ``learnact|pddl/gripper`` for run 0 (as before runs learned anew),
+    ``learnact|pddl/gripper#run1`` for the next."""
+    return f"{method}|{env}" + (f"#run{run}" if run else "")
+
+
+def learning_folder(run_dir: str | None, method: str, env: str, run: int = 0) -> Path:
+    name = f"{method}-{env.replace('/', '-')}" + (f"-run{run}" if run else "")
+    return Path(run_dir or ".") / "learning" / name
+
+
+def learning_context(ctx: Context, task: LearnTask, folder: Path, usage) -> Context:
+    """The sub-run's context: the task type's own score, step caps and history window, the run's own
+    seed, its own folder, usage scope and live episodes (learning runs go in parallel and their rollouts'
+    episode ids repeat across runs: a shared registry would hand one run's environment to the other)."""
+    env_ctx = ctx.for_env(task["env"])
+    offset = task.get("run", 0)
+    return dataclasses.replace(
+        env_ctx, run_dir=str(folder), usage=usage, episodes=ctx.episodes.sibling(),
+        rollout_graph=ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False),
+        agent_model=with_seed_offset(ctx.agent_model, offset), learner_model=with_seed_offset(ctx.learner, offset),
+    )  # fmt: skip
+
+
 def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
-    """Run the method's learning graph in its own sub-folder with its own checkpoints."""
+    """Run the method's learning graph in its own sub-folder with its own checkpoints (one per run)."""
     ctx = runtime.context
-    key = f"{task['method']}|{task['env']}"
-    folder = Path(ctx.run_dir or ".") / "learning" / f"{task['method']}-{task['env'].replace('/', '-')}"
+    run = task.get("run", 0)
+    key = learned_key(task["method"], task["env"], run)
+    folder = learning_folder(ctx.run_dir, task["method"], task["env"], run)
     folder.mkdir(parents=True, exist_ok=True)
-    episode_graph = ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False)
     usage = ScopedUsage(ctx.usage, f"learning/{key}") if ctx.usage is not None else None
-    # Its own live episodes: learning runs go in parallel (Reflexion beside ReAct+Reflexion, one method on
-    # several task types) and their rollouts' episode ids repeat across runs; a shared registry would
-    # hand one run's environment to the other.
-    episodes = EpisodeRegistry(ctx.episodes.data_dir, ctx.episodes.env_options, ctx.episodes.limits)
-    sub_ctx = dataclasses.replace(ctx, run_dir=str(folder), rollout_graph=episode_graph, usage=usage, episodes=episodes)
-    emit("learning_start", method=task["method"], env=task["env"])
+    sub_ctx = learning_context(ctx, task, folder, usage)
+    emit("learning_start", method=task["method"], env=task["env"], run=run)
     started = time.time()
+    final, reused = _run_learning(task, key, folder, sub_ctx)
+    artefact = _artefact(task["method"], final)
+    outcome = {
+        "method": task["method"], "env": task["env"], "run": run, "seed": getattr(sub_ctx.learner, "seed", None),
+        "stop_reason": final.get("stop_reason") or None,
+        "library": bool(artefact.get("library")) if LEARNING[task["method"]] == "learn" else None,
+    }  # fmt: skip
+    (folder / "learning_run.json").write_text(json.dumps(outcome, indent=1))
+    cost = _record_cost(folder / "learning_cost.json", reused, started, usage)
+    emit("learning_end", method=task["method"], env=task["env"], run=run, **cost)
+    return {"learned": {key: artefact}, "learning": {key: outcome}}
+
+
+def _run_learning(task: LearnTask, key: str, folder: Path, sub_ctx: Context) -> tuple[dict, bool]:
+    """The sub-run's final state, and whether it had finished in an earlier process (then nothing is run)."""
     graph_name = LEARNING[task["method"]]
     config = {"configurable": {"thread_id": key}, "recursion_limit": 100_000}
-    with _checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(episodes):
-        graph = ctx.graphs[graph_name](checkpointer=saver)
+    with _checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(sub_ctx.episodes):
+        graph = sub_ctx.graphs[graph_name](checkpointer=saver)
         snapshot = graph.get_state(config)
-        reused = bool(snapshot.values) and not snapshot.next
-        if reused:
-            final = snapshot.values
-        else:
-            inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"], "round": 0}
-            if inputs is not None:
-                inputs.update({"stale_rounds": 0} if graph_name == "learn" else {"max_rounds": 3, "lessons": []})
-            for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
-                _log_event(folder, chunk)  # the sub-run's events go to its own log ...
-                # ... and up to the evaluation's stream, so its live view shows the learning too.
-                emit(str(chunk.get("event", "?")), **{k: v for k, v in chunk.items() if k not in ("event", "scope")}, scope=key)
-            final = graph.get_state(config).values
-    if graph_name == "learn":
+        if snapshot.values and not snapshot.next:
+            return snapshot.values, True
+        inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"], "round": 0}
+        if inputs is not None:  # Reflexion's rounds come from the context's max_rounds (nodes.reflexion)
+            inputs.update({"stale_rounds": 0} if graph_name == "learn" else {"lessons": []})
+        for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
+            _log_event(folder, chunk)  # the sub-run's events go to its own log ...
+            # ... and up to the evaluation's stream, so its live view shows the learning too.
+            emit(str(chunk.get("event", "?")), **{k: v for k, v in chunk.items() if k not in ("event", "scope")}, scope=key)
+        return graph.get_state(config).values, False
+
+
+def _artefact(method: str, final: dict) -> dict[str, Any]:
+    if LEARNING[method] == "learn":
         best = final.get("best")
-        artefact = {"library": best.get("library") if best else None, "demonstration": best.get("demonstration") if best else None}
-    else:
-        artefact = {"lessons": final.get("lessons", [])}
-    cost_file = folder / "learning_cost.json"
+        return {"library": best.get("library") if best else None, "demonstration": best.get("demonstration") if best else None}
+    return {"lessons": final.get("lessons", [])}
+
+
+def _record_cost(cost_file: Path, reused: bool, started: float, usage) -> dict[str, Any]:
     if reused:  # learned by an earlier process: its recorded cost stands, nothing was spent here
-        cost = _read_cost(cost_file)
-    else:
-        spent = {"wall_s": round(time.time() - started, 1), **(usage.totals() if usage is not None else {})}
-        cost = _add_cost(_read_cost(cost_file), spent)  # a resumed run adds what it redid to the earlier part
-        tmp = cost_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(cost, indent=1))
-        tmp.replace(cost_file)
-    emit("learning_end", method=task["method"], env=task["env"], **cost)
-    return {"learned": {key: artefact}}
+        return _read_cost(cost_file)
+    spent = {"wall_s": round(time.time() - started, 1), **(usage.totals() if usage is not None else {})}
+    cost = _add_cost(_read_cost(cost_file), spent)  # a resumed run adds what it redid to the earlier part
+    tmp = cost_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cost, indent=1))
+    tmp.replace(cost_file)
+    return cost
 
 
 def _read_cost(path: Path) -> dict[str, Any]:
@@ -203,12 +242,12 @@ def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | s
     for run in range(state.get("runs", 1)):
         for method in state["methods"]:
             for env, instances in state["test"].items():
-                artefact = state.get("learned", {}).get(f"{method}|{env}", {})
+                artefact = state.get("learned", {}).get(learned_key(method, env, run), {}) if method in LEARNING else {}
                 for inst in instances:
                     if episode_id(method, env, inst, run) not in done:
                         sends.append(Send("run_episode", EpisodeTask(
                             method=method, env=env, instance=inst, run=run,
-                            max_steps=max_steps.get(env, runtime.context.max_steps), artefact=artefact,
+                            max_steps=max_steps.get(env, runtime.context.for_env(env).max_steps), artefact=artefact,
                         )))
     return sends or "summarize"
 
@@ -226,6 +265,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
         emit("episode_reused", **brief)
         return {"results": [brief]}
     art = task["artefact"] or {}
+    env_ctx = ctx.for_env(task["env"])  # this task type's step cap and history window
     graph = ctx.graphs[EPISODE_GRAPH[task["method"]]](checkpointer=False)
     final = graph.invoke(
         {
@@ -235,9 +275,9 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
             "library": art.get("library"),
             "examples": art.get("demonstration"),
             "lessons": art.get("lessons", []),
-            "max_steps": task.get("max_steps") or ctx.max_steps,
+            "max_steps": task.get("max_steps") or env_ctx.max_steps,
         },
-        context=ctx,
+        context=env_ctx,
     )
     usage = ctx.usage.totals(key=eid) if ctx.usage is not None else {}
     record = episode_record(final, method=task["method"], usage=usage, run=task["run"])
@@ -256,7 +296,7 @@ def summarize(state: EvalState, runtime: Runtime[Context]) -> dict:
         with jsonlines.open(path) as reader:
             records = list(reader.iter(skip_invalid=True, type=dict))
     wanted = {(m, e) for m in state["methods"] for e in state["test"]}
-    rows = [r for r in summarize_records(records) if (r["method"], r["env"]) in wanted]
+    rows = [r for r in summarize_records(records, state.get("learning")) if (r["method"], r["env"]) in wanted]
     if ctx.run_dir:
         (Path(ctx.run_dir) / "summary.md").write_text(to_markdown(rows), encoding="utf-8")
         (Path(ctx.run_dir) / "summary.csv").write_text(to_csv(rows), encoding="utf-8")

@@ -25,10 +25,12 @@ from .journal import journal_for, rollout_key
 from .learn_state import Candidate, CreateTask, LearnState, ReviseTask, RolloutTask
 from .revision import (
     RevisionParseError,
+    check_allowed,
     choose_target,
     collect_failures,
     parse_revision,
     render_failure,
+    revision_format,
 )
 from .scoring import score_rollouts, select_best
 
@@ -196,6 +198,8 @@ def create_candidate(task: CreateTask, runtime: Runtime[Context]) -> dict:
 
 
 def _demonstrate(library: ActionLibrary, env_name: str, material, ctx: Context, key: str) -> str:
+    if not ctx.demonstration:  # --no-demonstration: rollouts and test show the domain example only
+        return ""
     messages = ctx.prompts.render(
         "demonstrate", instruction=material.instruction, actions=library.render_actions(), example=material.example, task=env_name
     )
@@ -343,7 +347,7 @@ def route_after_score(state: LearnState, runtime: Runtime[Context]) -> str:
         return "finalize"
     if rnd >= ctx.max_rounds:
         return "finalize"
-    if rnd > 0 and state.get("stale_rounds", 0) >= ctx.patience:
+    if ctx.patience and rnd > 0 and state.get("stale_rounds", 0) >= ctx.patience:  # patience 0: fixed rounds
         return "finalize"
     return "identify_errors"
 
@@ -412,6 +416,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
         notes=f"Usage notes:\n{notes}\n" if notes else "",
         failure=render_failure(task["failure"]),
         task=task["env_name"],
+        revision_format=revision_format(ctx.revision),
     )
     reply = _learner(ctx, "learn.revise", messages, cid)
     candidate: Candidate = {
@@ -425,6 +430,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     try:
         revision = parse_revision(reply)
         candidate.update(origin=revision.kind, reason=revision.reason or "revision", target=revision.target)
+        check_allowed(revision, ctx.revision)
         candidate["change"] = revision.content  # the note or the new code, as the learner wrote it
         if revision.kind == "plan":
             if library.get(revision.target) is None:

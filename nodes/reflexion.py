@@ -1,6 +1,11 @@
 """Cross-task Reflexion (the paper's form): roll out on the training instances, ask the learner
-for a short lesson from each failed episode, repeat (up to 3 rounds, or until all succeed); the
+for a short lesson from each failed episode, repeat (until all succeed or the rounds run out); the
 lessons are then injected into the test-time prompt.
+
+Training rollouts use the learning step cap (``learn_max_steps``, 10 as in the reference), like
+LearnAct's. The rounds come from ``max_rounds`` (``--max-rounds``): Reflexion gets as many rounds
+of training rollouts as LearnAct, i.e. creation + ``max_rounds`` revisions = ``max_rounds + 1``
+(the paper's 2 revision rounds give its 3 Reflexion rounds).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from .history import render_trajectory
 class ReflexionState(TypedDict, total=False):
     env_name: str
     train_instances: list[str]
-    max_rounds: int
+    max_rounds: int  # rounds of rollouts + reflection; default ctx.max_rounds + 1 (see reflexion_rounds)
     round: int
     lessons: list[str]
     rollouts: Annotated[list[dict[str, Any]], operator.add]
@@ -54,7 +59,7 @@ def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context]) -> dict
             "env_name": task["env_name"],
             "instance": task["instance"],
             "lessons": task["lessons"],
-            "max_steps": ctx.max_steps,  # Reflexion trains with the test-time step cap
+            "max_steps": ctx.learn_max_steps,  # the training step cap, as LearnAct's rollouts
         },
         context=ctx,
     )
@@ -96,8 +101,14 @@ def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
         if lesson:
             lessons.append(lesson)
     emit("lessons", round=rnd, lessons=lessons)
-    last = rnd + 1 >= state.get("max_rounds", 3)
+    last = rnd + 1 >= reflexion_rounds(state, ctx)
     return {"lessons": lessons, "round": rnd + 1, "stop_reason": "max_rounds" if last else ""}
+
+
+def reflexion_rounds(state: ReflexionState, ctx: Context) -> int:
+    """Rounds of rollouts + reflection: the state's ``max_rounds`` when given, else LearnAct's rounds
+    of rollouts under the same ``--max-rounds`` (creation + revisions)."""
+    return state.get("max_rounds") or ctx.max_rounds + 1
 
 
 def route_after_reflect(state: ReflexionState) -> str:

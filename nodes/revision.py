@@ -56,6 +56,40 @@ def parse_revision(text: str) -> Revision:
     return Revision(fields.get("failed reason", "").strip(), kind, target, content, test)
 
 
+# --revision: which kinds of revision the learner may answer (an ablation of the paper's Update/Plan).
+REVISION_CHOICES = ("both", "update", "plan")
+_UPDATE_FORMAT = """Failed reason: <one or two sentences>
+Improve: Update
+Content:
+```python
+<the complete new code of every function you change or add>
+```
+Test case: <one call that should now work, e.g. name('arg1', 'arg2')>"""
+_PLAN_FORMAT = """Failed reason: <one or two sentences>
+Improve: Plan: <function name>
+Content: <a short usage note for that function>
+Test case: <one call that shows correct usage>"""
+
+
+def revision_format(allowed: str) -> str:
+    """The answer format of the revise prompt, offering only the ``allowed`` revision kinds."""
+    if allowed == "update":
+        return "Fix it by changing the code. Answer in exactly this format:\n" + _UPDATE_FORMAT
+    if allowed == "plan":
+        return "The code stays as it is: fix how the agent calls it with a usage note. Answer in exactly this format:\n" + _PLAN_FORMAT
+    return (
+        "Answer in exactly this format:\n" + _UPDATE_FORMAT
+        + "\n\nor, when the code is right but the agent called it wrongly:\n" + _PLAN_FORMAT
+    )
+
+
+def check_allowed(revision: Revision, allowed: str) -> None:
+    """A revision of a kind the run does not allow is refused (the candidate is dropped, never converted:
+    a usage note is no code and code is no note)."""
+    if allowed != "both" and revision.kind != allowed:
+        raise RevisionParseError(f"the answer is a {revision.kind.title()}, but this run allows only {allowed.title()} (--revision {allowed})")
+
+
 NO_EFFECT = "no_effect"
 
 

@@ -8,12 +8,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-COLUMNS = ("method", "env", "episodes", "runs", "success_mean", "success_std", "progress_mean", "steps_mean", "tokens_mean", "cost_total")
+COLUMNS = (
+    "method", "env", "episodes", "runs", "success_mean", "success_std", "progress_mean", "steps_mean", "tokens_mean", "cost_total",
+    "learning_note", "learning_stop",
+)  # fmt: skip
 
 
-def summarize_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarize_records(records: Iterable[dict[str, Any]], learning: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per (method, env). Success is averaged per run first; the spread is the
-    population standard deviation of the per-run success rates (0 with a single run)."""
+    population standard deviation of the per-run success rates (0 with a single run).
+    ``learning`` (the evaluation's learning outcomes, see :func:`learning_notes`) annotates the rows of
+    methods that learn: which runs ended with no library, and why each learning run stopped."""
+    notes = learning_notes(learning or {})
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     seen: set[str] = set()
     for rec in records:
@@ -39,19 +45,46 @@ def summarize_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
                 "steps_mean": statistics.fmean(float(r.get("steps", 0)) for r in recs),
                 "tokens_mean": statistics.fmean(float(r.get("tokens", 0)) for r in recs),
                 "cost_total": sum(float(r["cost"]) for r in recs if r.get("cost") is not None),
+                **notes.get((method, env), {"learning_note": "", "learning_stop": ""}),
             }
         )
     return rows
 
 
+def learning_notes(learning: dict[str, dict[str, Any]]) -> dict[tuple[str, str], dict[str, str]]:
+    """(method, env) -> ``learning_note`` (``no library in run 2``: LearnAct then acted with primitives only,
+    i.e. as Act) and ``learning_stop`` (each learning run's stop reason, ``run 0: plateau; run 1: ...``)."""
+    by_row: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for outcome in learning.values():
+        by_row[(outcome["method"], outcome["env"])].append(outcome)
+    out = {}
+    for row, outcomes in by_row.items():
+        outcomes.sort(key=lambda o: int(o.get("run", 0)))
+        empty = [str(o.get("run", 0)) for o in outcomes if o.get("library") is False]
+        note = f"no library in run{'s' if len(empty) > 1 else ''} {', '.join(empty)}" if empty else ""
+        stops = [str(o.get("stop_reason") or "?") for o in outcomes]
+        if len(outcomes) > 1:
+            stops = [f"run {o.get('run', 0)}: {stop}" for o, stop in zip(outcomes, stops)]
+        out[row] = {"learning_note": note, "learning_stop": "; ".join(stops)}
+    return out
+
+
+def method_label(row: dict[str, Any]) -> str:
+    """``learnact``, or ``learnact (no library in run 2)`` when a learning run left it acting as Act."""
+    note = row.get("learning_note")
+    return f"{row['method']} ({note})" if note else str(row["method"])
+
+
 def to_markdown(rows: list[dict[str, Any]]) -> str:
+    learned = any(r.get("learning_stop") for r in rows)  # a column for the learning runs' stop reasons
     header = "| method | task | episodes | success (mean ± sd over runs) | progress | steps | tokens/episode | cost |"
-    lines = [header, "|" + "---|" * 8]
+    lines = [header + (" learning stopped |" if learned else ""), "|" + "---|" * (9 if learned else 8)]
     for r in rows:
         progress = f"{r['progress_mean']:.3f}" if r["env"].startswith("pddl/") else "-"
         lines.append(
-            f"| {r['method']} | {r['env']} | {r['episodes']} | {r['success_mean']:.3f} ± {r['success_std']:.3f} | "
+            f"| {method_label(r)} | {r['env']} | {r['episodes']} | {r['success_mean']:.3f} ± {r['success_std']:.3f} | "
             f"{progress} | {r['steps_mean']:.1f} | {r['tokens_mean']:.0f} | ${r['cost_total']:.4f} |"
+            + (f" {r.get('learning_stop') or '-'} |" if learned else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -61,5 +94,5 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS)
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: r[k] for k in COLUMNS})
+        writer.writerow({k: r.get(k, "") for k in COLUMNS})
     return buf.getvalue()

@@ -140,7 +140,7 @@ def by_round(final) -> dict[int, dict[str, bool]]:
 def test_reflexion_asks_lessons_only_for_failures_and_stops_when_all_succeed(tmp_path):
     tiny, rev = tiny_gripper(tmp_path), reversed_gripper(tmp_path)
     messy = "  Go to the room the ball\n   is in before picking it up.  \n"  # normalised to LESSON
-    ctx = make_ctx(learning_agent(), lambda s, u: messy, rollout_graph=build_act_graph(checkpointer=False), max_steps=5)
+    ctx = make_ctx(learning_agent(), lambda s, u: messy, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=5, max_steps=30)
     final = reflexion(ctx, [tiny, rev], max_rounds=3)
 
     assert by_round(final) == {0: {tiny: True, rev: False}, 1: {tiny: True, rev: True}}
@@ -157,19 +157,20 @@ def test_reflexion_asks_lessons_only_for_failures_and_stops_when_all_succeed(tmp
     without = [c for c in ctx.agent_model.calls if LESSON not in c["system"]]
     assert len(without) == 8 and len(with_lesson) == 7
     assert all(LESSONS_HEADER in c["system"] for c in with_lesson) and not any(LESSONS_HEADER in c["system"] for c in without)
-    # Rollouts use the test-time step cap (the context's max_steps), not the learning one.
+    # Rollouts use the learning step cap (learn_max_steps, as LearnAct's rollouts), not the test-time 30.
     failed = next(r for r in final["rollouts"] if not r["success"])
     assert len(failed["steps"]) == 5
 
 
-def test_reflexion_rounds_are_capped_at_three_and_lessons_accumulate(tmp_path):
+def test_reflexion_rounds_come_from_max_rounds_and_lessons_accumulate(tmp_path):
     tiny, rev = tiny_gripper(tmp_path), reversed_gripper(tmp_path)
 
     def learner(system, user):
         return f"Lesson number {user.count('- Lesson number') + 1}."
 
-    ctx = make_ctx(plan_agent(TINY_PLAN), learner, rollout_graph=build_act_graph(checkpointer=False), max_steps=4)
-    final = reflexion(ctx, [tiny, rev])  # no max_rounds given: the paper's 3
+    # --max-rounds 2 (the paper's revision rounds): as many rounds of rollouts as LearnAct, 1 + 2 = the paper's 3.
+    ctx = make_ctx(plan_agent(TINY_PLAN), learner, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=4, max_rounds=2)
+    final = reflexion(ctx, [tiny, rev])
 
     assert final["stop_reason"] == "max_rounds" and final["round"] == 3
     assert by_round(final) == {k: {tiny: True, rev: False} for k in range(3)}
@@ -182,6 +183,13 @@ def test_reflexion_rounds_are_capped_at_three_and_lessons_accumulate(tmp_path):
     assert sum("- Lesson number 2." in c["system"] for c in ctx.agent_model.calls) == 3 + 4
 
 
+def test_reflexion_round_count_follows_max_rounds(tmp_path):
+    """It was hard-coded to 3 whatever --max-rounds said."""
+    ctx = make_ctx(plan_agent(TINY_PLAN), lambda s, u: LESSON, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=4, max_rounds=0)
+    final = reflexion(ctx, [tiny_gripper(tmp_path), reversed_gripper(tmp_path)])
+    assert final["stop_reason"] == "max_rounds" and final["round"] == 1 and len(ctx.learner_model.calls) == 1
+
+
 def test_reflexion_with_nothing_failed_asks_for_no_lesson(tmp_path):
     ctx = make_ctx(plan_agent(TINY_PLAN), rollout_graph=build_act_graph(checkpointer=False))
     final = reflexion(ctx, [tiny_gripper(tmp_path, "a.pddl"), tiny_gripper(tmp_path, "b.pddl")], max_rounds=3)
@@ -192,7 +200,7 @@ def test_reflexion_with_nothing_failed_asks_for_no_lesson(tmp_path):
 def test_react_reflexion_rolls_out_with_the_react_agent(tmp_path):
     tiny, rev = tiny_gripper(tmp_path), reversed_gripper(tmp_path)
     agent = learning_agent(prefix=["Think: where is ball1?"])
-    ctx = make_ctx(agent, lambda s, u: LESSON, rollout_graph=build_react_graph(checkpointer=False), max_steps=6)
+    ctx = make_ctx(agent, lambda s, u: LESSON, rollout_graph=build_react_graph(checkpointer=False), learn_max_steps=6)
     final = reflexion(ctx, [tiny, rev], max_rounds=3)
 
     assert final["stop_reason"] == "all_succeeded" and final["lessons"] == [LESSON]
@@ -235,7 +243,8 @@ It picks the ball, moves and drops it.'''
 
 
 def code_policy(tmp_path, program: str, **kw):
-    ctx = make_ctx(lambda s, u: pytest.fail("the agent model is not used by Code-as-Policies"), lambda s, u: program, **kw)
+    """Code-as-Policies is a baseline of the acting model: the agent writes the program, the learner is never asked."""
+    ctx = make_ctx(lambda s, u: program, lambda s, u: pytest.fail("the learner model is not used by Code-as-Policies"), **kw)
     final = run_episode(build_code_as_policy_graph(), ctx, tiny_gripper(tmp_path))
     return final, ctx
 
@@ -243,12 +252,12 @@ def code_policy(tmp_path, program: str, **kw):
 def test_code_as_policy_one_call_one_program_run(tmp_path, executor_lines):
     final, ctx = code_policy(tmp_path, GOOD_PROGRAM)
     assert final["success"] and final["stop_reason"] == "success" and final["progress"] == 1.0
-    assert len(ctx.learner_model.calls) == 1 and ctx.agent_model.calls == []
+    assert len(ctx.agent_model.calls) == 1 and ctx.learner_model.calls == []
     assert executor_lines == ["solve()"]  # the whole program ran once, as one call
     # One step per primitive the program ran (helpers included), so steps compare with the agents.
     assert [s["action"] for s in final["steps"]] == TINY_PLAN
     assert all(s["ok"] and not s["is_learned"] and len(s["trace"]) == 1 for s in final["steps"])
-    prompt = ctx.learner_model.calls[0]
+    prompt = ctx.agent_model.calls[0]
     assert "You write a Python program" in prompt["system"]
     assert "Goal: The goal is to satisfy the following conditions: Ball1 is at roomb." in prompt["user"]
     assert re.search(r"Initial observation:\n.*Robby is at rooma\..*Ball1 is at rooma\.", prompt["user"])
@@ -273,7 +282,7 @@ def test_code_as_policy_is_open_loop(tmp_path, executor_lines):
     final, ctx = code_policy(tmp_path, program)
     assert not final["success"] and final["stop_reason"] == "program_ended"
     assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "move('roomb', 'rooma')"]
-    assert len(ctx.learner_model.calls) == 1 and executor_lines == ["solve()"]
+    assert len(ctx.agent_model.calls) == 1 and executor_lines == ["solve()"]
 
 
 def test_code_as_policy_stops_at_the_first_invalid_primitive(tmp_path):
@@ -307,7 +316,7 @@ def test_broken_or_hostile_program_is_a_recorded_failure_not_a_crash(tmp_path, n
     program, stop_reason, kind, primitives_run = BROKEN_PROGRAMS[name]
     final, ctx = code_policy(tmp_path, program, max_steps=4)
     assert final["stop_reason"] == stop_reason and not final["success"]
-    assert len(ctx.learner_model.calls) == 1  # no retry, no repair: one shot
+    assert len(ctx.agent_model.calls) == 1  # no retry, no repair: one shot
     steps = final["steps"]
     assert len([s for s in steps if s["action"] != "solve()"]) == primitives_run  # each primitive it ran is a step
     last = steps[-1]
@@ -337,7 +346,7 @@ def test_program_that_never_stops_uses_exactly_the_step_cap(tmp_path):
     assert final["stop_reason"] == "max_steps" and not final["success"]
     assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "move('roomb', 'rooma')"] * 2
     assert all(s["ok"] for s in final["steps"])  # the cap is not an extra failed step
-    assert len(ctx.learner_model.calls) == 1
+    assert len(ctx.agent_model.calls) == 1
 
 
 def test_program_looping_without_acting_is_stopped_by_its_time_limit_and_keeps_its_steps(tmp_path):
@@ -348,4 +357,4 @@ def test_program_looping_without_acting_is_stopped_by_its_time_limit_and_keeps_i
     assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "solve()"]  # the step it took is kept
     last = final["steps"][-1]
     assert last["error_kind"] == "timeout" and "1.5 s time limit" in last["observation"]  # the set limit, not 30 s
-    assert len(ctx.learner_model.calls) == 1
+    assert len(ctx.agent_model.calls) == 1

@@ -55,7 +55,7 @@ def test_prompts_listing_and_show():
     listing = run_cli("prompts")
     assert listing.returncode == 0 and "revise_actions" in listing.stdout and "required:" in listing.stdout
     show = run_cli("prompts", "show", "revise_actions")
-    assert show.returncode == 0 and "Improve: Update" in show.stdout
+    assert show.returncode == 0 and "{{revision_format}}" in show.stdout  # the Update/Plan format, as --revision allows
 
 
 def test_existing_run_folder_is_not_overwritten(tmp_path):

@@ -107,6 +107,8 @@ def scripted_agent(delay_s: float = 0.0):
     def respond(system: str, user: str) -> str:
         if delay_s:
             time.sleep(delay_s)
+        if CODE_SYSTEM in system:  # Code-as-Policies: the acting model writes the program
+            return TINY_PROGRAM
         plan = REV_PLAN if (LESSON in system and is_reversed(user)) else TINY_PLAN
         if REACT_SYSTEM in system:
             plan = ["Think: where is ball1?", *plan]
@@ -116,8 +118,6 @@ def scripted_agent(delay_s: float = 0.0):
 
 
 def scripted_learner(system: str, user: str) -> str:
-    if CODE_SYSTEM in system:
-        return TINY_PROGRAM
     if REFLECT_SYSTEM in system:
         return LESSON
     raise AssertionError(f"unexpected learner prompt: {system[:80]}")
@@ -321,21 +321,29 @@ def test_evaluate_cli_end_to_end(stub_server, tmp_path):
     assert "| act | pddl/gripper | 4 | 0.500 ± 0.000 | 0.500 | 3.5 | 49 | $0.0000 |" in summary_md
     assert "| act | pddl/gripper | 4 | 0.500 ± 0.000 |" in out.stdout
 
-    # Reflexion learned on the two generated training problems (TINY_PLAN solves neither in 4 steps):
-    # 3 rounds x 2 failures = 6 lessons asked; lessons shown in rounds 1-2 (2 x 2 x 4 steps) and at test time (2 x (3 + 4)).
+    # Reflexion learned anew in each of the 2 runs, on the two generated training problems (TINY_PLAN solves
+    # neither in the 8 training steps): per run 3 rounds x 2 failures = 6 lessons asked; lessons shown in
+    # rounds 1-2 (2 x 2 x 8 steps per run) and at test time (2 x (3 + 4)).
     requests = stub.chat_requests
     system = [next((m["content"] for m in q.body["messages"] if m["role"] == "system"), "") for q in requests]
-    assert sum(REFLECT_SYSTEM in s for s in system) == 6
-    assert sum(LESSONS_HEADER in s and LESSON in s for s in system) == 16 + 14
-    # Learning: 3 x 2 x 4 agent steps + 6 lessons; test: act 14, react 16, reflexion 14, code_as_policy 4.
-    assert len(requests) == 24 + 6 + 14 + 16 + 14 + 4  # nothing was asked twice
-    assert (run_dir / "learning" / "reflexion-pddl-gripper" / "learning_cost.json").is_file()
+    assert sum(REFLECT_SYSTEM in s for s in system) == 2 * 6
+    assert sum(LESSONS_HEADER in s and LESSON in s for s in system) == 2 * 32 + 14
+    # Learning: 2 runs x (3 x 2 x 8 agent steps + 6 lessons); test: act 14, react 16, reflexion 14, code_as_policy 4.
+    assert len(requests) == 2 * (48 + 6) + 14 + 16 + 14 + 4  # nothing was asked twice
+    # Each run learned with its own seed (--seed 0 + run): no lesson request of one run repeats a seed of the other.
+    reflect_seeds = [q.body.get("seed") for q, s in zip(requests, system) if REFLECT_SYSTEM in s]
+    assert len(set(reflect_seeds)) == 12
+    for run, folder in ((0, "reflexion-pddl-gripper"), (1, "reflexion-pddl-gripper-run1")):
+        assert (run_dir / "learning" / folder / "learning_cost.json").is_file()
+        outcome = json.loads((run_dir / "learning" / folder / "learning_run.json").read_text())
+        assert (outcome["run"], outcome["seed"], outcome["stop_reason"], outcome["library"]) == (run, run, "max_rounds", None)
+    assert rows["reflexion"]["learning_stop"] == "run 0: max_rounds; run 1: max_rounds" and rows["reflexion"]["learning_note"] == ""
 
     config = json.loads((run_dir / "config.json").read_text())
     assert config["graph"] == "evaluate" and config["methods"] == methods and config["runs"] == 2
     assert config["test"] == {"pddl/gripper": [SOLVED, UNSOLVED]}  # the instances with their seeds
     assert config["train"] == {"pddl/gripper": ["gen:seed=1,balls=2", "gen:seed=2,balls=3"]}
-    assert config["max_steps"] == 4 and config["concurrency"] == 3
+    assert config["max_steps"] == 4 and config["concurrency"] == 3 and config["learning_seeds"] == [0, 1]
     for role, temperature in (("agent", 0.0), ("learner", 0.7)):
         spec = config["models"][role]
         assert spec["model"] == "stub-model" and spec["base_url"] == stub.url and spec["temperature"] == temperature
@@ -390,3 +398,82 @@ def test_learning_cost_adds_up_over_the_processes_that_worked_on_it():
     assert second == {"wall_s": 120.5, "calls": 12, "total_tokens": 5700, "cost": 0.3, "model": "local", "processes": 2}
     # A file written before `processes` existed counts as one process.
     assert _add_cost({"calls": 3}, {"calls": 1})["processes"] == 2
+
+
+# ------------------------------------------------- per task type, runs that learn anew, empty libraries
+class SeededScriptedChatModel(ScriptedChatModel):
+    """A scripted model with a sampling seed, as ChatOpenAI has: each call's seed shows in its kwargs."""
+
+    seed: int | None = 0
+
+
+def test_each_task_type_learns_with_its_own_score_and_acts_with_its_own_step_cap(tmp_path):
+    """The learning of every task type used to get the run's one score (the first task type's)."""
+    from test_learn_graph import GOOD_CALL, agent, learner
+
+    train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
+    per_env = {"pddl/gripper": {"score": "step_correction", "max_steps": 2}}
+    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1, per_env=per_env)
+    assert ctx.score == "step_correction_call_ratio_success"  # the run-wide default differs from the task type's
+    evaluate(ctx, ["act", "learnact"], train, test)
+    events = read_jsonl(Path(ctx.run_dir) / "learning" / "learnact-pddl-gripper" / "events.jsonl")
+    assert {e["score_type"] for e in events if e["event"] == "round_scored"} == {"step_correction"}
+    act = next(r for r in read_jsonl(Path(ctx.run_dir) / "episodes.jsonl") if r["method"] == "act")
+    assert act["steps"] == 2 and act["stop_reason"] == "max_steps"  # TINY_PLAN needs 3
+
+
+def test_each_run_of_a_learning_method_learns_anew_with_its_own_seed(tmp_path):
+    """--runs 2 used to repeat the test episodes on one library: the spread said nothing about learning."""
+    from test_learn_graph import GOOD_CALL, agent, learner
+
+    train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
+    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1)
+    ctx.agent_model, ctx.learner_model = SeededScriptedChatModel(agent(GOOD_CALL)), SeededScriptedChatModel(learner())
+    final = evaluate(ctx, ["act", "learnact"], train, test, runs=2)
+    assert set(final["learned"]) == {"learnact|pddl/gripper", "learnact|pddl/gripper#run1"}
+    creations = [c for c in ctx.learner_model.calls if c["system"].startswith("You write Python functions")]
+    assert len(creations) == 2 and len({c["kwargs"]["seed"] for c in creations}) == 2  # one per run, each its own seed
+    learning = Path(ctx.run_dir) / "learning"
+    outcomes = [json.loads((learning / f / "learning_run.json").read_text()) for f in ("learnact-pddl-gripper", "learnact-pddl-gripper-run1")]
+    assert [(o["run"], o["seed"], o["library"]) for o in outcomes] == [(0, 0, True), (1, 1, True)]
+    assert (learning / "learnact-pddl-gripper-run1" / "library").is_dir()
+    records = [r for r in read_jsonl(Path(ctx.run_dir) / "episodes.jsonl") if r["method"] == "learnact"]
+    assert sorted(r["run"] for r in records) == [0, 1] and all(r["learned_calls"] == 1 for r in records)
+    row = row_of(final["summary"], "learnact", "pddl/gripper")
+    assert row["runs"] == 2 and row["learning_stop"] == "run 0: nothing_failed; run 1: nothing_failed"
+    assert row_of(final["summary"], "act", "pddl/gripper")["learning_stop"] == ""
+
+
+def test_learnact_without_a_library_is_marked_with_its_stop_reason_in_table_and_report(tmp_path):
+    """Every candidate dropped: the learnact row silently acted as Act."""
+    from test_learn_graph import GOOD_CALL, agent, learner
+
+    from viz.report import write_report
+
+    broken = "def carry(:\n  pass"
+    train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
+    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(create=broken, fix=broken), candidates=1, create_tries=0, max_rounds=1)
+    final = evaluate(ctx, ["act", "learnact"], train, test)
+    row = row_of(final["summary"], "learnact", "pddl/gripper")
+    assert (row["learning_note"], row["learning_stop"]) == ("no library in run 0", "no_working_candidate")
+    run_dir = Path(ctx.run_dir)
+    md = (run_dir / "summary.md").read_text()
+    assert "| learnact (no library in run 0) | pddl/gripper | 1 |" in md and md.splitlines()[0].endswith("| learning stopped |")
+    assert "| no_working_candidate |" in md and "| act | pddl/gripper | 1 |" in md
+    html = write_report(run_dir, graph_html="").read_text()
+    assert "no library in run 0" in html and "no_working_candidate" in html
+
+
+def test_learning_notes_name_the_runs_without_a_library():
+    from nodes.summary import learning_notes, method_label
+
+    outcomes = {f"learnact|pddl/gripper#run{k}": {"method": "learnact", "env": "pddl/gripper", "run": k, "stop_reason": stop, "library": lib}
+                for k, (stop, lib) in enumerate([("plateau", True), ("max_rounds", True), ("no_working_candidate", False)])}  # fmt: skip
+    outcomes["reflexion|pddl/gripper"] = {"method": "reflexion", "env": "pddl/gripper", "run": 0, "stop_reason": "all_succeeded", "library": None}
+    notes = learning_notes(outcomes)
+    assert notes[("learnact", "pddl/gripper")] == {
+        "learning_note": "no library in run 2", "learning_stop": "run 0: plateau; run 1: max_rounds; run 2: no_working_candidate"
+    }
+    assert notes[("reflexion", "pddl/gripper")] == {"learning_note": "", "learning_stop": "all_succeeded"}
+    (row,) = summarize_records([rec("learnact", "pddl/gripper", "i1", 2, True)], outcomes)
+    assert method_label(row) == "learnact (no library in run 2)"

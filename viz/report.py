@@ -424,15 +424,18 @@ def section_evaluation(run: RunData) -> str:
     out = ['<section id="evaluation"><h2>Evaluation</h2>']
     rows = _summary_rows(run)
     if rows:
+        learned = any(r.get("learning_stop") for r in rows)  # the learning runs' stop reasons, beside their rows
         body = []
         for r in rows:
             link = f"#eps-{slug(r['method'])}-{slug(r['env'])}"
+            note = f' <span class="tag fail">{escape(str(r["learning_note"]))}</span>' if r.get("learning_note") else ""
             body.append([
-                _td(f'<a href="{link}">{escape(str(r["method"]))}</a>'), _td(escape(str(r["env"]))), _td(r.get("episodes", ""), True),
+                _td(f'<a href="{link}">{escape(str(r["method"]))}</a>{note}'), _td(escape(str(r["env"]))), _td(r.get("episodes", ""), True),
                 _td(f"{_num(r.get('success_mean'), 3)} ± {_num(r.get('success_std'), 3)}", True), _td(_num(r.get("progress_mean"), 3), True),
                 _td(_num(r.get("steps_mean"), 1), True), _td(_num(r.get("tokens_mean"), 0), True), _td(_cost(_float(r.get("cost_total"))), True),
-            ])
-        out.append(_table(["method", "task", "episodes", "success (mean ± sd over runs)", "progress", "steps", "tokens/episode", "cost"], body))
+            ] + ([_td(escape(str(r.get("learning_stop") or "-")))] if learned else []))
+        headers = ["method", "task", "episodes", "success (mean ± sd over runs)", "progress", "steps", "tokens/episode", "cost"]
+        out.append(_table(headers + (["learning stopped"] if learned else []), body))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for e in run.episodes:
         groups[(str(e.get("method", "?")), str(e.get("env", "?")))].append(e)
