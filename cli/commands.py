@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .ladder_flags import ladder_instances, ladder_settings
 from .main import DEFAULT_ENV, DEFAULT_TEST_GENERATED, DEFAULT_TRAIN_GENERATED, UserError
 from .protocol import protocol_settings, protocol_value, resolved
 from .progress import ProgressPrinter
@@ -70,8 +71,13 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         return resolve_evaluate_settings(args, default_run)
     env_name = "/".join(split_env_name(args.env or DEFAULT_ENV))
     s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
+    ladder = ladder_settings(args)
+    if ladder:
+        s["ladder"] = ladder
     if args.graph == "learn":
-        if args.instance:
+        if ladder:
+            train = ladder_instances(env_name, "train", ladder)
+        elif args.instance:
             train = _split_list(args.instance)
         elif default_run:
             train = DEFAULT_TRAIN_GENERATED
@@ -92,7 +98,9 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
 
         s["score"] = args.score or default_score(env_name)
     else:
-        if args.instance:
+        if ladder:
+            instances = ladder_instances(env_name, "test", ladder)
+        elif args.instance:
             instances = _split_list(args.instance)
         elif default_run:
             instances = DEFAULT_TEST_GENERATED
@@ -143,7 +151,11 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     envs = expand_envs(args.env or DEFAULT_ENV)
     if args.runs < 1:
         raise UserError("--runs must be at least 1")
-    if default_run:
+    ladder = ladder_settings(args)
+    if ladder:
+        train = {e: ladder_instances(e, "train", ladder)[: args.train or None] for e in envs}
+        test = {e: ladder_instances(e, "test", ladder) for e in envs}
+    elif default_run:
         train = {envs[0]: DEFAULT_TRAIN_GENERATED}
         test = {envs[0]: _split_list(args.instance) or DEFAULT_TEST_GENERATED}
     else:
@@ -166,6 +178,8 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
         "prompts": {"dir": args.prompts, "overrides": dict(_parse_prompt_overrides(args.prompt))},
         "cache": args.cache,
     }
+    if ladder:
+        s["ladder"] = ladder
     s.update(grammar_settings(args, s["models"]))
     s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])

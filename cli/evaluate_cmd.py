@@ -10,7 +10,7 @@ from .runs import RunDir
 
 def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool) -> int:
     from graphs.evaluate import build_evaluate_graph
-    from nodes.summary import to_markdown
+    from nodes.summary import size_markdown, to_markdown
 
     ctx = make_context(settings, models, usage, run)
     total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
@@ -34,5 +34,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
         ctx.episodes.close_all()
         progress.close()
     print(to_markdown(final.get("summary", [])), file=sys.stdout)
+    if size_markdown(final.get("summary_by_size", [])):
+        print(size_markdown(final["summary_by_size"]), file=sys.stdout)
     print(f"summary: {run.path / 'summary.md'} and {run.path / 'summary.csv'}", file=sys.stderr)
     return 0

@@ -108,8 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     l.add_argument("--score", choices=["step_correction", "call_ratio_success", "step_correction_call_ratio_success"])
     l.add_argument("--concurrency", type=int, help="parallel rollouts / episodes (default 1 with the local model, else 4)")
+    from .ladder_flags import add_ladder_flags
     from .protocol import add_protocol_flags
 
+    add_ladder_flags(p)
     add_protocol_flags(p)
     r = p.add_argument_group("outputs")
     r.add_argument("--run-dir", help="run folder (default runs/<run-id>)")

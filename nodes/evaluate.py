@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -18,6 +19,7 @@ import jsonlines
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
+from environments.pddl.ladder import instance_size
 from llm.models import with_seed_offset
 from llm.usage import ScopedUsage
 
@@ -26,7 +28,7 @@ from .episodes import EpisodeRegistry
 from .events import emit
 from .jsonl import append_line
 from .records import episode_record
-from .summary import summarize_records, to_csv, to_markdown
+from .summary import size_csv, size_markdown, summarize_by_size, summarize_records, to_csv, to_markdown
 
 METHODS = ("act", "react", "reflexion", "react_reflexion", "code_as_policy", "learnact")
 LEARNING = {"learnact": "learn", "reflexion": "reflexion", "react_reflexion": "reflexion"}
@@ -52,6 +54,7 @@ class EvalState(TypedDict, total=False):
     learning: Annotated[dict[str, dict[str, Any]], _merge]  # learned_key -> outcome: seed, stop reason, library or not
     results: Annotated[list[dict[str, Any]], lambda a, b: (a or []) + (b or [])]
     summary: list[dict[str, Any]]
+    summary_by_size: list[dict[str, Any]]  # per (method, env, size): the difficulty ladder's view
 
 
 class LearnTask(TypedDict, total=False):
@@ -297,8 +300,14 @@ def summarize(state: EvalState, runtime: Runtime[Context]) -> dict:
             records = list(reader.iter(skip_invalid=True, type=dict))
     wanted = {(m, e) for m in state["methods"] for e in state["test"]}
     rows = [r for r in summarize_records(records, state.get("learning")) if (r["method"], r["env"]) in wanted]
+    by_size = summarize_by_size(
+        (r for r in records if (r.get("method"), r.get("env")) in wanted),
+        partial(instance_size, data_dir=getattr(ctx.episodes, "data_dir", None)),
+    )
     if ctx.run_dir:
-        (Path(ctx.run_dir) / "summary.md").write_text(to_markdown(rows), encoding="utf-8")
+        sized = size_markdown(by_size)
+        (Path(ctx.run_dir) / "summary.md").write_text(to_markdown(rows) + (f"\n{sized}" if sized else ""), encoding="utf-8")
         (Path(ctx.run_dir) / "summary.csv").write_text(to_csv(rows), encoding="utf-8")
+        (Path(ctx.run_dir) / "summary_by_size.csv").write_text(size_csv(by_size), encoding="utf-8")
     emit("evaluation_done", rows=rows)
-    return {"summary": rows}
+    return {"summary": rows, "summary_by_size": by_size}

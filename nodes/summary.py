@@ -5,7 +5,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 COLUMNS = (
@@ -95,4 +95,74 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for r in rows:
         writer.writerow({k: r.get(k, "") for k in COLUMNS})
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ per size (the difficulty ladder)
+SIZE_COLUMNS = ("method", "env", "size", "episodes", "runs", "success_mean", "success_std", "progress_mean")
+
+
+def summarize_by_size(records: Iterable[dict[str, Any]], size_of: Callable[[str, str], int | None]) -> list[dict[str, Any]]:
+    """One row per (method, env, size), sorted by env, method, size; ``size_of(env, instance)`` gives an
+    instance's size (:func:`environments.pddl.ladder.instance_size`), None leaves the episode out.
+    Success is averaged per run first, as in :func:`summarize_records`."""
+    groups: dict[tuple[str, str, int], list[dict]] = defaultdict(list)
+    seen: set[str] = set()
+    for rec in records:
+        if rec["episode_id"] in seen:
+            continue
+        seen.add(rec["episode_id"])
+        size = size_of(rec["env"], rec.get("instance", ""))
+        if size is not None:
+            groups[(rec["env"], rec["method"], int(size))].append(rec)
+    rows = []
+    for (env, method, size), recs in sorted(groups.items()):
+        per_run: dict[int, list[bool]] = defaultdict(list)
+        for r in recs:
+            per_run[int(r.get("run", 0))].append(bool(r["success"]))
+        rates = [sum(v) / len(v) for _, v in sorted(per_run.items())]
+        rows.append({
+            "method": method, "env": env, "size": size, "episodes": len(recs), "runs": len(rates),
+            "success_mean": statistics.fmean(rates), "success_std": statistics.pstdev(rates) if len(rates) > 1 else 0.0,
+            "progress_mean": statistics.fmean(float(r.get("progress", 0.0)) for r in recs),
+        })  # fmt: skip
+    return rows
+
+
+def several_sizes(rows: list[dict[str, Any]]) -> bool:
+    """Does some task have episodes of more than one size? (Otherwise the per-size view repeats the main table.)"""
+    sizes: dict[str, set] = defaultdict(set)
+    for r in rows:
+        sizes[str(r["env"])].add(str(r["size"]))
+    return any(len(v) > 1 for v in sizes.values())
+
+
+def size_markdown(rows: list[dict[str, Any]]) -> str:
+    """Per task and size, one column per method: ``success mean ± sd (progress)``; "" unless some task
+    has several sizes."""
+    if not several_sizes(rows):
+        return ""
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    cells = {(r["env"], r["size"], r["method"]): r for r in rows}
+    lines = [
+        "Per size (cells: success mean ± sd over runs, (progress)):",
+        "",
+        "| task | size | " + " | ".join(methods) + " |",
+        "|" + "---|" * (2 + len(methods)),
+    ]
+    for env, size in sorted({(r["env"], r["size"]) for r in rows}):
+        parts = []
+        for m in methods:
+            r = cells.get((env, size, m))
+            parts.append("-" if r is None else f"{r['success_mean']:.2f} ± {r['success_std']:.2f} ({r['progress_mean']:.2f})")
+        lines.append(f"| {env} | {size} | " + " | ".join(parts) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def size_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SIZE_COLUMNS)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: r[k] for k in SIZE_COLUMNS})
     return buf.getvalue()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .run_data import LibraryVersion, RunData, load_run, round_of_key, usage_tables
-from .svg import Point, bar_chart, learning_curve
+from .svg import Point, SeriesPoint, bar_chart, learning_curve, line_chart
 
 REPORT_NAME = "report.html"
 
@@ -452,6 +452,51 @@ def section_evaluation(run: RunData) -> str:
     return "\n".join(out)
 
 
+def _size_rows(run: RunData) -> list[dict[str, Any]]:
+    """Per (method, task, size) rows: summary_by_size.csv, else computed from the episodes."""
+    if run.size_rows:
+        return run.size_rows
+    try:
+        from environments.pddl.ladder import instance_size
+        from nodes.summary import summarize_by_size
+
+        data_dir = run.config.get("data_dir")
+        episodes = (e for e in run.episodes if "episode_id" in e and "method" in e and "env" in e)
+        return summarize_by_size(episodes, lambda env, inst: instance_size(env, inst, data_dir))
+    except Exception:  # noqa: BLE001 - the evaluation section still shows every episode
+        return []
+
+
+def section_sizes(run: RunData) -> str:
+    """Success and progress per size and method (the difficulty ladder): a plot and a table per task."""
+    from environments.pddl.ladder import SIZE_KEY
+    from nodes.summary import several_sizes
+
+    rows = [r for r in _size_rows(run) if _float(r.get("size")) is not None and _float(r.get("success_mean")) is not None]
+    if not several_sizes(rows):
+        return ""
+
+    out = ['<section id="sizes"><h2>Success by size</h2>',
+           "<p>Size: balls (gripper), blocks (blockworld), wheels (tyreworld), cocktails to serve (barman), read from a "
+           "generated instance's name or counted in a benchmark problem. Success is averaged per run first.</p>"]
+    for env in sorted({str(r["env"]) for r in rows}):
+        series: dict[str, list[SeriesPoint]] = {}
+        table = []
+        for r in (r for r in rows if str(r["env"]) == env):
+            method, size = str(r["method"]), _float(r["size"])
+            success, sd, progress = _float(r["success_mean"]), _float(r.get("success_std")) or 0.0, _float(r.get("progress_mean")) or 0.0
+            tip = f"{method}, size {size:g}: success {success:.2f} ± {sd:.2f}, progress {progress:.2f}, {r.get('episodes', '?')} episodes"
+            series.setdefault(method, []).append(SeriesPoint(size, success, tip))
+            table.append([_td(escape(method)), _td(f"{size:g}", True), _td(r.get("episodes", ""), True),
+                          _td(f"{success:.3f} ± {sd:.3f}", True), _td(f"{progress:.3f}", True)])
+        unit = SIZE_KEY.get(env.partition("/")[2], "size")
+        out.append(line_chart(series, title=f"Success against size: {env}", x_label=f"size ({unit})", y_label="success rate",
+                              element_id=f"size-plot-{slug(env)}", y_max=1.0))
+        out.append(_table(["method", "size", "episodes", "success (mean ± sd over runs)", "progress"], table))
+    out.append("</section>")
+    return "\n".join(out)
+
+
 def _float(v: Any) -> float | None:
     try:
         return float(v)
@@ -507,7 +552,7 @@ def render_report(run: RunData, graph_html: str | None = None) -> str:
     """The whole page. ``graph_html`` replaces the graph picture (tests pass "" to skip building graphs)."""
     sections = [
         section_overview(run), section_learning(run), section_library(run), section_candidates(run),
-        section_usage(run), section_evaluation(run), section_graph(run, graph_html), section_settings(run),
+        section_usage(run), section_evaluation(run), section_sizes(run), section_graph(run, graph_html), section_settings(run),
     ]
     sections = [s for s in sections if s]
     nav = " ".join(f'<a href="#{m}">{m}</a>' for m in re.findall(r'<section id="([^"]+)"', "".join(sections)))

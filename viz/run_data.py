@@ -39,6 +39,7 @@ class RunData:
     episodes: list[dict[str, Any]] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
     summary_rows: list[dict[str, Any]] = field(default_factory=list)
+    size_rows: list[dict[str, Any]] = field(default_factory=list)  # summary_by_size.csv: per method, task and size
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -198,6 +199,7 @@ def load_run(run_dir: str | Path) -> RunData:
     usage = _read_json(path / "usage.json", w)
     data.usage = usage if isinstance(usage, dict) else {}
     data.summary_rows = _load_summary_csv(path / "summary.csv", w)
+    data.size_rows = _load_summary_csv(path / "summary_by_size.csv", w)
     return data
 
 

@@ -161,3 +161,70 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str, elem
         out.append(f'<text x="{left + w + 5:.1f}" y="{y + 14}" class="tick">{value:,.0f} {escape(unit)}{escape(note)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+SERIES_COLORS = ("#3b6fb6", "#d0342c", "#2e9a5a", "#c47f17", "#7a5bb0", "#1b9aaa", "#5a5a5a", "#b5487a")
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One point of a line chart; ``tooltip`` is shown on hover."""
+
+    x: float
+    y: float
+    tooltip: str = ""
+
+
+def line_chart(series: dict[str, Sequence[SeriesPoint]], *, title: str, x_label: str, y_label: str,
+               element_id: str, y_max: float | None = None) -> str:
+    """One line per series (e.g. success against size, a line per method), the x values as ticks,
+    a legend on the right. Names and tooltips are escaped."""
+    width, height = 580, 300
+    left, right, top, bottom = 56, 140, 34, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = sorted({p.x for pts in series.values() for p in pts}) or [0.0]
+    top_value = y_max if y_max is not None else _nice_max(max([p.y for pts in series.values() for p in pts] + [0.0]))
+    pad = 16
+
+    def x_of(x: float) -> float:
+        if xs[-1] == xs[0]:
+            return left + plot_w / 2
+        return left + pad + (x - xs[0]) / (xs[-1] - xs[0]) * (plot_w - 2 * pad)
+
+    def y_of(v: float) -> float:
+        return top + plot_h - (min(max(0.0, v), top_value) / top_value) * plot_h
+
+    out = [
+        f'<svg id="{escape(element_id)}" class="plot line-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="{left}" y="20" class="plot-title">{escape(title)}</text>',
+    ]
+    for i in range(6):
+        v = top_value * i / 5
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y_of(v):.1f}" y2="{y_of(v):.1f}" class="grid"/>')
+        out.append(f'<text x="{left - 6}" y="{y_of(v) + 4:.1f}" text-anchor="end" class="tick">{_fmt(v)}</text>')
+    for x in xs:
+        out.append(f'<text x="{x_of(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">{_fmt(x)}</text>')
+    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">{escape(x_label)}</text>')
+    out.append(
+        f'<text transform="translate(14,{top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" class="axis-label">{escape(y_label)}</text>'
+    )
+    out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" class="frame"/>')
+    for i, (name, points) in enumerate(series.items()):
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        ordered = sorted(points, key=lambda p: p.x)
+        body = []
+        if len(ordered) > 1:
+            d = " ".join(f"{'M' if j == 0 else 'L'}{x_of(p.x):.1f} {y_of(p.y):.1f}" for j, p in enumerate(ordered))
+            body.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for p in ordered:
+            tip = p.tooltip or f"{name}: {_fmt(p.y)} at {_fmt(p.x)}"
+            body.append(f'<circle cx="{x_of(p.x):.1f}" cy="{y_of(p.y):.1f}" r="4" fill="{color}"><title>{escape(tip)}</title></circle>')
+        out.append(f'<g class="series" data-series="{escape(name)}">{"".join(body)}</g>')
+        ly = top + 6 + i * 18
+        out.append(f'<line x1="{left + plot_w + 14}" x2="{left + plot_w + 30}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{left + plot_w + 35}" y="{ly + 4}" class="legend">{escape(name)}</text>')
+    if not any(series.values()):
+        out.append(f'<text x="{left + 8}" y="{top + 18}" class="tick">no data</text>')
+    out.append("</svg>")
+    return "\n".join(out)
