@@ -5,6 +5,8 @@ call counts as one agent step however many primitives it runs.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import time
 from typing import Any
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
-from environments import make_env
+from environments import format_call, make_env
 from llm.grammar import call_grammar, choice_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
@@ -106,11 +108,14 @@ def current_view(rt, state: EpisodeState) -> str:
 def worked_turns(state: EpisodeState, ctx: Context, rt, material) -> list[tuple[str, str]]:
     if rt.few_shot is None:
         env_name = state["env_name"]
-        rt.few_shot = few_shot_turns(
+        key = (env_name, rt.library.code, material.example, state.get("examples"), ctx.recent_steps)
+        cached = ctx.episodes.worked_steps.get(key)
+        rt.few_shot = cached or few_shot_turns(
             env_name, rt.library, material.example, state.get("examples"), ctx.recent_steps,
             make=lambda inst: make_env(env_name, inst, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options),
             limits=ctx.episodes.limits,
         )
+        ctx.episodes.worked_steps[key] = rt.few_shot
         _emit("worked_steps", episode_id=state["episode_id"], source=rt.few_shot[1], turns=len(rt.few_shot[0]))
     return rt.few_shot[0]
 
@@ -173,10 +178,26 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
         if valid or learned:
             return choice_grammar(valid, learned, objects)
     if typed and (calls := rt.env.typed_calls()):
+        learned_calls = _learned_literals(learned, objects)
+        if learned_calls is not None:  # few enough to list: a refused learned call is excluded too
+            calls, learned = calls + learned_calls, {}
         allowed = [c for c in calls if c not in set(refused)]
         if allowed or learned:
             return choice_grammar(allowed, learned, objects)
     return call_grammar(offered_arities(rt))
+
+
+MAX_LEARNED_LITERALS = 3000
+
+
+def _learned_literals(learned: dict[str, int], objects: list[str] | None) -> list[str] | None:
+    """Every learned call over the objects (distinct arguments), or None when there are too many."""
+    if not objects:
+        return None if learned else []
+    total = sum(math.perm(len(objects), n) for n in learned.values())
+    if total > MAX_LEARNED_LITERALS:
+        return None
+    return [format_call(name, args) for name, n in learned.items() for args in itertools.permutations(objects, n)]
 
 
 def with_think(grammar: str) -> str:
@@ -265,11 +286,23 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
             "is_learned": False, "name": None, "error_kind": None, "trace": [], "thought": True,
         }
         return finish_update(state, ctx, thought, rt.last_info)
+    before = _world(rt.env)
     result = rt.executor.run(line)
     info = dict(getattr(result, "info", None) or {})
     rt.last_info.update(info)
     step = step_record(len(state.get("steps", [])), line, result)
+    if before is not None and result.ok and _world(rt.env) == before:
+        step["no_change"] = True  # valid, but the world is as it was (e.g. a ball delivered twice)
     return finish_update(state, ctx, step, rt.last_info)
+
+
+def _world(env) -> Any:
+    """A value that changes when the environment's state does (None where it cannot be read)."""
+    state = getattr(env, "state", None)
+    if state is not None:
+        return state
+    observe = getattr(env, "observe", None)
+    return observe() if callable(observe) else None
 
 
 def finish_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:

@@ -29,7 +29,7 @@ def outcome(step: StepRecord) -> str:
     if step.get("thought"):
         return step["action"]
     if step.get("ok"):
-        return f"{step['action']} -> {OK_MARK}"
+        return f"{step['action']} -> " + ("valid, but nothing changed" if step.get("no_change") else OK_MARK)
     why = " ".join((step.get("observation") or "").split())
     return f"{step['action']} -> NOT POSSIBLE, nothing changed. {why}"
 
@@ -42,25 +42,27 @@ def turn_text(view: str, recent: Sequence[StepRecord], n_recent: int, banned: Se
         parts.append("Your last steps:\n" + "\n".join(outcome(s) for s in shown))
     parts.append("Now:\n" + view.strip())
     if banned:
-        parts.append("Not possible now (do not repeat): " + ", ".join(banned))
+        parts.append("Tried here without effect (do not repeat): " + ", ".join(banned))
     return "\n\n".join(parts)
 
 
 def refused_since_change(steps: Sequence[StepRecord]) -> list[str]:
-    """Calls refused since the state last changed: repeating one of them cannot work.
+    """Calls refused, or valid but without effect, since the state last changed: repeating one of
+    them cannot help.
 
-    A step changed the state when one of its primitive steps was valid (a learned call that failed
-    half-way did change it). A thought changes nothing and does not reset the list.
+    A step changed the state when one of its primitive steps was valid and it was not marked
+    ``no_change`` (a learned call that failed half-way did change it). A thought changes nothing and
+    does not reset the list.
     """
     refused: list[str] = []
     for step in steps:
         if step.get("thought"):
             continue
-        if any(p.get("valid") for p in step.get("trace", [])):
-            refused = []
-        elif not step.get("ok"):
+        if step.get("no_change") or not any(p.get("valid") for p in step.get("trace", [])):
             if step["action"] not in refused:
                 refused.append(step["action"])
+        else:
+            refused = []
     return refused
 
 

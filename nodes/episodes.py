@@ -37,6 +37,9 @@ class EpisodeRegistry:
         self.learned_call_invalid = learned_call_invalid  # the executor's rule for an invalid primitive in a learned call
         self._live: dict[str, EpisodeRuntime] = {}
         self._lock = threading.Lock()
+        # Worked steps of the compact prompt per (environment, library code, demonstration, recent steps):
+        # the same for every episode of a candidate, and costly to find (sandbox trials).
+        self.worked_steps: dict[tuple, tuple[list[tuple[str, str]], str]] = {}
 
     def _build(self, state: EpisodeState) -> tuple[EpisodeRuntime, str, dict]:
         env = make_env(state["env_name"], state["instance"], data_dir=self.data_dir, **self.env_options)

@@ -17,6 +17,7 @@ class StepRecord(TypedDict, total=False):
     error_kind: str | None
     trace: list[dict[str, Any]]  # primitive steps: action, observation, valid
     thought: bool  # a ReAct "Think:" step
+    no_change: bool  # valid, but the environment's state is the same as before the step
 
 
 class EpisodeState(TypedDict, total=False):

@@ -32,7 +32,7 @@ def test_blockworld_view_shows_towers_and_goal_progress():
     env = make_env("pddl/blockworld", "gen:seed=2,blocks=3")
     env.reset()
     view = env.state_view()
-    assert "Towers, bottom to top: b1 b3 | b2." in view and "Goal: b2 on b1 (not yet: b2 is on the table)." in view
+    assert "Towers, bottom to top: b1 b3 | b2." in view and "To do: b2 must be on b1 (now on the table)." in view
 
 
 def test_typed_calls_use_static_preconditions_as_types():
@@ -51,6 +51,29 @@ def test_refused_calls_reset_when_the_state_changes():
     assert refused_since_change([bad, bad]) == ["move('roomb', 'rooma')"]
     assert refused_since_change([bad, good]) == []
     assert refused_since_change([bad, half]) == []  # a learned call that failed half-way changed the world
+    idle = {"action": "deliver('ball2', 'rooma')", "ok": True, "no_change": True, "trace": [{"valid": True}] * 2}
+    assert refused_since_change([good, idle, bad]) == ["deliver('ball2', 'rooma')", "move('roomb', 'rooma')"]
+
+
+def test_a_valid_call_that_changes_nothing_is_marked_and_not_offered_again(tmp_path):
+    from conftest_helpers import run_episode_graph
+    from fakes import ScriptedChatModel
+
+    from graphs.act import build_act_graph
+    from llm.usage import UsageTracker
+    from nodes.context import Context
+    from nodes.episodes import EpisodeRegistry
+
+    code = 'def stay(room):\n    """Go nowhere."""\n    return observe()\n'
+    replies = iter(["stay('rooma')"] * 2)
+    ctx = Context(agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=3)
+    final = run_episode_graph(build_act_graph(), ctx, tiny_gripper(tmp_path),
+                              library=ActionLibrary.from_code(code).to_dict())
+    first, second = final["steps"][:2]
+    assert first["ok"] and first.get("no_change") and second.get("no_change")
+    assert "stay('rooma') -> valid, but nothing changed" in ctx.agent_model.calls[1]["user"]
+    assert "Tried here without effect (do not repeat): stay('rooma')" in ctx.agent_model.calls[1]["user"]
 
 
 def test_typed_grammar_excludes_refused_calls_and_types_learned_arguments(tmp_path):
@@ -69,7 +92,7 @@ def test_turn_text_numbers_the_step_and_says_what_not_to_repeat():
     steps = [{"action": "move('roomb', 'rooma')", "ok": False, "observation": "Robby is not at roomb.", "trace": []}]
     text = turn_text("Robby is in rooma.", steps, 3, ["move('roomb', 'rooma')"])
     assert text.startswith("Step 2.") and "NOT POSSIBLE" in text and "Robby is not at roomb." in text
-    assert text.endswith("Not possible now (do not repeat): move('roomb', 'rooma')")
+    assert text.endswith("Tried here without effect (do not repeat): move('roomb', 'rooma')")
     assert "Your last steps" not in turn_text("x", steps, 0)
 
 

@@ -40,8 +40,10 @@ def reversed_gripper(tmp_path) -> str:
 
 
 def is_reversed(user: str) -> bool:
-    """The agent's prompt is for the reversed instance (its goal line asks for ball1 in rooma)."""
-    return re.search(r"^Goal: .*Ball1 is at rooma\.", user, re.MULTILINE) is not None
+    """The agent's prompt is for the reversed instance (its goal asks for ball1 in rooma): the paper
+    prompt's goal line, or the compact prompt's current turn (after its worked steps)."""
+    current = user.rsplit("\nStep ", 1)[-1]
+    return re.search(r"^Goal: .*Ball1 is at rooma\.", user, re.MULTILINE) is not None or "it must go to rooma." in current
 
 
 def make_ctx(agent_fn, learner_fn=None, **kw) -> Context:
@@ -61,7 +63,8 @@ def executor_lines(monkeypatch):
     real = Executor.run
 
     def spy(self, line):
-        lines.append(line)
+        if not str(self.env.instance).startswith("gen:"):  # not the compact prompt's worked steps
+            lines.append(line)
         return real(self, line)
 
     monkeypatch.setattr(Executor, "run", spy)
@@ -71,7 +74,7 @@ def executor_lines(monkeypatch):
 # ---------------------------------------------------------------------------------------- ReAct
 def test_react_thought_is_a_step_that_gets_ok_and_never_reaches_the_environment(tmp_path, executor_lines):
     script = ["Think: the ball is in rooma, so pick it first.", "think: then carry it to roomb.", *TINY_PLAN]
-    ctx = make_ctx(plan_agent(script))
+    ctx = make_ctx(plan_agent(script), agent_prompt="paper")
     final = run_episode(build_react_graph(), ctx, tiny_gripper(tmp_path))
 
     assert final["success"] and final["stop_reason"] == "success"
@@ -91,6 +94,16 @@ def test_react_thought_is_a_step_that_gets_ok_and_never_reaches_the_environment(
     assert "Action: Think" not in calls[-1]["user"]  # thoughts are shown as thoughts, not as actions
     record = episode_record(final, method="react", usage=ctx.usage.totals(key="e1"))
     assert record["steps"] == 5 and record["primitive_steps"] == 3 and record["tokens"] > 0
+
+
+def test_react_compact_prompt_shows_thoughts_among_the_last_steps(tmp_path):
+    script = ["Think: the ball is in rooma, so pick it first.", *TINY_PLAN]
+    ctx = make_ctx(plan_agent(script))
+    final = run_episode(build_react_graph(), ctx, tiny_gripper(tmp_path))
+    assert final["success"] and len(final["steps"]) == 4
+    second = ctx.agent_model.calls[1]
+    assert REACT_SYSTEM in second["system"] and "Step 2." in second["user"]
+    assert "Your last steps:\nThink: the ball is in rooma, so pick it first.\n\nNow:" in second["user"]
 
 
 def test_react_thoughts_use_up_the_step_cap(tmp_path, executor_lines):

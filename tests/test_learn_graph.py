@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from conftest_helpers import CARRY, TINY_PLAN, tiny_gripper
+from conftest_helpers import actions_taken, CARRY, TINY_PLAN, tiny_gripper
 from fakes import ScriptedChatModel
 
 from actions import ActionStore
@@ -58,8 +58,7 @@ def agent(call_for_library):
             return GOOD_CALL
         if "carry(" in system:
             return call_for_library
-        n = len(re.findall(r"^Action: ", user, re.MULTILINE))
-        return TINY_PLAN[min(n, 2)]
+        return TINY_PLAN[min(actions_taken(user), 2)]
 
     return respond
 
@@ -199,9 +198,17 @@ def test_failures_without_a_learned_call_stop_with_their_own_reason(tmp_path):
 def test_repair_events_count_only_repairs_that_are_made(tmp_path):
     """Seen live: 'repair attempt 5' with create_tries=4, though the fifth error was not sent for repair."""
     inst = tiny_gripper(tmp_path)
-    broken = "def carry(:\n  pass"
+    broken = ["def carry(:\n  pass", "def carry()\n  pass"]  # two different errors in turn: no early stop
+    fixes_made = []
+
+    def learner_fn(system: str, user: str) -> str:
+        if "fix Python functions" in system:
+            fixes_made.append(1)
+            return f"```python\n{broken[len(fixes_made) % 2]}\n```"
+        return learner(create=broken[0])(system, user)
+
     ctx = Context(
-        agent_model=ScriptedChatModel(agent(GOOD_CALL)), learner_model=ScriptedChatModel(learner(create=broken, fix=broken)),
+        agent_model=ScriptedChatModel(agent(GOOD_CALL)), learner_model=ScriptedChatModel(learner_fn),
         usage=UsageTracker(), episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"),
         rollout_graph=build_act_graph(checkpointer=False), candidates=1, create_tries=2,
     )  # fmt: skip

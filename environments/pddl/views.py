@@ -22,27 +22,27 @@ def _of(state: Iterable[Atom], pred: str) -> list[Atom]:
 
 
 def gripper_view(state: State, goal_pos: Iterable[Atom]) -> str:
+    """Robby and the grippers, then the balls already where they must be, then those still to move:
+    what is left to do comes last, next to where the agent writes its reply."""
     robby = next((a[1] for a in _of(state, "at-robby")), "?")
     place = {a[1]: a[2] for a in _of(state, "at")}
     held = {a[1]: a[2] for a in _of(state, "carry")}
     target = {a[1]: a[2] for a in goal_pos if a[0] == "at"}
-    free = [a[1] for a in _of(state, "free")]
     lines = [f"Robby is in {robby}."]
     for g in ("left", "right"):
         ball = next((b for b, gr in held.items() if gr == g), None)
         lines.append(f"The {g} gripper " + (f"holds {ball}." if ball else "is free."))
+    done, todo = [], []
     for ball in sorted(set(place) | set(held) | set(target), key=_natural):
         where = f"in the {held[ball]} gripper" if ball in held else f"in {place.get(ball, '?')}"
         goal = target.get(ball)
         if goal is None:
             lines.append(f"{ball} is {where}.")
         elif place.get(ball) == goal:
-            lines.append(f"{ball} is in {goal}, where it must be (done).")
+            done.append(f"Done: {ball} is in {goal}.")
         else:
-            lines.append(f"{ball} is {where}; it must go to {goal}.")
-    if not free:
-        lines.append("No gripper is free.")
-    return "\n".join(lines)
+            todo.append(f"To do: {ball} is {where}; it must go to {goal}.")
+    return "\n".join(lines + done + (todo or ["Nothing left to do."]))
 
 
 def blockworld_view(state: State, goal_pos: Iterable[Atom]) -> str:
@@ -59,16 +59,18 @@ def blockworld_view(state: State, goal_pos: Iterable[Atom]) -> str:
         towers.append(" ".join(tower))
     lines = ["The arm holds " + (f"{held}." if held else "nothing (it is empty).")]
     lines.append("Towers, bottom to top: " + (" | ".join(towers) if towers else "none") + ".")
+    done, todo = [], []
     for atom in goal_pos:
-        done = atom in state
-        if atom[0] == "on":
+        if atom in state:
+            done.append(f"Done: {sentence('blockworld', atom).rstrip('.')}.")
+        elif atom[0] == "on":
             now = f"{atom[1]} is held" if atom[1] == held else (
                 f"{atom[1]} is on {below[atom[1]]}" if atom[1] in below else f"{atom[1]} is on the table"
             )
-            lines.append(f"Goal: {atom[1]} on {atom[2]} " + ("(done)." if done else f"(not yet: {now})."))
+            todo.append(f"To do: {atom[1]} must be on {atom[2]} (now {now.split(' is ', 1)[1]}).")
         else:
-            lines.append(f"Goal: {sentence('blockworld', atom).rstrip('.')} " + ("(done)." if done else "(not yet)."))
-    return "\n".join(lines)
+            todo.append(f"To do: {sentence('blockworld', atom).rstrip('.')}.")
+    return "\n".join(lines + done + (todo or ["Nothing left to do."]))
 
 
 def facts_view(domain: str, state: State, goal_pos: Iterable[Atom], goal_neg: Iterable[Atom] = ()) -> str:
