@@ -224,7 +224,17 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[
                 "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
                 " (--agent-model local, optionally with --model-path)"
             )
-    return {"grammar": not args.no_grammar, "valid_actions_only": bool(args.valid_actions_only)}
+    recent = getattr(args, "recent_steps", None)
+    if recent is not None and recent < 0:
+        raise UserError(f"--recent-steps must be 0 or more, got {recent}")
+    return {
+        "grammar": not args.no_grammar,
+        "valid_actions_only": bool(args.valid_actions_only),
+        # The agent's prompt and decoding (nodes/agent_prompt.py); --protocol paper sets agent_prompt=paper.
+        "agent_prompt": getattr(args, "agent_prompt", None) or "compact",
+        "recent_steps": 3 if recent is None else recent,
+        "typed_grammar": not getattr(args, "untyped_grammar", False),
+    }
 
 
 def _parse_prompt_overrides(specs: list[str]):
@@ -293,6 +303,9 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         concurrency=settings.get("concurrency"),
         use_grammar=settings["grammar"],
         valid_actions_only=settings.get("valid_actions_only", False),
+        agent_prompt=settings.get("agent_prompt", "compact"),
+        recent_steps=settings.get("recent_steps", 3),
+        typed_grammar=settings.get("typed_grammar", True),
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS),

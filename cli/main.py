@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="local model: the grammar admits only the primitive calls valid in the current state (or a learned action);"
         " an experiment for small models, not the paper's setting",
     )  # fmt: skip
+    m.add_argument(
+        "--agent-prompt", choices=["compact", "paper"],
+        help="the agent's prompt: compact (default: the state per object, the last steps, worked steps as chat turns, "
+        "verified in the sandbox) or paper (the paper's: one system text with the example episode, then the transcript)",
+    )
+    m.add_argument("--recent-steps", type=int, help="compact prompt: how many of the agent's last steps it sees (default 3)")
+    m.add_argument(
+        "--untyped-grammar", action="store_true",
+        help="local model: let the grammar admit any call over the offered names (default: well-typed primitive calls, "
+        "minus calls refused since the state last changed, and learned calls over the object names)",
+    )
     m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
     m.add_argument("--rps", type=float, help="rate limit: requests per second")
     a = p.add_argument_group("acting")

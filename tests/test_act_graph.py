@@ -56,7 +56,7 @@ def test_compact_prompt_worked_turns_are_chat_turns_and_recent_steps_are_few(tmp
     assert len(set(map(len, seen))) == 1  # the prefix does not grow with the episode
     last_user = ctx.agent_model.calls[-1]["user"].rsplit("Step ", 1)[1]
     assert last_user.count("move('roomb', 'rooma') -> NOT POSSIBLE") == 2  # only the last 2 steps
-    assert "Not possible now (do not repeat): move('roomb', 'rooma')" in last_user
+    assert "Tried here without effect (do not repeat): move('roomb', 'rooma')" in last_user
 
 
 def test_a_learned_call_is_one_step_running_several_primitives(tmp_path):
