@@ -5,21 +5,32 @@ through the sandbox executor (actions.Executor), never in this process.
 """
 from __future__ import annotations
 
-import ast
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from actions import ActionLibrary, ActionStore, Executor, strip_fences
-from environments import make_env, parse_call
+from actions import ActionLibrary, ActionStore
+from environments import make_env
 from llm.models import invoke_text
-from prompts import load_domain_material
+from prompts import load_domain_material, load_learned_example
 
 from .context import Context, holds_slot
+from .creation import (
+    CODE_ERROR_KINDS,  # noqa: F401 - re-exported
+    Outcome,
+    check_code,
+    check_with_repairs,
+    clean_reply,
+    creation_record,
+    demo_calls,
+    functions_only,
+    render_attempts,
+    shows_lost_actions,
+    smoke_failures,
+)
 from .events import emit
 from .journal import journal_for, rollout_key
 from .learn_state import Candidate, CreateTask, LearnState, ReviseTask, RolloutTask
@@ -33,12 +44,6 @@ from .revision import (
     revision_format,
 )
 from .scoring import score_rollouts, select_best
-
-# Error kinds that mean the learned code itself is broken (worth a repair), as opposed to a
-# call with wrong arguments or a primitive that did not apply in the current state.
-CODE_ERROR_KINDS = {"exception", "timeout", "memory", "primitive_limit", "output_limit", "worker_crash", "forbidden"}
-_ACTION_LINE = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
-
 
 def _learner(ctx: Context, node: str, messages, key: str) -> str:
     return invoke_text(ctx.learner, messages, usage=ctx.usage, node=node, key=key)
@@ -65,90 +70,66 @@ def render_primitives(env) -> str:
     return "\n".join(out)
 
 
-def _extract_code(reply: str) -> str:
-    return functions_only(strip_fences(reply or ""))
-
-
-def functions_only(code: str) -> str:
-    """Keep the top-level function definitions of an LLM reply, drop everything else.
-
-    Small models like to add example calls or globals at module level. Those are never run
-    (the library refuses them); dropping them here keeps the functions instead of failing the
-    whole candidate. Code that does not parse is returned unchanged so the parse error reaches
-    the repair prompt.
-    """
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code
-    lines = code.splitlines()
-    kept = [
-        "\n".join(lines[(node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1 : node.end_lineno])
-        for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    ]
-    return "\n\n\n".join(kept) + "\n" if kept else code
-
-
-def demo_calls(demonstration: str, library: ActionLibrary) -> list[str]:
-    """Learned-action calls in a demonstration, in order (these are the smoke test)."""
-    calls = []
-    for line in _ACTION_LINE.findall(demonstration or ""):
-        try:
-            name, _ = parse_call(line)
-        except ValueError:
-            continue
-        if library.get(name) is not None:
-            calls.append(line)
-    return calls
-
-
-def smoke_run(library: ActionLibrary, env_name: str, instance: str, calls: list[str], ctx: Context) -> str | None:
-    """Run ``calls`` in the sandbox on a fresh environment; the first code error as text, else None."""
+def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, dict[str, int]]:
+    """The primitives as a prompt shows them, and their argument counts."""
     env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-    env.reset()
-    kwargs = {"limits": ctx.episodes.limits} if ctx.episodes.limits is not None else {}
     try:
-        with Executor(env, library, **kwargs) as ex:
-            for call in calls:
-                result = ex.run(call)
-                kind = getattr(result.error, "kind", None)
-                if kind in CODE_ERROR_KINDS:
-                    return f"Calling {call} failed ({kind}):\n{result.error.message}"
+        return render_primitives(env), {p.name: len(p.params) for p in env.primitives}
     finally:
         env.close()
-    return None
+
+
+def _smoke(env_name: str, instance: str, ctx: Context, demonstration: str | None):
+    """The check's calls: the demonstration's learned calls, run in the sandbox on a fresh environment."""
+    if not demonstration:
+        return None
+
+    def run(library: ActionLibrary) -> dict[str, str]:
+        calls = demo_calls(demonstration, library)
+        if not calls:
+            return {}
+        env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
+        kwargs: dict[str, Any] = {"limits": ctx.episodes.limits} if ctx.episodes.limits is not None else {}
+        if getattr(ctx.episodes, "learned_call_invalid", None):  # the rollouts' rule for an invalid primitive
+            kwargs["invalid_primitive"] = ctx.episodes.learned_call_invalid
+        try:
+            return smoke_failures(library, env, calls, **kwargs)
+        finally:
+            env.close()
+
+    return run
+
+
+def check_candidate(
+    code: str, task: dict, ctx: Context, demonstration: str | None, key: str, *, strict: bool = False,
+    earlier: list[dict] | None = None,
+) -> Outcome:
+    """Check ``code`` function by function (nodes.creation); while nothing works (``strict``: while
+    anything fails) ask the learner for a repair. ``earlier``: this candidate's failed tries so far,
+    each repaired once; repairs over a candidate's whole creation are at most ``create_tries``."""
+    env_name, instance = task["env_name"], task["train_instances"][0]
+    earlier = earlier or []
+    primitives, arities = _primitives_of(env_name, instance, ctx)
+    smoke = _smoke(env_name, instance, ctx, demonstration)
+
+    def repair(code: str, error: str, earlier: list[dict[str, str]]) -> str:
+        messages = ctx.prompts.render("fix_actions", code=code, error=error, primitives=primitives, attempts=render_attempts(earlier))
+        return clean_reply(_learner(ctx, "learn.fix", messages, key))
+
+    return check_with_repairs(
+        code, lambda c: check_code(c, arities, smoke), repair, max(0, ctx.create_tries - len(earlier)), strict=strict,
+        on_repair=lambda n, error: emit("repair", candidate_id=key, attempt=n, error=brief_error(error, 200)), earlier=earlier,
+    )  # fmt: skip
 
 
 def check_and_repair(
     code: str, task: dict, ctx: Context, demonstration: str | None, key: str
 ) -> tuple[ActionLibrary | None, str, list[str]]:
-    """Parse and smoke-run ``code``; on an error ask the learner for a fix, up to ``create_tries`` times.
-
-    Returns (library or None, final code, the errors met on the way).
-    """
-    env_name, instance = task["env_name"], task["train_instances"][0]
-    env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-    primitives = render_primitives(env)
-    env.close()
-    errors: list[str] = []
-    for attempt in range(ctx.create_tries + 1):
-        try:
-            library = ActionLibrary.from_code(code)
-            if not library.actions:
-                raise ValueError("the code defines no action (a function whose name does not start with '_')")
-            error = smoke_run(library, env_name, instance, demo_calls(demonstration or "", library), ctx)
-        except ValueError as exc:
-            library, error = None, str(exc)
-        if error is None:
-            return library, code, errors
-        errors.append(error)
-        if attempt == ctx.create_tries:
-            break  # out of repairs: the caller reports the candidate as dropped
-        emit("repair", candidate_id=key, attempt=attempt + 1, error=error.splitlines()[0][:200])
-        messages = ctx.prompts.render("fix_actions", code=code, error=error, primitives=primitives)
-        code = _extract_code(_learner(ctx, "learn.fix", messages, key))
-    return None, code, errors
+    """The whole of ``code`` must work (a revision): (library or None, the last code, errors met and renames made)."""
+    outcome = check_candidate(code, task, ctx, demonstration, key, strict=True)
+    notes = [f"renamed {r['from']} to {r['to']}: {r['reason']}" for r in outcome.checked.renamed]
+    library = outcome.library
+    return library, library.code if library is not None else outcome.checked.code, [t["error"] for t in outcome.tries] + notes
 
 
 # ---------------------------------------------------------------- create
@@ -176,25 +157,48 @@ def create_candidate(task: CreateTask, runtime: Runtime[Context]) -> dict:
     primitives = render_primitives(env)
     env.close()
     messages = ctx.prompts.render(
-        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example, task=task["env_name"]
-    )
-    code = _extract_code(_learner(ctx, "learn.create", messages, cid))
-    library, code, errors = check_and_repair(code, task, ctx, None, cid)
-    candidate: Candidate = {"id": cid, "round": 0, "origin": "create", "parent": None, "attempts": errors, "reason": "created"}
-    if library is None:
-        candidate.update(library=None, demonstration="", error=errors[-1] if errors else "no code")
-        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"]))
-        return {"candidates": [candidate]}
-    demonstration = _demonstrate(library, task["env_name"], material, ctx, cid)
-    # The demonstration's calls are the smoke test of behaviour; repair once more if they break the code.
-    library2, code2, errors2 = check_and_repair(code, task, ctx, demonstration, cid)
-    if library2 is None:
-        candidate.update(library=None, demonstration=demonstration, attempts=errors + errors2, error=errors2[-1])
-        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"]))
-        return {"candidates": [candidate]}
-    candidate.update(library=library2.to_dict(), demonstration=demonstration, attempts=errors + errors2, error=None)
-    emit("candidate_ready", candidate_id=cid, round=0, actions=list(library2.names))
+        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
+        task=task["env_name"], learned_example=load_learned_example(ctx.prompts_dir),
+    )  # fmt: skip
+    code = clean_reply(_learner(ctx, "learn.create", messages, cid))
+    final = check_candidate(code, task, ctx, None, cid)
+    outcomes, demonstration = [final], ""
+    if final.library is not None:
+        demonstration, final, checked = _demonstrate_checked(final, task, material, ctx, cid)
+        outcomes += checked
+    candidate: Candidate = creation_record(cid, final, outcomes, demonstration)  # type: ignore[assignment]
+    dropped = [d["name"] for d in candidate["dropped_functions"]]
+    if final.library is None:
+        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"] or ""), stop=final.stop)
+    else:
+        emit("candidate_ready", candidate_id=cid, round=0, actions=list(final.library.names), dropped=dropped,
+             renamed={r["from"]: r["to"] for r in candidate["renamed"]})  # fmt: skip
     return {"candidates": [candidate]}
+
+
+def _demonstrate_checked(first: Outcome, task: CreateTask, material, ctx: Context, cid: str) -> tuple[str, Outcome, list[Outcome]]:
+    """The usage demonstration, whose learned calls are the smoke test of behaviour.
+
+    A function that breaks on its calls is dropped (repaired only when nothing is left). A
+    demonstration that shows a dropped action is written once more for what is left; if that one
+    shows a dropped action too, there is no demonstration (the agent sees the domain example).
+    Returns (demonstration, the outcome that decides, the outcomes after ``first``).
+    """
+    final, outcomes = first, []
+    for _ in range(2):
+        library = final.library
+        demonstration = _demonstrate(library, task["env_name"], material, ctx, cid)
+        if not demonstration:  # --no-demonstration
+            return "", final, outcomes
+        earlier = [t for o in [first, *outcomes] for t in o.tries]
+        outcome = check_candidate(library.code, task, ctx, demonstration, cid, earlier=earlier)
+        outcomes.append(outcome)
+        if outcome.library is None:  # on a second demonstration, keep what the first one left
+            return ("", final, outcomes) if final is not first else (demonstration, outcome, outcomes)
+        if not shows_lost_actions(demonstration, library, outcome.library):
+            return demonstration, outcome, outcomes
+        final = outcome
+    return "", final, outcomes
 
 
 def _demonstrate(library: ActionLibrary, env_name: str, material, ctx: Context, key: str) -> str:
@@ -289,23 +293,20 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
     improved = best is not None and (previous is None or best_value > previous[ctx.score] + 1e-9)
     stale = 0 if improved else state.get("stale_rounds", 0) + 1
     failures = collect_failures(by_candidate.get(best["id"], [])) if best else []
+    dropped = [c for c in state.get("candidates", []) if c.get("round") == rnd and not c.get("library")]
     summary = {
         "round": rnd,
         "score_type": ctx.score,
         "candidates": [
             {"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]} for c in scored
         ],
-        "dropped": [
-            {"id": c["id"], "error": c.get("error")}
-            for c in state.get("candidates", [])
-            if c.get("round") == rnd and not c.get("library")
-        ],
+        "dropped": [{"id": c["id"], "error": c.get("error")} for c in dropped],
         "best_id": best["id"] if best else None,
         "best_score": best_value,
         "improved": improved,
         "failures": len(failures),
     }
-    _save_candidates(ctx, scored)
+    _save_candidates(ctx, scored, dropped)
     emit("round_scored", **summary)
     best_candidate = {k: v for k, v in best.items() if k != "scores"} if best else state.get("best")
     return {
@@ -317,25 +318,25 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
     }
 
 
-def _save_candidates(ctx: Context, scored: list[dict]) -> None:
-    """Every candidate's code as a readable file (idempotent: a re-run writes the same bytes)."""
+_CANDIDATE_KEYS = ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts", "change",
+                   "error", "repair_stop", "dropped_functions", "renamed", "tries")
+
+
+def _save_candidates(ctx: Context, scored: list[dict], dropped: list[dict] | None = None) -> None:
+    """Every candidate's code as a readable file, with its record beside it (idempotent: a re-run writes
+    the same bytes). A dropped candidate's file holds the last code tried; its JSON, the error and every attempt."""
     if not ctx.run_dir:
         return
     folder = Path(ctx.run_dir) / "candidates"
     folder.mkdir(parents=True, exist_ok=True)
-    for c in scored:
-        lib = ActionLibrary.from_dict(c["library"])
-        (folder / f"{c['id']}.py").write_text(lib.code, encoding="utf-8")
-        (folder / f"{c['id']}.json").write_text(
-            json.dumps(
-                {
-                    **{k: c.get(k) for k in ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts")},
-                    "change": c.get("change"),
-                },
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
+    for c, status in [*((c, "scored") for c in scored), *((c, "dropped") for c in dropped or [])]:
+        if status == "scored":
+            code = ActionLibrary.from_dict(c["library"]).code
+        else:
+            code = c.get("code") or c.get("change") or f"# no code: {(c.get('error') or 'the learner wrote none').splitlines()[0]}\n"
+        (folder / f"{c['id']}.py").write_text(code, encoding="utf-8")
+        record = {"status": status, **{k: c.get(k) for k in _CANDIDATE_KEYS}}
+        (folder / f"{c['id']}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
 def route_after_score(state: LearnState, runtime: Runtime[Context]) -> str:
@@ -440,7 +441,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
             new_lib, changed = library.with_update(functions_only(revision.content), iteration=task["round"], reason=revision.reason)
             candidate["target"] = ", ".join(changed) if changed else None
             calls = [revision.test_case] if revision.test_case else []
-            checked, _, errors = check_and_repair(
+            checked, candidate["code"], errors = check_and_repair(
                 new_lib.code, {"env_name": task["env_name"], "train_instances": task["train_instances"]}, ctx,
                 "\n".join(f"Action: {c}" for c in calls), cid,
             )

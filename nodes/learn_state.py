@@ -18,6 +18,11 @@ class Candidate(TypedDict, total=False):
     failure: str  # the failed call (goal, trajectory, primitive trace) the revision answered
     attempts: list[str]  # code errors met (and fixed, or not) while checking it
     error: str | None  # why it was dropped
+    code: str  # the candidate's code: its library's, or for a dropped one the last code tried
+    tries: list[dict[str, str]]  # every failed attempt on the way: {"code", "error"}
+    repair_stop: str | None  # why repairs stopped without working code (e.g. the same error came back)
+    dropped_functions: list[dict[str, str]]  # functions left out of a kept candidate: {"name", "reason", "code"}
+    renamed: list[dict[str, str]]  # functions renamed because their name collided: {"from", "to", "reason"}
 
 
 class Rollout(TypedDict, total=False):

@@ -6,6 +6,7 @@ from .loader import (
     PromptSet,
     Template,
     load_domain_material,
+    load_learned_example,
     parse_override,
 )
 
@@ -16,5 +17,6 @@ __all__ = [
     "PromptSet",
     "Template",
     "load_domain_material",
+    "load_learned_example",
     "parse_override",
 ]

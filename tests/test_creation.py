@@ -1,0 +1,323 @@
+"""Creation rules a small model needs: salvage of working functions, renaming of colliding names,
+early stop of repairs on a repeated error, every candidate's code saved (dropped ones included).
+
+Unit tests of nodes.creation, then the learning graph with a scripted learner (replies picked by the
+calling node's tag) on a real gripper problem and the real sandbox.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest_helpers import CARRY, tiny_gripper
+from fakes import ScriptedChatModel
+
+from graphs.act import build_act_graph
+from graphs.learn import build_learn_graph
+from llm.usage import UsageTracker
+from nodes.context import Context
+from nodes.creation import Checked, Piece, check_code, check_with_repairs, error_key, render_attempts
+from nodes.episodes import EpisodeRegistry
+from prompts import PromptSet, load_learned_example
+
+GRIPPER = {"move": 2, "pick": 3, "drop": 3}
+GOOD_CALL = "carry('ball1', 'rooma', 'roomb', 'left')"
+UNPACK_CALL = "carry_unpack('ball1', 'rooma', 'roomb', 'left')"
+
+UNPACK = '''def carry_unpack(obj, src, dst, gripper):
+    """Carry a ball, reading what pick returned."""
+    obs, info = pick(obj, src, gripper)
+    move(src, dst)
+    return drop(obj, dst, gripper)
+'''
+NAME_ERROR = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")
+COLLIDING = '''def drop(obj, room):
+    """Drop a ball held in the left gripper."""
+    return drop(obj, room, 'left')
+
+
+def carry(obj, src, dst):
+    """Carry a ball from src to dst with the left gripper."""
+    pick(obj, src, 'left')
+    move(src, dst)
+    return drop(obj, dst)
+'''
+
+
+# ---------------------------------------------------------------- salvage, statically
+
+
+def test_a_broken_function_is_dropped_alone_and_its_callers_with_it():
+    code = CARRY + '''
+
+def broken(x:
+    pass
+
+
+def sneaky(obj):
+    """Reads a file."""
+    import os
+    return os.listdir(obj)
+
+
+def uses_broken(obj):
+    """Calls the broken one."""
+    return broken(obj)
+'''
+    checked = check_code(code, GRIPPER)
+    assert checked.library is not None and checked.library.names == ("carry",)
+    reasons = {d["name"]: d["reason"] for d in checked.dropped}
+    assert set(reasons) == {"broken", "sneaky", "uses_broken"}
+    assert reasons["broken"].startswith("syntax error at line")
+    assert "import" in reasons["sneaky"] and "sandbox refuses" in reasons["sneaky"]
+    assert "calls broken" in reasons["uses_broken"]
+    assert all(d["code"].startswith("def ") for d in checked.dropped)  # each dropped function keeps its code
+    assert checked.error() is None and checked.error(strict=True)  # a revision must work whole
+
+
+def test_module_level_prose_between_functions_does_not_lose_them():
+    code = CARRY + "\nThis function carries a ball.\n\n" + CARRY.replace("def carry(", "def carry_again(")
+    checked = check_code(code, GRIPPER)
+    assert checked.library is not None and set(checked.library.names) == {"carry", "carry_again"}
+
+
+def test_the_last_of_two_definitions_is_kept():
+    code = CARRY + "\n\n" + CARRY.replace("Carry a ball", "Carry one ball")
+    checked = check_code(code, GRIPPER)
+    assert "Carry one ball" in checked.library.get("carry").source
+    assert [d["name"] for d in checked.dropped] == ["carry"] and "defined again" in checked.dropped[0]["reason"]
+
+
+def test_nothing_kept_is_an_error_that_names_each_function():
+    checked = check_code("def a(:\n  pass\n\ndef _helper():\n    return 1\n", GRIPPER)
+    assert checked.library is None and "a: syntax error" in checked.error()
+    assert check_code("x = 1\n", GRIPPER).error().startswith("the code defines no function")
+
+
+# ---------------------------------------------------------------- renaming
+
+
+def test_a_function_named_like_a_primitive_is_renamed_and_its_callers_follow():
+    checked = check_code(COLLIDING, GRIPPER)
+    assert checked.renamed == [{"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}]
+    lib = checked.library
+    assert lib is not None and set(lib.names) == {"learned_drop", "carry"}
+    # inside the renamed function the call that fits the primitive still reaches the primitive ...
+    assert "return drop(obj, room, 'left')" in lib.get("learned_drop").source
+    # ... and the other function's 2-argument call is the learned one
+    assert "return learned_drop(obj, dst)" in lib.get("carry").source
+    assert not checked.dropped
+
+
+def test_a_call_that_fits_only_the_primitive_keeps_the_primitive():
+    code = COLLIDING + '''
+
+def swap(obj, room):
+    """Drop from the right gripper."""
+    return drop(obj, room, 'right')
+'''
+    lib = check_code(code, GRIPPER).library
+    assert "return drop(obj, room, 'right')" in lib.get("swap").source
+
+
+def test_a_pass_through_of_the_primitive_is_dropped_with_a_note_and_builtins_are_renamed():
+    code = '''def move(a, b):
+    """Move."""
+    return move(a, b)
+
+
+def open(room):
+    """Enter a room."""
+    return move('rooma', room)
+
+
+def tour(room):
+    """Go and look."""
+    open(room)
+    return observe()
+'''
+    checked = check_code(code, GRIPPER)
+    assert [d["name"] for d in checked.dropped] == ["move"] and "only calls that primitive" in checked.dropped[0]["reason"]
+    assert {r["from"]: r["to"] for r in checked.renamed} == {"open": "learned_open"}
+    assert "learned_open(room)" in checked.library.get("tour").source
+    assert "observe()" in checked.library.get("tour").source  # the state-reading helpers are not blocked
+
+
+# ---------------------------------------------------------------- repairs
+
+
+def _fake_check(errors: dict[str, str]):
+    """A check whose verdict on a code string is looked up in ``errors`` (missing: it works)."""
+
+    def check(code: str) -> Checked:
+        reason = errors.get(code.strip())
+        piece = Piece("f", code, ast.parse("def f():\n    return 1\n").body[0], reason)
+        return Checked([piece], [], library=None if reason else check_code(CARRY, GRIPPER).library)
+
+    return check
+
+
+def test_error_key_ignores_line_numbers_and_the_traceback_around_the_exception():
+    a = ("Calling carry('b') failed (exception):\nTraceback:\n"
+         '  File "<learned>", line 3, in carry\nValueError: too many values to unpack (expected 2)')
+    b = a.replace("line 3", "line 7").replace("carry('b')", "carry('c')")
+    assert error_key(a) == error_key(b) == "ValueError: too many values to unpack (expected 2)"
+    assert error_key("syntax error at line 2: x") == error_key("syntax error at line 9: x") != error_key("syntax error at line 2: y")
+
+
+def test_repairs_stop_when_the_same_error_comes_back():
+    same = "carry: ValueError: too many values to unpack (expected 2)"
+    repairs = []
+    outcome = check_with_repairs(
+        "v1", _fake_check({"v1": same, "v2": same}), lambda code, error, earlier: repairs.append(code.strip()) or "v2", tries=4
+    )
+    assert repairs == ["v1"]  # one repair, whose result failed the same way: no second one
+    assert outcome.library is None and "same error" in outcome.stop and len(outcome.tries) == 2
+
+
+def test_repairs_see_the_earlier_failed_attempts_and_go_on_while_errors_change():
+    errors = {"v1": "ValueError: unpack", "v2": "NameError: name 'nowhere' is not defined"}
+    seen = []
+
+    def repair(code, error, earlier):
+        seen.append([t["code"].strip() for t in earlier])
+        return {"v1": "v2", "v2": "v3"}[code.strip()]
+
+    outcome = check_with_repairs("v1", _fake_check(errors), repair, tries=4)
+    assert outcome.library is not None and outcome.stop is None
+    assert seen == [[], ["v1"]]  # the second repair is shown the first attempt
+    text = render_attempts([{"code": "v1", "error": errors["v1"]}])
+    assert "Earlier attempts" in text and "v1" in text and "ValueError: unpack" in text
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def test_the_create_prompt_shows_a_learned_example_from_no_learned_domain():
+    example = load_learned_example()
+    messages = PromptSet().render("create_actions", instruction="I", primitives="P", example="E", task="t", learned_example=example)
+    system = messages[0][1]
+    assert "water_plant(" in system and "returns the observation text, one string" in system
+    assert "never unpack it" in system
+    code = re.search(r"```python\n(.*?)```", example, re.S).group(1)
+    used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)} | {
+        f.name for f in ast.parse(code).body if isinstance(f, ast.FunctionDef)
+    }
+    domains = Path(__file__).resolve().parent.parent / "environments" / "pddl" / "domains"
+    pddl_ops = {m.replace("-", "_") for f in domains.rglob("*.pddl") for m in re.findall(r"\(:action\s+([\w-]+)", f.read_text())}
+    alfworld = {"goto", "take", "put", "open", "close", "toggle", "clean", "heat", "cool", "use", "examine", "inventory", "look"}
+    assert pddl_ops and not used & (pddl_ops | alfworld)
+    for word in ("ball", "room", "gripper", "block", "shaker", "shot", "wheel", "jack", "fridge", "microwave"):
+        assert word not in example.lower()
+
+
+# ---------------------------------------------------------------- the graph, with a scripted learner
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}\n```"
+
+
+def scripted_learner(create: str, fixes: list[str] = (), demonstrate=None):
+    """Replies by node tag; ``fixes`` in order (the last one repeats); ``demonstrate(user) -> text``."""
+    fixes = list(fixes)
+
+    def respond(system: str, user: str, node: str) -> str:
+        if node == "learn.create":
+            return fenced(create)
+        if node == "learn.fix":
+            return fenced(fixes.pop(0) if len(fixes) > 1 else fixes[0])
+        if node == "learn.demonstrate":
+            return demonstrate(user) if demonstrate else f"Goal: ball1 in roomb\nAction: {GOOD_CALL}\nObservation: done"
+        raise AssertionError(f"unexpected learner call from {node}")
+
+    return respond
+
+
+def learn(tmp_path, learner_fn, **knobs):
+    inst = tiny_gripper(tmp_path)
+    ctx = Context(
+        agent_model=ScriptedChatModel(lambda system, user: GOOD_CALL),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        **{"candidates": 1, "learn_max_steps": 2, "max_rounds": 0, **knobs},
+    )
+    try:
+        inputs = {"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}
+        final = build_learn_graph().invoke(inputs, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+    return final, ctx
+
+
+def _nodes(ctx) -> list[str]:
+    return [c["node"] for c in ctx.learner_model.calls]
+
+
+def test_the_demonstration_smoke_run_drops_only_the_function_that_raises(tmp_path):
+    def demonstrate(user: str) -> str:
+        calls = [UNPACK_CALL, GOOD_CALL] if "carry_unpack" in user else [GOOD_CALL]
+        return "Goal: ball1 in roomb\n" + "".join(f"Action: {c}\nObservation: ...\n" for c in calls)
+
+    final, ctx = learn(tmp_path, scripted_learner(UNPACK + "\n\n" + CARRY, demonstrate=demonstrate))
+    cand = final["candidates"][0]
+    assert cand["library"] is not None and [a["name"] for a in cand["library"]["actions"]] == ["carry"]
+    [dropped] = cand["dropped_functions"]
+    assert dropped["name"] == "carry_unpack" and "too many values to unpack" in dropped["reason"]
+    assert "obs, info = pick" in dropped["code"]
+    assert "learn.fix" not in _nodes(ctx)  # salvage, not repair
+    # the first demonstration showed the dropped action: written again for what is left
+    assert _nodes(ctx).count("learn.demonstrate") == 2 and "carry_unpack" not in cand["demonstration"]
+    assert final["best"]["id"] == "r0s0"
+    saved = json.loads((tmp_path / "run" / "candidates" / "r0s0.json").read_text())
+    assert saved["status"] == "scored" and saved["dropped_functions"][0]["name"] == "carry_unpack"
+
+
+def test_a_colliding_name_is_renamed_without_a_repair(tmp_path):
+    final, ctx = learn(tmp_path, scripted_learner(COLLIDING, demonstrate=lambda user: "Action: carry('ball1', 'rooma', 'roomb')\n"))
+    cand = final["candidates"][0]
+    assert cand["library"] is not None and {a["name"] for a in cand["library"]["actions"]} == {"learned_drop", "carry"}
+    assert cand["renamed"] == [{"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}]
+    assert "learn.fix" not in _nodes(ctx) and not cand["attempts"]
+    assert final["best"]["id"] == "r0s0" and final["rollouts"]  # kept and rolled out
+
+
+def test_repairs_stop_early_on_a_repeated_error_and_the_dropped_code_is_saved(tmp_path):
+    demo = lambda user: f"Action: {UNPACK_CALL}\n"  # noqa: E731
+    final, ctx = learn(tmp_path, scripted_learner(UNPACK, fixes=[UNPACK], demonstrate=demo), create_tries=4)
+    cand = final["candidates"][0]
+    assert cand["library"] is None and final["stop_reason"] == "no_working_candidate"
+    assert _nodes(ctx).count("learn.fix") == 1  # not 4: the repair brought the same error back
+    assert "same error" in cand["repair_stop"] and "too many values to unpack" in cand["error"]
+    folder = tmp_path / "run" / "candidates"
+    assert "obs, info = pick(obj, src, gripper)" in (folder / "r0s0.py").read_text()
+    saved = json.loads((folder / "r0s0.json").read_text())
+    assert saved["status"] == "dropped" and "too many values to unpack" in saved["error"]
+    assert len(saved["tries"]) == 2 and all("def carry_unpack" in t["code"] and t["error"] for t in saved["tries"])
+
+
+def test_the_second_repair_prompt_shows_the_first_failed_attempt(tmp_path):
+    demo = lambda user: f"Action: {UNPACK_CALL}\n" if "carry_unpack" in user else f"Action: {GOOD_CALL}\n"  # noqa: E731
+    final, ctx = learn(tmp_path, scripted_learner(UNPACK, fixes=[NAME_ERROR, CARRY], demonstrate=demo))
+    fix_prompts = [c["user"] for c in ctx.learner_model.calls if c["node"] == "learn.fix"]
+    assert len(fix_prompts) == 2
+    assert "Earlier attempts" not in fix_prompts[0]
+    assert "Earlier attempts" in fix_prompts[1] and "obs, info = pick" in fix_prompts[1] and "too many values to unpack" in fix_prompts[1]
+    assert "nowhere" in fix_prompts[1] and "NameError" in fix_prompts[1]  # and the code that failed last, with its error
+    assert final["candidates"][0]["library"] is not None
+
+
+@pytest.mark.parametrize("create", ["def carry(:\n    pass\n", "I cannot write code for this."])
+def test_every_dropped_candidate_leaves_its_code_in_candidates(tmp_path, create):
+    final, ctx = learn(tmp_path, scripted_learner(create, fixes=[create]), candidates=2, create_tries=2)
+    folder = tmp_path / "run" / "candidates"
+    for cid in ("r0s0", "r0s1"):
+        code = (folder / f"{cid}.py").read_text()
+        assert create.strip() in code
+        assert json.loads((folder / f"{cid}.json").read_text())["status"] == "dropped"
