@@ -188,7 +188,10 @@ class ProgressPrinter:
             mark = "SUCCESS" if event["success"] else "fail"
             return f"episode {event['episode_id']}: {mark} in {event['steps']} steps (progress {event['progress']:.2f})"
         if kind == "candidate_ready":
-            return f"candidate {event['candidate_id']} ready ({event.get('origin', 'create')})"
+            extra = "".join(f"; renamed {old} to {new}" for old, new in (event.get("renamed") or {}).items())
+            if event.get("dropped"):
+                extra += f"; dropped {', '.join(event['dropped'])} (why: candidates/)"
+            return f"candidate {event['candidate_id']} ready ({event.get('origin', 'create')}){extra}"
         if kind == "candidate_dropped":
             return f"candidate {event['candidate_id']} dropped: {event['error']}"
         if kind == "repair":

@@ -321,3 +321,20 @@ def test_every_dropped_candidate_leaves_its_code_in_candidates(tmp_path, create)
         code = (folder / f"{cid}.py").read_text()
         assert create.strip() in code
         assert json.loads((folder / f"{cid}.json").read_text())["status"] == "dropped"
+
+
+def test_the_live_view_says_what_was_dropped_and_renamed():
+    import io
+
+    from cli.progress import ProgressPrinter
+
+    class Usage:
+        def totals(self, key=None):
+            return {"total_tokens": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": None}
+
+    out = io.StringIO()
+    progress = ProgressPrinter(Usage(), stream=out)
+    progress({"event": "candidate_ready", "candidate_id": "r0s0", "round": 0, "dropped": ["carry_unpack"],
+              "renamed": {"drop": "learned_drop"}})  # fmt: skip
+    progress.close()
+    assert "candidate r0s0 ready (create); renamed drop to learned_drop; dropped carry_unpack" in out.getvalue()
