@@ -338,3 +338,48 @@ def test_the_live_view_says_what_was_dropped_and_renamed():
               "renamed": {"drop": "learned_drop"}})  # fmt: skip
     progress.close()
     assert "candidate r0s0 ready (create); renamed drop to learned_drop; dropped carry_unpack" in out.getvalue()
+
+
+def test_a_revision_named_like_a_primitive_is_renamed_and_the_rename_reported(tmp_path):
+    from nodes.learn import check_and_repair
+
+    ctx = Context(learner_model=ScriptedChatModel(lambda system, user, node: pytest.fail(f"no {node} call expected")),
+                  usage=UsageTracker(), episodes=EpisodeRegistry())  # fmt: skip
+    task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
+    library, code, errors = check_and_repair(COLLIDING, task, ctx, "Action: carry('ball1', 'rooma', 'roomb')", "r1s0")
+    assert library is not None and set(library.names) == {"learned_drop", "carry"} and "learned_drop(obj, dst)" in code
+    assert errors == ["renamed drop to learned_drop: 'drop' is the name of a primitive action"]  # so the revision keeps the renamed code
+
+
+def test_a_revision_must_work_whole_so_a_failing_function_is_repaired(tmp_path):
+    from nodes.learn import check_and_repair
+
+    ctx = Context(learner_model=ScriptedChatModel(scripted_learner("", fixes=[CARRY])), usage=UsageTracker(), episodes=EpisodeRegistry())
+    task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
+    library, _, errors = check_and_repair(CARRY + "\n\n" + UNPACK, task, ctx, f"Action: {UNPACK_CALL}", "r1s0")
+    assert [c["node"] for c in ctx.learner_model.calls] == ["learn.fix"]
+    assert library is not None and library.names == ("carry",) and "too many values to unpack" in errors[0]
+
+
+def test_a_dropped_revision_leaves_a_file_in_candidates(tmp_path):
+    bad_call = "carry('ball1', 'roomb', 'rooma', 'left')"  # the ball is in rooma: the learned call fails
+
+    def learner_fn(system: str, user: str, node: str) -> str:
+        if node == "learn.revise":
+            return "I cannot help with that."
+        return scripted_learner(CARRY, demonstrate=lambda user: f"Action: {GOOD_CALL}\n")(system, user, node)
+
+    inst = tiny_gripper(tmp_path)
+    ctx = Context(
+        agent_model=ScriptedChatModel(lambda system, user: bad_call), learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(), episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False), candidates=1, learn_max_steps=2, max_rounds=1,
+    )  # fmt: skip
+    try:
+        build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+    folder = tmp_path / "run" / "candidates"
+    assert (folder / "r1s0.py").read_text().startswith("# no code")
+    saved = json.loads((folder / "r1s0.json").read_text())
+    assert saved["status"] == "dropped" and "Improve" in saved["error"] and saved["parent"] == "r0s0"
