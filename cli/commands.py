@@ -230,8 +230,8 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[
     return {
         "grammar": not args.no_grammar,
         "valid_actions_only": bool(args.valid_actions_only),
-        # The agent's prompt and decoding (nodes/agent_prompt.py); --protocol paper sets agent_prompt=paper.
-        "agent_prompt": getattr(args, "agent_prompt", None) or "compact",
+        # The agent's decoding and compact prompt (nodes/agent_prompt.py); the prompt's shape (agent_prompt)
+        # comes with the protocol (cli/protocol.py).
         "recent_steps": 3 if recent is None else recent,
         "typed_grammar": not getattr(args, "untyped_grammar", False),
     }
