@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
-from environments import format_call, make_env
+from environments import format_call, make_env, parse_call
 from llm.grammar import call_grammar, choice_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
 
 from .agent_prompt import compact_messages, refused_since_change, turn_text
 from .context import Context
-from .demonstrations import few_shot_turns
+from .demonstrations import action_lines, few_shot_turns
 from .events import emit as _emit
 from .history import render_history
 from .state import EpisodeState, StepRecord
@@ -139,6 +139,28 @@ def compact_act_messages(state: EpisodeState, ctx: Context, node: str) -> list[t
     return compact_messages(system[1], shots, current[1])
 
 
+def paper_examples(demonstration: str | None, example: str, library: ActionLibrary, primitives: Sequence[str]) -> str:
+    """The paper prompt's examples: the learner's usage demonstration, then the hand-written example
+    (as in the reference). A demonstration that no longer fits the library (it calls an action that is not
+    offered, or a learned action with the wrong number of arguments: written before an Update changed a
+    signature) is left out."""
+    if not demonstration or not demonstration_fits(demonstration, library, primitives):
+        return example
+    return f"{demonstration.strip()}\n\n{example}"
+
+
+def demonstration_fits(demonstration: str, library: ActionLibrary, primitives: Sequence[str]) -> bool:
+    for line in action_lines(demonstration):
+        try:
+            name, args = parse_call(line)
+        except ValueError:
+            return False
+        action = library.get(name)
+        if name not in primitives and (action is None or action.is_helper or not action.accepts(len(args))):
+            return False
+    return True
+
+
 def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
     rt = ctx.episodes.get(state)
     material = load_domain_material(state["env_name"], ctx.prompts_dir)
@@ -148,7 +170,7 @@ def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> 
         instruction=material.instruction,
         actions=render_actions(rt.env, rt.library),
         notes=f"\nUsage notes:\n{notes}\n" if notes else "",
-        examples=state.get("examples") or material.example,
+        examples=paper_examples(state.get("examples"), material.example, rt.library, rt.env.primitive_names),
         lessons=_lessons_text(state),
         format=ACTION_FORMAT.format(example=example_call(rt.env)),
         goal=state.get("goal", ""),

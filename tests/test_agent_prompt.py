@@ -140,3 +140,16 @@ def test_learned_plan_reaches_the_goal_with_learned_calls():
         for call in plan:
             result = ex.run(call)
     assert result.info["success"] and len(plan) == 2
+
+
+def test_paper_prompt_puts_the_demonstration_before_the_example_and_drops_a_stale_one():
+    from nodes.act import paper_examples
+
+    lib = ActionLibrary.from_code(CARRY)
+    prims = ("move", "pick", "drop")
+    fresh = "Goal: g\nAction: carry('ball1', 'rooma', 'roomb', 'left')\nAction: move('roomb', 'rooma')"
+    assert paper_examples(fresh, "EXAMPLE", lib, prims) == fresh + "\n\nEXAMPLE"
+    stale = "Goal: g\nAction: carry('ball1', 'rooma', 'roomb')"  # the signature changed since
+    assert paper_examples(stale, "EXAMPLE", lib, prims) == "EXAMPLE"
+    assert paper_examples("Action: carry_two('ball1')", "EXAMPLE", lib, prims) == "EXAMPLE"
+    assert paper_examples(None, "EXAMPLE", lib, prims) == "EXAMPLE"
