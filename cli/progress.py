@@ -181,9 +181,9 @@ class ProgressPrinter:
             mark = "SUCCESS" if event["success"] else "fail"
             return f"{event['episode_id']}: {mark} in {event['steps']} steps (progress {event['progress']:.2f}, {event['tokens']:,} tokens)"
         if kind == "learning_start":
-            return f"learning {event['method']} on {event['env']} ..."
+            return f"learning {event['method']} on {event['env']}{_run_of(event)} ..."
         if kind == "learning_end":
-            return f"learned {event['method']} on {event['env']} in {event.get('wall_s', '?')} s ({event.get('total_tokens', 0):,} tokens)"
+            return f"learned {event['method']} on {event['env']}{_run_of(event)} in {event.get('wall_s', '?')} s ({event.get('total_tokens', 0):,} tokens)"
         if kind == "episode_end":
             mark = "SUCCESS" if event["success"] else "fail"
             return f"episode {event['episode_id']}: {mark} in {event['steps']} steps (progress {event['progress']:.2f})"
@@ -269,6 +269,11 @@ class ProgressPrinter:
             from rich.console import Group
 
             return Group(head, table)
+
+
+def _run_of(event: dict[str, Any]) -> str:
+    """`` (run 2)`` for a learning sub-run of a later evaluation run (each run learns anew)."""
+    return f" (run {event['run']})" if event.get("run") else ""
 
 
 def _scoped(event: dict[str, Any]) -> dict[str, Any]:

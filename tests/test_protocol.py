@@ -255,3 +255,27 @@ def test_history_window_counts_action_observation_pairs_and_the_papers_lines_are
     lines = [ln for ln in shown if ln.startswith(("Action:", "Observation:"))]
     assert 10 <= len(lines) <= 20 and lines[-1] == "Observation: state 39"
     assert "one entry = one Action with its Observation" in " ".join(build_parser().format_help().split())
+
+
+# ------------------------------------------------------------------ the ablation benchmark
+def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_server, tmp_path):
+    def respond(system: str, user: str) -> str:
+        writes = "Python functions" in system or "usage demonstrations" in system
+        return (learner(revise=PLAN) if writes else agent(GOOD_CALL))(system, user)
+
+    stub = stub_server(respond=by_prompt(respond))
+    out = subprocess.run(
+        [*cli()[:1], str(ROOT / "benchmarks" / "bench_ablation.py"), "--model", "stub-model", "--sizes", "1",
+         "--variants", "default,candidates-4,max-rounds-1", "--run-dir", str(tmp_path / "bench"), "--", "--base-url", stub.url],
+        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=900,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = {line.split("|")[1].strip().split(" (")[0]: line for line in out.stdout.splitlines() if line.startswith("| ") and "variant" not in line}
+    assert set(rows) == {"default", "candidates-4", "max-rounds-1"}
+    assert "(= default)" in rows["candidates-4"] and not (tmp_path / "bench" / "candidates-4").exists()
+    for name in ("default", "max-rounds-1"):
+        config = json.loads((tmp_path / "bench" / name / "config.json").read_text())
+        assert config["methods"] == ["learnact"] and config["ladder"]["sizes"] == [1]
+        cells = [c.strip() for c in rows[name].split("|")[1:-1]]
+        assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", cells[2]) and int(cells[4].replace(",", "")) > 0  # success, learning tokens
+    assert json.loads((tmp_path / "bench" / "max-rounds-1" / "config.json").read_text())["max_rounds"] == 1
