@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -113,6 +114,7 @@ def _chunks(code: str) -> list[tuple[int, str]]:
 def split_functions(code: str) -> list[Piece]:
     """Every top-level function of ``code``, each parsed on its own; a function that does not parse,
     is async, or is defined again further down (the last definition wins, as in Python) comes back dropped."""
+    code = textwrap.dedent(code)  # a reply indented as a whole (copied out of a class or a list item)
     try:
         tree = ast.parse(code)
     except SyntaxError:

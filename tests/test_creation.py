@@ -84,6 +84,11 @@ def test_module_level_prose_between_functions_does_not_lose_them():
     assert checked.library is not None and set(checked.library.names) == {"carry", "carry_again"}
 
 
+def test_a_reply_indented_as_a_whole_is_read():
+    checked = check_code("\n".join("    " + ln if ln else ln for ln in CARRY.splitlines()), GRIPPER)
+    assert checked.library is not None and checked.library.names == ("carry",)
+
+
 def test_the_last_of_two_definitions_is_kept():
     code = CARRY + "\n\n" + CARRY.replace("Carry a ball", "Carry one ball")
     checked = check_code(code, GRIPPER)
