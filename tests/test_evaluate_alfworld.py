@@ -27,6 +27,8 @@ def plan_for(user: str) -> list[str]:
 
 
 def agent(system: str, user: str) -> str:
+    if "You write a Python program" in system:  # Code-as-Policies: the agent model writes the program
+        return program(system, user)
     plan = plan_for(user)
     return plan[min(actions_taken(user), len(plan) - 1)]
 
@@ -40,7 +42,7 @@ def test_act_and_code_as_policy_win_scripted_alfworld_games_of_two_types(tmp_pat
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     ctx = Context(
-        agent_model=ScriptedChatModel(agent), learner_model=ScriptedChatModel(program), usage=UsageTracker(),
+        agent_model=ScriptedChatModel(agent), learner_model=ScriptedChatModel(lambda s, u: "unused"), usage=UsageTracker(),
         episodes=EpisodeRegistry(), run_dir=str(run_dir), rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS), history_window=50,
     )  # fmt: skip
