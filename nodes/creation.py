@@ -500,14 +500,16 @@ def shows_lost_actions(demonstration: str, before: ActionLibrary, after: ActionL
 def creation_record(cid: str, final: Outcome, outcomes: list[Outcome], demonstration: str) -> dict:
     """The state record of a created candidate: its library (or None), and what was dropped, renamed and tried on the way."""
     tries = [t for o in outcomes for t in o.tries]
+    library = final.library
     dropped, renamed, seen = [], [], set()
     for o in outcomes:
         for d in o.checked.dropped:
+            if library is not None and library.get(d["name"]) is not None:
+                continue  # dropped by a later check that was given up (the library is an earlier one's)
             if (d["name"], d["reason"]) not in seen:
                 seen.add((d["name"], d["reason"]))
                 dropped.append(d)
         renamed += [r for r in o.checked.renamed if r not in renamed]
-    library = final.library
     return {
         "id": cid, "round": 0, "origin": "create", "parent": None, "reason": "created",
         "library": library.to_dict() if library is not None else None,

@@ -388,3 +388,20 @@ def test_a_dropped_revision_leaves_a_file_in_candidates(tmp_path):
     assert (folder / "r1s0.py").read_text().startswith("# no code")
     saved = json.loads((folder / "r1s0.json").read_text())
     assert saved["status"] == "dropped" and "Improve" in saved["error"] and saved["parent"] == "r0s0"
+
+
+def test_when_the_second_demonstration_breaks_the_rest_the_first_ones_survivors_stay(tmp_path):
+    picky = CARRY.replace('    """Carry a ball from one room to another with one gripper."""\n',
+                          '    """Carry a ball from one room to another with one gripper."""\n'
+                          "    if gripper == 'right':\n        raise ValueError('not with the right gripper')\n")
+    assert "raise ValueError" in picky
+
+    def demonstrate(user: str) -> str:  # the second demonstration uses the right gripper
+        calls = [UNPACK_CALL, GOOD_CALL] if "carry_unpack" in user else [GOOD_CALL.replace("'left'", "'right'")]
+        return "".join(f"Action: {c}\nObservation: ...\n" for c in calls)
+
+    final, ctx = learn(tmp_path, scripted_learner(UNPACK + "\n\n" + picky, demonstrate=demonstrate), create_tries=0)
+    cand = final["candidates"][0]
+    assert [a["name"] for a in cand["library"]["actions"]] == ["carry"] and cand["demonstration"] == ""
+    assert [d["name"] for d in cand["dropped_functions"]] == ["carry_unpack"]  # carry is kept, so not listed
+    assert any("not with the right gripper" in t["error"] for t in cand["tries"])  # the failed check is on record
