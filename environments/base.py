@@ -98,6 +98,10 @@ class TextEnv(gym.Env):
         """Every well-typed primitive call (valid now or not), or None where they cannot be listed."""
         return None
 
+    def objects_for(self, param: str) -> tuple[str, ...]:
+        """Objects a learned action's parameter named ``param`` plausibly takes (all the env knows)."""
+        return tuple(getattr(self, "objects", ()) or ())
+
     def facts(self) -> list[tuple[str, ...]]:
         """The true facts of the current state as tuples; empty where the state is not symbolic."""
         return []

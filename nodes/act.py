@@ -5,8 +5,6 @@ call counts as one agent step however many primitives it runs.
 """
 from __future__ import annotations
 
-import itertools
-import math
 import re
 import time
 from typing import Any
@@ -16,14 +14,14 @@ from collections.abc import Sequence
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
-from environments import format_call, make_env, parse_call
+from environments import make_env, parse_call
 from llm.grammar import call_grammar, choice_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
 
 from .agent_prompt import compact_messages, refused_since_change, turn_text
 from .context import Context
-from .demonstrations import action_lines, few_shot_turns
+from .demonstrations import action_lines, few_shot_turns, learned_calls
 from .events import emit as _emit
 from .history import render_history
 from .state import EpisodeState, StepRecord
@@ -200,9 +198,9 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
         if valid or learned:
             return choice_grammar(valid, learned, objects)
     if typed and (calls := rt.env.typed_calls()):
-        learned_calls = _learned_literals(learned, objects)
-        if learned_calls is not None:  # few enough to list: a refused learned call is excluded too
-            calls, learned = calls + learned_calls, {}
+        listed = learned_calls(rt.env, rt.library, MAX_LEARNED_LITERALS) if learned else []
+        if listed is not None:  # few enough to list: a refused learned call is excluded too
+            calls, learned = calls + listed, {}
         allowed = [c for c in calls if c not in set(refused)]
         if allowed or learned:
             return choice_grammar(allowed, learned, objects)
@@ -210,16 +208,6 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
 
 
 MAX_LEARNED_LITERALS = 3000
-
-
-def _learned_literals(learned: dict[str, int], objects: list[str] | None) -> list[str] | None:
-    """Every learned call over the objects (distinct arguments), or None when there are too many."""
-    if not objects:
-        return None if learned else []
-    total = sum(math.perm(len(objects), n) for n in learned.values())
-    if total > MAX_LEARNED_LITERALS:
-        return None
-    return [format_call(name, args) for name, n in learned.items() for args in itertools.permutations(objects, n)]
 
 
 def with_think(grammar: str) -> str:

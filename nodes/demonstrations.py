@@ -16,6 +16,7 @@ Environments whose state cannot be restored (ALFWorld) use 1, else the example t
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 
@@ -28,7 +29,7 @@ from .state import StepRecord
 _ACTION = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
 _OBSERVATION = re.compile(r"^\s*Observation\s*:\s*(.*)$")
 PRIMITIVE_DEPTH = 6  # primitive steps searched for progress where no learned call makes any
-MAX_TRIALS = 600  # learned calls tried while planning one demonstration (each is a sandbox call)
+MAX_TRIALS = 3000  # learned calls tried while planning one demonstration (each a sandbox call of a few ms)
 
 Turns = list[tuple[str, str]]
 
@@ -71,14 +72,19 @@ def replay_turns(env, executor: Executor, calls: Sequence[str], n_recent: int) -
     return None
 
 
-def _learned_calls(env, library: ActionLibrary) -> list[str]:
-    """Learned calls over the instance's objects, those named in unmet goal facts first."""
-    goal_objects = [o for atom in getattr(env.ground, "goal_pos", ()) for o in atom[1:]]
-    objects = list(dict.fromkeys([*goal_objects, *env.objects]))
-    calls = []
+def learned_calls(env, library: ActionLibrary, limit: int | None = None) -> list[str] | None:
+    """Learned calls over the objects each parameter plausibly takes (``env.objects_for``), objects of the
+    goal first; arguments may repeat (``here`` and ``from_room`` are often the same room). None when there
+    are more than ``limit``."""
+    goal_objects = [o for atom in getattr(getattr(env, "ground", None), "goal_pos", ()) for o in atom[1:]]
+    rank = {o: i for i, o in enumerate(dict.fromkeys(goal_objects))}
+    pools = {}
     for action in library.actions:
-        calls += [f"{action.name}({', '.join(repr(a) for a in args)})" for args in itertools.permutations(objects, len(action.params))]
-    return calls
+        pools[action.name] = [sorted(env.objects_for(p), key=lambda o: (rank.get(o, len(rank)), o)) for p in action.params]
+    total = sum(math.prod(len(p) for p in ps) for ps in pools.values())
+    if limit is not None and total > limit:
+        return None
+    return [f"{name}({', '.join(repr(a) for a in args)})" for name, ps in pools.items() for args in itertools.product(*ps)]
 
 
 def _progress(env) -> float:
@@ -114,18 +120,24 @@ def learned_plan(env, executor: Executor, library: ActionLibrary, max_calls: int
     env.reset()
     plan: list[str] = []
     trials = 0
-    calls = _learned_calls(env, library)
+    calls = learned_calls(env, library)
+    hopeless: set[str] = set()  # actions that hit a time, memory or crash limit: never tried again
     while len(plan) < max_calls and not env.ground.is_goal(env.state):
         state, base = env.state, _progress(env)
         best: tuple[float, str] | None = None
         for call in calls:
+            name = call.split("(", 1)[0]
             if trials >= MAX_TRIALS:
                 break
+            if name in hopeless:
+                continue
             trials += 1
-            ok = executor.run(call).ok
+            result = executor.run(call)
             gain = _progress(env) - base
             env.restore(state)
-            if ok and gain > 0 and (best is None or gain > best[0]):
+            if getattr(result.error, "kind", None) in ("timeout", "memory", "worker_crash", "primitive_limit"):
+                hopeless.add(name)
+            if result.ok and gain > 0 and (best is None or gain > best[0]):
                 best = (gain, call)
         steps = [best[1]] if best else _primitive_path_to_gain(env)
         if not steps:

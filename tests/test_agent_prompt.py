@@ -164,3 +164,15 @@ def test_the_learner_is_told_what_the_read_only_functions_return():
     assert "- facts():" in text and "('at-robby', 'rooma')" in text and "('at', 'ball1', 'rooma')" in text
     assert "- observe():" in text and "- valid_actions():" in text
     assert text.count("('at', ") == 1  # one fact of each kind, so each tuple's length shows
+
+
+def test_learned_call_arguments_follow_parameter_names_and_may_repeat():
+    from nodes.demonstrations import learned_calls
+
+    code = 'def carry(ball, from_room, to_room, gripper, here):\n    """Carry."""\n    return move(here, from_room)\n'
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
+    env.reset()
+    calls = learned_calls(env, ActionLibrary.from_code(code))
+    assert len(calls) == 2 * 3 * 3 * 2 * 7  # balls, rooms, rooms, grippers, any object for `here`
+    assert "carry('ball1', 'roomb', 'rooma', 'left', 'roomb')" in calls  # here == from_room
+    assert learned_calls(env, ActionLibrary.from_code(code), limit=10) is None

@@ -263,6 +263,28 @@ class PDDLEnv(TextEnv):
                 pool = tuple(o for o in pool if (atom[0], o) in self.ground.init)
         return pool
 
+    def objects_for(self, param: str) -> tuple[str, ...]:
+        """Objects a learned action's parameter plausibly takes: those whose kind (PDDL type or static
+        unary predicate such as ``ball`` or ``room``) its name contains (``from_room`` -> the rooms),
+        else every object (``here``, ``src``)."""
+        name = param.lower()
+        kinds = self._object_kinds()
+        matching = tuple(o for o in self.objects if any(k in name for k in kinds.get(o, ())))
+        return matching or self.objects
+
+    def _object_kinds(self) -> dict[str, set[str]]:
+        if getattr(self, "_kinds", None) is None:
+            changing = {a[0] for o in self.ground.domain.operators.values() for a in o.add + o.delete}
+            kinds: dict[str, set[str]] = {o: set() for o in self.objects}
+            for obj, otype in self.ground.objects.items():
+                if otype and otype != "object":
+                    kinds.setdefault(obj, set()).add(otype.lower())
+            for atom in self.ground.init:
+                if len(atom) == 2 and atom[0] not in changing:
+                    kinds.setdefault(atom[1], set()).add(atom[0].lower())
+            self._kinds = kinds
+        return self._kinds
+
     def restore(self, state) -> None:
         """Put the world back in ``state`` (a value of ``self.state``); used to try calls from one state."""
         self._set_state(frozenset(state))
