@@ -172,6 +172,28 @@ def drop_dependents(pieces: list[Piece], primitives: Iterable[str]) -> None:
                 changed = True
 
 
+def called_names(fn: ast.FunctionDef) -> set[str]:
+    return {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def drop_idle(pieces: list[Piece], primitives: Iterable[str]) -> None:
+    """Drop the functions that can never act: they call no primitive, directly or through another kept
+    function (the small learner writes ``return f"move({a}, {b})"`` and functions that only test facts)."""
+    prims = set(primitives)
+    kept = {p.name: p for p in pieces if p.reason is None and p.node is not None}
+    acting = {name for name, p in kept.items() if called_names(p.node) & prims}
+    changed = True
+    while changed:
+        changed = False
+        for name, p in kept.items():
+            if name not in acting and called_names(p.node) & acting:
+                acting.add(name)
+                changed = True
+    for name, p in kept.items():
+        if name not in acting:
+            p.drop("it never calls a primitive action, so calling it cannot change anything")
+
+
 def drop_refused(pieces: list[Piece], primitives: Iterable[str]) -> None:
     """Drop the functions the sandbox would refuse (imports, dunders, forbidden builtins ...)."""
     allowed = frozenset(primitives)
@@ -393,6 +415,7 @@ def check_code(code: str, arities: Mapping[str, int], smoke: Callable[[ActionLib
     renamed = rename_collisions(pieces, arities)
     drop_refused(pieces, arities)
     drop_dependents(pieces, arities)
+    drop_idle(pieces, arities)
     library = _library(pieces, arities)
     if library is not None and smoke is not None and (failed := smoke(library)):
         for p in pieces:

@@ -67,26 +67,7 @@ def render_primitives(env) -> str:
         if p.effects:
             line += f"\n    effect: {p.effects}"
         out.append(line)
-    return "\n".join(out) + read_only_functions(env)
-
-
-def read_only_functions(env) -> str:
-    """The sandbox's queries (observe, facts, valid_actions), with what they return on this environment."""
-    facts = env.facts() if hasattr(env, "facts") else []
-    one_per_kind = {f[0]: tuple(f) for f in reversed(facts)}  # the first fact of each predicate
-    sample = ", ".join(repr(f) for f in sorted(one_per_kind.values()))
-    text = (
-        "\n\nRead-only functions (they look at the world without acting; use them to find where things are):\n"
-        "- observe(): the current observation text.\n"
-        "- valid_actions(): the primitive calls that can be applied now, a list of strings such as "
-        f"{(env.valid_actions() or ['...'])[0]!r}.\n"
-    )
-    if facts:
-        text += (
-            "- facts(): the true facts now, a list of tuples (predicate, then its objects; tuples differ in length). "
-            f"One fact of each kind at the start of this task: {sample}\n"
-        )
-    return text
+    return "\n".join(out)
 
 
 def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, dict[str, int]]:

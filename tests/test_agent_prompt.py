@@ -155,17 +155,6 @@ def test_paper_prompt_puts_the_demonstration_before_the_example_and_drops_a_stal
     assert paper_examples(None, "EXAMPLE", lib, prims) == "EXAMPLE"
 
 
-def test_the_learner_is_told_what_the_read_only_functions_return():
-    from nodes.learn import render_primitives
-
-    env = make_env("pddl/gripper", "gen:seed=1,balls=2")
-    env.reset()
-    text = render_primitives(env)
-    assert "- facts():" in text and "('at-robby', 'rooma')" in text and "('at', 'ball1', 'rooma')" in text
-    assert "- observe():" in text and "- valid_actions():" in text
-    assert text.count("('at', ") == 1  # one fact of each kind, so each tuple's length shows
-
-
 def test_learned_call_arguments_follow_parameter_names_and_may_repeat():
     from nodes.demonstrations import learned_calls
 

@@ -405,3 +405,32 @@ def test_when_the_second_demonstration_breaks_the_rest_the_first_ones_survivors_
     assert [a["name"] for a in cand["library"]["actions"]] == ["carry"] and cand["demonstration"] == ""
     assert [d["name"] for d in cand["dropped_functions"]] == ["carry_unpack"]  # carry is kept, so not listed
     assert any("not with the right gripper" in t["error"] for t in cand["tries"])  # the failed check is on record
+
+
+def test_a_function_that_never_calls_a_primitive_is_dropped_alone():
+    from nodes.creation import check_code
+
+    code = '''def learned_move(a, b):
+    """Pretend to move."""
+    return f"move({a}, {b})"
+
+
+def helper_free(room):
+    """Only looks."""
+    return observe()
+
+
+def go(a, b):
+    """Go there."""
+    return move(a, b)
+
+
+def go_twice(a, b):
+    """There and back, through go."""
+    go(a, b)
+    return go(b, a)
+'''
+    checked = check_code(code, {"move": 2, "pick": 3, "drop": 3})
+    assert checked.library is not None and set(checked.library.names) == {"go", "go_twice"}
+    reasons = {d["name"]: d["reason"] for d in checked.dropped}
+    assert set(reasons) == {"learned_move", "helper_free"} and "never calls a primitive" in reasons["learned_move"]
