@@ -30,6 +30,7 @@ _ACTION = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
 _OBSERVATION = re.compile(r"^\s*Observation\s*:\s*(.*)$")
 PRIMITIVE_DEPTH = 6  # primitive steps searched for progress where no learned call makes any
 MAX_TRIALS = 3000  # learned calls tried while planning one demonstration (each a sandbox call of a few ms)
+PAIR_FIRSTS = 20  # learned calls that only prepare, each tried as the first of a pair
 
 Turns = list[tuple[str, str]]
 
@@ -110,36 +111,80 @@ def _primitive_path_to_gain(env, depth: int = PRIMITIVE_DEPTH) -> list[str] | No
     return None
 
 
-def learned_plan(env, executor: Executor, library: ActionLibrary, max_calls: int = 12) -> list[str]:
-    """A plan for the env's instance that uses learned calls wherever one makes progress (PDDL).
+class _Trials:
+    """Learned calls tried from saved states, within a budget; actions that hit a time, memory or crash
+    limit are not tried again."""
 
-    Greedy: from each state, the learned call that makes the most goal facts true (tried in the
-    sandbox, the state restored after each try); where none makes progress, the shortest run of
-    primitive steps that does. Needs ``env.state``/``env.restore`` and a symbolic goal.
+    def __init__(self, env, executor: Executor, calls: list[str], budget: int = MAX_TRIALS) -> None:
+        self.env, self.executor, self.calls, self.left = env, executor, calls, budget
+        self.hopeless: set[str] = set()
+
+    def run(self, state, call: str):
+        """(ok, state after) of ``call`` from ``state``; the env is put back in ``state``."""
+        self.left -= 1
+        self.env.restore(state)
+        result = self.executor.run(call)
+        after = self.env.state
+        self.env.restore(state)
+        if getattr(result.error, "kind", None) in ("timeout", "memory", "worker_crash", "primitive_limit"):
+            self.hopeless.add(call.split("(", 1)[0])
+        return result.ok, after
+
+    def each(self, state):
+        """(call, state after) for every learned call that runs without error from ``state``."""
+        for call in self.calls:
+            if self.left <= 0:
+                return
+            if call.split("(", 1)[0] in self.hopeless:
+                continue
+            ok, after = self.run(state, call)
+            if ok and after != state:
+                yield call, after
+
+    def best_gain(self, state) -> tuple[str, object] | None:
+        """The learned call from ``state`` that makes the most goal facts true (None if none does)."""
+        base, best = self.env.ground.goal_share(state), None
+        for call, after in self.each(state):
+            gain = self.env.ground.goal_share(after) - base
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, call, after)
+        return (best[1], best[2]) if best else None
+
+
+def _next_steps(trials: _Trials, env) -> list[str] | None:
+    """The next calls of the learned plan from the env's state (see :func:`learned_plan`)."""
+    state = env.state
+    if (one := trials.best_gain(state)) is not None:
+        return [one[0]]
+    for first, after in list(itertools.islice(trials.each(state), PAIR_FIRSTS)):
+        if (second := trials.best_gain(after)) is not None:
+            return [first, second[0]]
+    path = _primitive_path_to_gain(env) or []
+    for i in range(1, len(path)):  # primitive steps, then a learned call that makes progress
+        env.restore(state)
+        for call in path[:i]:
+            env.step(call)
+        prefix_state = env.state
+        env.restore(state)
+        if (then := trials.best_gain(prefix_state)) is not None:
+            return path[:i] + [then[0]]
+    return path or None
+
+
+def learned_plan(env, executor: Executor, library: ActionLibrary, max_calls: int = 12) -> list[str]:
+    """A plan for the env's instance that uses learned calls wherever they make progress (PDDL).
+
+    From each state, the first that works of: the learned call that makes the most goal facts true;
+    a learned call that changes the state followed by one that makes progress (an action that only
+    prepares, such as going to a ball and picking it up); the shortest run of primitive steps to
+    progress, cut short where a learned call can finish it. Calls are tried in the sandbox, the state
+    restored after each try. Needs ``env.state``/``env.restore`` and a symbolic goal.
     """
     env.reset()
+    trials = _Trials(env, executor, learned_calls(env, library))
     plan: list[str] = []
-    trials = 0
-    calls = learned_calls(env, library)
-    hopeless: set[str] = set()  # actions that hit a time, memory or crash limit: never tried again
     while len(plan) < max_calls and not env.ground.is_goal(env.state):
-        state, base = env.state, _progress(env)
-        best: tuple[float, str] | None = None
-        for call in calls:
-            name = call.split("(", 1)[0]
-            if trials >= MAX_TRIALS:
-                break
-            if name in hopeless:
-                continue
-            trials += 1
-            result = executor.run(call)
-            gain = _progress(env) - base
-            env.restore(state)
-            if getattr(result.error, "kind", None) in ("timeout", "memory", "worker_crash", "primitive_limit"):
-                hopeless.add(name)
-            if result.ok and gain > 0 and (best is None or gain > best[0]):
-                best = (gain, call)
-        steps = [best[1]] if best else _primitive_path_to_gain(env)
+        steps = _next_steps(trials, env)
         if not steps:
             break
         for call in steps:

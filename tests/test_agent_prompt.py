@@ -165,3 +165,25 @@ def test_learned_call_arguments_follow_parameter_names_and_may_repeat():
     assert len(calls) == 2 * 3 * 3 * 2 * 7  # balls, rooms, rooms, grippers, any object for `here`
     assert "carry('ball1', 'roomb', 'rooma', 'left', 'roomb')" in calls  # here == from_room
     assert learned_calls(env, ActionLibrary.from_code(code), limit=10) is None
+
+
+def test_worked_steps_chain_a_preparing_learned_call_with_one_that_makes_progress():
+    code = '''def go_and_pick(ball, from_room, to_room, gripper):
+    """Go to to_room and pick ball there."""
+    move(from_room, to_room)
+    return pick(ball, to_room, gripper)
+
+
+def carry_and_drop(ball, from_room, to_room, gripper):
+    """Carry a held ball to to_room and drop it."""
+    move(from_room, to_room)
+    return drop(ball, to_room, gripper)
+'''
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")  # Robby starts away from both balls
+    lib = ActionLibrary.from_code(code)
+    with Executor(env, lib) as ex:
+        plan = learned_plan(env, ex, lib)
+        assert plan[0].startswith("go_and_pick(") and plan[1].startswith("carry_and_drop(")
+        for call in plan:
+            result = ex.run(call)
+    assert result.ok and result.info["success"]
