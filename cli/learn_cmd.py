@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from actions import ActionLibrary
+
 from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir, RunError
@@ -44,8 +46,22 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
             "rounds": final.get("rounds", []),
         },
     )
-    if final.get("best"):
-        print(f"learned library: {run.path / 'library'}  (use it: python run.py --graph act --actions {run.path})", file=sys.stderr)
-    else:
-        print("no candidate action set worked; see events.jsonl and candidates/", file=sys.stderr)
+    print(closing_lines(final, run, settings["env"]), file=sys.stderr)
     return 0
+
+
+def closing_lines(final: dict, run: RunDir, env: str) -> str:
+    """What the run learned, how it did in training, and how to use it; says so when nothing worked."""
+    best = final.get("best")
+    if not best:
+        return f"no candidate action set worked ({final.get('stop_reason')}); every candidate's code and error: {run.path / 'candidates'}"
+    s = final.get("best_scores") or {}
+    names = ", ".join(ActionLibrary.from_dict(best.get("library")).names)
+    calls, good = int(s.get("C", 0)), int(s.get("S", 0))
+    training = (f"in training: success {s.get('success_rate', 0.0):.0%}, {good} of {calls} learned calls succeeded "
+                f"({int(s.get('T', 0))} agent steps)")
+    lines = [f"learned library: {run.path / 'library'}" + (f" ({names})" if names else ""), training]
+    if good == 0:
+        lines.append("warning: no learned call succeeded in training; this library is unlikely to help (see report.html)")
+    lines.append(f"act with it: python run.py --graph act --env {env} --actions {run.path}")
+    return "\n".join(lines)

@@ -221,3 +221,20 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
     assert len(fixes) == 2
     assert [e["attempt"] for e in events if e.get("event") == "repair"] == [1, 2]
     assert any(e.get("event") == "candidate_dropped" for e in events)
+
+
+def test_the_closing_lines_say_how_the_library_did_in_training_and_warn_when_no_call_worked(tmp_path):
+    from actions import ActionLibrary
+    from cli.learn_cmd import closing_lines
+    from cli.runs import RunDir
+
+    run = RunDir(tmp_path / "run")
+    lib = ActionLibrary.from_code(CARRY).to_dict()
+    good = {"best": {"library": lib}, "best_scores": {"C": 4, "S": 3, "T": 9, "success_rate": 0.5}}
+    text = closing_lines(good, run, "pddl/gripper")
+    assert "(carry)" in text and "3 of 4 learned calls succeeded" in text and "warning" not in text
+    assert f"python run.py --graph act --env pddl/gripper --actions {run.path}" in text
+    bad = {"best": {"library": lib}, "best_scores": {"C": 5, "S": 0, "T": 9, "success_rate": 0.0}}
+    assert "warning: no learned call succeeded in training" in closing_lines(bad, run, "pddl/gripper")
+    none = closing_lines({"stop_reason": "no_working_candidate"}, run, "pddl/gripper")
+    assert none.startswith("no candidate action set worked (no_working_candidate)") and "candidates" in none
