@@ -234,6 +234,7 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[
         # comes with the protocol (cli/protocol.py).
         "recent_steps": 3 if recent is None else recent,
         "typed_grammar": not getattr(args, "untyped_grammar", False),
+        "resample_refused": 2,
     }
 
 
@@ -306,6 +307,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         agent_prompt=settings.get("agent_prompt", "compact"),
         recent_steps=settings.get("recent_steps", 3),
         typed_grammar=settings.get("typed_grammar", True),
+        resample_refused=settings.get("resample_refused", 2),
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS),

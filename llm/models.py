@@ -204,6 +204,7 @@ def invoke_text(
     key: str | None = None,
     tags: list[str] | None = None,
     max_tokens: int | None = None,
+    temperature: float | None = None,
 ) -> str:
     """Call ``model`` once and return the reply text (cut at the first ``stop`` sequence).
 
@@ -221,6 +222,8 @@ def invoke_text(
         kwargs["seed"] = seed
     if grammar and is_local(model):
         kwargs["extra_body"] = {**(getattr(model, "extra_body", None) or {}), "grammar": grammar}
+    if temperature is not None:  # this call only (e.g. a resample after a repeated refused call)
+        kwargs["temperature"] = temperature
     if max_tokens is not None:
         body = kwargs.get("extra_body") or getattr(model, "extra_body", None) or {}
         if "max_tokens" in body:  # OpenAI-compatible servers take the cap in the body (llama.cpp ignores the field)

@@ -208,6 +208,7 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
 
 
 MAX_LEARNED_LITERALS = 3000
+RESAMPLE_TEMPERATURE = 0.8
 
 
 def with_think(grammar: str) -> str:
@@ -223,16 +224,20 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
         refused = refused_since_change(state.get("steps", []))
         grammar = agent_grammar(rt, valid_only=ctx.valid_actions_only, typed=ctx.typed_grammar, refused=refused)
         grammar = with_think(grammar) if allow_think else grammar
-    reply = invoke_text(
-        ctx.agent_model,
-        act_messages(state, ctx, template),
-        stop=["\n"],
-        grammar=grammar,
-        usage=ctx.usage,
-        node=f"{template}.decide",
-        key=state["episode_id"],
-    )
-    line = clean_action_line(reply, allow_think=allow_think)
+    messages = act_messages(state, ctx, template)
+    refused = refused_since_change(state.get("steps", []))
+    line = ""
+    for attempt in range(ctx.resample_refused + 1):
+        # A reply that repeats a call already tried without effect in this state (possible where the grammar
+        # cannot exclude it: no grammar, or an environment that cannot list its calls) is sampled again.
+        reply = invoke_text(
+            ctx.agent_model, messages, stop=["\n"], grammar=grammar, usage=ctx.usage, node=f"{template}.decide",
+            key=state["episode_id"] + (f"#resample{attempt}" if attempt else ""),
+            temperature=RESAMPLE_TEMPERATURE if attempt else None,
+        )
+        line = clean_action_line(reply, allow_think=allow_think)
+        if line not in refused:
+            break
     # Only ReAct's decide may turn a line into a thought; in Act "Think: ..." is an (invalid) action.
     return {"pending_action": line, "pending_thought": allow_think and line.startswith("Think:")}
 

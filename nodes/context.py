@@ -53,6 +53,11 @@ class Context:
         metadata={"description": "Grammar admits only well-typed primitive calls (minus calls refused since the state last "
                   "changed) and learned calls over the environment's objects, where the environment lists them (PDDL)."},
     )
+    resample_refused: int = field(
+        default=2,
+        metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "
+                  "again (at temperature 0.8) up to this many times."},
+    )
     run_dir: str | None = field(default=None, metadata={"description": "Where results of this run are written."})
     rollout_graph: Any = field(
         default=None, metadata={"description": "Compiled episode graph the learning loop rolls out (the Act graph)."}

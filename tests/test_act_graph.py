@@ -49,7 +49,8 @@ def test_compact_prompt_worked_turns_are_chat_turns_and_recent_steps_are_few(tmp
 
     replies = iter(["move('roomb', 'rooma')"] * 5)  # refused: Robby is in rooma
     ctx = Context(agent_model=Recorder(lambda s, u: next(replies, "pick('ball1', 'rooma', 'left')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, use_grammar=False)
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, use_grammar=False,
+                  resample_refused=0)
     run(build_act_graph(), ctx, tiny_gripper(tmp_path))
     # system, then the example's worked steps as user/assistant pairs, then the current user turn
     assert seen[0][0] == "system" and seen[0][1:3] == ["human", "ai"] and seen[0][-1] == "human"

@@ -67,7 +67,7 @@ def test_a_valid_call_that_changes_nothing_is_marked_and_not_offered_again(tmp_p
     code = 'def stay(room):\n    """Go nowhere."""\n    return observe()\n'
     replies = iter(["stay('rooma')"] * 2)
     ctx = Context(agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=3)
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=3, resample_refused=0)
     final = run_episode_graph(build_act_graph(), ctx, tiny_gripper(tmp_path),
                               library=ActionLibrary.from_code(code).to_dict())
     first, second = final["steps"][:2]
@@ -187,3 +187,21 @@ def carry_and_drop(ball, from_room, to_room, gripper):
         for call in plan:
             result = ex.run(call)
     assert result.ok and result.info["success"]
+
+
+def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
+    from conftest_helpers import run_episode_graph
+    from fakes import ScriptedChatModel
+
+    from graphs.act import build_act_graph
+    from llm.usage import UsageTracker
+    from nodes.context import Context
+    from nodes.episodes import EpisodeRegistry
+
+    replies = iter(["move('roomb', 'rooma')", "move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"])
+    ctx = Context(agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=2, use_grammar=False)
+    final = run_episode_graph(build_act_graph(), ctx, tiny_gripper(tmp_path))
+    assert [s["action"] for s in final["steps"]] == ["move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"]
+    calls = ctx.agent_model.calls
+    assert len(calls) == 3 and calls[2]["kwargs"].get("temperature") == 0.8 and "temperature" not in calls[1]["kwargs"]

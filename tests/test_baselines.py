@@ -52,7 +52,7 @@ def make_ctx(agent_fn, learner_fn=None, **kw) -> Context:
         learner_model=ScriptedChatModel(learner_fn or (lambda s, u: "unused")),
         usage=UsageTracker(),
         episodes=EpisodeRegistry(),
-        **kw,
+        **{"resample_refused": 0, **kw},  # scripted agents here repeat calls on purpose; counts stay exact
     )
 
 
