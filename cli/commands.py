@@ -224,9 +224,10 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[
                 "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
                 " (--agent-model local, optionally with --model-path)"
             )
-    recent = getattr(args, "recent_steps", None)
-    if recent is not None and recent < 0:
-        raise UserError(f"--recent-steps must be 0 or more, got {recent}")
+    recent, resample = getattr(args, "recent_steps", None), getattr(args, "resample_refused", None)
+    for flag, value in (("--recent-steps", recent), ("--resample-refused", resample)):
+        if value is not None and value < 0:
+            raise UserError(f"{flag} must be 0 or more, got {value}")
     return {
         "grammar": not args.no_grammar,
         "valid_actions_only": bool(args.valid_actions_only),
@@ -234,7 +235,7 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[
         # comes with the protocol (cli/protocol.py).
         "recent_steps": 3 if recent is None else recent,
         "typed_grammar": not getattr(args, "untyped_grammar", False),
-        "resample_refused": 2,
+        "resample_refused": 2 if resample is None else resample,
     }
 
 
@@ -308,6 +309,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         recent_steps=settings.get("recent_steps", 3),
         typed_grammar=settings.get("typed_grammar", True),
         resample_refused=settings.get("resample_refused", 2),
+        probe_unused=settings.get("probe_unused", True),
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS),

@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="local model: let the grammar admit any call over the offered names (default: well-typed primitive calls, "
         "minus calls refused since the state last changed, and learned calls over the object names)",
     )
+    m.add_argument(
+        "--resample-refused", type=int, metavar="N",
+        help="an agent reply repeating a call already tried without effect in this state is sampled again, warmer, "
+        "up to N times (default 2; 0 = never)",
+    )
     m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
     m.add_argument("--rps", type=float, help="rate limit: requests per second")
     a = p.add_argument_group("acting")

@@ -25,6 +25,7 @@ DEFAULT_PROTOCOL: dict[str, Any] = {
     "patience": 1,  # stop after a round without improvement of the best score
     "agent_prompt": "compact",
     "learned_call_invalid": "stop",
+    "probe_unused": True,  # revise actions the agent never called from calls the framework tries (nodes/probes.py)
 }
 PAPER_PROTOCOL: dict[str, Any] = {
     "feedback": "generic",  # "The action is not valid and therefore takes no effect. ..."
@@ -37,6 +38,7 @@ PAPER_PROTOCOL: dict[str, Any] = {
     "patience": 0,  # off: a fixed number of revision rounds
     "agent_prompt": "paper",
     "learned_call_invalid": "continue",  # run on; the call succeeded iff its last primitive step was valid
+    "probe_unused": False,  # learning stops when no learned call failed
 }
 # `run.py --graph learn|evaluate` without --env (generated gripper problems): small settings, unless
 # --protocol paper asks for the paper's.
@@ -62,6 +64,11 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
         help="an invalid primitive inside a learned call: stop (default: the call ends there, failed) or continue "
         "(the paper: it runs on and succeeds iff its last primitive step was valid)",
     )  # fmt: skip
+    g.add_argument(
+        "--no-probe", dest="probe_unused", action="store_const", const=False,
+        help="learning: when the agent made no learned call in a round, stop (the paper) instead of revising from "
+        "calls the framework tries itself",
+    )
     g.add_argument(
         "--revision", choices=REVISION_CHOICES, default="both",
         help="ablation: the revision kinds the learner may answer (Update = new code, Plan = a usage note; default both)",
@@ -95,6 +102,7 @@ def protocol_settings(args: argparse.Namespace, env: str, *, learning: bool) -> 
         "feedback": resolved(args, "feedback", env),
         "learned_call_invalid": resolved(args, "learned_call_invalid", env),
         "agent_prompt": resolved(args, "agent_prompt", env),
+        "probe_unused": resolved(args, "probe_unused", env),
     }
     if learning:
         s.update(revision=getattr(args, "revision", None) or "both", demonstration=not getattr(args, "no_demonstration", False))

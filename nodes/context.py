@@ -53,6 +53,11 @@ class Context:
         metadata={"description": "Grammar admits only well-typed primitive calls (minus calls refused since the state last "
                   "changed) and learned calls over the environment's objects, where the environment lists them (PDDL)."},
     )
+    probe_unused: bool = field(
+        default=True,
+        metadata={"description": "When the agent made no learned call in a round's rollouts, revise from failed calls "
+                  "the framework tries itself (nodes/probes.py) instead of stopping."},
+    )
     resample_refused: int = field(
         default=2,
         metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "

@@ -43,6 +43,7 @@ from .revision import (
     render_failure,
     revision_format,
 )
+from .probes import probe_failures
 from .scoring import score_rollouts, select_best
 
 def _learner(ctx: Context, node: str, messages, key: str) -> str:
@@ -293,6 +294,13 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
     improved = best is not None and (previous is None or best_value > previous[ctx.score] + 1e-9)
     stale = 0 if improved else state.get("stale_rounds", 0) + 1
     failures = collect_failures(by_candidate.get(best["id"], [])) if best else []
+    if best and not failures and ctx.probe_unused and best["scores"].get("C", 0) == 0:
+        failures = probe_failures(
+            ActionLibrary.from_dict(best["library"]), state["env_name"], state["train_instances"][0],
+            data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits,
+        )
+        if failures:
+            emit("actions_probed", round=rnd, candidate_id=best["id"], failures=len(failures))
     dropped = [c for c in state.get("candidates", []) if c.get("round") == rnd and not c.get("library")]
     summary = {
         "round": rnd,

@@ -148,14 +148,18 @@ def choose_target(failures: list[dict[str, Any]]) -> str | None:
     return max(counts, key=lambda name: (counts[name], -first_seen[name]))
 
 
-_KIND_NOTES = {NO_EFFECT: " (the function returned without taking any primitive action, so nothing happened)"}
+_KIND_NOTES = {
+    NO_EFFECT: " (the function returned without taking any primitive action, so nothing happened)",
+    "no_progress": " (it ran, but no goal condition became true)",
+}
 
 
 def render_failure(failure: dict[str, Any]) -> str:
     trace = "\n".join(
         f"  {'ok  ' if t.get('valid') else 'FAIL'} {t['action']} -> {t['observation']}" for t in failure["trace"]
     ) or "  (no primitive action was run)"
-    return (
+    note = f"({failure['note']})\n" if failure.get("note") else ""
+    return note + (
         f"Goal: {failure['goal']}\n"
         f"Steps before the call:\n{failure['before']}\n"
         f"Failed call: {failure['call']}\n"

@@ -238,3 +238,28 @@ def test_the_closing_lines_say_how_the_library_did_in_training_and_warn_when_no_
     assert "warning: no learned call succeeded in training" in closing_lines(bad, run, "pddl/gripper")
     none = closing_lines({"stop_reason": "no_working_candidate"}, run, "pddl/gripper")
     assert none.startswith("no candidate action set worked (no_working_candidate)") and "candidates" in none
+
+
+WRONG_WAY = '''def carry(obj, src, dst, gripper):
+    """Carry a ball from one room to another with one gripper."""
+    move(src, dst)
+    pick(obj, src, gripper)
+    return drop(obj, dst, gripper)
+'''
+
+
+def test_an_action_the_agent_never_calls_is_probed_and_revised_instead_of_kept_broken(tmp_path):
+    never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731  (primitives only, whatever is offered)
+    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, max_rounds=1)
+    revise_prompts = [c["user"] for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]
+    assert revise_prompts, "learning stopped with the broken action instead of revising it"
+    assert "the agent never called the learned actions in training" in revise_prompts[0]
+    assert "FAIL pick(" in revise_prompts[0] or "FAIL move(" in revise_prompts[0]
+    assert final["rounds"][0]["failures"] >= 1
+
+
+def test_probing_is_off_with_the_paper_protocol(tmp_path):
+    never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731
+    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False)
+    assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
+    assert not [c for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]

@@ -1,0 +1,72 @@
+"""Failure cases for actions the agent never called.
+
+Revision (DESIGN §2, step 5) learns from failed learned calls in the training rollouts. A small agent
+calls a learned action only after seeing it work (the compact prompt's worked steps show learned calls
+that make progress). A broken action is therefore never called, never fails, and learning would stop
+at once with ``no_failed_learned_call``, keeping broken code. Instead, when the best candidate's
+rollouts made no learned call at all, each of its actions is *probed*: called in the sandbox from the
+start of a training instance with the arguments the instance suggests (:func:`learned_calls`), and an
+action with no call that makes progress yields the most telling failed call as a failure case for
+revision (PDDL: needs ``env.restore``). ``probe_unused=False`` (``--protocol paper``) turns this off.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from actions import ActionLibrary, Executor
+from environments import make_env
+
+from .demonstrations import learned_calls
+
+PROBES_PER_ACTION = 200
+NOTE = "the agent never called the learned actions in training; this call was tried from the start of a training task"
+
+
+def _failure(env, name: str, call: str, result, first_observation: str) -> dict[str, Any]:
+    kind = getattr(result.error, "kind", None) or ("no_effect" if not result.trace else "no_progress")
+    return {
+        "name": name, "call": call, "instance": env.instance, "goal": env.goal,
+        "before": f"Observation: {first_observation}",
+        "trace": [{"action": t.action, "observation": t.observation, "valid": bool(t.valid)} for t in result.trace],
+        "observation": result.observation, "error_kind": kind, "note": NOTE,
+    }
+
+
+def _rank(result) -> int:
+    """How telling a failed call is: it ran some primitives and then failed > failed at once > no progress."""
+    if result.error is not None:
+        return 2 if any(t.valid for t in result.trace) else 1
+    return 0
+
+
+def probe_action(env, executor: Executor, library: ActionLibrary, name: str, first_observation: str) -> dict[str, Any] | None:
+    """The most telling failed call of action ``name`` from the env's current state, or None when one of
+    its calls makes progress (or it cannot be probed)."""
+    start, base = env.state, env.ground.goal_share(env.state)
+    worst: tuple[int, str, Any] | None = None
+    calls = [c for c in learned_calls(env, library) if c.startswith(name + "(")][:PROBES_PER_ACTION]
+    for call in calls:
+        env.restore(start)
+        result = executor.run(call)
+        gained = env.ground.goal_share(env.state) > base
+        env.restore(start)
+        if result.ok and gained:
+            return None
+        if worst is None or _rank(result) > worst[0]:
+            worst = (_rank(result), call, result)
+    return _failure(env, name, worst[1], worst[2], first_observation) if worst else None
+
+
+def probe_failures(library: ActionLibrary, env_name: str, instance: str, *, data_dir=None, env_options=None, limits=None) -> list[dict[str, Any]]:
+    """A failure case per learned action that makes no progress from the start of ``instance``."""
+    env = make_env(env_name, instance, data_dir=data_dir, **(env_options or {}))
+    try:
+        first_observation, _ = env.reset()
+        if not hasattr(env, "restore") or not hasattr(env, "ground"):
+            return []
+        kwargs = {"limits": limits} if limits is not None else {}
+        with Executor(env, library, **kwargs) as executor:
+            found = (probe_action(env, executor, library, a.name, first_observation) for a in library.actions)
+            return [f for f in found if f is not None]
+    finally:
+        env.close()
