@@ -212,21 +212,6 @@ def text_turns(example: str, goal_fallback: str, n_recent: int) -> Turns:
     return turns
 
 
-def primitive_plan(env, max_calls: int = 40) -> list[str]:
-    """A plan of primitive steps for the env's (small) instance: shortest runs to progress, chained."""
-    env.reset()
-    plan: list[str] = []
-    while len(plan) < max_calls and not env.ground.is_goal(env.state):
-        steps = _primitive_path_to_gain(env)
-        if not steps:
-            break
-        for call in steps:
-            env.step(call)
-        plan += steps
-    env.reset()
-    return plan
-
-
 def _instance_turns(env, executor, library, plan, demonstration, n_recent) -> tuple[Turns, str] | None:
     """The worked turns on one instance: learned calls where they help, else primitives."""
     candidates: list[tuple[str, object]] = []
@@ -234,7 +219,8 @@ def _instance_turns(env, executor, library, plan, demonstration, n_recent) -> tu
         candidates.append(("demonstration", action_lines(demonstration)))
     if library.actions:
         candidates.append(("planned", lambda: learned_plan(env, executor, library)))
-    candidates.append(("example", plan if plan is not None else (lambda: primitive_plan(env))))
+    primitives_only = ActionLibrary.empty()  # the same planner with no learned call: a primitive plan
+    candidates.append(("example", plan if plan is not None else (lambda: learned_plan(env, executor, primitives_only, 40))))
     for source, calls in candidates:
         calls = calls() if callable(calls) else calls
         if source == "planned" and not any(library.get(parse_call(c)[0]) for c in calls):
