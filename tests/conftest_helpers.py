@@ -66,3 +66,24 @@ def kill_when(proc, ready, timeout_s: float = 240.0, poll_s: float = 0.02) -> No
         time.sleep(poll_s)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def learn_on_tiny_gripper(tmp_path: Path, agent_fn, learner_fn, **knobs):
+    """Run the learning graph with scripted models on the tiny gripper problem; (final state, context)."""
+    from fakes import ScriptedChatModel
+
+    from graphs.act import build_act_graph
+    from graphs.learn import build_learn_graph
+    from llm.usage import UsageTracker
+    from nodes.context import Context
+    from nodes.episodes import EpisodeRegistry
+
+    ctx = Context(
+        agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
+        episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False), **knobs,
+    )  # fmt: skip
+    inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)], "round": 0, "stale_rounds": 0}
+    try:
+        return build_learn_graph().invoke(inputs, context=ctx), ctx
+    finally:
+        ctx.episodes.close_all()

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest_helpers import CARRY, tiny_gripper
+from conftest_helpers import CARRY, learn_on_tiny_gripper, tiny_gripper
 from fakes import ScriptedChatModel
 
 from graphs.act import build_act_graph
@@ -243,22 +243,8 @@ def scripted_learner(create: str, fixes: list[str] = (), demonstrate=None):
 
 
 def learn(tmp_path, learner_fn, **knobs):
-    inst = tiny_gripper(tmp_path)
-    ctx = Context(
-        agent_model=ScriptedChatModel(lambda system, user: GOOD_CALL),
-        learner_model=ScriptedChatModel(learner_fn),
-        usage=UsageTracker(),
-        episodes=EpisodeRegistry(),
-        run_dir=str(tmp_path / "run"),
-        rollout_graph=build_act_graph(checkpointer=False),
-        **{"candidates": 1, "learn_max_steps": 2, "max_rounds": 0, **knobs},
-    )
-    try:
-        inputs = {"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}
-        final = build_learn_graph().invoke(inputs, context=ctx)
-    finally:
-        ctx.episodes.close_all()
-    return final, ctx
+    defaults = {"candidates": 1, "learn_max_steps": 2, "max_rounds": 0}
+    return learn_on_tiny_gripper(tmp_path, lambda system, user: GOOD_CALL, learner_fn, **{**defaults, **knobs})
 
 
 def _nodes(ctx) -> list[str]:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from conftest_helpers import actions_taken, CARRY, TINY_PLAN, tiny_gripper
+from conftest_helpers import CARRY, TINY_PLAN, actions_taken, learn_on_tiny_gripper, tiny_gripper
 from fakes import ScriptedChatModel
 
 from actions import ActionStore
@@ -64,21 +63,8 @@ def agent(call_for_library):
 
 
 def learn(tmp_path, learner_fn, agent_fn, **knobs):
-    inst = tiny_gripper(tmp_path)
-    ctx = Context(
-        agent_model=ScriptedChatModel(agent_fn),
-        learner_model=ScriptedChatModel(learner_fn),
-        usage=UsageTracker(),
-        episodes=EpisodeRegistry(),
-        run_dir=str(tmp_path / "run"),
-        rollout_graph=build_act_graph(checkpointer=False),
-        **{"candidates": 2, "learn_max_steps": 4, "max_rounds": 3, "patience": 1, **knobs},
-    )
-    try:
-        final = build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}, context=ctx)
-    finally:
-        ctx.episodes.close_all()
-    return final, ctx
+    defaults = {"candidates": 2, "learn_max_steps": 4, "max_rounds": 3, "patience": 1}
+    return learn_on_tiny_gripper(tmp_path, agent_fn, learner_fn, **{**defaults, **knobs})
 
 
 def test_nothing_failed_stops_after_creation(tmp_path):
