@@ -6,15 +6,15 @@ that make progress). A broken action is therefore never called, never fails, and
 at once with ``no_failed_learned_call``, keeping broken code. Instead, when the best candidate's
 rollouts made no learned call at all, each of its actions is *probed*: called in the sandbox from the
 start of a training instance with the arguments the instance suggests (:func:`learned_calls`), and an
-action with no call that makes progress yields the most telling failed call as a failure case for
-revision (PDDL: needs ``env.restore``). ``probe_unused=False`` (``--protocol paper``) turns this off.
+action none of whose calls runs and changes the world yields its most telling failed call as a failure
+case for revision (PDDL: needs ``env.restore``). ``probe_unused=False`` (``--protocol paper``) turns this off.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from actions import ActionLibrary, Executor
-from environments import make_env
+from environments import make_env, parse_call
 
 from .demonstrations import learned_calls
 
@@ -41,24 +41,26 @@ def _rank(result) -> int:
 
 def probe_action(env, executor: Executor, library: ActionLibrary, name: str, first_observation: str) -> dict[str, Any] | None:
     """The most telling failed call of action ``name`` from the env's current state, or None when one of
-    its calls makes progress (or it cannot be probed)."""
-    start, base = env.state, env.ground.goal_share(env.state)
-    worst: tuple[int, str, Any] | None = None
+    its calls runs and changes the world."""
+    start = env.state
+    worst: tuple[tuple[int, bool], str, Any] | None = None
     calls = [c for c in learned_calls(env, library) if c.startswith(name + "(")][:PROBES_PER_ACTION]
     for call in calls:
         env.restore(start)
         result = executor.run(call)
-        gained = env.ground.goal_share(env.state) > base
+        changed = env.state != start
         env.restore(start)
-        if result.ok and gained:
-            return None
-        if worst is None or _rank(result) > worst[0]:
-            worst = (_rank(result), call, result)
+        if result.ok and changed:
+            return None  # it works from here (it may only prepare: not every action makes goal progress alone)
+        args = parse_call(call)[1]
+        rank = (_rank(result), len(set(args)) == len(args))  # distinct arguments: a call an agent would make
+        if worst is None or rank > worst[0]:
+            worst = (rank, call, result)
     return _failure(env, name, worst[1], worst[2], first_observation) if worst else None
 
 
 def probe_failures(library: ActionLibrary, env_name: str, instance: str, *, data_dir=None, env_options=None, limits=None) -> list[dict[str, Any]]:
-    """A failure case per learned action that makes no progress from the start of ``instance``."""
+    """A failure case per learned action none of whose calls works from the start of ``instance``."""
     env = make_env(env_name, instance, data_dir=data_dir, **(env_options or {}))
     try:
         first_observation, _ = env.reset()

@@ -205,3 +205,23 @@ def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
     assert [s["action"] for s in final["steps"]] == ["move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"]
     calls = ctx.agent_model.calls
     assert len(calls) == 3 and calls[2]["kwargs"].get("temperature") == 0.8 and "temperature" not in calls[1]["kwargs"]
+
+
+def test_probes_report_broken_actions_only_with_a_call_an_agent_would_make():
+    from nodes.probes import probe_failures
+
+    code = '''def go(from_room, to_room):
+    """Only moves: no goal fact becomes true, but it works."""
+    return move(from_room, to_room)
+
+
+def grab_and_stay(ball, room):
+    """Picks the ball, then moves to the same room (always refused)."""
+    pick(ball, room, 'left')
+    return move(room, room)
+'''
+    found = probe_failures(ActionLibrary.from_code(code), "pddl/gripper", "gen:seed=2,balls=2,rooms=3")  # Robby by ball1
+    assert [f["name"] for f in found] == ["grab_and_stay"]
+    failure = found[0]
+    assert failure["trace"][0]["valid"] and not failure["trace"][-1]["valid"]  # it acted, then failed
+    assert failure["error_kind"] == "invalid_primitive" and "never called" in failure["note"]
