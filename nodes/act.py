@@ -220,12 +220,11 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
     ctx = runtime.context
     rt = ctx.episodes.get(state)
     grammar = None
+    refused = refused_since_change(state.get("steps", []))
     if ctx.use_grammar:
-        refused = refused_since_change(state.get("steps", []))
         grammar = agent_grammar(rt, valid_only=ctx.valid_actions_only, typed=ctx.typed_grammar, refused=refused)
         grammar = with_think(grammar) if allow_think else grammar
     messages = act_messages(state, ctx, template)
-    refused = refused_since_change(state.get("steps", []))
     line = ""
     for attempt in range(ctx.resample_refused + 1):
         # A reply that repeats a call already tried without effect in this state (possible where the grammar

@@ -27,11 +27,13 @@ from actions import ActionLibrary, ActionLibraryError, Executor, strip_fences
 from actions.sandbox_rules import FORBIDDEN_NAMES, function_problems
 from environments import parse_call
 
+from .demonstrations import action_lines
+
 # Error kinds that mean the learned code itself is broken, as opposed to a call with wrong
 # arguments or a primitive that did not apply in the current state.
 CODE_ERROR_KINDS = {"exception", "timeout", "memory", "primitive_limit", "output_limit", "worker_crash", "forbidden"}
 
-_DEF_LINE = re.compile(r"^(?:async\s+)?def\s+(\w+)")
+_DEF_LINE = re.compile(r"^(?:async\s+)?def\s+(\w+)", re.MULTILINE)
 _LEARNED_FRAME = re.compile(r'File "<learned>", line \d+, in (\w+)')
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Iteration)\b")
 _LINE_NUMBER = re.compile(r"\bline \d+")
@@ -135,7 +137,7 @@ def split_functions(code: str) -> list[Piece]:
 
 
 def _parse_piece(start: int, text: str) -> Piece:
-    match = re.search(r"^(?:async\s+)?def\s+(\w+)", text, re.MULTILINE)
+    match = _DEF_LINE.search(text)
     name = match.group(1) if match else f"line {start}"
     try:
         tree = ast.parse(text)
@@ -488,13 +490,11 @@ def render_attempts(earlier: list[dict[str, str]], max_error_lines: int = 6) -> 
 # ---------------------------------------------------------------- demonstrations and the record
 
 
-_ACTION_LINE = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
-
 
 def demo_names(demonstration: str) -> list[str]:
     """The names called on the demonstration's Action lines, in order."""
     names = []
-    for line in _ACTION_LINE.findall(demonstration or ""):
+    for line in action_lines(demonstration):
         try:
             names.append(parse_call(line)[0])
         except ValueError:
@@ -505,7 +505,7 @@ def demo_names(demonstration: str) -> list[str]:
 def demo_calls(demonstration: str, library: ActionLibrary) -> list[str]:
     """Learned-action calls in a demonstration, in order (these are the smoke test)."""
     calls = []
-    for line in _ACTION_LINE.findall(demonstration or ""):
+    for line in action_lines(demonstration):
         try:
             name, _ = parse_call(line)
         except ValueError:

@@ -206,7 +206,7 @@ def text_turns(example: str, goal_fallback: str, n_recent: int) -> Turns:
             observation = m.group(1).strip()
             if recent:
                 recent[-1]["observation"] = observation
-        elif (calls := _ACTION.findall(line)):
+        elif (calls := action_lines(line)):
             turns.append((turn_text(f"Goal: {goal}\n{observation}", recent, n_recent), calls[0]))
             recent.append(_record(calls[0], True, ""))
     return turns

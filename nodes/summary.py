@@ -89,13 +89,17 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+def _csv(rows: list[dict[str, Any]], columns) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS)
+    writer = csv.DictWriter(buf, fieldnames=columns)
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: r.get(k, "") for k in COLUMNS})
+        writer.writerow({k: r.get(k, "") for k in columns})
     return buf.getvalue()
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    return _csv(rows, COLUMNS)
 
 
 # ------------------------------------------------------------------ per size (the difficulty ladder)
@@ -160,9 +164,4 @@ def size_markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def size_csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=SIZE_COLUMNS)
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: r[k] for k in SIZE_COLUMNS})
-    return buf.getvalue()
+    return _csv(rows, SIZE_COLUMNS)

@@ -43,6 +43,22 @@ def _fmt(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.0f}"
 
 
+def _frame(css: str, element_id: str, title: str, width: int, height: int, left: int, plot_w: int,
+           top_value: float, y_of) -> list[str]:
+    """The opening of a plot: the svg element, its title, and six horizontal grid lines with their values."""
+    out = [
+        f'<svg id="{escape(element_id)}" class="{css}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="{left}" y="20" class="plot-title">{escape(title)}</text>',
+    ]
+    for i in range(6):
+        v = top_value * i / 5
+        y = y_of(v)
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(v)}</text>')
+    return out
+
+
 def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element_id: str,
                    best_line: Sequence[tuple[int, float]] = (), y_max: float | None = None) -> str:
     """Every candidate as a dot per round (spread sideways so they do not overlap), the best of
@@ -67,16 +83,7 @@ def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element
     def y_of(v: float) -> float:
         return top + plot_h - (max(0.0, v) / top_value) * plot_h
 
-    out = [
-        f'<svg id="{escape(element_id)}" class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="{left}" y="20" class="plot-title">{escape(title)}</text>',
-    ]
-    for i in range(6):
-        v = top_value * i / 5
-        y = y_of(v)
-        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(v)}</text>')
+    out = _frame("plot", element_id, title, width, height, left, plot_w, top_value, y_of)
     for rnd in rounds:
         out.append(f'<text x="{x_of(rnd):.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">{rnd}</text>')
     out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">round</text>')
@@ -194,15 +201,7 @@ def line_chart(series: dict[str, Sequence[SeriesPoint]], *, title: str, x_label:
     def y_of(v: float) -> float:
         return top + plot_h - (min(max(0.0, v), top_value) / top_value) * plot_h
 
-    out = [
-        f'<svg id="{escape(element_id)}" class="plot line-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="{left}" y="20" class="plot-title">{escape(title)}</text>',
-    ]
-    for i in range(6):
-        v = top_value * i / 5
-        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y_of(v):.1f}" y2="{y_of(v):.1f}" class="grid"/>')
-        out.append(f'<text x="{left - 6}" y="{y_of(v) + 4:.1f}" text-anchor="end" class="tick">{_fmt(v)}</text>')
+    out = _frame("plot line-chart", element_id, title, width, height, left, plot_w, top_value, y_of)
     for x in xs:
         out.append(f'<text x="{x_of(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">{_fmt(x)}</text>')
     out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">{escape(x_label)}</text>')

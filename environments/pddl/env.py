@@ -256,10 +256,9 @@ class PDDLEnv(TextEnv):
     def _param_pool(self, op, param: str, ptype: str) -> tuple[str, ...]:
         """Objects a parameter can take: its PDDL type, narrowed by the operator's unary preconditions on
         predicates no operator changes (untyped domains such as gripper type with ``(ball ?obj)``)."""
-        changing = {a[0] for o in self.ground.domain.operators.values() for a in o.add + o.delete}
         pool = self.ground.objects_of_type.get(ptype, ())
         for atom in op.pre_pos:
-            if len(atom) == 2 and atom[1] == param and atom[0] not in changing:
+            if len(atom) == 2 and atom[1] == param and atom[0] not in self.ground.changing_predicates:
                 pool = tuple(o for o in pool if (atom[0], o) in self.ground.init)
         return pool
 
@@ -274,13 +273,12 @@ class PDDLEnv(TextEnv):
 
     def _object_kinds(self) -> dict[str, set[str]]:
         if getattr(self, "_kinds", None) is None:
-            changing = {a[0] for o in self.ground.domain.operators.values() for a in o.add + o.delete}
             kinds: dict[str, set[str]] = {o: set() for o in self.objects}
             for obj, otype in self.ground.objects.items():
                 if otype and otype != "object":
                     kinds.setdefault(obj, set()).add(otype.lower())
             for atom in self.ground.init:
-                if len(atom) == 2 and atom[0] not in changing:
+                if len(atom) == 2 and atom[0] not in self.ground.changing_predicates:
                     kinds.setdefault(atom[1], set()).add(atom[0].lower())
             self._kinds = kinds
         return self._kinds

@@ -147,6 +147,7 @@ class GroundTask:
         self.goal_neg = problem.goal_neg
         self._goal_pos_set = frozenset(problem.goal_pos)
         changing = {a[0] for op in domain.operators.values() for a in op.add + op.delete}
+        self.changing_predicates = frozenset(changing)  # the others hold or fail for the whole episode
         static = set(domain.predicates) - changing
         all_objects = frozenset(self.objects)
         self.matchers: dict[str, Matcher] = {
