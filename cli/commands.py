@@ -310,6 +310,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         typed_grammar=settings.get("typed_grammar", True),
         resample_refused=settings.get("resample_refused", 2),
         probe_unused=settings.get("probe_unused", True),
+        creation_trials=settings.get("creation_trials", True),
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS),

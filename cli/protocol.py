@@ -25,6 +25,7 @@ DEFAULT_PROTOCOL: dict[str, Any] = {
     "patience": 1,  # stop after a round without improvement of the best score
     "agent_prompt": "compact",
     "learned_call_invalid": "stop",
+    "creation_trials": True,  # creation drops an action that works in no situation of the example episode
     "probe_unused": True,  # revise actions the agent never called from calls the framework tries (nodes/probes.py)
 }
 PAPER_PROTOCOL: dict[str, Any] = {
@@ -38,6 +39,7 @@ PAPER_PROTOCOL: dict[str, Any] = {
     "patience": 0,  # off: a fixed number of revision rounds
     "agent_prompt": "paper",
     "learned_call_invalid": "continue",  # run on; the call succeeded iff its last primitive step was valid
+    "creation_trials": False,  # creation checks that the code runs, not what it does
     "probe_unused": False,  # learning stops when no learned call failed
 }
 # `run.py --graph learn|evaluate` without --env (generated gripper problems): small settings, unless
@@ -68,6 +70,11 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
         "--no-probe", dest="probe_unused", action="store_const", const=False,
         help="learning: when the agent made no learned call in a round, stop (the paper) instead of revising from "
         "calls the framework tries itself",
+    )
+    g.add_argument(
+        "--no-creation-trials", dest="creation_trials", action="store_const", const=False,
+        help="learning: keep a new action even when none of its calls works in any situation of the domain's example "
+        "episode (the paper) instead of dropping it and telling the learner why",
     )
     g.add_argument(
         "--revision", choices=REVISION_CHOICES, default="both",
@@ -103,6 +110,7 @@ def protocol_settings(args: argparse.Namespace, env: str, *, learning: bool) -> 
         "learned_call_invalid": resolved(args, "learned_call_invalid", env),
         "agent_prompt": resolved(args, "agent_prompt", env),
         "probe_unused": resolved(args, "probe_unused", env),
+        "creation_trials": resolved(args, "creation_trials", env),
     }
     if learning:
         s.update(revision=getattr(args, "revision", None) or "both", demonstration=not getattr(args, "no_demonstration", False))

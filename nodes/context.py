@@ -58,6 +58,11 @@ class Context:
         metadata={"description": "When the agent made no learned call in a round's rollouts, revise from failed calls "
                   "the framework tries itself (nodes/probes.py) instead of stopping."},
     )
+    creation_trials: bool = field(
+        default=True,
+        metadata={"description": "Creation drops a learned action none of whose calls works in any situation of the "
+                  "domain's example episode, and the learner's repair is told why (nodes/probes.py, PDDL)."},
+    )
     resample_refused: int = field(
         default=2,
         metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "

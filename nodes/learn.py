@@ -31,6 +31,7 @@ from .creation import (
     shows_lost_actions,
     smoke_failures,
 )
+from .demonstrations import action_lines, worked_instances
 from .events import emit
 from .journal import journal_for, rollout_key
 from .learn_state import Candidate, CreateTask, LearnState, ReviseTask, RolloutTask
@@ -43,7 +44,7 @@ from .revision import (
     render_failure,
     revision_format,
 )
-from .probes import probe_failures
+from .probes import probe_failures, trial_failures
 from .scoring import score_rollouts, select_best
 
 def _learner(ctx: Context, node: str, messages, key: str) -> str:
@@ -80,21 +81,49 @@ def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, dic
         env.close()
 
 
+def _executor_kwargs(ctx: Context) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"limits": ctx.episodes.limits} if ctx.episodes.limits is not None else {}
+    if getattr(ctx.episodes, "learned_call_invalid", None):  # the rollouts' rule for an invalid primitive
+        kwargs["invalid_primitive"] = ctx.episodes.learned_call_invalid
+    return kwargs
+
+
 def _smoke(env_name: str, instance: str, ctx: Context, demonstration: str | None):
-    """The check's calls: the demonstration's learned calls, run in the sandbox on a fresh environment."""
-    if not demonstration:
+    """The check's calls, in the sandbox on fresh environments: the demonstration's learned calls, and
+    (``ctx.creation_trials``) each action tried in the situations of the domain's example episode."""
+    trials = _example_trials(env_name, ctx) if getattr(ctx, "creation_trials", False) else None
+    if not demonstration and trials is None:
         return None
 
     def run(library: ActionLibrary) -> dict[str, str]:
-        calls = demo_calls(demonstration, library)
-        if not calls:
-            return {}
-        env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-        kwargs: dict[str, Any] = {"limits": ctx.episodes.limits} if ctx.episodes.limits is not None else {}
-        if getattr(ctx.episodes, "learned_call_invalid", None):  # the rollouts' rule for an invalid primitive
-            kwargs["invalid_primitive"] = ctx.episodes.learned_call_invalid
+        failed: dict[str, str] = {}
+        calls = demo_calls(demonstration, library) if demonstration else []
+        if calls:
+            env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
+            try:
+                failed.update(smoke_failures(library, env, calls, **_executor_kwargs(ctx)))
+            finally:
+                env.close()
+        if trials is not None:
+            for name, why in trials(library).items():
+                failed.setdefault(name, why)
+        return failed
+
+    return run
+
+
+def _example_trials(env_name: str, ctx: Context):
+    """``library -> {action: why}`` for actions that work nowhere in the example episode (nodes.probes.trial_failures);
+    None where the domain has no replayable example instance."""
+    instances = worked_instances(env_name)
+    if not instances:
+        return None
+    example = action_lines(load_domain_material(env_name, ctx.prompts_dir).example)
+
+    def run(library: ActionLibrary) -> dict[str, str]:
+        env = make_env(env_name, instances[0], **ctx.episodes.env_options)
         try:
-            return smoke_failures(library, env, calls, **kwargs)
+            return trial_failures(library, env, example, **_executor_kwargs(ctx))
         finally:
             env.close()
 

@@ -40,12 +40,14 @@ def _rank(result) -> int:
     return 0
 
 
-def probe_action(env, executor: Executor, library: ActionLibrary, name: str, first_observation: str) -> dict[str, Any] | None:
+def probe_action(
+    env, executor: Executor, library: ActionLibrary, name: str, first_observation: str, limit: int = PROBES_PER_ACTION
+) -> dict[str, Any] | None:
     """The most telling failed call of action ``name`` from the env's current state, or None when one of
     its calls runs and changes the world."""
     start = env.state
     worst: tuple[tuple[int, bool], str, Any] | None = None
-    calls = [c for c in learned_calls(env, library) if c.startswith(name + "(")][:PROBES_PER_ACTION]
+    calls = [c for c in learned_calls(env, library) if c.startswith(name + "(")][:limit]
     for call in calls:
         env.restore(start)
         result = executor.run(call)
@@ -73,3 +75,56 @@ def probe_failures(library: ActionLibrary, env_name: str, instance: str, *, data
             return [f for f in found if f is not None]
     finally:
         env.close()
+
+
+TRIALS_PER_STATE = 60  # calls of one action tried from each state of the example episode
+
+
+def example_states(env, calls) -> list:
+    """The states of the example episode: from the start, after each of ``calls`` that is valid."""
+    env.reset()
+    states = [env.state]
+    for call in calls:
+        env.step(call)
+        states.append(env.state)
+    env.reset()
+    return list(dict.fromkeys(states))
+
+
+def trial_failures(library: ActionLibrary, env, example_calls, **executor_kwargs) -> dict[str, str]:
+    """{action: why} for each learned action none of whose calls runs and changes the world from any state
+    of the domain's example episode (``env``: its instance, ``example_calls``: its actions). Creation drops
+    such an action (and the learner's repair sees why): it would fail wherever the agent called it.
+
+    Needs ``env.restore``; elsewhere nothing is tried.
+    """
+    if not hasattr(env, "restore") or not hasattr(env, "ground"):
+        return {}
+    states = example_states(env, example_calls)
+    first_observation = env.reset()[0]
+    failed: dict[str, str] = {}
+    with Executor(env, library, **executor_kwargs) as executor:
+        for action in library.actions:
+            worst = None
+            for state in states:
+                env.restore(state)
+                found = probe_action(env, executor, library, action.name, first_observation, TRIALS_PER_STATE)
+                if found is None:
+                    worst = None
+                    break
+                worst = worst or found
+            if worst is not None:
+                failed[action.name] = _why(worst, len(states))
+    env.reset()
+    return failed
+
+
+def _why(failure: dict[str, Any], n_states: int) -> str:
+    """The creation check's message: the failed call, step by step (done, or why not)."""
+    steps = [f"  {t['action']}: " + ("done" if t["valid"] else t["observation"]) for t in failure["trace"]]
+    if not steps or failure["trace"][-1]["valid"]:
+        steps.append(f"  -> {failure['observation']}")
+    return (
+        f"no call of it worked in any of the {n_states} situations of the example episode; for instance "
+        f"{failure['call']} from the start:\n" + "\n".join(steps)
+    )

@@ -243,7 +243,7 @@ def scripted_learner(create: str, fixes: list[str] = (), demonstrate=None):
 
 
 def learn(tmp_path, learner_fn, **knobs):
-    defaults = {"candidates": 1, "learn_max_steps": 2, "max_rounds": 0}
+    defaults = {"candidates": 1, "learn_max_steps": 2, "max_rounds": 0, "creation_trials": False}
     return learn_on_tiny_gripper(tmp_path, lambda system, user: GOOD_CALL, learner_fn, **{**defaults, **knobs})
 
 
@@ -420,3 +420,35 @@ def go_twice(a, b):
     assert checked.library is not None and set(checked.library.names) == {"go", "go_twice"}
     reasons = {d["name"]: d["reason"] for d in checked.dropped}
     assert set(reasons) == {"learned_move", "helper_free"} and "never calls a primitive" in reasons["learned_move"]
+
+
+# ---------------------------------------------------------------- trials in the example episode's situations
+
+LEAVES_FIRST = '''def go_and_pick(obj, src, dst, gripper):
+    """Go to dst and pick up the ball there."""
+    move(src, dst)
+    return pick(obj, src, gripper)
+'''
+
+
+def test_an_action_that_works_in_no_situation_of_the_example_is_dropped_alone_with_the_failed_steps(tmp_path):
+    final, ctx = learn(tmp_path, scripted_learner(LEAVES_FIRST + "\n\n" + CARRY), creation_trials=True)
+    cand = final["candidates"][0]
+    assert [a["name"] for a in cand["library"]["actions"]] == ["carry"]  # carry works from the example's start
+    [dropped] = cand["dropped_functions"]
+    assert dropped["name"] == "go_and_pick" and "situations of the example episode" in dropped["reason"]
+    # the step that ran and the step that was refused, with the environment's reason
+    assert re.search(r"move\('\w+', '\w+'\): done\n  pick\(.*not valid because", dropped["reason"])
+    assert "learn.fix" not in _nodes(ctx)
+
+
+def test_when_no_action_works_in_the_example_the_repair_is_told_why(tmp_path):
+    final, ctx = learn(tmp_path, scripted_learner(LEAVES_FIRST, fixes=[CARRY]), creation_trials=True)
+    [fix_prompt] = [c["user"] for c in ctx.learner_model.calls if c["node"] == "learn.fix"]
+    assert "go_and_pick: no call of it worked" in fix_prompt and "not valid because" in fix_prompt
+    assert [a["name"] for a in final["candidates"][0]["library"]["actions"]] == ["carry"]
+
+
+def test_without_creation_trials_an_action_that_never_works_is_kept(tmp_path):
+    final, _ = learn(tmp_path, scripted_learner(LEAVES_FIRST + "\n\n" + CARRY), creation_trials=False)
+    assert [a["name"] for a in final["candidates"][0]["library"]["actions"]] == ["go_and_pick", "carry"]

@@ -236,7 +236,7 @@ WRONG_WAY = '''def carry(obj, src, dst, gripper):
 
 def test_an_action_the_agent_never_calls_is_probed_and_revised_instead_of_kept_broken(tmp_path):
     never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731  (primitives only, whatever is offered)
-    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, max_rounds=1)
+    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, max_rounds=1, creation_trials=False)
     revise_prompts = [c["user"] for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]
     assert revise_prompts, "learning stopped with the broken action instead of revising it"
     assert "the agent never called the learned actions in training" in revise_prompts[0]
@@ -246,6 +246,6 @@ def test_an_action_the_agent_never_calls_is_probed_and_revised_instead_of_kept_b
 
 def test_probing_is_off_with_the_paper_protocol(tmp_path):
     never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731
-    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False)
+    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False, creation_trials=False)
     assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
     assert not [c for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]
