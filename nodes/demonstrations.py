@@ -8,7 +8,8 @@ the sandbox, and every user turn shows the real state the call was made in. Sour
 
 1. the learner's demonstration, replayed: kept if every call is valid and it reaches the goal;
 2. a plan found with the library (PDDL): from each state the learned call that makes the most goal
-   facts true, tried in the sandbox; where none makes progress, the shortest primitive steps that do;
+   facts true, tried in the sandbox; where none does, the fewest steps (learned calls that change the
+   state, or primitives) that make progress, learned calls preferred;
 3. the example's primitive plan as it is.
 
 Environments whose state cannot be restored (ALFWorld) use 1, else the example text as it is.
@@ -28,9 +29,8 @@ from .state import StepRecord
 
 _ACTION = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
 _OBSERVATION = re.compile(r"^\s*Observation\s*:\s*(.*)$")
-PRIMITIVE_DEPTH = 6  # primitive steps searched for progress where no learned call makes any
+PRIMITIVE_DEPTH = 6  # steps searched for progress where no single learned call makes any
 MAX_TRIALS = 3000  # learned calls tried while planning one demonstration (each a sandbox call of a few ms)
-PAIR_FIRSTS = 20  # learned calls that only prepare, each tried as the first of a pair
 
 Turns = list[tuple[str, str]]
 
@@ -92,25 +92,6 @@ def _progress(env) -> float:
     return env.ground.goal_share(env.state)
 
 
-def _primitive_path_to_gain(env, depth: int = PRIMITIVE_DEPTH) -> list[str] | None:
-    """Shortest run of valid primitive steps after which more of the goal holds (breadth first)."""
-    start, base = env.state, _progress(env)
-    frontier, seen = [(start, [])], {start}
-    for _ in range(depth):
-        nxt = []
-        for state, path in frontier:
-            for call, action in env.ground.valid_actions(state).items():
-                after = action.apply(state)
-                if after in seen:
-                    continue
-                seen.add(after)
-                if env.ground.goal_share(after) > base:
-                    return path + [call]
-                nxt.append((after, path + [call]))
-        frontier = nxt
-    return None
-
-
 class _Trials:
     """Learned calls tried from saved states, within a budget; actions that hit a time, memory or crash
     limit are not tried again."""
@@ -151,34 +132,44 @@ class _Trials:
         return (best[1], best[2]) if best else None
 
 
+def _steps_to_gain(trials: _Trials, env, depth: int = PRIMITIVE_DEPTH) -> list[str] | None:
+    """The fewest agent steps after which more of the goal holds (breadth first over states), a step being
+    a learned call that runs and changes the state or a valid primitive; learned calls are tried first,
+    so of equally short paths the one with learned calls wins (an action that only prepares, such as
+    picking up a ball and leaving the room, is shown where it saves steps)."""
+    start = env.state
+    base = env.ground.goal_share(start)
+    frontier, seen = [(start, [])], {start}
+    for _ in range(depth):
+        nxt = []
+        for state, path in frontier:
+            steps = list(trials.each(state))
+            steps += [(call, action.apply(state)) for call, action in env.ground.valid_actions(state).items()]
+            for call, after in steps:
+                if after in seen:
+                    continue
+                seen.add(after)
+                if env.ground.goal_share(after) > base:
+                    return path + [call]
+                nxt.append((after, path + [call]))
+        frontier = nxt
+    return None
+
+
 def _next_steps(trials: _Trials, env) -> list[str] | None:
     """The next calls of the learned plan from the env's state (see :func:`learned_plan`)."""
-    state = env.state
-    if (one := trials.best_gain(state)) is not None:
+    if (one := trials.best_gain(env.state)) is not None:
         return [one[0]]
-    for first, after in list(itertools.islice(trials.each(state), PAIR_FIRSTS)):
-        if (second := trials.best_gain(after)) is not None:
-            return [first, second[0]]
-    path = _primitive_path_to_gain(env) or []
-    for i in range(1, len(path)):  # primitive steps, then a learned call that makes progress
-        env.restore(state)
-        for call in path[:i]:
-            env.step(call)
-        prefix_state = env.state
-        env.restore(state)
-        if (then := trials.best_gain(prefix_state)) is not None:
-            return path[:i] + [then[0]]
-    return path or None
+    return _steps_to_gain(trials, env)
 
 
 def learned_plan(env, executor: Executor, library: ActionLibrary, max_calls: int = 12) -> list[str]:
     """A plan for the env's instance that uses learned calls wherever they make progress (PDDL).
 
-    From each state, the first that works of: the learned call that makes the most goal facts true;
-    a learned call that changes the state followed by one that makes progress (an action that only
-    prepares, such as going to a ball and picking it up); the shortest run of primitive steps to
-    progress, cut short where a learned call can finish it. Calls are tried in the sandbox, the state
-    restored after each try. Needs ``env.state``/``env.restore`` and a symbolic goal.
+    From each state: the learned call that makes the most goal facts true, else the fewest steps
+    (learned calls and primitives) to progress, learned calls preferred among equally short ones (see
+    :func:`_steps_to_gain`). Calls are tried in the sandbox, the state restored after each try. Needs
+    ``env.state``/``env.restore`` and a symbolic goal.
     """
     env.reset()
     trials = _Trials(env, executor, learned_calls(env, library))

@@ -8,6 +8,7 @@ from conftest_helpers import CARRY, tiny_gripper
 
 from actions import ActionLibrary, Executor
 from environments import make_env
+from environments.pddl.prompt_material import EXAMPLE_INSTANCES
 from nodes.act import agent_grammar
 from nodes.agent_prompt import refused_since_change, turn_text
 from nodes.demonstrations import few_shot_turns, learned_plan
@@ -187,6 +188,23 @@ def carry_and_drop(ball, from_room, to_room, gripper):
         for call in plan:
             result = ex.run(call)
     assert result.ok and result.info["success"]
+
+
+def test_worked_steps_show_an_action_that_only_prepares_where_it_saves_steps():
+    code = '''def pick_and_go(ball, from_room, to_room, gripper):
+    """Pick up ball in from_room and go to to_room with it."""
+    pick(ball, from_room, gripper)
+    return move(from_room, to_room)
+'''
+    env = make_env("pddl/gripper", EXAMPLE_INSTANCES["gripper"])  # Robby starts with ball1, which must go to roomb
+    lib = ActionLibrary.from_code(code)
+    with Executor(env, lib) as ex:
+        plan = learned_plan(env, ex, lib)
+        assert plan[0].startswith("pick_and_go('ball1', 'rooma', 'roomb', ") and plan[1].startswith("drop('ball1', 'roomb'")
+        for call in plan:
+            result = ex.run(call)
+    assert result.ok and result.info["success"]
+    assert sum(c.startswith("pick_and_go(") for c in plan) == 2  # both balls: fewer steps than pick, move, drop
 
 
 def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
