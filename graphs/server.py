@@ -4,8 +4,9 @@ The LangGraph server looks the names up in this module's ``__dict__`` (a lazy mo
 ``__getattr__`` is not seen) and brings its own checkpointer, so the graphs are compiled
 without one. Compiling is cheap: it only wires nodes, no model or environment is touched.
 
-Running a graph from the Studio needs the run context (models, environments, usage tracker)
-that ``run.py`` builds; the server is for looking at the graphs and stepping through them.
+A run needs only its input and a context of plain fields (``nodes.context.Context``: ``model``,
+``base_url``, ...; the request's ``context`` or Studio's context panel): the chat models, episodes,
+usage tracker and rollout graph are made from them inside the server (README, "LangGraph Studio").
 """
 from __future__ import annotations
 

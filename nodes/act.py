@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from typing import Any
 
 from collections.abc import Sequence
@@ -69,9 +70,13 @@ def example_call(env) -> str:
 
 def start_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
+    # An input without an episode id (Studio, a user's invoke) gets a fresh one; the later nodes read it from the state.
+    episode_id = state.get("episode_id") or f"episode-{uuid.uuid4().hex[:8]}"
+    state = {**state, "episode_id": episode_id}
     _, obs, info = ctx.episodes.start(state)
-    _emit("episode_start", episode_id=state["episode_id"], instance=state["instance"], goal=info.get("goal", ""))
+    _emit("episode_start", episode_id=episode_id, instance=state["instance"], goal=info.get("goal", ""))
     return {
+        "episode_id": episode_id,
         "goal": info.get("goal", ""),
         "first_observation": obs,
         "success": bool(info.get("success", False)),
@@ -230,7 +235,7 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
         # A reply that repeats a call already tried without effect in this state (possible where the grammar
         # cannot exclude it: no grammar, or an environment that cannot list its calls) is sampled again.
         reply = invoke_text(
-            ctx.agent_model, messages, stop=["\n"], grammar=grammar, usage=ctx.usage, node=f"{template}.decide",
+            ctx.agent, messages, stop=["\n"], grammar=grammar, usage=ctx.usage, node=f"{template}.decide",
             key=state["episode_id"] + (f"#resample{attempt}" if attempt else ""),
             temperature=RESAMPLE_TEMPERATURE if attempt else None,
         )

@@ -31,7 +31,7 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     )
     # A baseline of the acting model (as in the paper): the agent writes the program, never the learner.
     reply = invoke_text(
-        ctx.agent_model, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
+        ctx.agent, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
     )
     program = strip_fences(reply or "")  # a reply cut at the token cap keeps its unclosed block
     # Small models end the program with `solve()` or `print(solve())`, or put constants at module level.

@@ -1,36 +1,90 @@
 """The run context every node receives as ``runtime.context``: models, prompts, knobs.
 
 Nothing a node needs comes from a global: a graph is invoked with ``context=Context(...)``.
+
+Every field but the live ones is plain data (str, number, bool, dict), so a context can come as JSON:
+from ``langgraph dev`` / LangGraph Studio (the request's ``context``, Studio's context panel) or from a
+user's ``graph.invoke(inputs, context=Context(model="gpt-4o-mini"))``. ``run.py`` also fills the live
+fields (chat models, the episode registry, the usage tracker, compiled graphs); a live field left None
+is made from the plain ones: cheap ones here in ``__post_init__`` (the episode registry, a usage
+tracker, the rollout graph, the method graphs), the chat models on first use by ``ctx.agent`` and
+``ctx.learner`` through ``nodes.resources`` (built once per process; the embedded server started once).
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import functools
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic.json_schema import SkipJsonSchema
+
+from llm.config import ModelSpec
 from prompts import PromptSet
 
 from .episodes import EpisodeRegistry
 
+# Plain model fields that, left at their default, take a value from the environment (as in
+# langchain-ai/react-agent's Context): set once where ``langgraph dev`` runs instead of in every request.
+ENV_DEFAULTS = {"model": "LEARNACT_MODEL", "learner_model_name": "LEARNACT_LEARNER_MODEL", "base_url": "LEARNACT_BASE_URL"}
+AGENT_MAX_TOKENS, LEARNER_MAX_TOKENS = 64, 768  # run.py's reply caps per role (--max-tokens sets both)
+
+
+def _live(description: str, default: Any = None, **kw: Any) -> Any:
+    """A live (not serialisable) field: left out of the JSON schema that Studio's context panel shows."""
+    if "default_factory" in kw:
+        return field(metadata={"description": description, "live": True}, **kw)
+    return field(default=default, metadata={"description": description, "live": True}, **kw)
+
 
 @dataclass
 class Context:
-    agent_model: Any = field(default=None, metadata={"description": "Chat model that acts (BaseChatModel)."})
-    learner_model: Any = field(
-        default=None, metadata={"description": "Chat model that writes and revises actions; defaults to the agent's."}
+    # -- plain fields: what a run is made from (JSON from Studio or an HTTP request) --------------------
+    model: str = field(
+        default="local",
+        metadata={"description": "Chat model of both roles: 'local' (the embedded GGUF, started once per process), an "
+                  "OpenAI name such as 'gpt-4o-mini' (OPENAI_API_KEY from the environment), the model name served at "
+                  "base_url, or 'provider:model'. Default: $LEARNACT_MODEL, else 'local'."},
     )
-    prompts: PromptSet = field(default_factory=PromptSet, metadata={"description": "Templates per node."})
+    learner_model_name: str | None = field(
+        default=None,
+        metadata={"description": "Chat model of the learner, when it differs from `model` ($LEARNACT_LEARNER_MODEL)."},
+    )
+    base_url: str | None = field(
+        default=None,
+        metadata={"description": "OpenAI-compatible server (vLLM, Ollama, llama.cpp) serving `model` ($LEARNACT_BASE_URL)."},
+    )
+    model_path: str | None = field(default=None, metadata={"description": "A GGUF that replaces the embedded model (model 'local')."})
+    temperature: float = field(default=0.0, metadata={"description": "Agent sampling temperature (the learner's: learner_temperature)."})
+    max_tokens: int | None = field(
+        default=None, metadata={"description": f"Reply cap of both roles (None: {AGENT_MAX_TOKENS} agent, {LEARNER_MAX_TOKENS} learner)."}
+    )
+    seed: int | None = field(default=None, metadata={"description": "Sampling seed, varied per call by node and key."})
+    data_dir: str | None = field(
+        default=None, metadata={"description": "Benchmark data (None: $LEARNACT_DATA or ../shared/data; generated problems need none)."}
+    )
+    feedback: str = field(default="named", metadata={"description": "Refused PDDL action: 'named' (which precondition failed) or 'generic'."})
+    learned_call_invalid: str = field(
+        default="stop", metadata={"description": "A learned call's invalid primitive: 'stop' (the call failed) or 'continue'."}
+    )
+    # -- live fields: run.py fills them; None means "made from the plain fields" ----------------------
+    agent_model: SkipJsonSchema[Any] = _live("Chat model that acts (BaseChatModel); None: built from `model`.")
+    learner_model: SkipJsonSchema[Any] = _live(
+        "Chat model that writes and revises actions; defaults to the agent's (or to one built from the plain fields)."
+    )
+    prompts: SkipJsonSchema[Any] = _live("Templates per node (prompts.PromptSet); None: the defaults with prompts_dir applied.")
     prompts_dir: str | None = field(default=None, metadata={"description": "User folder overriding domain material."})
-    episodes: EpisodeRegistry = field(
-        default_factory=EpisodeRegistry,
-        metadata={"description": "Live episodes; also holds the env options (feedback) and the executor's rule for an "
-                  "invalid primitive in a learned call (learned_call_invalid: stop or continue)."},
+    episodes: SkipJsonSchema[Any] = _live(
+        "Live episodes (nodes.episodes.EpisodeRegistry); also holds the env options (feedback) and the executor's rule for an "
+        "invalid primitive in a learned call (learned_call_invalid). None: one made from data_dir, feedback, learned_call_invalid."
     )
-    usage: Any = field(default=None, metadata={"description": "llm.usage.UsageTracker for tokens and cost."})
+    usage: SkipJsonSchema[Any] = _live(
+        "llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."
+    )
     max_steps: int = field(default=30, metadata={"description": "Agent steps per test episode."})
     history_window: int = field(
         default=20,
@@ -63,23 +117,31 @@ class Context:
         metadata={"description": "Creation drops a learned action none of whose calls works in any situation of the "
                   "domain's example episode, and the learner's repair is told why (nodes/probes.py, PDDL)."},
     )
+    state_queries: bool = field(
+        default=True,
+        metadata={"description": "The learner is told that a learned action may read the state with find(fact, *known), "
+                  "and shown the environment's changing facts (PDDL)."},
+    )
     resample_refused: int = field(
         default=2,
         metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "
                   "again (at temperature 0.8) up to this many times."},
     )
-    run_dir: str | None = field(default=None, metadata={"description": "Where results of this run are written."})
-    rollout_graph: Any = field(
-        default=None, metadata={"description": "Compiled episode graph the learning loop rolls out (the Act graph)."}
+    run_dir: str | None = field(
+        default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
     )
-    graphs: dict[str, Any] = field(
-        default_factory=dict, metadata={"description": "Graph builders by name (checkpointer=...) for the evaluation harness."}
+    rollout_graph: SkipJsonSchema[Any] = _live(
+        "Compiled episode graph the learning loop rolls out; None: the Act graph (checkpointer=False)."
+    )
+    graphs: SkipJsonSchema[dict[str, Any]] = _live(
+        "Graph builders by name (checkpointer=...) for the evaluation harness; empty: graphs.evaluate.METHOD_GRAPHS.",
+        default_factory=dict,
     )
     concurrency: int | None = field(
         default=None,
         metadata={"description": "At most this many episodes, rollouts and learner tasks at once (None: unbounded)."},
     )
-    slots: Any = field(default=None, repr=False, metadata={"description": "The semaphore behind slot(); made from concurrency."})
+    slots: SkipJsonSchema[Any] = _live("The semaphore behind slot(); made from concurrency.", repr=False)
     # Learning knobs (graphs/learn.py).
     candidates: int = 4
     learn_max_steps: int = 10
@@ -99,7 +161,7 @@ class Context:
                   "(max_steps, history_window, score)."},
     )
     create_tries: int = 4
-    learner_temperature: float = 0.7
+    learner_temperature: float = field(default=0.7, metadata={"description": "Learner sampling temperature (K samples that differ)."})
     program_max_tokens: int = field(
         default=2048, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
     )
@@ -109,9 +171,28 @@ class Context:
     )
 
     def __post_init__(self) -> None:
-        # dataclasses.replace passes `slots` on, so sub-runs share the bound with their parent.
+        for name, variable in ENV_DEFAULTS.items():
+            if getattr(self, name) == type(self).__dataclass_fields__[name].default and os.environ.get(variable):
+                setattr(self, name, os.environ[variable])
+        # The cheap live fields left None are made here (dataclasses.replace passes them on, so a sub-run
+        # shares them; `slots` too: sub-runs share the bound with their parent).
         if self.slots is None and self.concurrency:
             self.slots = threading.BoundedSemaphore(self.concurrency)
+        if self.prompts is None:
+            self.prompts = PromptSet(self.prompts_dir)
+        if self.episodes is None:
+            self.episodes = EpisodeRegistry(
+                data_dir=self.data_dir, env_options={"feedback": self.feedback}, learned_call_invalid=self.learned_call_invalid
+            )
+        if self.usage is None and self.agent_model is None and self.learner_model is None:
+            from llm.usage import UsageTracker
+
+            self.usage = UsageTracker()
+        if self.rollout_graph is None or not self.graphs:
+            from . import resources
+
+            self.rollout_graph = self.rollout_graph if self.rollout_graph is not None else resources.episode_graph("act")
+            self.graphs = self.graphs or resources.method_graphs()
 
     def slot(self) -> contextlib.AbstractContextManager:
         """Hold one of the run's work slots (``with ctx.slot(): ...``) in a leaf node that does real work.
@@ -128,9 +209,37 @@ class Context:
         fields = self.per_env.get(env_name)
         return dataclasses.replace(self, **fields) if fields else self
 
+    def model_spec(self, role: str) -> ModelSpec:
+        """The ``ModelSpec`` the plain fields give for ``role`` ("agent" or "learner"), as run.py makes them."""
+        if role == "agent":
+            return ModelSpec(
+                model=self.model, base_url=self.base_url, temperature=self.temperature,
+                max_tokens=self.max_tokens or AGENT_MAX_TOKENS, model_path=self.model_path, seed=self.seed,
+            )  # fmt: skip
+        return ModelSpec(
+            model=self.learner_model_name or self.model, base_url=self.base_url, temperature=self.learner_temperature,
+            max_tokens=self.max_tokens or LEARNER_MAX_TOKENS, model_path=self.model_path, seed=self.seed,
+        )  # fmt: skip
+
+    @property
+    def agent(self) -> Any:
+        """The agent's chat model: ``agent_model``, else the one the plain fields give (built once per process)."""
+        if self.agent_model is not None:
+            return self.agent_model
+        from . import resources
+
+        return resources.chat_model(self.model_spec("agent"))
+
     @property
     def learner(self) -> Any:
-        return self.learner_model if self.learner_model is not None else self.agent_model
+        """The learner's chat model: ``learner_model``, else ``agent_model``, else the one the plain fields give."""
+        if self.learner_model is not None:
+            return self.learner_model
+        if self.agent_model is not None:
+            return self.agent_model
+        from . import resources
+
+        return resources.chat_model(self.model_spec("learner"))
 
 
 def holds_slot(node: Callable[..., Any]) -> Callable[..., Any]:

@@ -150,7 +150,7 @@ def learning_context(ctx: Context, task: LearnTask, folder: Path, usage) -> Cont
     return dataclasses.replace(
         env_ctx, run_dir=str(folder), usage=usage, episodes=ctx.episodes.sibling(),
         rollout_graph=ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False),
-        agent_model=with_seed_offset(ctx.agent_model, offset), learner_model=with_seed_offset(ctx.learner, offset),
+        agent_model=with_seed_offset(ctx.agent, offset), learner_model=with_seed_offset(ctx.learner, offset),
     )  # fmt: skip
 
 
