@@ -48,18 +48,76 @@ def _split_list(values: list[str] | None) -> list[str]:
     return out
 
 
-def _check_instances(env_name: str, instances: list[str], data_dir) -> None:
-    """Every named PDDL problem exists (or generates) before the first LLM call, not after an hour."""
-    family, task = env_name.split("/", 1)
-    if family != "pddl":
-        return  # ALFWorld games are checked when the env loads them (each load takes ~0.5 s)
-    from environments.pddl.env import resolve_problem
+def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str, ...]:
+    """Every named problem exists, parses and fits its domain before the run folder and the model
+    start, not an hour in; returns the environment's primitive action names.
 
+    PDDL problems are parsed and checked against the domain (cached: the episodes reuse them);
+    ALFWorld games are located by :func:`check_inputs` when the run starts (loading one takes ~0.5 s)."""
+    family, task = env_name.split("/", 1)
+    if not instances:
+        raise UserError(f"no instance to run on {env_name}: --instance was given without a name")
+    if family != "pddl":
+        from environments.alfworld_env import PRIMITIVES
+
+        return tuple(p.name for p in PRIMITIVES)
+    from environments import make_env
+
+    names: tuple[str, ...] = ()
     for inst in instances:
         try:
-            resolve_problem(task, inst, data_dir)
-        except ValueError as exc:  # a bad generator spec
+            env = make_env(env_name, inst, data_dir=data_dir)
+        except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
             raise UserError(f"--instance {inst}: {exc}") from None
+        names = names or env.primitive_names
+        env.close()
+    return names
+
+
+def check_inputs(settings: dict[str, Any]) -> None:
+    """Before the run folder is made and the model starts, for a new run and a resumed one alike (a
+    file may have moved or changed since): every instance exists and parses (PDDL) or is on disk
+    (ALFWorld games: a file check, no game loaded), the ``--actions`` library loads and is safe, and the
+    prompt files read and fit their nodes."""
+    from environments.alfworld_env import resolve_game_file
+
+    if settings["graph"] == "evaluate":
+        named = {e: list(settings["train"].get(e, [])) + list(settings["test"].get(e, [])) for e in settings["envs"]}
+    else:
+        named = {settings["env"]: settings.get("train_instances") or settings.get("instances") or []}
+    primitives: tuple[str, ...] = ()
+    for env_name, instances in named.items():
+        primitives = _check_instances(env_name, instances, settings.get("data_dir"))
+        if env_name.startswith("alfworld/"):
+            for inst in instances:
+                try:
+                    resolve_game_file(inst, settings.get("data_dir"))
+                except ValueError as exc:
+                    raise UserError(f"--instance {inst!r}: {exc}") from None
+    _check_actions(settings.get("actions"), primitives)
+    from prompts import PromptSet
+
+    PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"])  # every template file reads and fits its node
+
+
+def _check_actions(spec: str | None, primitives: tuple[str, ...]) -> None:
+    """``--actions``: the library loads, no function is one the sandbox refuses, no name is a primitive's."""
+    if not spec:
+        return
+    from actions import ActionLibraryError
+
+    from .act_cmd import load_library
+
+    try:
+        library, _ = load_library(spec)
+        library.check_primitive_names(primitives)
+        refused = library.safety_problems(primitives)
+    except ActionLibraryError as exc:
+        raise UserError(f"--actions {spec}: {exc}") from None
+    if refused:
+        name, why = next(iter(refused.items()))
+        more = f" (and {len(refused) - 1} more function(s))" if len(refused) > 1 else ""
+        raise UserError(f"--actions {spec}: the sandbox refuses function {name!r}: {'; '.join(why)}{more}")
 
 
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -67,6 +125,10 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     from environments import list_instances, split_env_name
 
     default_run = args.env is None  # `run.py --graph learn` alone: embedded default, generated problems
+    if args.env is not None and not args.env.strip():
+        raise UserError("--env is empty; give an environment such as pddl/gripper or alfworld/put")
+    if args.model_path and not Path(args.model_path).expanduser().is_file():
+        raise UserError(f"--model-path {args.model_path}: no such file (a GGUF model file)")
     if args.graph == "evaluate":
         return resolve_evaluate_settings(args, default_run)
     env_name = "/".join(split_env_name(args.env or DEFAULT_ENV))
@@ -109,7 +171,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         if args.actions and not Path(args.actions).exists():
             raise UserError(f"--actions {args.actions}: no such file or folder")
         s.update(instances=instances, max_steps=resolved(args, "max_steps", env_name), runs=args.runs, actions=args.actions)
-    _check_instances(env_name, s.get("train_instances") or s.get("instances") or [], args.data_dir)
+    _check_instances(env_name, s["train_instances"] if args.graph == "learn" else s["instances"], args.data_dir)
     s["history_window"] = resolved(args, "history_window", env_name)
     s["models"] = model_settings(args, learner_temperature=resolved(args, "learner_temperature", env_name))
     s["concurrency"] = _concurrency(args, s["models"])
@@ -252,6 +314,13 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = 0.7) -
     default = args.model or ("local" if not (os.environ.get("OPENAI_API_KEY") or args.base_url) else "gpt-4o-mini")
     agent = args.agent_model or default
     learner = args.learner_model or agent
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise UserError(f"--max-tokens must be positive, got {args.max_tokens}")
+    if args.rps is not None and not args.rps > 0:
+        raise UserError(f"--rps must be positive, got {args.rps}")
+    for flag, t in (("--agent-temperature", args.agent_temperature), ("--learner-temperature", args.learner_temperature)):
+        if t is not None and not 0.0 <= t <= 2.0:
+            raise UserError(f"{flag} must be between 0 and 2, got {t}")
     common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed}
     return {
         "agent": asdict(ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or 64, **common)),
@@ -311,6 +380,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         resample_refused=settings.get("resample_refused", 2),
         probe_unused=settings.get("probe_unused", True),
         creation_trials=settings.get("creation_trials", True),
+        state_queries=settings.get("state_queries", True),
         run_dir=str(run.path),
         rollout_graph=build_act_graph(checkpointer=False),
         graphs=dict(METHOD_GRAPHS),
@@ -378,12 +448,13 @@ def run_command(args: argparse.Namespace) -> int:
     if args.resume:
         run = RunDir(args.resume)
         settings = run.load_config()
-        if not run.checkpoints.exists():
-            raise RunError(f"{run.path} has no checkpoints to resume from")
         if settings.get("graph") != args.graph and "--graph" in sys.argv:
-            raise UserError(f"{args.resume} is a {settings.get('graph')} run; resume it with --graph {settings.get('graph')}")
+            raise UserError(f"{args.resume} is a run of --graph {settings.get('graph')}; resume it with --graph {settings.get('graph')}")
+        run.check_resumable(needs_checkpoint=settings["graph"] == "learn")
+        check_inputs(settings)
     else:
         settings = resolve_settings(args)
+        check_inputs(settings)
         from prompts import PromptSet
 
         settings["prompt_hashes"] = PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"]).fingerprint()

@@ -25,6 +25,7 @@ DEFAULT_PROTOCOL: dict[str, Any] = {
     "patience": 1,  # stop after a round without improvement of the best score
     "agent_prompt": "compact",
     "learned_call_invalid": "stop",
+    "state_queries": True,  # the learner may read the state in an action: find(fact, *known)
     "creation_trials": True,  # creation drops an action that works in no situation of the example episode
     "probe_unused": True,  # revise actions the agent never called from calls the framework tries (nodes/probes.py)
 }
@@ -39,6 +40,7 @@ PAPER_PROTOCOL: dict[str, Any] = {
     "patience": 0,  # off: a fixed number of revision rounds
     "agent_prompt": "paper",
     "learned_call_invalid": "continue",  # run on; the call succeeded iff its last primitive step was valid
+    "state_queries": False,  # actions see only what their primitives return
     "creation_trials": False,  # creation checks that the code runs, not what it does
     "probe_unused": False,  # learning stops when no learned call failed
 }
@@ -70,6 +72,10 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
         "--no-probe", dest="probe_unused", action="store_const", const=False,
         help="learning: when the agent made no learned call in a round, stop (the paper) instead of revising from "
         "calls the framework tries itself",
+    )
+    g.add_argument(
+        "--no-state-queries", dest="state_queries", action="store_const", const=False,
+        help="learning: do not tell the learner that an action may read the state with find(fact, *known) (the paper)",
     )
     g.add_argument(
         "--no-creation-trials", dest="creation_trials", action="store_const", const=False,
@@ -111,6 +117,7 @@ def protocol_settings(args: argparse.Namespace, env: str, *, learning: bool) -> 
         "agent_prompt": resolved(args, "agent_prompt", env),
         "probe_unused": resolved(args, "probe_unused", env),
         "creation_trials": resolved(args, "creation_trials", env),
+        "state_queries": resolved(args, "state_queries", env),
     }
     if learning:
         s.update(revision=getattr(args, "revision", None) or "both", demonstration=not getattr(args, "no_demonstration", False))

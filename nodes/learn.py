@@ -72,11 +72,35 @@ def render_primitives(env) -> str:
     return "\n".join(out)
 
 
-def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, dict[str, int]]:
-    """The primitives as a prompt shows them, and their argument counts."""
+def render_queries(env) -> str:
+    """For the learner's prompts: how a learned action reads the state it acts on (the sandbox's
+    ``find``), with the facts that can change as they are at the start of ``env``'s task and what find
+    returns for two of them. Empty where the state is not symbolic (ALFWorld)."""
+    env.reset()
+    changing = getattr(getattr(env, "ground", None), "changing_predicates", None)
+    facts = [tuple(f) for f in env.facts() if changing is None or f[0] in changing]
+    if not facts:
+        return ""
+    examples, seen = [], set()
+    for f in facts:
+        if f[0] not in seen and len(examples) < 2:
+            seen.add(f[0])
+            examples.append(f"find({', '.join(repr(x) for x in f[:-1])}) returns {f[-1]!r}")
+    return (
+        "\nYour functions may also read the state with find(fact, *known) (it takes no step and changes nothing).\n"
+        f"In this environment the true facts that can change look like this at the start of a task:\n"
+        f"[{', '.join(map(repr, facts))}]\n"
+        f"so {' and '.join(examples)}. Use exactly these fact names.\n"
+    )
+
+
+def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str, dict[str, int]]:
+    """The primitives and (setting ``state_queries``) the state queries as the learner's prompts show them,
+    and the primitives' argument counts."""
     env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
     try:
-        return render_primitives(env), {p.name: len(p.params) for p in env.primitives}
+        queries = render_queries(env) if getattr(ctx, "state_queries", False) else ""
+        return render_primitives(env), queries, {p.name: len(p.params) for p in env.primitives}
     finally:
         env.close()
 
@@ -139,11 +163,13 @@ def check_candidate(
     each repaired once; repairs over a candidate's whole creation are at most ``create_tries``."""
     env_name, instance = task["env_name"], task["train_instances"][0]
     earlier = earlier or []
-    primitives, arities = _primitives_of(env_name, instance, ctx)
+    primitives, queries, arities = _primitives_of(env_name, instance, ctx)
     smoke = _smoke(env_name, instance, ctx, demonstration)
 
     def repair(code: str, error: str, earlier: list[dict[str, str]]) -> str:
-        messages = ctx.prompts.render("fix_actions", code=code, error=error, primitives=primitives, attempts=render_attempts(earlier))
+        messages = ctx.prompts.render(
+            "fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=render_attempts(earlier)
+        )
         return clean_reply(_learner(ctx, "learn.fix", messages, key))
 
     return check_with_repairs(
@@ -183,12 +209,10 @@ def create_candidate(task: CreateTask, runtime: Runtime[Context]) -> dict:
     cid = task["candidate_id"]
     emit("candidate_start", candidate_id=cid, round=0)
     material = load_domain_material(task["env_name"], ctx.prompts_dir)
-    env = make_env(task["env_name"], task["train_instances"][0], data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-    primitives = render_primitives(env)
-    env.close()
+    primitives, queries, _ = _primitives_of(task["env_name"], task["train_instances"][0], ctx)
     messages = ctx.prompts.render(
         "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
-        task=task["env_name"], learned_example=load_learned_example(ctx.prompts_dir),
+        task=task["env_name"], learned_example=load_learned_example(ctx.prompts_dir, queries=bool(queries)), queries=queries,
     )  # fmt: skip
     code = clean_reply(_learner(ctx, "learn.create", messages, cid))
     final = check_candidate(code, task, ctx, None, cid)
@@ -442,14 +466,13 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     emit("candidate_start", candidate_id=cid, round=task["round"])
     library = ActionLibrary.from_dict(best["library"])
     material = load_domain_material(task["env_name"], ctx.prompts_dir)
-    env = make_env(task["env_name"], task["train_instances"][0], data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-    primitives = render_primitives(env)
-    env.close()
+    primitives, queries, _ = _primitives_of(task["env_name"], task["train_instances"][0], ctx)
     notes = library.render_notes().strip()
     messages = ctx.prompts.render(
         "revise_actions",
         instruction=material.instruction,
         primitives=primitives,
+        queries=queries,
         actions=library.code,
         notes=f"Usage notes:\n{notes}\n" if notes else "",
         failure=render_failure(task["failure"]),

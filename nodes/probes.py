@@ -117,19 +117,19 @@ def trial_failures(library: ActionLibrary, env, example_calls, **executor_kwargs
                     env.restore(state)
                     worst["facts"] = env.facts()
             if worst is not None:
-                failed[action.name] = _why(worst, len(states), reads_facts="facts(" in action.source)
+                failed[action.name] = _why(worst, len(states), reads_facts="facts(" in action.source or "find(" in action.source)
     env.reset()
     return failed
 
 
 def _why(failure: dict[str, Any], n_states: int, reads_facts: bool = False) -> str:
     """The creation check's message: the failed call, step by step (done, or why not), and for an action
-    that reads facts(), what facts() returned there (a small learner copies fact names from examples)."""
+    that reads the state (find, facts), the true facts there (a small learner copies fact names from examples)."""
     steps = [f"  {t['action']}: " + ("done" if t["valid"] else t["observation"]) for t in failure["trace"]]
     if not steps or failure["trace"][-1]["valid"]:
         steps.append(f"  -> {failure['observation']}")
     if reads_facts and failure.get("facts") is not None:
-        steps.append("  facts() there returned: [" + ", ".join(repr(tuple(f)) for f in failure["facts"]) + "]")
+        steps.append("  the true facts there: [" + ", ".join(repr(tuple(f)) for f in failure["facts"]) + "]")
     return (
         f"no call of it worked in any of the {n_states} situations of the example episode; for instance "
         f"{failure['call']} from the start:\n" + "\n".join(steps)

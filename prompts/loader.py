@@ -31,10 +31,10 @@ NODE_PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "react": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format"})),
     "act_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
     "react_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
-    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example"})),
-    "fix_actions": (frozenset({"code", "error"}), frozenset({"instruction", "primitives", "attempts"})),
+    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example", "queries"})),
+    "fix_actions": (frozenset({"code", "error"}), frozenset({"instruction", "primitives", "attempts", "queries"})),
     "demonstrate": (frozenset({"actions", "example"}), frozenset({"instruction", "task"})),
-    "revise_actions": (frozenset({"actions", "failure"}), frozenset({"instruction", "primitives", "notes", "task", "revision_format"})),
+    "revise_actions": (frozenset({"actions", "failure"}), frozenset({"instruction", "primitives", "notes", "task", "revision_format", "queries"})),
     "reflect": (frozenset({"goal", "trajectory"}), frozenset({"instruction", "lessons"})),
     "code_as_policy": (frozenset({"goal", "observation"}), frozenset({"instruction", "primitives", "example"})),
 }
@@ -112,6 +112,8 @@ def _read(node: str, path: Path) -> Template:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PromptError(f"cannot read prompt file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PromptError(f"prompt file {path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     return parse_template(node, text, str(path))
 
 
@@ -179,11 +181,16 @@ def _domain_paths(env_name: str) -> tuple[str, str]:
     return f"{task}/instruction.md", f"{task}/example.md"
 
 
-def load_learned_example(prompts_dir: str | None = None) -> str:
+QUERIES_BLOCK = re.compile(r"^<!-- state queries -->\n(.*?)^<!-- end state queries -->\n", re.MULTILINE | re.DOTALL)
+
+
+def load_learned_example(prompts_dir: str | None = None, queries: bool = True) -> str:
     """The in-context example of a good learned action set (``{{learned_example}}`` of create_actions).
 
     It comes from a made-up domain that no task type uses, so nothing of a learned domain leaks
-    into it; ``prompts_dir/examples/learned_actions.md`` replaces it.
+    into it; ``prompts_dir/examples/learned_actions.md`` replaces it. The parts between
+    ``<!-- state queries -->`` and ``<!-- end state queries -->`` (actions that read the state with
+    find()) are kept only with ``queries`` (an environment with a symbolic state, setting ``state_queries``).
     """
     candidates = [EXAMPLE_DIR / "learned_actions.md"]
     if prompts_dir:
@@ -191,7 +198,8 @@ def load_learned_example(prompts_dir: str | None = None) -> str:
     path = next((c for c in candidates if c.is_file()), None)
     if path is None:
         raise PromptError(f"no learned-actions example (looked in {', '.join(map(str, candidates))})")
-    return path.read_text(encoding="utf-8").strip()
+    text = path.read_text(encoding="utf-8")
+    return QUERIES_BLOCK.sub(r"\1" if queries else "", text).strip()
 
 
 def load_domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMaterial:

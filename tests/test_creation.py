@@ -203,7 +203,7 @@ def test_repairs_see_the_earlier_failed_attempts_and_go_on_while_errors_change()
 
 def test_the_create_prompt_shows_a_learned_example_from_no_learned_domain():
     example = load_learned_example()
-    messages = PromptSet().render("create_actions", instruction="I", primitives="P", example="E", task="t", learned_example=example)
+    messages = PromptSet().render("create_actions", instruction="I", primitives="P", example="E", task="t", learned_example=example, queries="")
     system = messages[0][1]
     assert "water_plant(" in system and "returns the observation text, one string" in system
     assert "never unpack it" in system
@@ -452,3 +452,39 @@ def test_when_no_action_works_in_the_example_the_repair_is_told_why(tmp_path):
 def test_without_creation_trials_an_action_that_never_works_is_kept(tmp_path):
     final, _ = learn(tmp_path, scripted_learner(LEAVES_FIRST + "\n\n" + CARRY), creation_trials=False)
     assert [a["name"] for a in final["candidates"][0]["library"]["actions"]] == ["go_and_pick", "carry"]
+
+
+def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():
+    from environments import make_env
+    from nodes.learn import render_queries
+
+    full, bare = load_learned_example(), load_learned_example(queries=False)
+    assert "find('you-at')" in full and "water_anywhere" in full and "<!--" not in full
+    assert "find(" not in bare and "water_anywhere" not in bare and "water_plant(" in bare and "<!--" not in bare
+    text = render_queries(make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3"))
+    assert "find(fact, *known)" in text and "('at-robby', 'roomc')" in text and "find('at-robby') returns 'roomc'" in text
+    assert "('ball', 'ball1')" not in text  # static facts are left out
+
+
+def test_find_reads_the_state_in_the_sandbox_and_a_wrong_fact_name_is_shown_the_true_facts(tmp_path):
+    from actions import ActionLibrary, Executor
+    from environments import make_env
+
+    code = '''def goto(room):
+    """Go to room from wherever Robby is."""
+    here = find('at-robby')
+    return move(here, room)
+
+
+def goto_copied(room):
+    """Go to room, with the example's fact name."""
+    here = find('you-at')
+    return move(here, room)
+'''
+    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
+    env.reset()
+    with Executor(env, ActionLibrary.from_code(code)) as ex:
+        assert ex.run("goto('rooma')").trace[0].action == "move('roomc', 'rooma')"
+    final, ctx = learn(tmp_path, scripted_learner(code + "\n\n" + CARRY), creation_trials=True)
+    [dropped] = final["candidates"][0]["dropped_functions"]
+    assert dropped["name"] == "goto_copied" and "the true facts there: [" in dropped["reason"] and "'at-robby'" in dropped["reason"]
