@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -53,20 +54,40 @@ class ActionStore:
 
     @staticmethod
     def _read(path: Path) -> list[dict[str, Any]]:
+        """The file's records; a line a kill cut short (or any line that is not a JSON object) is skipped."""
         if not path.is_file():
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        out = []
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                out.append(record)
+        return out
 
     def records(self) -> dict[tuple[str, int], dict[str, Any]]:
-        return {(r["name"], int(r["version"])): r for r in self._read(self.history_path)}
+        out = {}
+        for r in self._read(self.history_path):
+            try:
+                out[(str(r["name"]), int(r["version"]))] = r
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
 
     def snapshots(self) -> list[dict[str, Any]]:
         return self._read(self.snapshots_path)
 
     @staticmethod
     def _append(path: Path, record: dict[str, Any]) -> None:
-        with path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with path.open("ab+") as f:
+            if f.seek(0, os.SEEK_END) > 0:  # after a line a kill cut short, start on a fresh line
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = b"\n" + line
+            f.write(line)
 
     def save(self, lib: ActionLibrary, *, iteration: int, reason: str, scores: dict[str, Any] | None = None) -> str:
         """Write the versions not stored yet and one snapshot line; returns the snapshot tag ("s<N>").
@@ -112,7 +133,10 @@ class ActionStore:
             if snap is None:
                 raise ActionLibraryError(f"no snapshot {tag!r} in {self.folder} (have {', '.join(s['tag'] for s in snaps)})")
         records = self.records()
-        return ActionLibrary(tuple(self._action(records[(name, int(v))]) for name, v in snap["actions"]))
+        try:
+            return ActionLibrary(tuple(self._action(records[(str(name), int(v))]) for name, v in snap["actions"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ActionLibraryError(f"snapshot {snap.get('tag')!r} in {self.folder} names an action version history.jsonl does not hold ({exc})") from None
 
     @staticmethod
     def _action(record: dict[str, Any]) -> LearnedAction:
@@ -148,7 +172,13 @@ def load_actions_file(path: str | Path) -> ActionLibrary:
         return store.load()
     if not path.is_file():
         raise ActionLibraryError(f"{path}: no such file")
-    return ActionLibrary.from_code(path.read_text(encoding="utf-8"), reason=f"loaded from {path.name}")
+    try:
+        code = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ActionLibraryError(f"{path} is not UTF-8 Python source (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise ActionLibraryError(f"cannot read {path}: {exc.strerror}") from None
+    return ActionLibrary.from_code(code, reason=f"loaded from {path.name}")
 
 
 load_actions = load_actions_file

@@ -47,17 +47,21 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
         def one(episode_id: str) -> dict:
             config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}
             snapshot = graph.get_state(config)
-            if snapshot.values and snapshot.next:
-                inputs = None  # resume this episode from its last checkpoint
+            if snapshot.values and not snapshot.next:
+                # The episode ended and was checkpointed, but its record is missing: a kill came between the
+                # two, or cut the line short. The checkpoint holds the whole episode: record it from there.
+                # Playing it again on this thread would start from its final state. (Its tokens were counted
+                # by the process that was killed: this record says 0.)
+                state = snapshot.values
             else:
-                inputs = {
+                inputs = None if snapshot.values else {  # None: resume this episode from its last checkpoint
                     "episode_id": episode_id,
                     "env_name": settings["env"],
                     "instance": episode_id.rsplit("#", 1)[0],
                     "library": library.to_dict() if library is not None else None,
                     "examples": demo,
                 }
-            state = stream_to_run(graph, inputs, config, ctx, run, progress)
+                state = stream_to_run(graph, inputs, config, ctx, run, progress)
             record = episode_record(state, method=method, usage=usage.totals(key=episode_id), run=int(episode_id.rsplit("run", 1)[1]))
             run.append("episodes.jsonl", record)
             return record

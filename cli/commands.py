@@ -68,7 +68,7 @@ def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str
         try:
             env = make_env(env_name, inst, data_dir=data_dir)
         except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
-            raise UserError(f"--instance {inst}: {exc}") from None
+            raise UserError(str(exc) if inst in str(exc) else f"--instance {inst}: {exc}") from None
         names = names or env.primitive_names
         env.close()
     return names

@@ -46,7 +46,9 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from .errors import OneLineParser
+
+    p = OneLineParser(
         prog="run.py",
         description="LearnAct as LangGraph workflows: learn actions as Python functions, then act with them.",
         epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one, "
@@ -159,10 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         print(INTERRUPTED, file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - user-facing boundary
-        from .errors import describe_user_error
+        from .errors import describe_user_error, one_line
 
         message = describe_user_error(exc)
         if message is None:
             raise
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return 2

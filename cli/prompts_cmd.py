@@ -1,13 +1,13 @@
 """``run.py prompts`` and ``run.py prompts show NODE``."""
 from __future__ import annotations
 
-import argparse
-
 from prompts import NODE_PLACEHOLDERS, PromptSet
 
 
 def prompts_command(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="run.py prompts", description="List prompt templates or show one")
+    from .errors import OneLineParser
+
+    p = OneLineParser(prog="run.py prompts", description="List prompt templates or show one")
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("node", nargs="?")
     p.add_argument("--prompts", help="folder of overriding templates")

@@ -57,7 +57,8 @@ def find_data_dir(data_dir=None, required: str | None = None) -> Path | None:
     An explicit ``data_dir`` that does not exist is an error, never silently replaced.
     """
     if data_dir is not None and not Path(data_dir).expanduser().is_dir():
-        raise DataNotFoundError(f"data folder {data_dir} does not exist")
+        what = "is not a folder" if Path(data_dir).expanduser().exists() else "does not exist"
+        raise DataNotFoundError(f"data folder {data_dir} {what}")
     for cand in _candidates(data_dir):
         if cand.is_dir() and (required is None or (cand / required).exists()):
             return cand.resolve()

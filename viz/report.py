@@ -6,10 +6,10 @@ whatever it had written.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import difflib
 import json
+import os
 import re
 import sys
 from collections import defaultdict
@@ -84,7 +84,12 @@ def _num(value: Any, digits: int = 2) -> str:
 
 
 def _cost(value: Any) -> str:
-    return "n/a" if value is None else f"${float(value):.4f}"
+    if value is None:
+        return "n/a"
+    try:
+        return f"${float(value):.4f}"
+    except (TypeError, ValueError):
+        return escape(str(value))
 
 
 def _pre(text: str, cls: str = "") -> str:
@@ -113,7 +118,13 @@ def _table(headers: list[str], rows: list[list[str]], row_classes: list[str] | N
 
 
 def _td(value: Any, numeric: bool = False) -> str:
+    """A cell around ``value``, which is HTML already: pass raw values from run files through :func:`_text`."""
     return f'<td class="num">{value}</td>' if numeric else f"<td>{value}</td>"
+
+
+def _text(value: Any) -> str:
+    """A value read from a run file, as HTML text: counts and steps too, since a file may hold any string there."""
+    return escape(str(value))
 
 
 # ------------------------------------------------------------------ sections
@@ -251,13 +262,13 @@ def section_learning(run: RunData) -> str:
                 _td(escape(origin)), _td(escape(str(c.get("parent") or ""))),
                 _td(escape(str(run.candidates.get(cid, {}).get("target") or ""))),
                 _td(f"{value:.3f}", True), _td(f"{success:.2f}", True),
-                _td(scores.get("T", ""), True), _td(scores.get("C", ""), True), _td(scores.get("S", ""), True),
+                _td(_text(scores.get("T", "")), True), _td(_text(scores.get("C", "")), True), _td(_text(scores.get("S", "")), True),
             ])
             classes.append("best" if is_best else "")
         for d in r.get("dropped", []) or []:
             did = str(d.get("id"))
             rows.append([_td(rnd, True), _td(f'<a href="#cand-{slug(did)}">{escape(did)}</a>'), _td("dropped"), _td(""), _td(""),
-                         _td(escape(str(d.get("error") or ""))[:200]), _td(""), _td(""), _td(""), _td("")])
+                         _td(escape(str(d.get("error") or "")[:200])), _td(""), _td(""), _td(""), _td("")])
             classes.append("")
     best_line = [(int(r.get("round", 0)), float(r["best_score"])) for r in run.rounds if r.get("best_score") is not None]
     best_success = []
@@ -277,8 +288,8 @@ def section_learning(run: RunData) -> str:
     if errors:
         out.append("<h3>Failures that drove each revision round</h3>")
         out.append(_table(["after round", "failed learned calls", "target action", "target's failures"],
-                          [[_td(e.get("round"), True), _td(e.get("failures"), True), _td(escape(str(e.get("target")))),
-                            _td(e.get("target_failures"), True)] for e in errors]))
+                          [[_td(_text(e.get("round")), True), _td(_text(e.get("failures")), True), _td(escape(str(e.get("target")))),
+                            _td(_text(e.get("target_failures")), True)] for e in errors]))
     out.append("</section>")
     return "\n".join(out)
 
@@ -327,7 +338,7 @@ def section_candidates(run: RunData) -> str:
         rollouts = {eid: s for eid, s in steps.items() if eid.split("@", 1)[0] == cid}
         for eid, st in sorted(rollouts.items()):
             won = any(s.get("success") for s in st)
-            rows = [[_td(s.get("step"), True), _td(f"<code>{escape(str(s.get('action')))}</code>"),
+            rows = [[_td(_text(s.get("step")), True), _td(f"<code>{escape(str(s.get('action')))}</code>"),
                      _td('<span class="tag ok">ok</span>' if s.get("ok") else '<span class="tag fail">failed</span>')] for s in st]
             body.append(f'<details><summary>training rollout {escape(eid)}: {"success" if won else "no success"} in {len(st)} steps</summary>'
                         f'{_table(["step", "action", "result"], rows)}</details>')
@@ -355,7 +366,7 @@ def section_library(run: RunData) -> str:
                       key=lambda t: (t[0] if isinstance(t[0], int) else 0, t[1], t[2]))
     if timeline:
         out.append(_table(["iteration", "action", "version", "reason"],
-                          [[_td(it, True), _td(f'<a href="#lib-{slug(name)}-v{ver}">{escape(name)}</a>'), _td(f"v{ver}", True),
+                          [[_td(_text(it), True), _td(f'<a href="#lib-{slug(name)}-v{ver}">{escape(name)}</a>'), _td(f"v{ver}", True),
                             _td(escape(str(_version(run, name, ver).meta.get("reason", ""))))] for it, name, ver in timeline]))
     for name, versions in run.library.items():
         out.append(f'<h3 id="lib-{slug(name)}">{escape(name)}</h3>')
@@ -430,7 +441,7 @@ def section_evaluation(run: RunData) -> str:
             link = f"#eps-{slug(r['method'])}-{slug(r['env'])}"
             note = f' <span class="tag fail">{escape(str(r["learning_note"]))}</span>' if r.get("learning_note") else ""
             body.append([
-                _td(f'<a href="{link}">{escape(str(r["method"]))}</a>{note}'), _td(escape(str(r["env"]))), _td(r.get("episodes", ""), True),
+                _td(f'<a href="{link}">{escape(str(r["method"]))}</a>{note}'), _td(escape(str(r["env"]))), _td(_text(r.get("episodes", "")), True),
                 _td(f"{_num(r.get('success_mean'), 3)} ± {_num(r.get('success_std'), 3)}", True), _td(_num(r.get("progress_mean"), 3), True),
                 _td(_num(r.get("steps_mean"), 1), True), _td(_num(r.get("tokens_mean"), 0), True), _td(_cost(_float(r.get("cost_total"))), True),
             ] + ([_td(escape(str(r.get("learning_stop") or "-")))] if learned else []))
@@ -444,7 +455,7 @@ def section_evaluation(run: RunData) -> str:
         out.append(_table(["episode", "result", "steps", "learned calls (failed)", "progress", "tokens"], [
             [_td(f'<a href="#{_episode_anchor(e)}">{escape(str(e.get("episode_id")))}</a>'),
              _td('<span class="tag ok">success</span>' if e.get("success") else f'<span class="tag fail">{escape(str(e.get("stop_reason") or "fail"))}</span>'),
-             _td(e.get("steps", ""), True), _td(f"{e.get('learned_calls', 0)} ({e.get('failed_learned_calls', 0)})", True),
+             _td(_text(e.get("steps", "")), True), _td(_text(f"{e.get('learned_calls', 0)} ({e.get('failed_learned_calls', 0)})"), True),
              _td(_num(e.get("progress"), 2), True), _td(_num(e.get("tokens"), 0), True)] for e in eps]))
         for e in eps:
             out.append(_trajectory(e))
@@ -487,7 +498,7 @@ def section_sizes(run: RunData) -> str:
             success, sd, progress = _float(r["success_mean"]), _float(r.get("success_std")) or 0.0, _float(r.get("progress_mean")) or 0.0
             tip = f"{method}, size {size:g}: success {success:.2f} ± {sd:.2f}, progress {progress:.2f}, {r.get('episodes', '?')} episodes"
             series.setdefault(method, []).append(SeriesPoint(size, success, tip))
-            table.append([_td(escape(method)), _td(f"{size:g}", True), _td(r.get("episodes", ""), True),
+            table.append([_td(escape(method)), _td(f"{size:g}", True), _td(_text(r.get("episodes", "")), True),
                           _td(f"{success:.3f} ± {sd:.3f}", True), _td(f"{progress:.3f}", True)])
         unit = SIZE_KEY.get(env.partition("/")[2], "size")
         out.append(line_chart(series, title=f"Success against size: {env}", x_label=f"size ({unit})", y_label="success rate",
@@ -526,9 +537,9 @@ def _trajectory(e: dict[str, Any]) -> str:
                 for t in trace]) + "</details>"
         kind = "learned" if s.get("is_learned") else "thought" if s.get("thought") else "primitive"
         status = '<span class="tag ok">ok</span>' if s.get("ok") else f'<span class="tag fail">{escape(str(s.get("error_kind") or "failed"))}</span>'
-        rows.append([_td(s.get("index", ""), True), _td(f"<code>{escape(str(s.get('action')))}</code> <span class='tag'>{kind}</span>"),
+        rows.append([_td(_text(s.get("index", "")), True), _td(f"<code>{escape(str(s.get('action')))}</code> <span class='tag'>{kind}</span>"),
                      _td(status), _td(escape(str(s.get("observation", ""))) + trace_html)])
-    head = f"{escape(str(e.get('episode_id')))} ({escape(str(e.get('method')))}): {'success' if e.get('success') else 'fail'}, {e.get('steps', '?')} steps"
+    head = f"{escape(str(e.get('episode_id')))} ({escape(str(e.get('method')))}): {'success' if e.get('success') else 'fail'}, {_text(e.get('steps', '?'))} steps"
     body = ""
     if e.get("goal"):
         body += f"<p><b>goal:</b> {escape(str(e['goal']))}</p>"
@@ -572,13 +583,18 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *, graph_ht
     path = Path(out) if out else run.path / REPORT_NAME
     html = render_report(run, graph_html)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a report
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)  # a reader never sees half a report
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary file behind
     return path
 
 
 def report_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="run.py report", description="Write the self-contained HTML report of a run folder.")
+    from cli.errors import OneLineParser  # one line for a bad flag, like run.py's own
+
+    parser = OneLineParser(prog="run.py report", description="Write the self-contained HTML report of a run folder.")
     parser.add_argument("run_dir", help="a run folder (runs/<run-id>)")
     parser.add_argument("-o", "--output", help=f"where to write (default RUN_DIR/{REPORT_NAME})")
     parser.add_argument("--no-graph", action="store_true", help="leave the graph picture out (faster; no graph import)")
@@ -590,6 +606,17 @@ def report_command(argv: list[str]) -> int:
     if not any((run_dir / name).exists() for name in ("config.json", "events.jsonl", "learn_summary.json", "episodes.jsonl", "candidates")):
         print(f"error: {run_dir} does not look like a run folder (no config.json, events.jsonl or results)", file=sys.stderr)
         return 2
-    path = write_report(run_dir, args.output, graph_html="" if args.no_graph else None)
+    target = Path(args.output) if args.output else run_dir / REPORT_NAME
+    if not target.parent.is_dir():
+        print(f"error: cannot write the report to {target}: folder {target.parent} does not exist", file=sys.stderr)
+        return 2
+    if not os.access(target.parent, os.W_OK | os.X_OK):  # checked before the graph picture is drawn
+        print(f"error: cannot write the report to {target}: the folder is not writable (read-only disk or permissions)", file=sys.stderr)
+        return 2
+    try:
+        path = write_report(run_dir, args.output, graph_html="" if args.no_graph else None)
+    except OSError as exc:  # a read-only or full disk: the run folder itself is left as it was
+        print(f"error: cannot write the report to {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"report: {path}", file=sys.stderr)
     return 0

@@ -22,7 +22,7 @@ from typing import Any
 from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from ..data import PDDL_DOMAINS, DataNotFoundError, find_data_dir, load_split
 from .generators import GeneratorError, generate
-from .parser import Domain, PDDLError, parse_domain, parse_problem
+from .parser import Domain, PDDLError, check_problem, parse_domain, parse_problem
 from .primitives import primitive_spec
 from .simulator import GroundAction, GroundTask, call_name
 from .text import describe_goal, describe_state, sentence
@@ -73,7 +73,10 @@ def _task(domain_path: str, domain_mtime: float, task: str, problem_key: str, pr
     """Parsed and indexed once per (domain file, problem): envs on the same instance share it,
     with its caches of ground actions, valid actions and state texts."""
     domain = _domain(domain_path, domain_mtime)
-    return GroundTask(domain, parse_problem(problem_text, problem_key), partial(describe_state, task))
+    problem = parse_problem(problem_text, problem_key)
+    if not problem.domain_name or problem.domain_name == domain.name:  # a wrong domain gets its own message
+        check_problem(domain, problem, problem_key)
+    return GroundTask(domain, problem, partial(describe_state, task))
 
 
 @lru_cache(maxsize=256)
@@ -86,6 +89,8 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataNotFoundError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PDDLError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); a PDDL file is plain text") from None
 
 
 def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, Path | None]:

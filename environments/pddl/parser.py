@@ -72,7 +72,9 @@ def to_tree(tokens: list[str], source: str):
             stack[-1].append(done)
         else:
             stack[-1].append(tok)
-    if len(stack) != 1 or len(stack[0]) != 1 or not isinstance(stack[0][0], list):
+    if len(stack) > 1:
+        raise PDDLError(f"{source}: unbalanced parentheses, {len(stack) - 1} '(' never closed")
+    if len(stack[0]) != 1 or not isinstance(stack[0][0], list):
         raise PDDLError(f"{source}: expected one (define ...) expression")
     return stack[0][0]
 
@@ -99,6 +101,8 @@ def literals(expr, source: str) -> tuple[list[Atom], list[Atom]]:
     """A conjunction of atoms and negated atoms -> (positive, negative)."""
     if not expr:
         return [], []
+    if not isinstance(expr, list):
+        raise PDDLError(f"{source}: expected a condition such as (and (at ball1 rooma)), got {expr!r}")
     if expr[0] == "and":
         pos, neg = [], []
         for sub in expr[1:]:
@@ -116,7 +120,27 @@ def literals(expr, source: str) -> tuple[list[Atom], list[Atom]]:
     return [tuple(expr)], []
 
 
+def _malformed(source: str, exc: Exception) -> PDDLError:
+    """A (define ...) whose sections do not have the shape PDDL gives them (an IndexError or
+    TypeError deep in the walk): one message naming the file, never a traceback."""
+    return PDDLError(f"{source}: malformed PDDL ({type(exc).__name__}: {exc}); expected sections such as (:objects ...), (:init ...), (:goal ...)")
+
+
+def _atom(expr, source: str, where: str) -> Atom:
+    if not isinstance(expr, list) or not expr or any(isinstance(x, list) for x in expr):
+        shown = expr if isinstance(expr, str) else "(" + " ".join(map(str, expr)) + ")"
+        raise PDDLError(f"{source}: {where} holds {shown}, not an atom such as (at ball1 rooma)")
+    return tuple(expr)
+
+
 def parse_domain(text: str, source: str = "<domain>") -> Domain:
+    try:
+        return _parse_domain(text, source)
+    except (IndexError, TypeError, AttributeError, KeyError) as exc:
+        raise _malformed(source, exc) from None
+
+
+def _parse_domain(text: str, source: str) -> Domain:
     tree = to_tree(tokenize(text), source)
     if tree[0] != "define":
         raise PDDLError(f"{source}: not a (define ...) file")
@@ -146,6 +170,13 @@ def parse_domain(text: str, source: str = "<domain>") -> Domain:
 
 
 def parse_problem(text: str, source: str = "<problem>") -> Problem:
+    try:
+        return _parse_problem(text, source)
+    except (IndexError, TypeError, AttributeError, KeyError) as exc:
+        raise _malformed(source, exc) from None
+
+
+def _parse_problem(text: str, source: str) -> Problem:
     tree = to_tree(tokenize(text), source)
     if tree[0] != "define":
         raise PDDLError(f"{source}: not a (define ...) file")
@@ -160,11 +191,32 @@ def parse_problem(text: str, source: str = "<problem>") -> Problem:
             objects.update(dict(typed_list(section[1:])))
         elif key == ":init":
             for atom in section[1:]:
-                if atom and atom[0] == "=":
+                if isinstance(atom, list) and atom and atom[0] == "=":
                     continue  # numeric fluents are not STRIPS; none of our domains use them
-                init.add(tuple(atom))
+                init.add(_atom(atom, source, ":init"))
         elif key == ":goal":
             goal = literals(section[1], f"{source} goal")
     if not goal[0] and not goal[1]:
         raise PDDLError(f"{source}: the problem has no goal")
     return Problem(name, domain_name, objects, frozenset(init), tuple(goal[0]), tuple(goal[1]))
+
+
+def check_problem(domain: Domain, problem: Problem, source: str = "<problem>") -> None:
+    """Every fact of the problem's :init and :goal uses a predicate of ``domain`` with its arity, over
+    declared objects or constants: a typo would otherwise give a goal no plan reaches, silently."""
+    objects = {**domain.constants, **problem.objects}
+    faults: list[str] = []
+    for where, atoms in ((":init", sorted(problem.init)), (":goal", list(problem.goal_pos) + list(problem.goal_neg))):
+        for atom in atoms:
+            pred, args, shown = atom[0], atom[1:], "(" + " ".join(atom) + ")"
+            if pred not in domain.predicates:
+                faults.append(f"unknown predicate {pred!r} in {where} {shown}")
+            elif len(args) != len(domain.predicates[pred]):
+                faults.append(f"{pred!r} takes {len(domain.predicates[pred])} argument(s), {where} {shown} gives {len(args)}")
+            else:
+                unknown = [a for a in args if a not in objects]
+                if unknown:
+                    faults.append(f"undeclared object {unknown[0]!r} in {where} {shown}")
+    if faults:
+        more = f" (and {len(faults) - 3} more)" if len(faults) > 3 else ""
+        raise PDDLError(f"{source}: " + "; ".join(faults[:3]) + more + f"; domain {domain.name!r} has predicates {', '.join(sorted(domain.predicates))}")
