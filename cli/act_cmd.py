@@ -30,7 +30,7 @@ def load_library(spec: str | None):
 
 
 def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act") -> int:
-    from graphs.evaluate import METHOD_GRAPHS
+    from graphs.registry import build_graph
     from nodes.records import episode_record
 
     library, demo = load_library(settings.get("actions"))
@@ -42,7 +42,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
     if len(todo) < len(jobs):
         progress.line(f"{len(jobs) - len(todo)} episodes already recorded; running the other {len(todo)}")
     with sqlite_checkpointer(run.checkpoints) as saver:
-        graph = METHOD_GRAPHS[method](checkpointer=saver)
+        graph = build_graph(method, checkpointer=saver)
 
         def one(episode_id: str) -> dict:
             config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}

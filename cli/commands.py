@@ -348,8 +348,6 @@ def open_models(settings: dict[str, Any], run: RunDir):
 
 
 def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, actions_library=None):
-    from graphs.act import build_act_graph
-    from graphs.evaluate import METHOD_GRAPHS
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
     from prompts import PromptSet
@@ -382,8 +380,6 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, act
         creation_trials=settings.get("creation_trials", True),
         state_queries=settings.get("state_queries", True),
         run_dir=str(run.path),
-        rollout_graph=build_act_graph(checkpointer=False),
-        graphs=dict(METHOD_GRAPHS),
         candidates=settings.get("candidates", 4),
         learn_max_steps=settings.get("learn_max_steps", 10),
         max_rounds=settings.get("max_rounds", 3),

@@ -9,7 +9,7 @@ from .runs import RunDir
 
 
 def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool) -> int:
-    from graphs.evaluate import build_evaluate_graph
+    from graphs.registry import build_graph
     from nodes.summary import size_markdown, to_markdown
 
     ctx = make_context(settings, models, usage, run)
@@ -20,7 +20,7 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
     config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"], settings["runs"])))
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
-            graph = build_evaluate_graph(checkpointer=saver)
+            graph = build_graph("evaluate", checkpointer=saver)
             snapshot = graph.get_state(config)
             if snapshot.values and snapshot.next:
                 inputs = None

@@ -11,14 +11,14 @@ from .runs import RunDir, RunError
 
 
 def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool) -> int:
-    from graphs.learn import build_learn_graph
+    from graphs.registry import build_graph
 
     ctx = make_context(settings, models, usage, run)
     progress = ProgressPrinter(usage, verbose=verbose, max_rounds=settings["max_rounds"])
     config = stream_config("learn", settings["concurrency"])
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
-            graph = build_learn_graph(checkpointer=saver)
+            graph = build_graph("learn", checkpointer=saver)
             snapshot = graph.get_state(config)
             if resume:
                 if not snapshot.values:
@@ -29,7 +29,7 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
                 inputs = None
                 progress.line(f"resuming at {pending_nodes(snapshot.next)} (round {snapshot.values.get('round', 0)})")
             else:
-                inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"], "round": 0, "stale_rounds": 0}
+                inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"]}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")
             final = stream_to_run(graph, inputs, config, ctx, run, progress)
     finally:

@@ -10,7 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-GRAPHS = ("learn", "act", "react", "code_as_policy", "evaluate")
+from graphs.registry import COMMANDS, GRAPHS
+
 DEFAULT_ENV = "pddl/gripper"
 # `run.py --graph learn` with no other flag: small generated gripper problems, small settings.
 DEFAULT_TRAIN_GENERATED = ["gen:seed=1,balls=2", "gen:seed=2,balls=3"]
@@ -55,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         "`run.py report RUN_DIR` writes the HTML report of a run.",
     )
     g = p.add_argument_group("what to run")
-    g.add_argument("--graph", choices=GRAPHS, default="learn", help="learn (default), act, react, code_as_policy or evaluate")
+    g.add_argument(
+        "--graph", choices=COMMANDS, default="learn",
+        help="; ".join(f"{name}: {GRAPHS[name].what}" for name in COMMANDS) + " (default learn)",
+    )
     g.add_argument(
         "--env",
         help=f"environment, e.g. pddl/gripper, alfworld/put; evaluate also takes lists and pddl/*, alfworld/* "

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonlines
 
+from graphs.registry import COMMANDS
 from nodes.jsonl import append_line
 
 TRACKED_PACKAGES = (
@@ -22,7 +23,7 @@ TRACKED_PACKAGES = (
 )
 
 
-RUN_GRAPHS = ("learn", "act", "react", "code_as_policy", "evaluate")
+RUN_GRAPHS = COMMANDS
 # What each graph's runner reads from config.json beyond graph and models.
 _COMMON_KEYS = ("env", "prompts", "grammar")
 REQUIRED_CONFIG_KEYS = {

@@ -5,12 +5,12 @@ from langgraph.graph import END, START, StateGraph
 
 from nodes.act import decide, execute, finish_episode, route_after_step, start_episode
 from nodes.context import Context
-from nodes.state import EpisodeState
+from nodes.state import EpisodeInput, EpisodeState
 
 
 def build_episode_graph(decide_node, name: str, checkpointer=None):
     """The step loop shared by Act and ReAct; only the decide node differs."""
-    graph = StateGraph(EpisodeState, context_schema=Context)
+    graph = StateGraph(EpisodeState, context_schema=Context, input_schema=EpisodeInput)
     graph.add_node("start", start_episode)
     graph.add_node("decide", decide_node)
     graph.add_node("execute", execute)

@@ -6,11 +6,11 @@ from langgraph.graph import END, START, StateGraph
 from nodes.act import finish_episode, start_episode
 from nodes.code_policy import run_program, write_program
 from nodes.context import Context
-from nodes.state import EpisodeState
+from nodes.state import EpisodeInput, EpisodeState
 
 
 def build_code_as_policy_graph(checkpointer=None):
-    graph = StateGraph(EpisodeState, context_schema=Context)
+    graph = StateGraph(EpisodeState, context_schema=Context, input_schema=EpisodeInput)
     graph.add_node("start", start_episode)
     graph.add_node("write_program", write_program)
     graph.add_node("run_program", run_program)

@@ -1,31 +1,23 @@
-"""Evaluation harness: learn (LearnAct, Reflexion) -> run every test episode (Send) -> summarize."""
+"""Evaluation harness: learn (LearnAct, Reflexion) -> run every test episode (Send) -> summarize.
+
+The evaluation runs the other graphs by name; ``graphs`` are their builders, as graphs.registry gives
+them (``build_graph("evaluate")``); ``Context.graphs`` overrides them per run.
+"""
 from __future__ import annotations
+
+from functools import partial
 
 from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
-from nodes.evaluate import EvalState, learn_method, plan_episodes, plan_learning, run_episode, summarize
-
-from .act import build_act_graph
-from .code_as_policy import build_code_as_policy_graph
-from .learn import build_learn_graph
-from .react import build_react_graph
-from .reflexion import build_reflexion_graph
-
-METHOD_GRAPHS = {
-    "act": build_act_graph,
-    "react": build_react_graph,
-    "code_as_policy": build_code_as_policy_graph,
-    "learn": build_learn_graph,
-    "reflexion": build_reflexion_graph,
-}
+from nodes.evaluate import EvalInput, EvalState, GraphBuilders, learn_method, plan_episodes, plan_learning, run_episode, summarize
 
 
-def build_evaluate_graph(checkpointer=None):
-    graph = StateGraph(EvalState, context_schema=Context)
-    graph.add_node("learn_method", learn_method)
+def build_evaluate_graph(checkpointer=None, graphs: GraphBuilders | None = None):
+    graph = StateGraph(EvalState, context_schema=Context, input_schema=EvalInput)
+    graph.add_node("learn_method", partial(learn_method, graphs=graphs))
     graph.add_node("plan_episodes_node", lambda state: {})
-    graph.add_node("run_episode", run_episode)
+    graph.add_node("run_episode", partial(run_episode, graphs=graphs))
     graph.add_node("summarize", summarize)
     graph.add_conditional_edges(START, plan_learning, ["learn_method", "plan_episodes_node"])
     graph.add_edge("learn_method", "plan_episodes_node")

@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+from functools import partial
+
 from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
@@ -22,14 +24,19 @@ from nodes.learn import (
     route_after_score,
     score_round,
 )
-from nodes.learn_state import LearnState
+from nodes.learn_state import LearnInput, LearnState
+
+from .act import build_act_graph
 
 
-def build_learn_graph(checkpointer=None):
-    graph = StateGraph(LearnState, context_schema=Context)
+def build_learn_graph(checkpointer=None, rollout_graph=None):
+    """``rollout_graph``: the episode graph the candidates are rolled out with (default: Act, never
+    checkpointed: it runs inside a rollout node); ``Context.rollout_graph`` overrides it per run."""
+    rollout_graph = rollout_graph if rollout_graph is not None else build_act_graph(checkpointer=False)
+    graph = StateGraph(LearnState, context_schema=Context, input_schema=LearnInput)
     graph.add_node("create_candidate", create_candidate)
     graph.add_node("gather", gather_candidates)
-    graph.add_node("rollout", rollout)
+    graph.add_node("rollout", partial(rollout, episode_graph=rollout_graph))
     graph.add_node("score", score_round)
     graph.add_node("identify_errors", identify_errors)
     graph.add_node("revise_candidate", revise_candidate)

@@ -5,16 +5,17 @@ The LangGraph server looks the names up in this module's ``__dict__`` (a lazy mo
 without one. Compiling is cheap: it only wires nodes, no model or environment is touched.
 
 A run needs only its input and a context of plain fields (``nodes.context.Context``: ``model``,
-``base_url``, ...; the request's ``context`` or Studio's context panel): the chat models, episodes,
-usage tracker and rollout graph are made from them inside the server (README, "LangGraph Studio").
+``base_url``, ...; the request's ``context`` or Studio's context panel): the chat models, episodes and
+usage tracker are made from them inside the server, and each graph brings the graphs it runs (README,
+"LangGraph Studio").
 """
 from __future__ import annotations
 
-from viz.draw import compiled_graph
+from graphs.registry import build_graph
 
-learn = compiled_graph("learn")
-act = compiled_graph("act")
-react = compiled_graph("react")
-code_as_policy = compiled_graph("code_as_policy")
-reflexion = compiled_graph("reflexion")
-evaluate = compiled_graph("evaluate")
+learn = build_graph("learn")
+act = build_graph("act")
+react = build_graph("react")
+code_as_policy = build_graph("code_as_policy")
+reflexion = build_graph("reflexion")
+evaluate = build_graph("evaluate")

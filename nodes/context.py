@@ -5,10 +5,11 @@ Nothing a node needs comes from a global: a graph is invoked with ``context=Cont
 Every field but the live ones is plain data (str, number, bool, dict), so a context can come as JSON:
 from ``langgraph dev`` / LangGraph Studio (the request's ``context``, Studio's context panel) or from a
 user's ``graph.invoke(inputs, context=Context(model="gpt-4o-mini"))``. ``run.py`` also fills the live
-fields (chat models, the episode registry, the usage tracker, compiled graphs); a live field left None
-is made from the plain ones: cheap ones here in ``__post_init__`` (the episode registry, a usage
-tracker, the rollout graph, the method graphs), the chat models on first use by ``ctx.agent`` and
-``ctx.learner`` through ``nodes.resources`` (built once per process; the embedded server started once).
+fields (chat models, the episode registry, the usage tracker); a live field left None is made from the
+plain ones: cheap ones here in ``__post_init__`` (the episode registry, a usage tracker), the chat models
+on first use by ``ctx.agent`` and ``ctx.learner`` through ``nodes.resources`` (built once per process;
+the embedded server started once). The graphs a node runs (rollouts, the evaluation's methods) come with
+the graph that node belongs to (graphs/); ``rollout_graph`` and ``graphs`` only override them.
 """
 from __future__ import annotations
 
@@ -131,10 +132,10 @@ class Context:
         default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
     )
     rollout_graph: SkipJsonSchema[Any] = _live(
-        "Compiled episode graph the learning loop rolls out; None: the Act graph (checkpointer=False)."
+        "Compiled episode graph the learning loop and Reflexion roll out; None: the one the graph was built with (Act)."
     )
     graphs: SkipJsonSchema[dict[str, Any]] = _live(
-        "Graph builders by name (checkpointer=...) for the evaluation harness; empty: graphs.evaluate.METHOD_GRAPHS.",
+        "Graph builders by name (checkpointer=...) the evaluation runs; empty: the ones it was built with (graphs.registry).",
         default_factory=dict,
     )
     concurrency: int | None = field(
@@ -188,11 +189,6 @@ class Context:
             from llm.usage import UsageTracker
 
             self.usage = UsageTracker()
-        if self.rollout_graph is None or not self.graphs:
-            from . import resources
-
-            self.rollout_graph = self.rollout_graph if self.rollout_graph is not None else resources.episode_graph("act")
-            self.graphs = self.graphs or resources.method_graphs()
 
     def slot(self) -> contextlib.AbstractContextManager:
         """Hold one of the run's work slots (``with ctx.slot(): ...``) in a leaf node that does real work.
@@ -246,8 +242,17 @@ def holds_slot(node: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a leaf node ``(task, runtime)`` so that it runs inside one of the run's work slots."""
 
     @functools.wraps(node)
-    def wrapper(task: Any, runtime: Any) -> Any:
+    def wrapper(task: Any, runtime: Any, **bound: Any) -> Any:
         with runtime.context.slot():
-            return node(task, runtime)
+            return node(task, runtime, **bound)
 
     return wrapper
+
+
+def rollout_graph(ctx: Context, built_with: Any) -> Any:
+    """The episode graph a training rollout runs: the context's ``rollout_graph`` (an override, e.g. ReAct for
+    ReAct+Reflexion), else ``built_with``, the one the calling graph was built with."""
+    graph = ctx.rollout_graph if ctx.rollout_graph is not None else built_with
+    if graph is None:
+        raise ValueError("no episode graph to roll out: build the graph with graphs.registry, or give Context.rollout_graph")
+    return graph

@@ -11,9 +11,13 @@ import dataclasses
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
+
+from typing_extensions import Required
+from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
 
 import jsonlines
 from langgraph.runtime import Runtime
@@ -37,6 +41,7 @@ EPISODE_GRAPH = {
     "react": "react", "react_reflexion": "react", "code_as_policy": "code_as_policy",
 }
 RECORDS = "episodes.jsonl"
+GraphBuilders = dict[str, Callable[..., Any]]  # graph name -> builder(checkpointer=...)
 BRIEF = ("episode_id", "method", "env", "instance", "success", "progress", "steps", "tokens", "cost", "run")
 
 
@@ -55,6 +60,16 @@ class EvalState(TypedDict, total=False):
     results: Annotated[list[dict[str, Any]], lambda a, b: (a or []) + (b or [])]
     summary: list[dict[str, Any]]
     summary_by_size: list[dict[str, Any]]  # per (method, env, size): the difficulty ladder's view
+
+
+class EvalInput(InputDict, total=False):
+    """What a caller gives the evaluation graph."""
+
+    methods: Required[list[str]]  # from METHODS
+    train: Required[dict[str, list[str]]]  # env -> training instances (for the methods that learn)
+    test: Required[dict[str, list[str]]]  # env -> test instances
+    runs: int  # default 1
+    max_steps: dict[str, int]  # env -> agent steps per test episode (default: the context's, per task type)
 
 
 class LearnTask(TypedDict, total=False):
@@ -141,28 +156,38 @@ def learning_folder(run_dir: str | None, method: str, env: str, run: int = 0) ->
     return Path(run_dir or ".") / "learning" / name
 
 
-def learning_context(ctx: Context, task: LearnTask, folder: Path, usage) -> Context:
+def graph_builders(ctx: Context, graphs: GraphBuilders | None) -> GraphBuilders:
+    """The builders of the graphs the evaluation runs: the context's (an override), else the ones the
+    evaluation graph was built with (graphs.registry)."""
+    builders = ctx.graphs or graphs
+    if not builders:
+        raise ValueError("the evaluation runs the other graphs: build it with graphs.registry.build_graph('evaluate'), or give Context.graphs")
+    return builders
+
+
+def learning_context(ctx: Context, task: LearnTask, folder: Path, usage, graphs: GraphBuilders) -> Context:
     """The sub-run's context: the task type's own score, step caps and history window, the run's own
     seed, its own folder, usage scope and live episodes (learning runs go in parallel and their rollouts'
     episode ids repeat across runs: a shared registry would hand one run's environment to the other)."""
     env_ctx = ctx.for_env(task["env"])
     offset = task.get("run", 0)
     return dataclasses.replace(
-        env_ctx, run_dir=str(folder), usage=usage, episodes=ctx.episodes.sibling(),
-        rollout_graph=ctx.graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False),
+        env_ctx, run_dir=str(folder), usage=usage, episodes=ctx.episodes.sibling(), graphs=graphs,
+        rollout_graph=graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False),
         agent_model=with_seed_offset(ctx.agent, offset), learner_model=with_seed_offset(ctx.learner, offset),
     )  # fmt: skip
 
 
-def learn_method(task: LearnTask, runtime: Runtime[Context]) -> dict:
+def learn_method(task: LearnTask, runtime: Runtime[Context], graphs: GraphBuilders | None = None) -> dict:
     """Run the method's learning graph in its own sub-folder with its own checkpoints (one per run)."""
     ctx = runtime.context
+    builders = graph_builders(ctx, graphs)
     run = task.get("run", 0)
     key = learned_key(task["method"], task["env"], run)
     folder = learning_folder(ctx.run_dir, task["method"], task["env"], run)
     folder.mkdir(parents=True, exist_ok=True)
     usage = ScopedUsage(ctx.usage, f"learning/{key}") if ctx.usage is not None else None
-    sub_ctx = learning_context(ctx, task, folder, usage)
+    sub_ctx = learning_context(ctx, task, folder, usage, builders)
     emit("learning_start", method=task["method"], env=task["env"], run=run)
     started = time.time()
     final, reused = _run_learning(task, key, folder, sub_ctx)
@@ -187,9 +212,8 @@ def _run_learning(task: LearnTask, key: str, folder: Path, sub_ctx: Context) -> 
         snapshot = graph.get_state(config)
         if snapshot.values and not snapshot.next:
             return snapshot.values, True
-        inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"], "round": 0}
-        if inputs is not None:  # Reflexion's rounds come from the context's max_rounds (nodes.reflexion)
-            inputs.update({"stale_rounds": 0} if graph_name == "learn" else {"lessons": []})
+        # Reflexion's rounds come from the context's max_rounds (nodes.reflexion).
+        inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"]}
         for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
             _log_event(folder, chunk)  # the sub-run's events go to its own log ...
             # ... and up to the evaluation's stream, so its live view shows the learning too.
@@ -256,7 +280,7 @@ def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | s
 
 
 @holds_slot
-def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
+def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuilders | None = None) -> dict:
     ctx = runtime.context
     eid = episode_id(task["method"], task["env"], task["instance"], task["run"])
     # A resumed step re-runs every task whose result was not checkpointed, including episodes that
@@ -269,7 +293,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context]) -> dict:
         return {"results": [brief]}
     art = task["artefact"] or {}
     env_ctx = ctx.for_env(task["env"])  # this task type's step cap and history window
-    graph = ctx.graphs[EPISODE_GRAPH[task["method"]]](checkpointer=False)
+    graph = graph_builders(ctx, graphs)[EPISODE_GRAPH[task["method"]]](checkpointer=False)
     final = graph.invoke(
         {
             "episode_id": eid,

@@ -17,7 +17,7 @@ from environments import make_env
 from llm.models import invoke_text
 from prompts import load_domain_material, load_learned_example
 
-from .context import Context, holds_slot
+from .context import Context, holds_slot, rollout_graph
 from .creation import (
     CODE_ERROR_KINDS,  # noqa: F401 - re-exported
     Outcome,
@@ -293,7 +293,9 @@ def plan_rollouts(state: LearnState, runtime: Runtime[Context]) -> list[Send] | 
 
 
 @holds_slot
-def rollout(task: RolloutTask, runtime: Runtime[Context]) -> dict:
+def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = None) -> dict:
+    """One candidate on one training instance: the episode graph (``ctx.rollout_graph``, else the one the
+    learning graph was built with) with the candidate's library."""
     ctx = runtime.context
     cand = task["candidate"]
     journal, key = journal_for(ctx.run_dir), rollout_key(cand, task["instance"], ctx.learn_max_steps)
@@ -303,7 +305,7 @@ def rollout(task: RolloutTask, runtime: Runtime[Context]) -> dict:
         return {"rollouts": [done]}
     episode_id = f"{cand['id']}@{task['instance']}"
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
-    final = ctx.rollout_graph.invoke(
+    final = rollout_graph(ctx, episode_graph).invoke(
         {
             "episode_id": episode_id,
             "env_name": task["env_name"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
+
 
 class Candidate(TypedDict, total=False):
     id: str  # "r1s2": round 1, sample 2
@@ -49,6 +51,13 @@ class LearnState(TypedDict, total=False):
     failures: list[dict[str, Any]]
     target: str | None
     stop_reason: str
+
+
+class LearnInput(InputDict):
+    """What a caller gives the learning graph; the round and plateau counters are the graph's own."""
+
+    env_name: str
+    train_instances: list[str]
 
 
 class CreateTask(TypedDict):

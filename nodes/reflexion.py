@@ -12,13 +12,16 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from typing_extensions import Required
+from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
+
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from llm.models import invoke_text
 from prompts import load_domain_material
 
-from .context import Context, holds_slot
+from .context import Context, holds_slot, rollout_graph
 from .events import emit
 from .history import render_trajectory
 
@@ -31,6 +34,14 @@ class ReflexionState(TypedDict, total=False):
     lessons: list[str]
     rollouts: Annotated[list[dict[str, Any]], operator.add]
     stop_reason: str
+
+
+class ReflexionInput(InputDict, total=False):
+    """What a caller gives the Reflexion graph; its round counter and lessons are the graph's own."""
+
+    env_name: Required[str]
+    train_instances: Required[list[str]]
+    max_rounds: int  # default: ctx.max_rounds + 1
 
 
 class ReflexionRollout(TypedDict):
@@ -51,9 +62,9 @@ def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
 
 
 @holds_slot
-def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context]) -> dict:
+def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context], episode_graph: Any = None) -> dict:
     ctx = runtime.context
-    final = ctx.rollout_graph.invoke(
+    final = rollout_graph(ctx, episode_graph).invoke(
         {
             "episode_id": f"reflexion-r{task['round']}@{task['instance']}",
             "env_name": task["env_name"],
@@ -86,7 +97,7 @@ def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
     failed = sorted((r for r in state.get("rollouts", []) if r["round"] == rnd and not r["success"]), key=lambda r: r["instance"])
     lessons = list(state.get("lessons", []))
     if not failed:
-        return {"stop_reason": "all_succeeded", "round": rnd + 1}
+        return {"stop_reason": "all_succeeded", "round": rnd + 1, "lessons": lessons}
     material = load_domain_material(state["env_name"], ctx.prompts_dir)
     for rollout in failed:
         messages = ctx.prompts.render(

@@ -1,6 +1,6 @@
 """Live resources built from a ``Context``'s plain fields, once per process.
 
-``run.py`` puts its chat models, usage tracker and compiled graphs into the ``Context`` itself. A graph
+``run.py`` puts its chat models and usage tracker into the ``Context`` itself. A graph
 invoked any other way (``langgraph dev`` / Studio, or ``graph.invoke(..., context=Context(model=...))``
 in a user's code) gets a context of plain, serialisable fields only; the nodes then reach the models
 through ``Context.agent`` and ``Context.learner``, which ask this module. Here each chat model is built
@@ -11,7 +11,6 @@ process exits (``llm.local`` stops its servers at exit and on SIGTERM, and the s
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 from typing import Any
 
@@ -53,17 +52,3 @@ def chat_model(spec: ModelSpec):
     model = make_chat_model(spec, server=server)
     with _lock:
         return _models.setdefault(key, model)
-
-
-@functools.cache
-def episode_graph(name: str = "act"):
-    """A compiled episode graph that never checkpoints (``checkpointer=False``, as ``run.py`` builds the
-    learning and Reflexion rollouts' graph): it runs inside a node of the calling graph."""
-    return method_graphs()[name](checkpointer=False)
-
-
-def method_graphs() -> dict[str, Any]:
-    """Graph builders by name, as the evaluation harness looks them up (``Context.graphs``)."""
-    from graphs.evaluate import METHOD_GRAPHS
-
-    return dict(METHOD_GRAPHS)

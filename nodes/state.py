@@ -4,6 +4,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from typing_extensions import Required
+from typing_extensions import TypedDict as InputDict  # input schemas: pydantic reads them (Studio's input form) on Python 3.11
+
 
 class StepRecord(TypedDict, total=False):
     """One agent step: the line it wrote and what came of it."""
@@ -42,3 +45,15 @@ class EpisodeState(TypedDict, total=False):
     stop_reason: str
     started_at: float  # wall-clock seconds (time.time) at the start and the end of the episode
     ended_at: float
+
+
+class EpisodeInput(InputDict, total=False):
+    """What a caller gives an episode graph (Act, ReAct, Code-as-Policies); the rest of the state is the graph's."""
+
+    env_name: Required[str]  # e.g. "pddl/gripper", "alfworld/put"
+    instance: Required[str]  # a generated problem ("gen:seed=9,balls=2"), a benchmark problem's name or a file
+    episode_id: str  # default: a fresh one
+    library: dict[str, Any] | None  # ActionLibrary.to_dict(); None = primitives only
+    examples: str | None  # replaces the domain's example episode (a learned usage demonstration)
+    lessons: list[str]  # Reflexion lessons
+    max_steps: int | None  # overrides the context's step cap

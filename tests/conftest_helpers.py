@@ -82,7 +82,7 @@ def learn_on_tiny_gripper(tmp_path: Path, agent_fn, learner_fn, **knobs):
         agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
         episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False), **knobs,
     )  # fmt: skip
-    inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)], "round": 0, "stale_rounds": 0}
+    inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
     try:
         return build_learn_graph().invoke(inputs, context=ctx), ctx
     finally:

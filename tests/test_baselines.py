@@ -136,7 +136,7 @@ def learning_agent(plan_with_lesson=REV_PLAN, prefix=()):
 
 
 def reflexion(ctx, instances, **inputs):
-    state = {"env_name": "pddl/gripper", "train_instances": instances, "round": 0, "lessons": [], **inputs}
+    state = {"env_name": "pddl/gripper", "train_instances": instances, **inputs}
     try:
         return build_reflexion_graph().invoke(state, context=ctx)
     finally:

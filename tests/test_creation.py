@@ -367,7 +367,7 @@ def test_a_dropped_revision_leaves_a_file_in_candidates(tmp_path):
         rollout_graph=build_act_graph(checkpointer=False), candidates=1, learn_max_steps=2, max_rounds=1,
     )  # fmt: skip
     try:
-        build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}, context=ctx)
+        build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [inst]}, context=ctx)
     finally:
         ctx.episodes.close_all()
     folder = tmp_path / "run" / "candidates"

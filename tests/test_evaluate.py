@@ -19,8 +19,7 @@ from fakes import ScriptedChatModel
 from test_baselines import LESSON, LESSONS_HEADER, REACT_SYSTEM, REFLECT_SYSTEM, REV_PLAN, is_reversed, reversed_gripper
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 
-from graphs.act import build_act_graph
-from graphs.evaluate import METHOD_GRAPHS, build_evaluate_graph
+from graphs.registry import build_graph
 from llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
@@ -128,15 +127,14 @@ def eval_ctx(tmp_path, agent_fn, learner_fn, **kw) -> Context:
     run_dir.mkdir(exist_ok=True)
     return Context(
         agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
-        episodes=EpisodeRegistry(), run_dir=str(run_dir), rollout_graph=build_act_graph(checkpointer=False),
-        graphs=dict(METHOD_GRAPHS), **kw,
+        episodes=EpisodeRegistry(), run_dir=str(run_dir), **kw,
     )  # fmt: skip
 
 
 def evaluate(ctx, methods, train, test, runs=1, graph=None, config=None):
     inputs = {"methods": methods, "train": {"pddl/gripper": train}, "test": {"pddl/gripper": test}, "runs": runs}
     try:
-        return (graph or build_evaluate_graph()).invoke(inputs, {"max_concurrency": 4, "recursion_limit": 10_000, **(config or {})}, context=ctx)
+        return (graph or build_graph("evaluate")).invoke(inputs, {"max_concurrency": 4, "recursion_limit": 10_000, **(config or {})}, context=ctx)
     finally:
         ctx.episodes.close_all()
 
@@ -232,7 +230,7 @@ def test_learning_events_reach_the_evaluation_stream_with_their_scope(tmp_path):
     ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1)
     inputs = {"methods": ["learnact"], "train": {"pddl/gripper": train}, "test": {"pddl/gripper": test}, "runs": 1}
     try:
-        events = list(build_evaluate_graph().stream(inputs, {"max_concurrency": 4}, context=ctx, stream_mode="custom"))
+        events = list(build_graph("evaluate").stream(inputs, {"max_concurrency": 4}, context=ctx, stream_mode="custom"))
     finally:
         ctx.episodes.close_all()
     scoped = [e for e in events if e.get("scope") == "learnact|pddl/gripper"]
@@ -254,7 +252,7 @@ def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
         return scripted_agent()(system, user)
 
     ctx = eval_ctx(tmp_path, agent, scripted_learner, max_steps=5)
-    graph, config = build_evaluate_graph(checkpointer=InMemorySaver()), {"configurable": {"thread_id": "t"}, "max_concurrency": 1}
+    graph, config = build_graph("evaluate", checkpointer=InMemorySaver()), {"configurable": {"thread_id": "t"}, "max_concurrency": 1}
     with pytest.raises(RuntimeError, match="killed"):
         evaluate(ctx, ["act"], [tiny], [tiny, rev], graph=graph, config=config)
     assert graph.get_state(config).next == ("run_episode",)

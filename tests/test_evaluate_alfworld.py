@@ -10,8 +10,7 @@ from fakes import ScriptedChatModel
 from test_alfworld_env import SCRIPTED_WINS, needs_data
 from test_e2e_cli import read_jsonl
 
-from graphs.act import build_act_graph
-from graphs.evaluate import METHOD_GRAPHS, build_evaluate_graph
+from graphs.registry import build_graph
 from llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
@@ -43,13 +42,12 @@ def test_act_and_code_as_policy_win_scripted_alfworld_games_of_two_types(tmp_pat
     run_dir.mkdir()
     ctx = Context(
         agent_model=ScriptedChatModel(agent), learner_model=ScriptedChatModel(lambda s, u: "unused"), usage=UsageTracker(),
-        episodes=EpisodeRegistry(), run_dir=str(run_dir), rollout_graph=build_act_graph(checkpointer=False),
-        graphs=dict(METHOD_GRAPHS), history_window=50,
+        episodes=EpisodeRegistry(), run_dir=str(run_dir), history_window=50,
     )  # fmt: skip
     test = {f"alfworld/{t}": [SCRIPTED_WINS[t][0]] for t in TYPES}
     inputs = {"methods": ["act", "code_as_policy"], "train": {}, "test": test, "runs": 1, "max_steps": {e: 8 for e in test}}
     try:
-        final = build_evaluate_graph().invoke(inputs, {"max_concurrency": 4}, context=ctx)
+        final = build_graph("evaluate").invoke(inputs, {"max_concurrency": 4}, context=ctx)
     finally:
         ctx.episodes.close_all()
 

@@ -198,7 +198,7 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
         usage=UsageTracker(), episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"),
         rollout_graph=build_act_graph(checkpointer=False), candidates=1, create_tries=2,
     )  # fmt: skip
-    inputs = {"env_name": "pddl/gripper", "train_instances": [inst], "round": 0, "stale_rounds": 0}
+    inputs = {"env_name": "pddl/gripper", "train_instances": [inst]}
     try:
         events = list(build_learn_graph().stream(inputs, context=ctx, stream_mode="custom"))
     finally:

@@ -20,7 +20,6 @@ from conftest_helpers import CARRY, TINY_PLAN, actions_taken, tiny_gripper
 from stub_openai import StubOpenAI
 
 from graphs.act import build_act_graph
-from nodes import resources
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 
@@ -82,7 +81,7 @@ def test_a_plain_context_makes_its_live_fields_and_keeps_given_ones(monkeypatch)
     ctx = Context(data_dir="/nowhere", feedback="generic", learned_call_invalid="continue")
     assert ctx.episodes.data_dir == "/nowhere" and ctx.episodes.env_options == {"feedback": "generic"}
     assert ctx.episodes.learned_call_invalid == "continue"
-    assert ctx.usage is not None and ctx.rollout_graph is resources.episode_graph("act") and "learn" in ctx.graphs
+    assert ctx.usage is not None and ctx.rollout_graph is None and not ctx.graphs  # each graph brings the graphs it runs
     assert ctx.model_spec("agent").max_tokens == 64 and ctx.model_spec("learner").temperature == 0.7
     registry = EpisodeRegistry()
     given = Context(agent_model="A", episodes=registry)  # run.py's way: live fields are used as they are

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from viz.draw import GRAPH_BUILDERS, back_edges, draw_graph, picture_of, to_mermaid, to_svg
+from graphs.registry import GRAPHS, build_graph
+from viz.draw import back_edges, draw_graph, picture_of, to_mermaid, to_svg
 
 
 def test_back_edges_are_the_edges_that_close_a_cycle():
@@ -29,22 +30,18 @@ def test_learn_png_is_a_real_png_with_the_loop(tmp_path):
     path = draw_graph("learn", "png", tmp_path)
     data = open(path, "rb").read()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5_000
-    from viz.draw import compiled_graph
-
-    svg = to_svg(picture_of(compiled_graph("learn").get_graph(), "learn"))
+    svg = to_svg(picture_of(build_graph("learn").get_graph(), "learn"))
     assert svg.startswith("<svg") and ">loop<" in svg
 
 
-@pytest.mark.parametrize("name", sorted(GRAPH_BUILDERS))
+@pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_every_graph_has_a_mermaid_picture(name, tmp_path):
     text = draw_graph(name, "mermaid", tmp_path)
     assert "__start__" in text and "__end__" in text
 
 
 def test_act_step_loop_is_marked():
-    from viz.draw import compiled_graph
-
-    text = to_mermaid(picture_of(compiled_graph("act").get_graph(), "act"))
+    text = to_mermaid(picture_of(build_graph("act").get_graph(), "act"))
     assert "==>|loop" in text and "decide" in text
 
 

@@ -7,23 +7,14 @@ learning loop (revise -> gather -> rollout -> score -> identify_errors -> revise
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphs.registry import build_graph
+
 START, END = "__start__", "__end__"
 LOOP_COLOR = "#d0342c"
-
-# Graph name -> (module, builder). Every graph of `run.py --graph` can be drawn.
-GRAPH_BUILDERS: dict[str, tuple[str, str]] = {
-    "learn": ("graphs.learn", "build_learn_graph"),
-    "act": ("graphs.act", "build_act_graph"),
-    "react": ("graphs.react", "build_react_graph"),
-    "code_as_policy": ("graphs.code_as_policy", "build_code_as_policy_graph"),
-    "reflexion": ("graphs.reflexion", "build_reflexion_graph"),
-    "evaluate": ("graphs.evaluate", "build_evaluate_graph"),
-}
 
 
 @dataclass(frozen=True)
@@ -42,13 +33,6 @@ class GraphPicture:
     name: str
     nodes: list[str]
     edges: list[Edge]
-
-
-def compiled_graph(name: str):
-    if name not in GRAPH_BUILDERS:
-        raise ValueError(f"no graph named {name!r}; choose from {', '.join(GRAPH_BUILDERS)}")
-    module, builder = GRAPH_BUILDERS[name]
-    return getattr(importlib.import_module(module), builder)()
 
 
 def back_edges(nodes: list[str], edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -160,8 +144,8 @@ def to_svg(picture: GraphPicture) -> str:
 
 
 def draw_graph(name: str, fmt: str, out_dir: Path) -> str:
-    """Mermaid text (returned) or the path of a PNG written into ``out_dir``."""
-    picture = picture_of(compiled_graph(name).get_graph(), name)
+    """Mermaid text (returned) or the path of a PNG written into ``out_dir``; ``name``: any of graphs.registry.GRAPHS."""
+    picture = picture_of(build_graph(name).get_graph(), name)
     if fmt == "mermaid":
         return to_mermaid(picture)
     if fmt != "png":

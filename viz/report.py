@@ -17,6 +17,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from graphs.registry import GRAPHS, build_graph
+
 from .run_data import LibraryVersion, RunData, load_run, round_of_key, usage_tables
 from .svg import Point, SeriesPoint, bar_chart, learning_curve, line_chart
 
@@ -194,9 +196,7 @@ def section_graph(run: RunData, picture: str | None) -> str:
         return ""
     out = ['<section id="graph"><h2>The graph</h2>']
     if picture is None:
-        from .draw import GRAPH_BUILDERS
-
-        picture = graph_picture(run.graph) if run.graph in GRAPH_BUILDERS else ""
+        picture = graph_picture(run.graph) if run.graph in GRAPHS else ""
     out.append(picture or f"<p>No picture of the {escape(run.graph)} graph could be drawn here.</p>")
     out.append("</section>")
     return "\n".join(out)
@@ -204,10 +204,10 @@ def section_graph(run: RunData, picture: str | None) -> str:
 
 def graph_picture(name: str) -> str:
     """The graph as inline SVG (Graphviz) plus its Mermaid text; a note if the graph cannot be built."""
-    from .draw import compiled_graph, picture_of, to_mermaid, to_svg
+    from .draw import picture_of, to_mermaid, to_svg
 
     try:
-        picture = picture_of(compiled_graph(name).get_graph(), name)
+        picture = picture_of(build_graph(name).get_graph(), name)
     except Exception as exc:  # noqa: BLE001 - a report must not die because a graph module is broken
         return f'<div class="warn">the {escape(name)} graph could not be built: {escape(str(exc))}</div>'
     parts = []
