@@ -76,3 +76,17 @@ class CallResult:
         """Plain JSON-able data (env info values that JSON cannot hold become strings)."""
         d = asdict(self)
         return json.loads(json.dumps(d, default=str))
+
+    def as_step(self, index: int, line: str) -> dict[str, Any]:
+        """This call as one agent step of an episode's record (``nodes.state.StepRecord``): the line, what the
+        agent saw, whether it worked, the error kind and the primitive trace."""
+        return {
+            "index": index,
+            "action": line,
+            "observation": self.observation,
+            "ok": bool(self.ok),
+            "is_learned": bool(self.is_learned),
+            "name": self.name,
+            "error_kind": self.error.kind if self.error is not None else None,
+            "trace": [{"action": s.action, "observation": s.observation, "valid": bool(s.valid)} for s in self.trace],
+        }

@@ -23,7 +23,6 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from environments.base import format_call
-from nodes.act import step_record
 
 from .executor import Executor
 from .library import ActionLibrary, LearnedAction
@@ -38,7 +37,7 @@ class ToolSet:
     """The tools of one library over one live environment, and the executor behind them.
 
     ``tools``: one :class:`StructuredTool` per offered learned action (helpers are not offered), then one
-    per primitive with ``primitives=True``. ``steps``: a step record (``nodes.act.step_record``) per call
+    per primitive with ``primitives=True``. ``steps``: a step record (``CallResult.as_step``) per call
     made through any tool, in the order they ran. Use as a context manager or call :meth:`close`.
     """
 
@@ -80,7 +79,7 @@ class ToolSet:
                 self.executor.close()  # a learned call cut short leaves its worker waiting: the next call starts afresh
                 return self._refuse(line, f"the call could not run: {type(exc).__name__}: {exc}", None, kind="tool_error")
             self.last_info.update(result.info or {})
-            self.steps.append(step_record(len(self.steps), line, result))
+            self.steps.append(result.as_step(len(self.steps), line))
             return result.observation
 
     def _refuse(self, line: str, message: str, name: str | None, kind: str = "arity") -> str:

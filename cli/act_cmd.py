@@ -4,35 +4,16 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from .commands import make_context, sqlite_checkpointer, stream_to_run
+from graphs.registry import build_graph
+from nodes.records import episode_record
+
 from .progress import ProgressPrinter
+from .resolve import load_library
 from .runs import RunDir
-
-
-def load_library(spec: str | None):
-    """``--actions``: a hand-written .py file, a library folder, or a learn run folder."""
-    from pathlib import Path
-
-    from actions import ActionLibrary, load_actions
-
-    if not spec:
-        return None, None
-    path = Path(spec)
-    if not path.exists():
-        raise FileNotFoundError(f"--actions {spec}: no such file or folder")
-    demo = None
-    if path.is_dir() and (path / "library").is_dir():
-        path = path / "library"
-    if path.is_dir() and (path / "demonstration.md").is_file():
-        demo = (path / "demonstration.md").read_text(encoding="utf-8").strip() or None
-    library: ActionLibrary = load_actions(path)
-    return library, demo
+from .session import make_context, sqlite_checkpointer, stream_to_run
 
 
 def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act") -> int:
-    from graphs.registry import build_graph
-    from nodes.records import episode_record
-
     library, demo = load_library(settings.get("actions"))
     ctx = make_context(settings, models, usage, run)
     done = {r["episode_id"] for r in run.read("episodes.jsonl")}

@@ -5,31 +5,30 @@ import argparse
 import errno
 import sqlite3
 
+from actions import ActionLibraryError
+from environments import DataNotFoundError, EnvNameError
+from llm.errors import ModelError
+from prompts import PromptError
+
+from .runs import RunError
+
 # OSErrors that say the disk or the permissions are at fault, not the program.
 ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 CORRUPT_DATABASE = ("malformed", "not a database", "disk I/O error", "readonly database", "database or disk is full")
 
 
+class UserError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+# Errors whose message tells the user what to fix; anything else is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    UserError, DataNotFoundError, EnvNameError, PromptError, RunError, FileNotFoundError, ModelError, ActionLibraryError,
+)
+
+
 def describe_user_error(exc: BaseException) -> str | None:
-    from environments import DataNotFoundError, EnvNameError
-    from prompts import PromptError
-
-    from .runs import RunError
-
-    user_errors: tuple[type[BaseException], ...] = (DataNotFoundError, EnvNameError, PromptError, RunError, FileNotFoundError)
-    try:
-        from llm.errors import ModelError
-
-        user_errors += (ModelError,)
-    except ImportError:  # pragma: no cover - llm is part of the project
-        pass
-    try:
-        from actions import ActionLibraryError
-
-        user_errors += (ActionLibraryError,)
-    except ImportError:
-        pass
-    if type(exc).__name__ == "UserError" or isinstance(exc, user_errors):
+    if isinstance(exc, USER_ERRORS):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:  # a read-only or full disk, permissions
         where = f": {exc.filename}" if exc.filename else ""

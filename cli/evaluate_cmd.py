@@ -3,20 +3,19 @@ from __future__ import annotations
 
 import sys
 
-from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
+from graphs.registry import build_graph
+from nodes.evaluate import learning_runs
+from nodes.summary import size_markdown, to_markdown
+
 from .progress import ProgressPrinter
 from .runs import RunDir
+from .session import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 
 
 def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool) -> int:
-    from graphs.registry import build_graph
-    from nodes.summary import size_markdown, to_markdown
-
     ctx = make_context(settings, models, usage, run)
     total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
     progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
-    from nodes.evaluate import learning_runs
-
     config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"], settings["runs"])))
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:

@@ -10,11 +10,14 @@ import argparse
 import re
 from typing import Any
 
-from .main import UserError
+from environments.pddl.ladder import DEFAULT_PER_SIZE, LADDER_SIZES, LadderError, ladder
+from settings.defaults import DEFAULTS
+
+from .errors import UserError
 
 LADDER_VALUE_FLAGS = ("sizes", "per_size", "train_seeds", "test_seeds")
-DEFAULT_TRAIN_SEEDS = (1, 999)
-DEFAULT_TEST_SEEDS = (1000, 9999)
+DEFAULT_TRAIN_SEEDS = DEFAULTS.ladder_train_seeds
+DEFAULT_TEST_SEEDS = DEFAULTS.ladder_test_seeds
 
 
 def add_ladder_flags(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +28,10 @@ def add_ladder_flags(parser: argparse.ArgumentParser) -> None:
         " learn trains on its training instances, act/evaluate test on held-out ones (implied by the flags below)",
     )  # fmt: skip
     g.add_argument("--sizes", metavar="SIZES", help="ladder sizes to use, e.g. 1-3 or 1,3,5 (default: all of the domain's)")
-    g.add_argument("--per-size", type=int, metavar="K", help="ladder instances per size (default: 1 for training, 3 for test)")
+    g.add_argument(
+        "--per-size", type=int, metavar="K",
+        help=f"ladder instances per size (default: {DEFAULT_PER_SIZE['train']} for training, {DEFAULT_PER_SIZE['test']} for test)",
+    )
     g.add_argument("--train-seeds", metavar="A-B", help=f"seeds of the ladder's training instances (default {DEFAULT_TRAIN_SEEDS[0]}-{DEFAULT_TRAIN_SEEDS[1]})")
     g.add_argument(
         "--test-seeds", metavar="A-B",
@@ -74,8 +80,6 @@ def ladder_settings(args: argparse.Namespace) -> dict[str, Any] | None:
         )
     if args.per_size is not None and args.per_size < 1:
         raise UserError(f"--per-size must be positive, got {args.per_size}")
-    from environments.pddl.ladder import DEFAULT_PER_SIZE
-
     per_size = {split: args.per_size or default for split, default in DEFAULT_PER_SIZE.items()}
     return {
         "sizes": parse_sizes(args.sizes) if args.sizes is not None else None,
@@ -87,8 +91,6 @@ def ladder_settings(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def ladder_instances(env_name: str, split: str, spec: dict[str, Any]) -> list[str]:
     """The ``split`` instances of ``env_name``'s ladder as ``spec`` (from :func:`ladder_settings`) asks."""
-    from environments.pddl.ladder import LADDER_SIZES, LadderError, ladder
-
     family, _, domain = env_name.partition("/")
     if family != "pddl" or domain not in LADDER_SIZES:
         raise UserError(f"--ladder: {env_name} has no ladder; ladders exist for {', '.join('pddl/' + d for d in LADDER_SIZES)}")

@@ -5,14 +5,14 @@ import sys
 
 from actions import ActionLibrary
 
-from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
+from graphs.registry import build_graph
+
 from .progress import ProgressPrinter
 from .runs import RunDir, RunError
+from .session import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 
 
 def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool) -> int:
-    from graphs.registry import build_graph
-
     ctx = make_context(settings, models, usage, run)
     progress = ProgressPrinter(usage, verbose=verbose, max_rounds=settings["max_rounds"])
     config = stream_config("learn", settings["concurrency"])

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from prompts import NODE_PLACEHOLDERS, PromptSet
 
+from .errors import OneLineParser
+
 
 def prompts_command(argv: list[str]) -> int:
-    from .errors import OneLineParser
-
     p = OneLineParser(prog="run.py prompts", description="List prompt templates or show one")
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("node", nargs="?")

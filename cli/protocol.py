@@ -1,52 +1,18 @@
 """``--protocol default|paper`` and the ablation flags ``--revision`` and ``--no-demonstration``.
 
-:data:`PAPER_PROTOCOL` holds every setting where the paper and its reference code differ from this
-project's default (:data:`DEFAULT_PROTOCOL`). The README's protocol table shows both, and a test
-checks that ``run.py ... --protocol paper`` records exactly these values in config.json. A flag given
-explicitly beats the protocol; with ``--protocol paper`` config.json lists such flags under
-``protocol_departures``, so a reader sees at once where a "paper" run is not the paper's.
+The protocols' values are :data:`settings.protocol.DEFAULT_PROTOCOL` and :data:`~settings.protocol.PAPER_PROTOCOL`
+(also exposed here). A flag given explicitly beats the protocol; with ``--protocol paper`` config.json lists
+such flags under ``protocol_departures``, so a reader sees at once where a "paper" run is not the paper's.
 """
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-PROTOCOLS = ("default", "paper")
+from settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, PROTOCOLS, SMALL_RUN, protocol_value, render_value
 
-# setting -> value, or {"pddl": ..., "alfworld": ...} where the task families differ.
-DEFAULT_PROTOCOL: dict[str, Any] = {
-    "feedback": "named",  # a refused PDDL action names the precondition that failed
-    "history_window": {"pddl": 20, "alfworld": 50},  # entries: one Action with its Observation
-    "max_steps": {"pddl": 30, "alfworld": 20},  # agent steps per test episode
-    "learn_max_steps": 10,  # agent steps per training rollout (LearnAct and Reflexion)
-    "learner_temperature": 0.7,  # K samples that differ
-    "candidates": 4,
-    "max_rounds": 3,
-    "patience": 1,  # stop after a round without improvement of the best score
-    "agent_prompt": "compact",
-    "learned_call_invalid": "stop",
-    "state_queries": True,  # the learner may read the state in an action: find(fact, *known)
-    "creation_trials": True,  # creation drops an action that works in no situation of the example episode
-    "probe_unused": True,  # revise actions the agent never called from calls the framework tries (nodes/probes.py)
-}
-PAPER_PROTOCOL: dict[str, Any] = {
-    "feedback": "generic",  # "The action is not valid and therefore takes no effect. ..."
-    "history_window": {"pddl": 10, "alfworld": 25},  # the reference's 20 / 50 lines, 2 lines per entry
-    "max_steps": {"pddl": 30, "alfworld": 20},
-    "learn_max_steps": 10,
-    "learner_temperature": 0.0,  # the reference samples everything at temperature 0
-    "candidates": 4,
-    "max_rounds": 2,
-    "patience": 0,  # off: a fixed number of revision rounds
-    "agent_prompt": "paper",
-    "learned_call_invalid": "continue",  # run on; the call succeeded iff its last primitive step was valid
-    "state_queries": False,  # actions see only what their primitives return
-    "creation_trials": False,  # creation checks that the code runs, not what it does
-    "probe_unused": False,  # learning stops when no learned call failed
-}
-# `run.py --graph learn|evaluate` without --env (generated gripper problems): small settings, unless
-# --protocol paper asks for the paper's.
-SMALL_RUN = {"candidates": 2, "max_rounds": 2, "learn_max_steps": 8}
+__all__ = ["DEFAULT_PROTOCOL", "PAPER_PROTOCOL", "SMALL_RUN", "add_protocol_flags", "protocol_settings", "render_value", "resolved"]
+
 # The argparse destination of the flag that sets each protocol setting explicitly.
 FLAG_OF = {name: name for name in DEFAULT_PROTOCOL}
 REVISION_CHOICES = ("both", "update", "plan")
@@ -92,14 +58,6 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def protocol_value(protocol: str, name: str, env: str, small_run: bool = False) -> Any:
-    """The protocol's value of setting ``name`` for task type ``env`` (e.g. pddl/gripper)."""
-    if protocol != "paper" and small_run and name in SMALL_RUN:
-        return SMALL_RUN[name]
-    value = (PAPER_PROTOCOL if protocol == "paper" else DEFAULT_PROTOCOL)[name]
-    return value[env.split("/", 1)[0]] if isinstance(value, dict) else value
-
-
 def resolved(args: argparse.Namespace, name: str, env: str, small_run: bool = False, flag: str | None = None) -> Any:
     """Setting ``name``: its flag's value when given (``flag`` names a flag other than the usual one),
     else the protocol's value."""
@@ -129,10 +87,3 @@ def protocol_settings(args: argparse.Namespace, env: str, *, learning: bool) -> 
 
 def _protocol(args: argparse.Namespace) -> str:
     return getattr(args, "protocol", None) or "default"
-
-
-def render_value(value: Any) -> str:
-    """A protocol value as the README's protocol table writes it: ``10 PDDL / 25 ALFWorld``, ``0.7``, ``stop``."""
-    if isinstance(value, dict):
-        return f"{value['pddl']} PDDL / {value['alfworld']} ALFWorld"
-    return str(value)

@@ -19,6 +19,7 @@ from environments import make_env, parse_call
 from llm.grammar import call_grammar, choice_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
+from settings.defaults import DEFAULTS as D
 
 from .agent_prompt import compact_messages, refused_since_change, turn_text
 from .context import Context
@@ -213,7 +214,6 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
 
 
 MAX_LEARNED_LITERALS = 3000
-RESAMPLE_TEMPERATURE = 0.8
 
 
 def with_think(grammar: str) -> str:
@@ -237,7 +237,7 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
         reply = invoke_text(
             ctx.agent, messages, stop=["\n"], grammar=grammar, usage=ctx.usage, node=f"{template}.decide",
             key=state["episode_id"] + (f"#resample{attempt}" if attempt else ""),
-            temperature=RESAMPLE_TEMPERATURE if attempt else None,
+            temperature=D.resample_temperature if attempt else None,
         )
         line = clean_action_line(reply, allow_think=allow_think)
         if line not in refused:
@@ -254,20 +254,6 @@ def decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
 def react_decide(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     """ReAct: one call or one ``Think:`` line per step (a thought counts as a step)."""
     return _decide(state, runtime, "react", allow_think=True)
-
-
-def step_record(index: int, line: str, result) -> StepRecord:
-    error = result.error
-    return {
-        "index": index,
-        "action": line,
-        "observation": result.observation,
-        "ok": bool(result.ok),
-        "is_learned": bool(result.is_learned),
-        "name": result.name,
-        "error_kind": getattr(error, "kind", None) if error is not None else None,
-        "trace": [{"action": s.action, "observation": s.observation, "valid": bool(s.valid)} for s in result.trace],
-    }
 
 
 def finish_update(state: EpisodeState, ctx: Context, step: StepRecord, info: dict) -> dict:
@@ -309,7 +295,7 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     result = rt.executor.run(line)
     info = dict(getattr(result, "info", None) or {})
     rt.last_info.update(info)
-    step = step_record(len(state.get("steps", [])), line, result)
+    step: StepRecord = result.as_step(len(state.get("steps", [])), line)  # type: ignore[assignment]
     if before is not None and result.ok and _world(rt.env) == before:
         step["no_change"] = True  # valid, but the world is as it was (e.g. a ball delivered twice)
     return finish_update(state, ctx, step, rt.last_info)

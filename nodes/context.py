@@ -26,13 +26,13 @@ from pydantic.json_schema import SkipJsonSchema
 
 from llm.config import ModelSpec
 from prompts import PromptSet
+from settings.defaults import DEFAULTS as D
 
 from .episodes import EpisodeRegistry
 
 # Plain model fields that, left at their default, take a value from the environment (as in
 # langchain-ai/react-agent's Context): set once where ``langgraph dev`` runs instead of in every request.
 ENV_DEFAULTS = {"model": "LEARNACT_MODEL", "learner_model_name": "LEARNACT_LEARNER_MODEL", "base_url": "LEARNACT_BASE_URL"}
-AGENT_MAX_TOKENS, LEARNER_MAX_TOKENS = 64, 768  # run.py's reply caps per role (--max-tokens sets both)
 
 
 def _live(description: str, default: Any = None, **kw: Any) -> Any:
@@ -60,17 +60,17 @@ class Context:
         metadata={"description": "OpenAI-compatible server (vLLM, Ollama, llama.cpp) serving `model` ($LEARNACT_BASE_URL)."},
     )
     model_path: str | None = field(default=None, metadata={"description": "A GGUF that replaces the embedded model (model 'local')."})
-    temperature: float = field(default=0.0, metadata={"description": "Agent sampling temperature (the learner's: learner_temperature)."})
+    temperature: float = field(default=D.agent_temperature, metadata={"description": "Agent sampling temperature (the learner's: learner_temperature)."})
     max_tokens: int | None = field(
-        default=None, metadata={"description": f"Reply cap of both roles (None: {AGENT_MAX_TOKENS} agent, {LEARNER_MAX_TOKENS} learner)."}
+        default=None, metadata={"description": f"Reply cap of both roles (None: {D.agent_max_tokens} agent, {D.learner_max_tokens} learner)."}
     )
-    seed: int | None = field(default=None, metadata={"description": "Sampling seed, varied per call by node and key."})
+    seed: int | None = field(default=D.seed, metadata={"description": "Sampling seed, varied per call by node and key (None: unseeded)."})
     data_dir: str | None = field(
         default=None, metadata={"description": "Benchmark data (None: $LEARNACT_DATA or ../shared/data; generated problems need none)."}
     )
-    feedback: str = field(default="named", metadata={"description": "Refused PDDL action: 'named' (which precondition failed) or 'generic'."})
+    feedback: str = field(default=D.feedback, metadata={"description": "Refused PDDL action: 'named' (which precondition failed) or 'generic'."})
     learned_call_invalid: str = field(
-        default="stop", metadata={"description": "A learned call's invalid primitive: 'stop' (the call failed) or 'continue'."}
+        default=D.learned_call_invalid, metadata={"description": "A learned call's invalid primitive: 'stop' (the call failed) or 'continue'."}
     )
     # -- live fields: run.py fills them; None means "made from the plain fields" ----------------------
     agent_model: SkipJsonSchema[Any] = _live("Chat model that acts (BaseChatModel); None: built from `model`.")
@@ -86,47 +86,47 @@ class Context:
     usage: SkipJsonSchema[Any] = _live(
         "llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."
     )
-    max_steps: int = field(default=30, metadata={"description": "Agent steps per test episode."})
+    max_steps: int = field(default=D.max_steps, metadata={"description": "Agent steps per test episode."})
     history_window: int = field(
-        default=20,
+        default=D.history_window,
         metadata={"description": "History entries shown to the agent; one entry = one Action with its Observation "
                   "(2 lines of the reference's window, which counts lines: its 20 lines = 10 entries)."},
     )
-    use_grammar: bool = field(default=True, metadata={"description": "Constrain local-model replies to one call."})
+    use_grammar: bool = field(default=D.grammar, metadata={"description": "Constrain local-model replies to one call."})
     valid_actions_only: bool = field(
-        default=False,
+        default=D.valid_actions_only,
         metadata={"description": "The grammar admits only primitive calls valid in the current state, or a learned action."},
     )
     agent_prompt: str = field(
-        default="compact",
+        default=D.agent_prompt,
         metadata={"description": "Agent prompt shape: compact (state per object, recent steps, worked steps as chat turns) "
                   "or paper (one system text with the example, goal and transcript)."},
     )
-    recent_steps: int = field(default=3, metadata={"description": "Compact prompt: the agent's last steps shown with their outcome."})
+    recent_steps: int = field(default=D.recent_steps, metadata={"description": "Compact prompt: the agent's last steps shown with their outcome."})
     typed_grammar: bool = field(
-        default=True,
+        default=D.typed_grammar,
         metadata={"description": "Grammar admits only well-typed primitive calls (minus calls refused since the state last "
                   "changed) and learned calls over the environment's objects, where the environment lists them (PDDL)."},
     )
     probe_unused: bool = field(
-        default=True,
+        default=D.probe_unused,
         metadata={"description": "When the agent made no learned call in a round's rollouts, revise from failed calls "
                   "the framework tries itself (nodes/probes.py) instead of stopping."},
     )
     creation_trials: bool = field(
-        default=True,
+        default=D.creation_trials,
         metadata={"description": "Creation drops a learned action none of whose calls works in any situation of the "
                   "domain's example episode, and the learner's repair is told why (nodes/probes.py, PDDL)."},
     )
     state_queries: bool = field(
-        default=True,
+        default=D.state_queries,
         metadata={"description": "The learner is told that a learned action may read the state with find(fact, *known), "
                   "and shown the environment's changing facts (PDDL)."},
     )
     resample_refused: int = field(
-        default=2,
+        default=D.resample_refused,
         metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "
-                  "again (at temperature 0.8) up to this many times."},
+                  f"again (at temperature {D.resample_temperature}) up to this many times."},
     )
     run_dir: str | None = field(
         default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
@@ -144,16 +144,24 @@ class Context:
     )
     slots: SkipJsonSchema[Any] = _live("The semaphore behind slot(); made from concurrency.", repr=False)
     # Learning knobs (graphs/learn.py).
-    candidates: int = 4
-    learn_max_steps: int = 10
-    max_rounds: int = 5
-    patience: int = 1  # rounds without improvement before stopping; 0: never (the paper's fixed rounds)
-    score: str = "step_correction_call_ratio_success"
+    candidates: int = field(default=D.candidates, metadata={"description": "K: candidate action sets, and revision samples per round."})
+    learn_max_steps: int = field(default=D.learn_max_steps, metadata={"description": "Agent steps per training rollout."})
+    max_rounds: int = field(
+        default=D.max_rounds,
+        metadata={"description": "Cap on revision rounds (Reflexion: max_rounds + 1 rounds of rollouts)."},
+    )
+    patience: int = field(
+        default=D.patience,
+        metadata={"description": "Stop after this many rounds without improvement of the best score (0: never, the paper's fixed rounds)."},
+    )
+    score: str = field(
+        default=D.score, metadata={"description": "Score that selects the best candidate (ALFWorld: call_ratio_success, per_env)."}
+    )
     revision: str = field(
-        default="both", metadata={"description": "Revision kinds the learner may answer: update, plan or both (an ablation)."}
+        default=D.revision, metadata={"description": "Revision kinds the learner may answer: update, plan or both (an ablation)."}
     )
     demonstration: bool = field(
-        default=True,
+        default=D.demonstration,
         metadata={"description": "The learner writes a usage demonstration per candidate (off: the domain example only)."},
     )
     per_env: dict[str, dict[str, Any]] = field(
@@ -161,10 +169,12 @@ class Context:
         metadata={"description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
                   "(max_steps, history_window, score)."},
     )
-    create_tries: int = 4
-    learner_temperature: float = field(default=0.7, metadata={"description": "Learner sampling temperature (K samples that differ)."})
+    create_tries: int = field(default=D.create_tries, metadata={"description": "Repairs over one candidate's creation."})
+    learner_temperature: float = field(
+        default=D.learner_temperature, metadata={"description": "Learner sampling temperature (K samples that differ)."}
+    )
     program_max_tokens: int = field(
-        default=2048, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
+        default=D.program_max_tokens, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
     )
     program_wall_s: float | None = field(
         default=None,
@@ -210,11 +220,11 @@ class Context:
         if role == "agent":
             return ModelSpec(
                 model=self.model, base_url=self.base_url, temperature=self.temperature,
-                max_tokens=self.max_tokens or AGENT_MAX_TOKENS, model_path=self.model_path, seed=self.seed,
+                max_tokens=self.max_tokens or D.agent_max_tokens, model_path=self.model_path, seed=self.seed,
             )  # fmt: skip
         return ModelSpec(
             model=self.learner_model_name or self.model, base_url=self.base_url, temperature=self.learner_temperature,
-            max_tokens=self.max_tokens or LEARNER_MAX_TOKENS, model_path=self.model_path, seed=self.seed,
+            max_tokens=self.max_tokens or D.learner_max_tokens, model_path=self.model_path, seed=self.seed,
         )  # fmt: skip
 
     @property

@@ -26,6 +26,7 @@ from langgraph.types import Send
 from environments.pddl.ladder import instance_size
 from llm.models import with_seed_offset
 from llm.usage import ScopedUsage
+from settings.defaults import METHODS
 
 from .context import Context, holds_slot
 from .episodes import EpisodeRegistry
@@ -34,7 +35,6 @@ from .jsonl import append_line
 from .records import episode_record
 from .summary import size_csv, size_markdown, summarize_by_size, summarize_records, to_csv, to_markdown
 
-METHODS = ("act", "react", "reflexion", "react_reflexion", "code_as_policy", "learnact")
 LEARNING = {"learnact": "learn", "reflexion": "reflexion", "react_reflexion": "reflexion"}
 EPISODE_GRAPH = {
     "act": "act", "learnact": "act", "reflexion": "act",

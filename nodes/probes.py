@@ -16,7 +16,6 @@ from typing import Any
 from actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 
-from .act import step_record
 from .demonstrations import learned_calls
 
 PROBES_PER_ACTION = 200
@@ -28,7 +27,7 @@ def _failure(env, name: str, call: str, result, first_observation: str) -> dict[
     return {
         "name": name, "call": call, "instance": env.instance, "goal": env.goal,
         "before": f"Observation: {first_observation}",
-        "trace": step_record(0, call, result)["trace"],
+        "trace": result.as_step(0, call)["trace"],
         "observation": result.observation, "error_kind": kind, "note": NOTE,
     }
 

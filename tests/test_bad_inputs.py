@@ -422,8 +422,8 @@ def test_resume_of_a_learn_run_without_any_checkpoint(tmp_path):
     """A learn run killed before its first checkpoint: its database has the tables but no row."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from cli.commands import resolve_settings
-    from cli.main import build_parser
+    from cli.resolve import resolve_settings
+    from cli.flags import build_parser
     from cli.runs import RunDir
 
     argv = ["--graph", "learn", "--instance", "gen:seed=1,balls=1", "--model", "stub", "--base-url", "http://127.0.0.1:9/v1"]

@@ -139,8 +139,8 @@ def test_every_ladder_problem_is_solvable(tmp_path_factory):
 
 # ------------------------------------------------------------------------------ the command line
 def settings(*argv: str) -> dict:
-    from cli.commands import resolve_settings
-    from cli.main import build_parser
+    from cli.resolve import resolve_settings
+    from cli.flags import build_parser
 
     return resolve_settings(build_parser().parse_args(list(argv)))
 
@@ -174,7 +174,7 @@ def test_evaluate_takes_training_and_test_instances_from_each_domains_ladder():
 
 
 def test_help_lists_every_ladder_flag():
-    from cli.main import build_parser
+    from cli.flags import build_parser
 
     text = build_parser().format_help()
     for flag in ("--ladder", "--sizes", "--per-size", "--train-seeds", "--test-seeds"):
@@ -196,7 +196,7 @@ def test_help_lists_every_ladder_flag():
     ],
 )
 def test_bad_ladder_requests_are_user_errors(argv, message):
-    from cli.main import UserError
+    from cli.errors import UserError
 
     with pytest.raises(UserError, match=re.escape(message)):
         settings("--graph", "act", *argv)

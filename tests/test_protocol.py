@@ -15,8 +15,9 @@ from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, DEMO, GOOD_CALL, PLAN, UPDATE, agent, learn, learner
 
 from actions import ActionLibrary, Executor
-from cli.commands import make_context, resolve_settings
-from cli.main import build_parser
+from cli.resolve import resolve_settings
+from cli.session import make_context
+from cli.flags import build_parser
 from cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
 from environments import make_env
 from environments.data import DataNotFoundError

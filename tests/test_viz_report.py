@@ -5,7 +5,8 @@ import json
 import re
 from pathlib import Path
 
-from viz.report import render_diff, report_command, write_report
+from cli.report_cmd import report_command
+from viz.report import render_diff, write_report
 from viz.run_data import load_run, usage_tables
 
 CARRY_V1 = '''def carry(obj, src, dst, gripper):

@@ -1,0 +1,147 @@
+"""``run.py``'s flags. Every default they state comes from settings.defaults (and the protocols), so that
+``--help``, config.json and the Context say the same."""
+from __future__ import annotations
+
+import argparse
+
+from graphs.registry import COMMANDS, GRAPHS
+from settings.defaults import DEFAULTS as D
+from settings.defaults import METHODS
+from settings.protocol import PAPER_PROTOCOL, SMALL_RUN
+
+from .errors import OneLineParser
+from .ladder_flags import add_ladder_flags
+from .protocol import add_protocol_flags
+
+
+def _families(value: dict) -> str:
+    return f"{value['pddl']} PDDL / {value['alfworld']} ALFWorld"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = OneLineParser(
+        prog="run.py",
+        description="LearnAct as LangGraph workflows: learn actions as Python functions, then act with them.",
+        epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one, "
+        "`run.py report RUN_DIR` writes the HTML report of a run.",
+    )
+    _what_to_run(p.add_argument_group("what to run"))
+    _models(p.add_argument_group("models"))
+    _acting(p.add_argument_group("acting"))
+    _learning(p.add_argument_group("learning"))
+    add_ladder_flags(p)
+    add_protocol_flags(p)
+    _outputs(p.add_argument_group("outputs"))
+    return p
+
+
+def _what_to_run(g) -> None:
+    g.add_argument(
+        "--graph", choices=COMMANDS, default="learn",
+        help="; ".join(f"{name}: {GRAPHS[name].what}" for name in COMMANDS) + " (default learn)",
+    )  # fmt: skip
+    g.add_argument(
+        "--env",
+        help=f"environment, e.g. pddl/gripper, alfworld/put; evaluate also takes lists and pddl/*, alfworld/* "
+        f"(default {D.env} on generated problems)",
+    )
+    g.add_argument("--methods", default=D.methods, help=f"evaluate: comma-separated, from {','.join(METHODS)}")
+    g.add_argument("--instance", action="append", help="instance name or file (repeatable, or comma-separated); act default: the test split")
+    g.add_argument("--split", choices=["train", "test"], help="act on LearnAct's split (default test)")
+    g.add_argument("--data-dir", help="benchmark data folder laid out like ../shared/data (default: $LEARNACT_DATA or ../shared/data)")
+    g.add_argument("--draw", choices=["mermaid", "png"], help="draw the graph instead of running it")
+
+
+def _models(m) -> None:
+    m.add_argument("--model", help="model for both roles: local (default without OPENAI_API_KEY), an OpenAI model, or provider:model")
+    m.add_argument("--agent-model", help="model that acts")
+    m.add_argument("--learner-model", help="model that writes and revises actions (default: the agent's)")
+    m.add_argument("--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, llama.cpp)")
+    m.add_argument("--model-path", help="GGUF file served locally instead of the embedded Qwen2.5-Coder-1.5B")
+    m.add_argument("--agent-temperature", type=float, default=D.agent_temperature)
+    m.add_argument(
+        "--learner-temperature", type=float,
+        help=f"default {D.learner_temperature}, so that the K samples differ (--protocol paper: {PAPER_PROTOCOL['learner_temperature']})",
+    )  # fmt: skip
+    m.add_argument(
+        "--seed", type=int, default=D.seed,
+        help=f"sampling seed, varied per call so parallel samples differ but a re-run repeats them (default {D.seed})",
+    )  # fmt: skip
+    m.add_argument(
+        "--max-tokens", type=int, default=None,
+        help=f"reply token cap (default: {D.agent_max_tokens} for the agent, {D.learner_max_tokens} for the learner)",
+    )  # fmt: skip
+    m.add_argument("--no-grammar", action="store_true", help="do not constrain local-model replies to one call")
+    m.add_argument(
+        "--valid-actions-only", action="store_true",
+        help="local model: the grammar admits only the primitive calls valid in the current state (or a learned action);"
+        " an experiment for small models, not the paper's setting",
+    )  # fmt: skip
+    m.add_argument(
+        "--agent-prompt", choices=["compact", "paper"],
+        help=f"the agent's prompt: compact (default {D.agent_prompt}: the state per object, the last steps, worked steps as chat "
+        "turns, verified in the sandbox) or paper (the paper's: one system text with the example episode, then the transcript)",
+    )  # fmt: skip
+    m.add_argument("--recent-steps", type=int, help=f"compact prompt: how many of the agent's last steps it sees (default {D.recent_steps})")
+    m.add_argument(
+        "--untyped-grammar", action="store_true",
+        help="local model: let the grammar admit any call over the offered names (default: well-typed primitive calls, "
+        "minus calls refused since the state last changed, and learned calls over the object names)",
+    )
+    m.add_argument(
+        "--resample-refused", type=int, metavar="N",
+        help="an agent reply repeating a call already tried without effect in this state is sampled again, warmer, "
+        f"up to N times (default {D.resample_refused}; 0 = never)",
+    )
+    m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
+    m.add_argument("--rps", type=float, help="rate limit: requests per second")
+
+
+def _acting(a) -> None:
+    ours = D.for_env("pddl/"), D.for_env("alfworld/")
+    a.add_argument(
+        "--max-steps", type=int,
+        help=f"agent steps per episode (act: {ours[0]['max_steps']} PDDL / {ours[1]['max_steps']} ALFWorld; "
+        f"learn rollouts: {D.learn_max_steps})",
+    )  # fmt: skip
+    a.add_argument(
+        "--history-window", type=int,
+        help="history entries shown to the agent, one entry = one Action with its Observation (default "
+        f"{ours[0]['history_window']} PDDL / {ours[1]['history_window']} ALFWorld); the paper's window counts lines, 2 per "
+        f"entry: its 20 / 50 lines are --history-window {_families(PAPER_PROTOCOL['history_window'])} (--protocol paper)",
+    )  # fmt: skip
+    a.add_argument("--actions", help="learned actions: a .py file or a run folder of `--graph learn`")
+    a.add_argument(
+        "--runs", type=int, default=D.runs,
+        help="repeat every episode this many times; evaluate: each run of a learning method learns anew with the seed --seed + run",
+    )  # fmt: skip
+
+
+def _learning(l) -> None:
+    l.add_argument("--train", type=int, help="number of training instances (default: the LearnAct split's 3)")
+    l.add_argument(
+        "--candidates", type=int,
+        help=f"K candidate action sets / revision samples (default {D.candidates}; {SMALL_RUN['candidates']} in the small run without --env)",
+    )  # fmt: skip
+    l.add_argument(
+        "--max-rounds", type=int,
+        help=f"cap on revision rounds (default {D.max_rounds}; {SMALL_RUN['max_rounds']} in the small run without --env; "
+        f"--protocol paper: {PAPER_PROTOCOL['max_rounds']}); Reflexion gets as many rounds of training rollouts as LearnAct, max-rounds + 1",
+    )  # fmt: skip
+    l.add_argument(
+        "--patience", type=int,
+        help=f"stop when the best score has not improved for this many rounds (default {D.patience}; 0: never, the paper's fixed rounds)",
+    )
+    l.add_argument("--score", choices=["step_correction", "call_ratio_success", "step_correction_call_ratio_success"])
+    l.add_argument(
+        "--concurrency", type=int,
+        help=f"parallel rollouts / episodes (default {D.local_concurrency} with the local model, else {D.remote_concurrency})",
+    )
+
+
+def _outputs(r) -> None:
+    r.add_argument("--run-dir", help="run folder (default runs/<run-id>)")
+    r.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    r.add_argument("--prompts", help="folder whose <node>.md files replace the built-in templates")
+    r.add_argument("--prompt", action="append", default=[], metavar="NODE=FILE", help="replace one node's template")
+    r.add_argument("-v", "--verbose", action="store_true", help="print every agent step")

@@ -1,0 +1,345 @@
+"""From the flags to the run's settings: every knob with its default filled in (settings.defaults), as
+plain JSON (config.json), and every input checked before the run folder is made and the model starts."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from actions import ActionLibrary, ActionLibraryError, load_actions
+from environments import ENV_NAMES, list_instances, make_env, split_env_name
+from environments.alfworld_env import PRIMITIVES as ALFWORLD_PRIMITIVES
+from environments.alfworld_env import resolve_game_file
+from llm.config import ModelSpec
+from prompts import PromptSet, parse_override
+from settings.defaults import DEFAULTS, METHODS, default_score
+
+from .errors import UserError
+from .ladder_flags import ladder_instances, ladder_settings
+from .protocol import protocol_settings, protocol_value, resolved
+
+# Counts checked in the settings, and the flag that sets each (where it is not the setting's name).
+COUNTS = ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window", "patience")
+COUNT_FLAGS = {"learn_max_steps": "max-steps"}
+ZERO_OK = ("max_rounds", "patience")
+
+
+def _given(value, default):
+    """A flag's value when given (0 included, so that validation can reject it), else the default."""
+    return default if value is None else value
+
+
+def _validate_counts(s: dict[str, Any]) -> None:
+    for name in COUNTS:
+        value, zero_ok = s.get(name), name in ZERO_OK
+        if value is not None and value < (0 if zero_ok else 1):
+            flag = COUNT_FLAGS.get(name, name.replace("_", "-"))
+            raise UserError(f"--{flag} must be {'0 or more' if zero_ok else 'positive'}, got {value}")
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """Comma-separated flag values; ``gen:seed=1,balls=2`` stays one item (its commas join key=value sizes)."""
+    out: list[str] = []
+    for item in values or []:
+        for part in (p.strip() for p in item.split(",")):
+            if not part:
+                continue
+            if out and out[-1].startswith("gen:") and re.fullmatch(r"\w+=[^:/\s]*", part):
+                out[-1] += "," + part
+            else:
+                out.append(part)
+    return out
+
+
+# ---------------------------------------------------------------- inputs, checked before anything starts
+
+
+def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str, ...]:
+    """Every named problem exists, parses and fits its domain before the run folder and the model
+    start, not an hour in; returns the environment's primitive action names.
+
+    PDDL problems are parsed and checked against the domain (cached: the episodes reuse them);
+    ALFWorld games are located by :func:`check_inputs` when the run starts (loading one takes ~0.5 s)."""
+    family, task = env_name.split("/", 1)
+    if not instances:
+        raise UserError(f"no instance to run on {env_name}: --instance was given without a name")
+    if family != "pddl":
+        return tuple(p.name for p in ALFWORLD_PRIMITIVES)
+    names: tuple[str, ...] = ()
+    for inst in instances:
+        try:
+            env = make_env(env_name, inst, data_dir=data_dir)
+        except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
+            raise UserError(str(exc) if inst in str(exc) else f"--instance {inst}: {exc}") from None
+        names = names or env.primitive_names
+        env.close()
+    return names
+
+
+def check_inputs(settings: dict[str, Any]) -> None:
+    """Before the run folder is made and the model starts, for a new run and a resumed one alike (a
+    file may have moved or changed since): every instance exists and parses (PDDL) or is on disk
+    (ALFWorld games: a file check, no game loaded), the ``--actions`` library loads and is safe, and the
+    prompt files read and fit their nodes."""
+    if settings["graph"] == "evaluate":
+        named = {e: list(settings["train"].get(e, [])) + list(settings["test"].get(e, [])) for e in settings["envs"]}
+    else:
+        named = {settings["env"]: settings.get("train_instances") or settings.get("instances") or []}
+    primitives: tuple[str, ...] = ()
+    for env_name, instances in named.items():
+        primitives = _check_instances(env_name, instances, settings.get("data_dir"))
+        if env_name.startswith("alfworld/"):
+            for inst in instances:
+                try:
+                    resolve_game_file(inst, settings.get("data_dir"))
+                except ValueError as exc:
+                    raise UserError(f"--instance {inst!r}: {exc}") from None
+    _check_actions(settings.get("actions"), primitives)
+    PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"])  # every template file reads and fits its node
+
+
+def load_library(spec: str | None) -> tuple[ActionLibrary | None, str | None]:
+    """``--actions``: a hand-written .py file, a library folder, or a learn run folder; (library, its
+    demonstration or None)."""
+    if not spec:
+        return None, None
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"--actions {spec}: no such file or folder")
+    demo = None
+    if path.is_dir() and (path / "library").is_dir():
+        path = path / "library"
+    if path.is_dir() and (path / "demonstration.md").is_file():
+        demo = (path / "demonstration.md").read_text(encoding="utf-8").strip() or None
+    return load_actions(path), demo
+
+
+def _check_actions(spec: str | None, primitives: tuple[str, ...]) -> None:
+    """``--actions``: the library loads, no function is one the sandbox refuses, no name is a primitive's."""
+    if not spec:
+        return
+    try:
+        library, _ = load_library(spec)
+        library.check_primitive_names(primitives)
+        refused = library.safety_problems(primitives)
+    except ActionLibraryError as exc:
+        raise UserError(f"--actions {spec}: {exc}") from None
+    if refused:
+        name, why = next(iter(refused.items()))
+        more = f" (and {len(refused) - 1} more function(s))" if len(refused) > 1 else ""
+        raise UserError(f"--actions {spec}: the sandbox refuses function {name!r}: {'; '.join(why)}{more}")
+
+
+# ---------------------------------------------------------------- one graph's settings
+
+
+def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Every knob of the run, with defaults filled in, as plain JSON (saved in config.json)."""
+    default_run = args.env is None  # `run.py --graph learn` alone: embedded default, generated problems
+    if args.env is not None and not args.env.strip():
+        raise UserError("--env is empty; give an environment such as pddl/gripper or alfworld/put")
+    if args.model_path and not Path(args.model_path).expanduser().is_file():
+        raise UserError(f"--model-path {args.model_path}: no such file (a GGUF model file)")
+    if args.graph == "evaluate":
+        return resolve_evaluate_settings(args, default_run)
+    env_name = "/".join(split_env_name(args.env or DEFAULTS.env))
+    s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
+    ladder = ladder_settings(args)
+    if ladder:
+        s["ladder"] = ladder
+    if args.graph == "learn":
+        s.update(_learn_settings(args, env_name, ladder, default_run))
+    else:
+        s.update(_episode_settings(args, env_name, ladder, default_run))
+    _check_instances(env_name, s["train_instances"] if args.graph == "learn" else s["instances"], args.data_dir)
+    s["history_window"] = resolved(args, "history_window", env_name)
+    s["models"] = model_settings(args, learner_temperature=resolved(args, "learner_temperature", env_name))
+    s["concurrency"] = _concurrency(args, s["models"])
+    _validate_counts(s)
+    s["prompts"] = {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)}
+    s.update(grammar_settings(args, s["models"]))
+    s.update(protocol_settings(args, env_name, learning=args.graph == "learn"))
+    s["cache"] = args.cache
+    return s
+
+
+def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool, split: str) -> list[str]:
+    """The ``split`` instances the flags name: the ladder's, --instance, the small default run's generated
+    problems, or LearnAct's split (act: --split, default test)."""
+    if ladder:
+        return ladder_instances(env_name, split, ladder)
+    if args.instance:
+        return split_list(args.instance)
+    if default_run:
+        return list(DEFAULTS.train_generated if split == "train" else DEFAULTS.test_generated)
+    return list_instances(env_name, split=split if split == "train" else args.split or "test", data_dir=args.data_dir)
+
+
+def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:
+    train = _instances(args, env_name, ladder, default_run, "train")
+    if args.train is not None:
+        if args.train < 1:
+            raise UserError("--train must be at least 1")
+        train = train[: args.train] if len(train) >= args.train else train
+    return {
+        "train_instances": train,
+        "candidates": resolved(args, "candidates", env_name, default_run),
+        "max_rounds": resolved(args, "max_rounds", env_name, default_run),
+        "patience": resolved(args, "patience", env_name),
+        "learn_max_steps": resolved(args, "learn_max_steps", env_name, default_run, flag="max_steps"),
+        "score": args.score or default_score(env_name),
+    }
+
+
+def _episode_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:
+    instances = _instances(args, env_name, ladder, default_run, "test")
+    if args.actions and not Path(args.actions).exists():
+        raise UserError(f"--actions {args.actions}: no such file or folder")
+    return {"instances": instances, "max_steps": resolved(args, "max_steps", env_name), "runs": args.runs, "actions": args.actions}
+
+
+# ---------------------------------------------------------------- the evaluation's settings
+
+
+def expand_envs(spec: str) -> list[str]:
+    """``pddl/*``, ``alfworld/*``, ``all`` or a comma-separated list -> environment names."""
+    out: list[str] = []
+    for part in split_list([spec]):
+        if part in ("all", "*"):
+            out += list(ENV_NAMES)
+        elif part.endswith("/*"):
+            family = part[:-2]
+            matches = [n for n in ENV_NAMES if n.startswith(family + "/")]
+            if not matches:
+                raise UserError(f"--env {part}: no environment family {family!r}; families: pddl, alfworld")
+            out += matches
+        else:
+            out.append("/".join(split_env_name(part)))
+    return list(dict.fromkeys(out))
+
+
+def _evaluate_instances(args: argparse.Namespace, envs: list[str], ladder: dict | None, default_run: bool):
+    """(training, test) instances per task type."""
+    if ladder:
+        train = {e: ladder_instances(e, "train", ladder)[: args.train or None] for e in envs}
+        test = {e: ladder_instances(e, "test", ladder) for e in envs}
+    elif default_run:
+        train = {envs[0]: list(DEFAULTS.train_generated)}
+        test = {envs[0]: split_list(args.instance) or list(DEFAULTS.test_generated)}
+    else:
+        train = {e: list_instances(e, split="train", data_dir=args.data_dir)[: args.train or None] for e in envs}
+        test = {e: split_list(args.instance) or list_instances(e, split=args.split or "test", data_dir=args.data_dir) for e in envs}
+    for e in envs:
+        _check_instances(e, train[e] + test[e], args.data_dir)
+    return train, test
+
+
+def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> dict[str, Any]:
+    methods = split_list([args.methods])
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise UserError(f"--methods: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHODS)}")
+    envs = expand_envs(args.env or DEFAULTS.env)
+    if args.runs < 1:
+        raise UserError("--runs must be at least 1")
+    ladder = ladder_settings(args)
+    train, test = _evaluate_instances(args, envs, ladder, default_run)
+    s: dict[str, Any] = {
+        "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
+        "runs": args.runs, "data_dir": args.data_dir, "split": args.split or "test",
+        "candidates": resolved(args, "candidates", envs[0], default_run),
+        "max_rounds": resolved(args, "max_rounds", envs[0], default_run),
+        "patience": resolved(args, "patience", envs[0]),
+        "learn_max_steps": protocol_value(args.protocol, "learn_max_steps", envs[0], default_run),
+        "max_steps": _given(args.max_steps, DEFAULTS.max_steps),
+        # Per task type: ALFWorld episodes get 20 steps unless --max-steps says otherwise.
+        "episode_max_steps": {e: resolved(args, "max_steps", e) for e in envs},
+        "per_env": per_env_settings(args, envs),
+        "models": model_settings(args, learner_temperature=resolved(args, "learner_temperature", envs[0])),
+        "prompts": {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)},
+        "cache": args.cache,
+    }  # fmt: skip
+    if ladder:
+        s["ladder"] = ladder
+    s.update(grammar_settings(args, s["models"]))
+    s.update(protocol_settings(args, envs[0], learning=True))
+    s["concurrency"] = _concurrency(args, s["models"])
+    if s["models"]["learner"]["seed"] is not None:  # each run of a learning method learns with its own seed
+        s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(args.runs)]
+    _validate_counts(s)
+    for knobs in s["per_env"].values():
+        _validate_counts(knobs)
+    return s
+
+
+def per_env_settings(args: argparse.Namespace, envs: list[str]) -> dict[str, dict[str, Any]]:
+    """What differs per task type in one evaluation: the test step cap, the history window and the
+    learning score (the paper's: call_ratio_success for ALFWorld, the sum of all three for PDDL)."""
+    return {
+        e: {
+            "max_steps": resolved(args, "max_steps", e),
+            "history_window": resolved(args, "history_window", e),
+            "score": args.score or default_score(e),
+        }
+        for e in envs
+    }
+
+
+# ---------------------------------------------------------------- models, decoding, concurrency
+
+
+def _concurrency(args: argparse.Namespace, models: dict[str, dict]) -> int:
+    """Parallel episodes: 1 against the embedded server, which runs one request at a time and reuses
+    the prompt prefix of the previous one; interleaved episodes would make it re-read each episode's
+    history on every step (measured: benchmarks/bench_concurrency.py)."""
+    if args.concurrency is not None:
+        return args.concurrency
+    return DEFAULTS.local_concurrency if models["agent"]["model"] == "local" else DEFAULTS.remote_concurrency
+
+
+def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[str, Any]:
+    if args.valid_actions_only:
+        if args.no_grammar:
+            raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
+        if models["agent"]["model"] != "local":
+            raise UserError(
+                "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
+                " (--agent-model local, optionally with --model-path)"
+            )
+    recent, resample = getattr(args, "recent_steps", None), getattr(args, "resample_refused", None)
+    for flag, value in (("--recent-steps", recent), ("--resample-refused", resample)):
+        if value is not None and value < 0:
+            raise UserError(f"{flag} must be 0 or more, got {value}")
+    return {
+        "grammar": not args.no_grammar,
+        "valid_actions_only": bool(args.valid_actions_only),
+        # The agent's decoding and compact prompt (nodes/agent_prompt.py); the prompt's shape (agent_prompt)
+        # comes with the protocol (cli/protocol.py).
+        "recent_steps": _given(recent, DEFAULTS.recent_steps),
+        "typed_grammar": not getattr(args, "untyped_grammar", False),
+        "resample_refused": _given(resample, DEFAULTS.resample_refused),
+    }
+
+
+def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAULTS.learner_temperature) -> dict[str, dict]:
+    """Both roles' model specs; ``learner_temperature`` applies unless --learner-temperature is given."""
+    default = args.model or ("local" if not (os.environ.get("OPENAI_API_KEY") or args.base_url) else "gpt-4o-mini")
+    agent = args.agent_model or default
+    learner = args.learner_model or agent
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise UserError(f"--max-tokens must be positive, got {args.max_tokens}")
+    if args.rps is not None and not args.rps > 0:
+        raise UserError(f"--rps must be positive, got {args.rps}")
+    for flag, t in (("--agent-temperature", args.agent_temperature), ("--learner-temperature", args.learner_temperature)):
+        if t is not None and not 0.0 <= t <= 2.0:
+            raise UserError(f"{flag} must be between 0 and 2, got {t}")
+    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed}
+    agent_spec = ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or DEFAULTS.agent_max_tokens, **common)
+    learner_spec = ModelSpec(
+        model=learner, temperature=_given(args.learner_temperature, learner_temperature),
+        max_tokens=args.max_tokens or DEFAULTS.learner_max_tokens, **common,
+    )  # fmt: skip
+    return {"agent": asdict(agent_spec), "learner": asdict(learner_spec)}

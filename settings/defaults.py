@@ -1,0 +1,87 @@
+"""Every default of a run, in one place: :data:`DEFAULTS`.
+
+``run.py``'s flags say these values in ``--help`` (cli/flags.py), the flags' resolution writes them into
+``config.json`` (cli/resolve.py), and :class:`nodes.context.Context`'s fields default to them, so that a
+graph run from ``langgraph dev`` or from Python behaves as ``run.py`` does. Where the paper's protocol and
+this project's differ, the value comes from :data:`settings.protocol.DEFAULT_PROTOCOL`, the one source of
+the protocols' values (``--protocol paper`` takes :data:`~settings.protocol.PAPER_PROTOCOL`'s).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .protocol import protocol_value
+
+
+def _ours(name: str, family: str = "pddl") -> Any:
+    """This project's protocol value of setting ``name`` (for task family ``family`` where the families differ)."""
+    return protocol_value("default", name, f"{family}/")
+
+
+# The methods an evaluation compares (nodes/evaluate.py maps each to the graphs it learns and acts with).
+METHODS = ("act", "react", "reflexion", "react_reflexion", "code_as_policy", "learnact")
+
+
+def default_score(env_name: str) -> str:
+    """The paper's choice: ALFWorld uses call_ratio_success, robotic planning the sum of all three."""
+    return "call_ratio_success" if env_name.startswith("alfworld/") else "step_correction_call_ratio_success"
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The defaults, typed; the ones that depend on the task family are the PDDL ones (see :meth:`for_env`)."""
+
+    # -- what to run: `run.py --graph learn` alone learns on small generated gripper problems
+    env: str = "pddl/gripper"
+    train_generated: tuple[str, ...] = ("gen:seed=1,balls=2", "gen:seed=2,balls=3")
+    test_generated: tuple[str, ...] = ("gen:seed=11,balls=2", "gen:seed=12,balls=3", "gen:seed=13,balls=4")
+    methods: str = "act,learnact"
+    runs: int = 1
+    ladder_train_seeds: tuple[int, int] = (1, 999)
+    ladder_test_seeds: tuple[int, int] = (1000, 9999)
+    # -- models
+    agent_temperature: float = 0.0
+    learner_temperature: float = _ours("learner_temperature")  # K samples that differ
+    seed: int = 0  # varied per call by node and key: parallel samples differ, a re-run repeats them
+    agent_max_tokens: int = 64  # one call per reply
+    learner_max_tokens: int = 768  # a set of functions
+    program_max_tokens: int = 2048  # a whole Code-as-Policies program
+    local_concurrency: int = 1  # the embedded server answers one request at a time, reusing the last prefix
+    remote_concurrency: int = 4
+    # -- acting
+    max_steps: int = _ours("max_steps")  # per test episode
+    history_window: int = _ours("history_window")  # entries: one Action with its Observation
+    feedback: str = _ours("feedback")
+    learned_call_invalid: str = _ours("learned_call_invalid")
+    agent_prompt: str = _ours("agent_prompt")
+    recent_steps: int = 3  # compact prompt: the last steps shown with their outcome
+    grammar: bool = True
+    typed_grammar: bool = True
+    valid_actions_only: bool = False
+    resample_refused: int = 2  # times a reply that repeats a call tried without effect is sampled again
+    resample_temperature: float = 0.8  # the temperature of those samples
+    # -- learning
+    candidates: int = _ours("candidates")
+    max_rounds: int = _ours("max_rounds")
+    patience: int = _ours("patience")
+    learn_max_steps: int = _ours("learn_max_steps")  # per training rollout
+    create_tries: int = 4  # repairs over one candidate's creation
+    score: str = default_score("pddl/")
+    revision: str = "both"
+    demonstration: bool = True
+    state_queries: bool = _ours("state_queries")
+    creation_trials: bool = _ours("creation_trials")
+    probe_unused: bool = _ours("probe_unused")
+
+    def for_env(self, env_name: str) -> dict[str, Any]:
+        """The defaults that differ by the task family of ``env_name`` (e.g. ``alfworld/put``)."""
+        family = env_name.split("/", 1)[0]
+        return {
+            "max_steps": _ours("max_steps", family),
+            "history_window": _ours("history_window", family),
+            "score": default_score(env_name),
+        }
+
+
+DEFAULTS = Defaults()

@@ -1,0 +1,126 @@
+"""The import graph of the project's packages (ARCHITECTURE.md): no cycle between modules, counting the
+imports inside functions too, and each layer imports only the layers below it."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Lowest first; a package may import its own modules and those of the layers below.
+LAYERS = (
+    ("settings",),
+    ("environments", "llm"),
+    ("prompts", "actions"),
+    ("nodes",),
+    ("graphs",),
+    ("viz",),
+    ("cli",),
+)
+PACKAGES = tuple(p for layer in LAYERS for p in layer)
+
+
+def project_modules() -> dict[str, Path]:
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join(parts)] = path
+    return modules
+
+
+def _imported(node: ast.Import | ast.ImportFrom, module: str, path: Path) -> list[str]:
+    """The dotted names an import statement reaches (``from a import b`` reaches ``a.b`` when it is a module)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    base = node.module or ""
+    if node.level:
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        base = ".".join(package + ([base] if base else []))
+    return [f"{base}.{alias.name}" for alias in node.names] + [base]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the project modules it imports, anywhere in its file (inside functions too)."""
+    modules = project_modules()
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            names = _imported(node, module, path)
+            if isinstance(node, ast.ImportFrom):  # `from a import b`: the module a.b if it is one, else a
+                names = [n for n in names[:-1] if n in modules] or names[-1:]
+            for name in names:
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != module:
+                    graph[module].add(name)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set(), "c": {"b"}}) == []
+
+
+def test_no_import_cycle_between_the_project_s_modules():
+    graph = import_graph()
+    assert len(graph) > 80 and "cli.resolve" in graph["cli.commands"]  # the graph is really read
+    assert cycles(graph) == []
+
+
+def test_each_layer_imports_only_the_layers_below():
+    layer_of = {package: n for n, layer in enumerate(LAYERS) for package in layer}
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if layer_of[target.split(".")[0]] > layer_of[module.split(".")[0]]
+        or (layer_of[target.split(".")[0]] == layer_of[module.split(".")[0]] and target.split(".")[0] != module.split(".")[0])
+    )
+    assert wrong == []
