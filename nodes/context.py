@@ -25,10 +25,13 @@ from typing import Any
 from pydantic.json_schema import SkipJsonSchema
 
 from llm.config import ModelSpec
+from llm.usage import UsageTracker
 from prompts import PromptSet
 from settings.defaults import DEFAULTS as D
 
+from . import resources
 from .episodes import EpisodeRegistry
+from .journal import RolloutJournal
 
 # Plain model fields that, left at their default, take a value from the environment (as in
 # langchain-ai/react-agent's Context): set once where ``langgraph dev`` runs instead of in every request.
@@ -131,6 +134,10 @@ class Context:
     run_dir: str | None = field(
         default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
     )
+    journal: SkipJsonSchema[Any] = _live(
+        "The run folder's journal of finished training rollouts (nodes.journal.RolloutJournal), shared by the parallel "
+        "rollout tasks; made from run_dir (None without one).", repr=False,
+    )
     rollout_graph: SkipJsonSchema[Any] = _live(
         "Compiled episode graph the learning loop and Reflexion roll out; None: the one the graph was built with (Act)."
     )
@@ -196,9 +203,9 @@ class Context:
                 data_dir=self.data_dir, env_options={"feedback": self.feedback}, learned_call_invalid=self.learned_call_invalid
             )
         if self.usage is None and self.agent_model is None and self.learner_model is None:
-            from llm.usage import UsageTracker
-
             self.usage = UsageTracker()
+        if self.run_dir and (self.journal is None or not self.journal.belongs_to(self.run_dir)):
+            self.journal = RolloutJournal(self.run_dir)  # a sub-run's own folder (dataclasses.replace) gets its own
 
     def slot(self) -> contextlib.AbstractContextManager:
         """Hold one of the run's work slots (``with ctx.slot(): ...``) in a leaf node that does real work.
@@ -232,8 +239,6 @@ class Context:
         """The agent's chat model: ``agent_model``, else the one the plain fields give (built once per process)."""
         if self.agent_model is not None:
             return self.agent_model
-        from . import resources
-
         return resources.chat_model(self.model_spec("agent"))
 
     @property
@@ -243,8 +248,6 @@ class Context:
             return self.learner_model
         if self.agent_model is not None:
             return self.agent_model
-        from . import resources
-
         return resources.chat_model(self.model_spec("learner"))
 
 

@@ -29,10 +29,14 @@ def rollout_key(candidate: dict[str, Any], instance: str, max_steps: int) -> str
 
 
 class RolloutJournal:
-    """``run_dir/rollouts.jsonl``: one line per finished rollout, ``{"key": ..., "record": ...}``."""
+    """``run_dir/rollouts.jsonl``: one line per finished rollout, ``{"key": ..., "record": ...}``.
+
+    One per run folder, held by the run's ``Context`` (``ctx.journal``), so that the parallel rollout tasks
+    share its lock and its records."""
 
     def __init__(self, run_dir: str | Path):
-        self.path = Path(run_dir) / FILE_NAME
+        self.folder = Path(run_dir).resolve()
+        self.path = self.folder / FILE_NAME
         self._lock = threading.Lock()
         self._records: dict[str, dict[str, Any]] | None = None
 
@@ -49,6 +53,9 @@ class RolloutJournal:
                         continue  # a line cut by a kill: that rollout simply runs again
         return self._records
 
+    def belongs_to(self, run_dir: str | Path) -> bool:
+        return self.folder == Path(run_dir).resolve()
+
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
             return self._load().get(key)
@@ -57,18 +64,3 @@ class RolloutJournal:
         with self._lock:
             self._load()[key] = record
             append_line(self.path, {"key": key, "record": record})
-
-
-_JOURNALS: dict[Path, RolloutJournal] = {}
-_JOURNALS_LOCK = threading.Lock()
-
-
-def journal_for(run_dir: str | Path | None) -> RolloutJournal | None:
-    """The one journal of a run folder (shared by the parallel rollout tasks); None without a folder."""
-    if not run_dir:
-        return None
-    path = Path(run_dir).resolve()
-    with _JOURNALS_LOCK:
-        if path not in _JOURNALS:
-            _JOURNALS[path] = RolloutJournal(path)
-        return _JOURNALS[path]

@@ -33,7 +33,7 @@ from .creation import (
 )
 from .demonstrations import action_lines, worked_instances
 from .events import emit
-from .journal import journal_for, rollout_key
+from .journal import rollout_key
 from .learn_state import Candidate, CreateTask, LearnState, ReviseTask, RolloutTask
 from .revision import (
     RevisionParseError,
@@ -298,7 +298,7 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
     learning graph was built with) with the candidate's library."""
     ctx = runtime.context
     cand = task["candidate"]
-    journal, key = journal_for(ctx.run_dir), rollout_key(cand, task["instance"], ctx.learn_max_steps)
+    journal, key = ctx.journal, rollout_key(cand, task["instance"], ctx.learn_max_steps)
     if journal is not None and (done := journal.get(key)) is not None:
         # Finished before a crash but not yet checkpointed: reuse it, never run it twice.
         emit("rollout_reused", candidate_id=cand["id"], instance=task["instance"], success=done["success"], steps=len(done["steps"]))

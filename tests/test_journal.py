@@ -1,7 +1,10 @@
 """The rollout journal: a finished rollout survives a kill that lands before its checkpoint."""
 from __future__ import annotations
 
-from nodes.journal import RolloutJournal, journal_for, rollout_key
+import dataclasses
+
+from nodes.context import Context
+from nodes.journal import RolloutJournal, rollout_key
 
 CAND = {"id": "r0s0", "library": {"actions": {"carry": "def carry(): pass"}}, "demonstration": "demo"}
 
@@ -24,9 +27,13 @@ def test_keys_follow_the_code_the_instance_and_the_step_cap():
     assert len({base, rollout_key(resampled, "p1", 10), rollout_key(CAND, "p2", 10), rollout_key(CAND, "p1", 5)}) == 4
 
 
-def test_one_journal_per_run_folder(tmp_path):
-    assert journal_for(None) is None
-    assert journal_for(tmp_path) is journal_for(str(tmp_path / ".." / tmp_path.name))
+def test_the_run_context_holds_one_journal_per_run_folder(tmp_path):
+    assert Context(agent_model="A").journal is None  # no run folder, nothing written
+    ctx = Context(agent_model="A", run_dir=str(tmp_path), per_env={"pddl/gripper": {"max_steps": 5}})
+    assert ctx.journal.belongs_to(tmp_path / ".." / tmp_path.name)
+    assert ctx.for_env("pddl/gripper").journal is ctx.journal  # the same run: the rollout tasks share one journal
+    sub = dataclasses.replace(ctx, run_dir=str(tmp_path / "learning" / "sub"))  # an evaluation's learning sub-run
+    assert sub.journal is not ctx.journal and sub.journal.belongs_to(tmp_path / "learning" / "sub")
 
 
 def test_append_line_starts_a_fresh_line_after_a_torn_tail(tmp_path):
