@@ -11,19 +11,9 @@ from functools import partial
 from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
-from nodes.learn import (
-    create_candidate,
-    finalize,
-    gather_candidates,
-    identify_errors,
-    plan_creation,
-    plan_revisions,
-    plan_rollouts,
-    revise_candidate,
-    rollout,
-    route_after_score,
-    score_round,
-)
+from nodes.create import create_candidate, plan_creation
+from nodes.learn import finalize, gather_candidates, plan_rollouts, rollout, route_after_score, score_round
+from nodes.revise import identify_errors, plan_revisions, revise_candidate
 from nodes.learn_state import LearnInput, LearnState
 
 from .act import build_act_graph

@@ -13,7 +13,8 @@ from prompts import load_domain_material
 
 from .context import Context
 from .events import emit
-from .learn import functions_only, render_primitives
+from .learning.checks import render_primitives
+from .learning.reply import functions_only
 from .state import EpisodeState, StepRecord
 
 

@@ -31,7 +31,7 @@ from settings.defaults import DEFAULTS as D
 
 from . import resources
 from .episodes import EpisodeRegistry
-from .journal import RolloutJournal
+from .learning.journal import RolloutJournal
 
 # Plain model fields that, left at their default, take a value from the environment (as in
 # langchain-ai/react-agent's Context): set once where ``langgraph dev`` runs instead of in every request.
@@ -114,12 +114,12 @@ class Context:
     probe_unused: bool = field(
         default=D.probe_unused,
         metadata={"description": "When the agent made no learned call in a round's rollouts, revise from failed calls "
-                  "the framework tries itself (nodes/probes.py) instead of stopping."},
+                  "the framework tries itself (nodes/learning/probes.py) instead of stopping."},
     )
     creation_trials: bool = field(
         default=D.creation_trials,
         metadata={"description": "Creation drops a learned action none of whose calls works in any situation of the "
-                  "domain's example episode, and the learner's repair is told why (nodes/probes.py, PDDL)."},
+                  "domain's example episode, and the learner's repair is told why (nodes/learning/probes.py, PDDL)."},
     )
     state_queries: bool = field(
         default=D.state_queries,
@@ -135,7 +135,7 @@ class Context:
         default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
     )
     journal: SkipJsonSchema[Any] = _live(
-        "The run folder's journal of finished training rollouts (nodes.journal.RolloutJournal), shared by the parallel "
+        "The run folder's journal of finished training rollouts (nodes.learning.journal.RolloutJournal), shared by the parallel "
         "rollout tasks; made from run_dir (None without one).", repr=False,
     )
     rollout_graph: SkipJsonSchema[Any] = _live(

@@ -26,7 +26,6 @@ from langgraph.types import Send
 from environments.pddl.ladder import instance_size
 from llm.models import with_seed_offset
 from llm.usage import ScopedUsage
-from settings.defaults import METHODS
 
 from .context import Context, holds_slot
 from .episodes import EpisodeRegistry
@@ -65,7 +64,7 @@ class EvalState(TypedDict, total=False):
 class EvalInput(InputDict, total=False):
     """What a caller gives the evaluation graph."""
 
-    methods: Required[list[str]]  # from METHODS
+    methods: Required[list[str]]  # from settings.defaults.METHODS
     train: Required[dict[str, list[str]]]  # env -> training instances (for the methods that learn)
     test: Required[dict[str, list[str]]]  # env -> test instances
     runs: int  # default 1

@@ -26,7 +26,7 @@ DEFAULT_PROTOCOL: dict[str, Any] = {
     "learned_call_invalid": "stop",
     "state_queries": True,  # the learner may read the state in an action: find(fact, *known)
     "creation_trials": True,  # creation drops an action that works in no situation of the example episode
-    "probe_unused": True,  # revise actions the agent never called from calls the framework tries (nodes/probes.py)
+    "probe_unused": True,  # revise actions the agent never called from calls the framework tries (nodes/learning/probes.py)
 }
 PAPER_PROTOCOL: dict[str, Any] = {
     "feedback": "generic",  # "The action is not valid and therefore takes no effect. ..."

@@ -226,7 +226,7 @@ def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
 
 
 def test_probes_report_broken_actions_only_with_a_call_an_agent_would_make():
-    from nodes.probes import probe_failures
+    from nodes.learning.probes import probe_failures
 
     code = '''def go(from_room, to_room):
     """Only moves: no goal fact becomes true, but it works."""

@@ -1,8 +1,8 @@
 """Creation rules a small model needs: salvage of working functions, renaming of colliding names,
 early stop of repairs on a repeated error, every candidate's code saved (dropped ones included).
 
-Unit tests of nodes.creation, then the learning graph with a scripted learner (replies picked by the
-calling node's tag) on a real gripper problem and the real sandbox.
+Unit tests of nodes/learning (checking and repairing the learner's code), then the learning graph with a
+scripted learner (replies picked by the calling node's tag) on a real gripper problem and the real sandbox.
 """
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from graphs.act import build_act_graph
 from graphs.learn import build_learn_graph
 from llm.usage import UsageTracker
 from nodes.context import Context
-from nodes.creation import Checked, Piece, check_code, check_with_repairs, error_key, render_attempts
 from nodes.episodes import EpisodeRegistry
+from nodes.learning.functions import Piece
+from nodes.learning.repair import Checked, check_code, check_with_repairs, render_attempts
+from nodes.learning.reply import error_key
 from prompts import PromptSet, load_learned_example
 
 GRIPPER = {"move": 2, "pick": 3, "drop": 3}
@@ -332,7 +334,7 @@ def test_the_live_view_says_what_was_dropped_and_renamed():
 
 
 def test_a_revision_named_like_a_primitive_is_renamed_and_the_rename_reported(tmp_path):
-    from nodes.learn import check_and_repair
+    from nodes.learning.checks import check_and_repair
 
     ctx = Context(learner_model=ScriptedChatModel(lambda system, user, node: pytest.fail(f"no {node} call expected")),
                   usage=UsageTracker(), episodes=EpisodeRegistry())  # fmt: skip
@@ -343,7 +345,7 @@ def test_a_revision_named_like_a_primitive_is_renamed_and_the_rename_reported(tm
 
 
 def test_a_revision_must_work_whole_so_a_failing_function_is_repaired(tmp_path):
-    from nodes.learn import check_and_repair
+    from nodes.learning.checks import check_and_repair
 
     ctx = Context(learner_model=ScriptedChatModel(scripted_learner("", fixes=[CARRY])), usage=UsageTracker(), episodes=EpisodeRegistry())
     task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
@@ -394,7 +396,7 @@ def test_when_the_second_demonstration_breaks_the_rest_the_first_ones_survivors_
 
 
 def test_a_function_that_never_calls_a_primitive_is_dropped_alone():
-    from nodes.creation import check_code
+    from nodes.learning.repair import check_code
 
     code = '''def learned_move(a, b):
     """Pretend to move."""
@@ -456,7 +458,7 @@ def test_without_creation_trials_an_action_that_never_works_is_kept(tmp_path):
 
 def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():
     from environments import make_env
-    from nodes.learn import render_queries
+    from nodes.learning.checks import render_queries
 
     full, bare = load_learned_example(), load_learned_example(queries=False)
     assert "find('you-at')" in full and "water_anywhere" in full and "<!--" not in full

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from nodes.context import Context
-from nodes.journal import RolloutJournal, rollout_key
+from nodes.learning.journal import RolloutJournal, rollout_key
 
 CAND = {"id": "r0s0", "library": {"actions": {"carry": "def carry(): pass"}}, "demonstration": "demo"}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from nodes.history import render_history, window_start
-from nodes.revision import RevisionParseError, choose_target, collect_failures, parse_revision, render_failure
-from nodes.scoring import default_score, score_rollouts, select_best
+from nodes.learning.revision import RevisionParseError, choose_target, collect_failures, parse_revision, render_failure
+from nodes.learning.scoring import score_rollouts, select_best
+from settings.defaults import default_score
 
 
 def test_window_trims_in_chunks_so_the_prompt_prefix_stays_stable():
@@ -84,7 +85,7 @@ def test_a_learned_call_that_took_no_primitive_action_is_a_failure():
 
 
 def test_dropped_candidate_errors_keep_the_exception_line():
-    from nodes.learn import brief_error
+    from nodes.learning.reply import brief_error
 
     error = "Calling go('roomb') failed (exception):\nTraceback (most recent call last):\n  File x, line 3\nNameError: name 'r' is not defined"
     assert brief_error(error) == "Calling go('roomb') failed (exception): ... NameError: name 'r' is not defined"
@@ -112,7 +113,7 @@ def test_unparseable_revisions_are_errors(reply):
 
 
 def test_functions_only_drops_module_level_statements():
-    from nodes.learn import functions_only
+    from nodes.learning.reply import functions_only
 
     reply = "import os\nrooms = {'a': 1}\n\ndef carry(b):\n    '''Carry.'''\n    return move(b)\n\nprint(carry('x'))\n\ndef _helper():\n    pass\n"
     kept = functions_only(reply)

@@ -16,7 +16,7 @@ from typing import Any
 from actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 
-from .demonstrations import learned_calls
+from ..demonstrations import learned_calls
 
 PROBES_PER_ACTION = 200
 NOTE = "the agent never called the learned actions in training; this call was tried from the start of a training task"

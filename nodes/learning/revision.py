@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from .history import render_history
+from ..history import render_history
 
 
 class RevisionParseError(ValueError):

@@ -2,7 +2,7 @@
 
 T = agent steps, C = steps that called one learned action, S = those calls that succeeded
 (the structured ``ok`` flag of the executor, never a substring of an observation, and at least one
-primitive action taken: see :func:`nodes.revision.failure_kind`).
+primitive action taken: see :func:`nodes.learning.revision.failure_kind`).
 """
 from __future__ import annotations
 
@@ -41,11 +41,6 @@ def score_rollouts(rollouts: Iterable[dict[str, Any]]) -> dict[str, float]:
         "call_ratio_success": call_ratio + c["success_rate"],
         "step_correction_call_ratio_success": step_correction + call_ratio + c["success_rate"],
     }
-
-
-def default_score(env_name: str) -> str:
-    """The paper's choice: ALFWorld uses call_ratio_success, robotic planning the sum of all three."""
-    return "call_ratio_success" if env_name.startswith("alfworld/") else "step_correction_call_ratio_success"
 
 
 def select_best(candidates: list[dict[str, Any]], score: str) -> dict[str, Any] | None:

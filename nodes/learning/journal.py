@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .jsonl import append_line
+from ..jsonl import append_line
 
 FILE_NAME = "rollouts.jsonl"
 

@@ -1,0 +1,97 @@
+"""A candidate's code checked against its task, with the learner repairing it: the primitives (and state
+queries) as the learner's prompts show them, the sandbox checks of the task (smoke.py), and the check and
+repair loop (repair.py) wired to the run context."""
+from __future__ import annotations
+
+from actions import ActionLibrary
+from environments import make_env
+from llm.models import invoke_text
+
+from ..context import Context
+from ..events import emit
+from .repair import Outcome, check_code, check_with_repairs, render_attempts
+from .reply import brief_error, clean_reply
+from .smoke import sandbox_check
+
+
+def ask_learner(ctx: Context, node: str, messages, key: str) -> str:
+    return invoke_text(ctx.learner, messages, usage=ctx.usage, node=node, key=key)
+
+
+def render_primitives(env) -> str:
+    out = []
+    for p in env.primitives:
+        line = f"- {p.signature}: {p.description}" if p.description else f"- {p.signature}"
+        if p.preconditions:
+            line += f"\n    requires: {p.preconditions}"
+        if p.effects:
+            line += f"\n    effect: {p.effects}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def render_queries(env) -> str:
+    """For the learner's prompts: how a learned action reads the state it acts on (the sandbox's
+    ``find``), with the facts that can change as they are at the start of ``env``'s task and what find
+    returns for two of them. Empty where the state is not symbolic (ALFWorld)."""
+    env.reset()
+    changing = getattr(getattr(env, "ground", None), "changing_predicates", None)
+    facts = [tuple(f) for f in env.facts() if changing is None or f[0] in changing]
+    if not facts:
+        return ""
+    examples, seen = [], set()
+    for f in facts:
+        if f[0] not in seen and len(examples) < 2:
+            seen.add(f[0])
+            examples.append(f"find({', '.join(repr(x) for x in f[:-1])}) returns {f[-1]!r}")
+    return (
+        "\nYour functions may also read the state with find(fact, *known) (it takes no step and changes nothing).\n"
+        f"In this environment the true facts that can change look like this at the start of a task:\n"
+        f"[{', '.join(map(repr, facts))}]\n"
+        f"so {' and '.join(examples)}. Use exactly these fact names.\n"
+    )
+
+
+def primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str, dict[str, int]]:
+    """The primitives and (setting ``state_queries``) the state queries as the learner's prompts show them,
+    and the primitives' argument counts."""
+    env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
+    try:
+        queries = render_queries(env) if getattr(ctx, "state_queries", False) else ""
+        return render_primitives(env), queries, {p.name: len(p.params) for p in env.primitives}
+    finally:
+        env.close()
+
+
+def check_candidate(
+    code: str, task: dict, ctx: Context, demonstration: str | None, key: str, *, strict: bool = False,
+    earlier: list[dict] | None = None,
+) -> Outcome:
+    """Check ``code`` function by function (repair.py); while nothing works (``strict``: while
+    anything fails) ask the learner for a repair. ``earlier``: this candidate's failed tries so far,
+    each repaired once; repairs over a candidate's whole creation are at most ``create_tries``."""
+    env_name, instance = task["env_name"], task["train_instances"][0]
+    earlier = earlier or []
+    primitives, queries, arities = primitives_of(env_name, instance, ctx)
+    smoke = sandbox_check(env_name, instance, ctx, demonstration)
+
+    def repair(code: str, error: str, earlier: list[dict[str, str]]) -> str:
+        messages = ctx.prompts.render(
+            "fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=render_attempts(earlier)
+        )
+        return clean_reply(ask_learner(ctx, "learn.fix", messages, key))
+
+    return check_with_repairs(
+        code, lambda c: check_code(c, arities, smoke), repair, max(0, ctx.create_tries - len(earlier)), strict=strict,
+        on_repair=lambda n, error: emit("repair", candidate_id=key, attempt=n, error=brief_error(error, 200)), earlier=earlier,
+    )  # fmt: skip
+
+
+def check_and_repair(
+    code: str, task: dict, ctx: Context, demonstration: str | None, key: str
+) -> tuple[ActionLibrary | None, str, list[str]]:
+    """The whole of ``code`` must work (a revision): (library or None, the last code, errors met and renames made)."""
+    outcome = check_candidate(code, task, ctx, demonstration, key, strict=True)
+    notes = [f"renamed {r['from']} to {r['to']}: {r['reason']}" for r in outcome.checked.renamed]
+    library = outcome.library
+    return library, library.code if library is not None else outcome.checked.code, [t["error"] for t in outcome.tries] + notes

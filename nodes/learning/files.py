@@ -1,0 +1,52 @@
+"""What learning writes into the run folder: ``candidates/`` (every candidate's code and record, dropped ones
+included) and ``library/`` (every version along the best candidate's ancestry, with its demonstration)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from actions import ActionLibrary, ActionStore
+
+from ..context import Context
+from ..learn_state import Candidate, LearnState
+
+CANDIDATE_KEYS = ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts", "change",
+                   "error", "repair_stop", "dropped_functions", "renamed", "tries")
+
+
+def save_candidates(ctx: Context, scored: list[dict], dropped: list[dict] | None = None) -> None:
+    """Every candidate's code as a readable file, with its record beside it (idempotent: a re-run writes
+    the same bytes). A dropped candidate's file holds the last code tried; its JSON, the error and every attempt."""
+    if not ctx.run_dir:
+        return
+    folder = Path(ctx.run_dir) / "candidates"
+    folder.mkdir(parents=True, exist_ok=True)
+    for c, status in [*((c, "scored") for c in scored), *((c, "dropped") for c in dropped or [])]:
+        if status == "scored":
+            code = ActionLibrary.from_dict(c["library"]).code
+        else:
+            code = c.get("code") or c.get("change") or f"# no code: {(c.get('error') or 'the learner wrote none').splitlines()[0]}\n"
+        (folder / f"{c['id']}.py").write_text(code, encoding="utf-8")
+        record = {"status": status, **{k: c.get(k) for k in CANDIDATE_KEYS}}
+        (folder / f"{c['id']}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+
+
+def save_lineage(folder: Path, best: Candidate, state: LearnState) -> None:
+    """Every version along the best candidate's ancestry, oldest first, plus its demonstration."""
+    by_id = {c["id"]: c for c in state.get("candidates", [])}
+    scores = {c["id"]: c["scores"] for r in state.get("rounds", []) for c in r["candidates"]}
+    chain, node = [], best
+    while node is not None:
+        chain.append(node)
+        node = by_id.get(node.get("parent")) if node.get("parent") else None
+    store = ActionStore(folder)
+    if store.has_history():
+        return  # already written by an earlier (interrupted) finalize of this run
+    for cand in reversed(chain):
+        store.save(
+            ActionLibrary.from_dict(cand["library"]),
+            iteration=cand.get("round", 0),
+            reason=f"{cand.get('origin')}: {cand.get('reason', '')}".strip(),
+            scores=scores.get(cand["id"]),
+        )
+    (folder / "demonstration.md").write_text(best.get("demonstration", ""), encoding="utf-8")

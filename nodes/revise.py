@@ -1,0 +1,104 @@
+"""Nodes of the learning loop's revision: choose the action that failed most, then K revisions of the best
+candidate, each an Update (new code, checked and repaired) or a Plan (a usage note)."""
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from actions import ActionLibrary
+from prompts import load_domain_material
+
+from .context import Context, holds_slot
+from .events import emit
+from .learn_state import Candidate, LearnState, ReviseTask
+from .learning.checks import ask_learner, check_and_repair, primitives_of
+from .learning.reply import brief_error, functions_only
+from .learning.revision import RevisionParseError, check_allowed, choose_target, parse_revision, render_failure, revision_format
+
+
+def identify_errors(state: LearnState, runtime: Runtime[Context]) -> dict:
+    target = choose_target(state.get("failures", []))
+    count = sum(1 for f in state.get("failures", []) if f["name"] == target)
+    emit("errors_identified", round=state.get("round", 0), target=target, failures=len(state.get("failures", [])), target_failures=count)
+    return {"target": target, "round": state.get("round", 0) + 1}
+
+
+def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
+    """K revision samples of the best candidate, cycling over the target action's failures."""
+    k = runtime.context.candidates
+    rnd = state["round"]
+    cases = [f for f in state.get("failures", []) if f["name"] == state.get("target")] or state.get("failures", [])
+    return [
+        Send(
+            "revise_candidate",
+            ReviseTask(
+                best=state["best"],
+                env_name=state["env_name"],
+                train_instances=state["train_instances"],
+                failure=cases[i % len(cases)],
+                candidate_id=f"r{rnd}s{i}",
+                round=rnd,
+            ),
+        )
+        for i in range(k)
+    ]
+
+
+@holds_slot
+def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    cid, best = task["candidate_id"], task["best"]
+    emit("candidate_start", candidate_id=cid, round=task["round"])
+    library = ActionLibrary.from_dict(best["library"])
+    material = load_domain_material(task["env_name"], ctx.prompts_dir)
+    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
+    notes = library.render_notes().strip()
+    messages = ctx.prompts.render(
+        "revise_actions",
+        instruction=material.instruction,
+        primitives=primitives,
+        queries=queries,
+        actions=library.code,
+        notes=f"Usage notes:\n{notes}\n" if notes else "",
+        failure=render_failure(task["failure"]),
+        task=task["env_name"],
+        revision_format=revision_format(ctx.revision),
+    )
+    reply = ask_learner(ctx, "learn.revise", messages, cid)
+    candidate: Candidate = {
+        "id": cid,
+        "round": task["round"],
+        "parent": best["id"],
+        "demonstration": best.get("demonstration", ""),
+        "attempts": [],
+        "failure": render_failure(task["failure"]),
+    }
+    try:
+        revision = parse_revision(reply)
+        candidate.update(origin=revision.kind, reason=revision.reason or "revision", target=revision.target)
+        check_allowed(revision, ctx.revision)
+        candidate["change"] = revision.content  # the note or the new code, as the learner wrote it
+        if revision.kind == "plan":
+            if library.get(revision.target) is None:
+                raise ValueError(f"Plan names {revision.target!r}, which is not a learned action")
+            new_lib = library.with_note(revision.target, revision.content, iteration=task["round"], reason=revision.reason)
+        else:
+            new_lib, changed = library.with_update(functions_only(revision.content), iteration=task["round"], reason=revision.reason)
+            candidate["target"] = ", ".join(changed) if changed else None
+            calls = [revision.test_case] if revision.test_case else []
+            checked, candidate["code"], errors = check_and_repair(
+                new_lib.code, {"env_name": task["env_name"], "train_instances": task["train_instances"]}, ctx,
+                "\n".join(f"Action: {c}" for c in calls), cid,
+            )
+            candidate["attempts"] = errors
+            if checked is None:
+                raise ValueError(errors[-1] if errors else "the updated code does not work")
+            if errors:  # the learner repaired the update: keep the repaired code as this revision
+                new_lib, _ = library.with_update(checked.code, iteration=task["round"], reason=revision.reason)
+    except (RevisionParseError, ValueError) as exc:
+        candidate.update(library=None, origin=candidate.get("origin", "unparsed"), error=str(exc))
+        emit("candidate_dropped", candidate_id=cid, error=brief_error(str(exc)))
+        return {"candidates": [candidate]}
+    candidate.update(library=new_lib.to_dict(), error=None)
+    emit("candidate_ready", candidate_id=cid, round=task["round"], origin=candidate["origin"], target=candidate.get("target"))
+    return {"candidates": [candidate]}
