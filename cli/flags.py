@@ -7,15 +7,11 @@ import argparse
 from graphs.registry import COMMANDS, GRAPHS
 from settings.defaults import DEFAULTS as D
 from settings.defaults import METHODS
-from settings.protocol import PAPER_PROTOCOL, SMALL_RUN
+from settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, SMALL_RUN, render_value
 
 from .errors import OneLineParser
 from .ladder_flags import add_ladder_flags
 from .protocol import add_protocol_flags
-
-
-def _families(value: dict) -> str:
-    return f"{value['pddl']} PDDL / {value['alfworld']} ALFWorld"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,17 +94,13 @@ def _models(m) -> None:
 
 
 def _acting(a) -> None:
-    ours = D.for_env("pddl/"), D.for_env("alfworld/")
-    a.add_argument(
-        "--max-steps", type=int,
-        help=f"agent steps per episode (act: {ours[0]['max_steps']} PDDL / {ours[1]['max_steps']} ALFWorld; "
-        f"learn rollouts: {D.learn_max_steps})",
-    )  # fmt: skip
+    steps, window = render_value(DEFAULT_PROTOCOL["max_steps"]), render_value(DEFAULT_PROTOCOL["history_window"])
+    a.add_argument("--max-steps", type=int, help=f"agent steps per episode (act: {steps}; learn rollouts: {D.learn_max_steps})")
     a.add_argument(
         "--history-window", type=int,
-        help="history entries shown to the agent, one entry = one Action with its Observation (default "
-        f"{ours[0]['history_window']} PDDL / {ours[1]['history_window']} ALFWorld); the paper's window counts lines, 2 per "
-        f"entry: its 20 / 50 lines are --history-window {_families(PAPER_PROTOCOL['history_window'])} (--protocol paper)",
+        help=f"history entries shown to the agent, one entry = one Action with its Observation (default {window}); the paper's "
+        f"window counts lines, 2 per entry: its 20 / 50 lines are --history-window {render_value(PAPER_PROTOCOL['history_window'])} "
+        "(--protocol paper)",
     )  # fmt: skip
     a.add_argument("--actions", help="learned actions: a .py file or a run folder of `--graph learn`")
     a.add_argument(
