@@ -38,6 +38,11 @@ from .learning.journal import RolloutJournal
 ENV_DEFAULTS = {"model": "LEARNACT_MODEL", "learner_model_name": "LEARNACT_LEARNER_MODEL", "base_url": "LEARNACT_BASE_URL"}
 
 
+def _knob(default: Any, description: str) -> Any:
+    """A plain field: its default (settings.defaults) and the description Studio's context panel shows."""
+    return field(default=default, metadata={"description": description})
+
+
 def _live(description: str, default: Any = None, **kw: Any) -> Any:
     """A live (not serialisable) field: left out of the JSON schema that Studio's context panel shows."""
     if "default_factory" in kw:
@@ -151,19 +156,11 @@ class Context:
     )
     slots: SkipJsonSchema[Any] = _live("The semaphore behind slot(); made from concurrency.", repr=False)
     # Learning knobs (graphs/learn.py).
-    candidates: int = field(default=D.candidates, metadata={"description": "K: candidate action sets, and revision samples per round."})
-    learn_max_steps: int = field(default=D.learn_max_steps, metadata={"description": "Agent steps per training rollout."})
-    max_rounds: int = field(
-        default=D.max_rounds,
-        metadata={"description": "Cap on revision rounds (Reflexion: max_rounds + 1 rounds of rollouts)."},
-    )
-    patience: int = field(
-        default=D.patience,
-        metadata={"description": "Stop after this many rounds without improvement of the best score (0: never, the paper's fixed rounds)."},
-    )
-    score: str = field(
-        default=D.score, metadata={"description": "Score that selects the best candidate (ALFWorld: call_ratio_success, per_env)."}
-    )
+    candidates: int = _knob(D.candidates, "K: candidate action sets, and revision samples per round.")
+    learn_max_steps: int = _knob(D.learn_max_steps, "Agent steps per training rollout.")
+    max_rounds: int = _knob(D.max_rounds, "Cap on revision rounds (Reflexion: max_rounds + 1 rounds of rollouts).")
+    patience: int = _knob(D.patience, "Stop after this many rounds without improvement of the best score (0: never, the paper's fixed rounds).")
+    score: str = _knob(D.score, "Score that selects the best candidate (ALFWorld: call_ratio_success, per_env).")
     revision: str = field(
         default=D.revision, metadata={"description": "Revision kinds the learner may answer: update, plan or both (an ablation)."}
     )
@@ -176,10 +173,8 @@ class Context:
         metadata={"description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
                   "(max_steps, history_window, score)."},
     )
-    create_tries: int = field(default=D.create_tries, metadata={"description": "Repairs over one candidate's creation."})
-    learner_temperature: float = field(
-        default=D.learner_temperature, metadata={"description": "Learner sampling temperature (K samples that differ)."}
-    )
+    create_tries: int = _knob(D.create_tries, "Repairs over one candidate's creation.")
+    learner_temperature: float = _knob(D.learner_temperature, "Learner sampling temperature (K samples that differ).")
     program_max_tokens: int = field(
         default=D.program_max_tokens, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
     )
