@@ -180,14 +180,20 @@ def carry_and_drop(ball, from_room, to_room, gripper):
     move(from_room, to_room)
     return drop(ball, to_room, gripper)
 '''
-    env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")  # Robby starts away from both balls
+    plan, result = plan_and_run(code, "gen:seed=9,balls=2,rooms=3")  # Robby starts away from both balls
+    assert plan[0].startswith("go_and_pick(") and plan[1].startswith("carry_and_drop(")
+    assert result.ok and result.info["success"]
+
+
+def plan_and_run(code: str, instance: str):
+    """The learned plan of ``code``'s library on a gripper instance, and the result of its last call when run."""
+    env = make_env("pddl/gripper", instance)
     lib = ActionLibrary.from_code(code)
     with Executor(env, lib) as ex:
         plan = learned_plan(env, ex, lib)
-        assert plan[0].startswith("go_and_pick(") and plan[1].startswith("carry_and_drop(")
         for call in plan:
             result = ex.run(call)
-    assert result.ok and result.info["success"]
+    return plan, result
 
 
 def test_worked_steps_show_an_action_that_only_prepares_where_it_saves_steps():
@@ -196,13 +202,8 @@ def test_worked_steps_show_an_action_that_only_prepares_where_it_saves_steps():
     pick(ball, from_room, gripper)
     return move(from_room, to_room)
 '''
-    env = make_env("pddl/gripper", EXAMPLE_INSTANCES["gripper"])  # Robby starts with ball1, which must go to roomb
-    lib = ActionLibrary.from_code(code)
-    with Executor(env, lib) as ex:
-        plan = learned_plan(env, ex, lib)
-        assert plan[0].startswith("pick_and_go('ball1', 'rooma', 'roomb', ") and plan[1].startswith("drop('ball1', 'roomb'")
-        for call in plan:
-            result = ex.run(call)
+    plan, result = plan_and_run(code, EXAMPLE_INSTANCES["gripper"])  # Robby starts with ball1, which must go to roomb
+    assert plan[0].startswith("pick_and_go('ball1', 'rooma', 'roomb', ") and plan[1].startswith("drop('ball1', 'roomb'")
     assert result.ok and result.info["success"]
     assert sum(c.startswith("pick_and_go(") for c in plan) == 2  # both balls: fewer steps than pick, move, drop
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import itertools
 import json
 import shutil
 from html.parser import HTMLParser
@@ -141,30 +140,9 @@ def chromium_or_skip() -> str:
 
 async def probe(ws_url: str, url: str, settle_s: float = 1.0) -> dict:
     """Load ``url``, let its images fail and handlers fire for ``settle_s``, then read what ran."""
-    import websockets
+    from test_viz_browser import cdp_session
 
-    ids = itertools.count(1)
-    async with websockets.connect(ws_url, max_size=64 * 2**20) as ws:
-        pending: dict[int, asyncio.Future] = {}
-        loaded = asyncio.Event()
-
-        async def reader() -> None:
-            async for raw in ws:
-                msg = json.loads(raw)
-                if "id" in msg and msg["id"] in pending:
-                    pending.pop(msg["id"]).set_result(msg)
-                elif msg.get("method") == "Page.loadEventFired":
-                    loaded.set()
-
-        async def call(method: str, **params) -> dict:
-            n = next(ids)
-            pending[n] = asyncio.get_running_loop().create_future()
-            await ws.send(json.dumps({"id": n, "method": method, "params": params}))
-            reply = await asyncio.wait_for(pending[n], 60)
-            assert "error" not in reply, f"{method}: {reply.get('error')}"
-            return reply.get("result", {})
-
-        task = asyncio.create_task(reader())
+    async with cdp_session(ws_url) as (call, loaded):
         await call("Page.enable")
         await call("Runtime.enable")
         await call("Page.navigate", url=url)
@@ -179,7 +157,6 @@ async def probe(ws_url: str, url: str, settle_s: float = 1.0) -> dict:
                 el => Array.from(el.attributes).some(a => a.name.toLowerCase().startsWith('on'))).length,
             shown: document.body.textContent.split('<script>window.__pwned=1</script>').length - 1})"""
         result = await call("Runtime.evaluate", expression=expression, returnByValue=True)
-        task.cancel()
     return json.loads(result["result"]["value"])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -67,11 +68,13 @@ class Browser:
             self.proc.kill()
 
 
-async def inspect_page(ws_url: str, url: str, screenshot: Path) -> dict:
+@contextlib.asynccontextmanager
+async def cdp_session(ws_url: str, on_event=lambda msg: None):
+    """A Chrome DevTools connection: yields ``(call, loaded)``, ``call(method, **params)`` awaiting the
+    result and ``loaded`` set once the page has loaded; ``on_event(msg)`` sees every other event."""
     import websockets
 
     ids = itertools.count(1)
-    problems: list[str] = []
     async with websockets.connect(ws_url, max_size=64 * 2**20) as ws:
         pending: dict[int, asyncio.Future] = {}
         loaded = asyncio.Event()
@@ -81,14 +84,10 @@ async def inspect_page(ws_url: str, url: str, screenshot: Path) -> dict:
                 msg = json.loads(raw)
                 if "id" in msg and msg["id"] in pending:
                     pending.pop(msg["id"]).set_result(msg)
-                elif msg.get("method") == "Runtime.exceptionThrown":
-                    problems.append("exception: " + json.dumps(msg["params"]["exceptionDetails"])[:500])
-                elif msg.get("method") == "Runtime.consoleAPICalled" and msg["params"]["type"] in ("error", "assert"):
-                    problems.append("console: " + json.dumps(msg["params"]["args"])[:500])
-                elif msg.get("method") == "Log.entryAdded" and msg["params"]["entry"]["level"] == "error":
-                    problems.append("log: " + msg["params"]["entry"].get("text", "")[:500])
                 elif msg.get("method") == "Page.loadEventFired":
                     loaded.set()
+                else:
+                    on_event(msg)
 
         async def call(method: str, **params) -> dict:
             n = next(ids)
@@ -100,6 +99,24 @@ async def inspect_page(ws_url: str, url: str, screenshot: Path) -> dict:
             return reply.get("result", {})
 
         task = asyncio.create_task(reader())
+        try:
+            yield call, loaded
+        finally:
+            task.cancel()
+
+
+async def inspect_page(ws_url: str, url: str, screenshot: Path) -> dict:
+    problems: list[str] = []
+
+    def on_event(msg: dict) -> None:
+        if msg.get("method") == "Runtime.exceptionThrown":
+            problems.append("exception: " + json.dumps(msg["params"]["exceptionDetails"])[:500])
+        elif msg.get("method") == "Runtime.consoleAPICalled" and msg["params"]["type"] in ("error", "assert"):
+            problems.append("console: " + json.dumps(msg["params"]["args"])[:500])
+        elif msg.get("method") == "Log.entryAdded" and msg["params"]["entry"]["level"] == "error":
+            problems.append("log: " + msg["params"]["entry"].get("text", "")[:500])
+
+    async with cdp_session(ws_url, on_event) as (call, loaded):
         for domain in ("Page", "Runtime", "Log"):
             await call(f"{domain}.enable")
         await call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
@@ -118,7 +135,6 @@ async def inspect_page(ws_url: str, url: str, screenshot: Path) -> dict:
                           clip={"x": 0, "y": 0, "width": 1280, "height": min(facts["height"], 2400), "scale": 1})
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         await asyncio.sleep(0.2)  # late console messages
-        task.cancel()
     facts["problems"] = problems
     return facts
 
