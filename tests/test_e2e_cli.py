@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest_helpers import TINY_PLAN, kill_when, plan_agent, tiny_gripper
-from stub_openai import Reply, error_reply
+from llm.stub_server import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,13 +1,28 @@
-"""A small OpenAI-compatible chat server on 127.0.0.1 for tests, in a background thread.
+"""A small scripted OpenAI-compatible chat server on 127.0.0.1, in a background thread, for tests and
+benchmarks (``benchmarks/chaos.py``, ``benchmarks/bench_load.py``).
 
-Replies follow a script (one entry per request, then ``default``): a text, or a ``Reply`` with a
-status code, headers, usage or a raw (garbage) body. Every request is recorded with its JSON body.
+Replies follow a script (one entry per request, then ``respond(body)`` or ``default``): a text, or a
+``Reply`` with a status code, headers, usage or a raw (garbage) body. Every request is recorded with
+its JSON body (``record=False`` keeps only a count, for long benchmarks).
+
+``Faults`` make it misbehave at a given rate, each chat request drawing from a seeded generator:
+429 with ``Retry-After``, 500, a connection reset (RST, no reply), a timeout (no reply before the
+client gives up), a slow reply (late but complete), an empty body and a garbage body. A faulty
+request does not consume the script, so a scripted or pure ``respond`` run gives the same replies
+with or without faults; ``injected`` counts what was done, per kind.
+
+``python -m llm.stub_server --port P --reply TEXT`` serves one fixed reply from a process of its own.
 """
 from __future__ import annotations
 
+import argparse
 import json
+import random
+import socket
+import struct
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +47,27 @@ def error_reply(status: int, message: str, **headers: str) -> Reply:
     return Reply(status=status, raw=json.dumps(body), headers=dict(headers))
 
 
+FAULT_KINDS = ("rate_limit", "server_error", "reset", "timeout", "slow", "empty", "garbage")
+
+
+@dataclass
+class Faults:
+    """What goes wrong, how often: each chat request is faulty with probability ``rate``, its kind
+    drawn uniformly from ``kinds``. ``timeout_s`` must exceed the client's request timeout."""
+
+    rate: float = 0.0
+    seed: int = 0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    retry_after_s: int = 1
+    timeout_s: float = 3.0
+    slow_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown or not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"faults: rate must be in [0, 1] and kinds among {', '.join(FAULT_KINDS)} (got {self.rate}, {sorted(unknown)})")
+
+
 @dataclass
 class Request:
     path: str
@@ -41,13 +77,27 @@ class Request:
 
 
 class StubOpenAI:
-    def __init__(self, script: list[Reply | str] | None = None, default: Reply | str = "ok", respond: Callable[[dict], Reply | str] | None = None):
+    def __init__(
+        self,
+        script: list[Reply | str] | None = None,
+        default: Reply | str = "ok",
+        respond: Callable[[dict], Reply | str] | None = None,
+        *,
+        faults: Faults | None = None,
+        record: bool = True,
+        port: int = 0,
+    ):
         self.script = list(script or [])
         self.default = default
         self.respond = respond
+        self.faults = faults or Faults()
+        self.record = record
         self.requests: list[Request] = []
+        self.chat_count = 0  # chat requests received, faulty ones included
+        self.injected: Counter[str] = Counter()
+        self._rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="stub-openai")
 
@@ -72,6 +122,15 @@ class StubOpenAI:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    def _fault(self) -> str | None:
+        with self._lock:
+            self.chat_count += 1
+            if self.faults.rate <= 0 or self._rng.random() >= self.faults.rate:
+                return None
+            kind = self._rng.choice(self.faults.kinds)
+            self.injected[kind] += 1
+            return kind
 
     def _next_reply(self, body: dict) -> Reply:
         with self._lock:
@@ -110,8 +169,12 @@ class StubOpenAI:
                     body = json.loads(raw) if raw else {}
                 except ValueError:
                     body = {"_unparsed": raw}
-                with stub._lock:
-                    stub.requests.append(Request(self.path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()))
+                if stub.record:
+                    with stub._lock:
+                        stub.requests.append(Request(self.path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()))
+                fault = stub._fault() if self.path.endswith("/chat/completions") else None
+                if fault is not None and self._misbehave(fault):
+                    return
                 reply = stub._next_reply(body)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
@@ -121,6 +184,35 @@ class StubOpenAI:
                     self._stream(body, reply)
                 else:
                     self._send(reply.status, json.dumps(completion(body, reply)), reply.headers)
+
+            def _misbehave(self, kind: str) -> bool:
+                """Act out fault ``kind``; True when the request is answered (or dropped) by it."""
+                faults = stub.faults
+                if kind == "rate_limit":
+                    self._send(429, error_reply(429, "rate limited (injected)").raw or "", {"Retry-After": str(faults.retry_after_s)})
+                elif kind == "server_error":
+                    self._send(500, error_reply(500, "internal error (injected)").raw or "")
+                elif kind == "reset":  # close with RST: the client sees a reset connection and no reply
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                elif kind == "timeout":  # nothing until the client has given up, then drop the connection
+                    time.sleep(faults.timeout_s)
+                    self.close_connection = True
+                elif kind == "empty":
+                    self._send(200, "")
+                elif kind == "garbage":
+                    self._send(200, "<html><body>502 Bad Gateway \x00\x01 {not json", content_type="text/html")
+                else:  # slow: a late but complete reply
+                    time.sleep(faults.slow_s)
+                    return False
+                return True
+
+            def handle_one_request(self) -> None:
+                try:
+                    super().handle_one_request()
+                except OSError:  # the client gave up (timeout) or the connection was reset on purpose
+                    self.close_connection = True
 
             def _stream(self, body: dict, reply: Reply) -> None:
                 chunks = [chunk(body, {"role": "assistant", "content": ""}), *(chunk(body, {"content": w}) for w in _pieces(reply.text)), chunk(body, {}, "stop")]
@@ -154,3 +246,22 @@ def chunk(body: dict, delta: dict, finish: str | None = None) -> dict[str, Any]:
         "id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model", "stub-model"),
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
     }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve one fixed reply on ``--port`` until killed (a stand-in for a model server process)."""
+    p = argparse.ArgumentParser(description="a scripted OpenAI-compatible server on 127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--reply", default="ok")
+    args = p.parse_args(argv)
+    stub = StubOpenAI(default=args.reply, record=False, port=args.port).start()
+    print(stub.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        stub.stop()
+
+
+if __name__ == "__main__":
+    main()
