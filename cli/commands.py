@@ -321,7 +321,13 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = 0.7) -
     for flag, t in (("--agent-temperature", args.agent_temperature), ("--learner-temperature", args.learner_temperature)):
         if t is not None and not 0.0 <= t <= 2.0:
             raise UserError(f"{flag} must be between 0 and 2, got {t}")
-    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed}
+    timeout, retries = getattr(args, "timeout", None), getattr(args, "max_retries", None)
+    if timeout is not None and not timeout > 0:
+        raise UserError(f"--timeout must be positive, got {timeout}")
+    if retries is not None and retries < 0:
+        raise UserError(f"--max-retries must be 0 or more, got {retries}")
+    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed,
+              **({"timeout_s": timeout} if timeout is not None else {}), **({"max_retries": retries} if retries is not None else {})}
     return {
         "agent": asdict(ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or 64, **common)),
         "learner": asdict(ModelSpec(model=learner, temperature=_given(args.learner_temperature, learner_temperature), max_tokens=args.max_tokens or 768, **common)),
@@ -329,8 +335,9 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = 0.7) -
 
 
 @contextlib.contextmanager
-def open_models(settings: dict[str, Any], run: RunDir):
-    """Chat models for both roles; starts the shared local server when a role uses it."""
+def open_models(settings: dict[str, Any], run: RunDir, retries=None):
+    """Chat models for both roles; starts the shared local server when a role uses it. ``retries`` (a
+    ``llm.retries.RetryCounter``) counts their failed attempts per kind."""
     from llm.config import ModelSpec
     from llm.local import LocalServer
     from llm.models import make_chat_model
@@ -343,7 +350,7 @@ def open_models(settings: dict[str, Any], run: RunDir):
             model_path = next((s.model_path for s in specs.values() if s.model == "local"), None)
             print("starting the local model server (first run assembles the model once) ...", file=sys.stderr, flush=True)
             server = stack.enter_context(LocalServer(model_path=model_path))
-        models = {role: make_chat_model(spec, server=server, cache_dir=cache_dir) for role, spec in specs.items()}
+        models = {role: make_chat_model(spec, server=server, cache_dir=cache_dir, retries=retries) for role, spec in specs.items()}
         yield models, server
 
 
@@ -467,7 +474,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     usage = UsageTracker()
     t0 = time.monotonic()
-    with open_models(settings, run) as (models, server):
+    with open_models(settings, run, retries=usage.retries) as (models, server):
         if settings["graph"] == "learn":
             from .learn_cmd import run_learn
 
@@ -492,6 +499,9 @@ def run_command(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - a report problem must not fail a finished run
         print(f"warning: the HTML report could not be written ({exc}); try: python run.py report {run.path}", file=sys.stderr)
     total = usage.totals()
+    if summary.get("retries"):
+        retried = ", ".join(f"{kind} {n}" for kind, n in summary["retries"].items())
+        print(f"model requests retried: {sum(summary['retries'].values())} ({retried})", file=sys.stderr)
     print(
         f"done in {time.monotonic() - t0:.0f}s; tokens {total.get('total_tokens', 0):,} "
         f"(prompt {total.get('prompt_tokens', 0):,}, completion {total.get('completion_tokens', 0):,}), cost {_money(total.get('cost'))}; "

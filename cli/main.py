@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
     m.add_argument("--rps", type=float, help="rate limit: requests per second")
+    m.add_argument("--timeout", type=float, help="seconds to wait for one model reply before retrying (default 120)")
+    m.add_argument(
+        "--max-retries", type=int,
+        help="retries of a failed model request (429, 5xx, timeout, reset connection, empty or garbage reply; default 4)",
+    )
     a = p.add_argument_group("acting")
     a.add_argument("--max-steps", type=int, help="agent steps per episode (act: 30 PDDL / 20 ALFWorld; learn rollouts: 10)")
     a.add_argument(

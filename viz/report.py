@@ -399,13 +399,19 @@ def _version(run: RunData, name: str, number: int) -> LibraryVersion:
 def section_usage(run: RunData) -> str:
     tables = usage_tables(run.usage)
     episode_tokens = sum(int(e.get("tokens") or 0) for e in run.episodes)
-    if not (tables.per_node or tables.per_round or tables.totals or episode_tokens):
+    retries = run.usage.get("retries") if isinstance(run.usage, dict) else None
+    retries = {str(k): v for k, v in retries.items() if v} if isinstance(retries, dict) else {}
+    if not (tables.per_node or tables.per_round or tables.totals or episode_tokens or retries):
         return ""
     out = ['<section id="usage"><h2>Tokens and cost</h2>']
     if tables.totals:
         t = tables.totals
         out.append(f"<p>total {_num(t.get('total_tokens'))} tokens (prompt {_num(t.get('prompt_tokens'))}, "
                    f"completion {_num(t.get('completion_tokens'))}), cost {_cost(t.get('cost'))}</p>")
+    if retries:
+        # Failed model requests the run retried (llm/retries.py): 429, 5xx, timeouts, resets, empty and garbage replies.
+        out.append('<h3 id="retries">Model requests retried</h3>')
+        out.append(_table(["kind", "failed attempts"], [[_td(_text(k)), _td(_text(v), True)] for k, v in retries.items()]))
     for title, data, element in (("per node", tables.per_node, "tokens-per-node"), ("per round", tables.per_round, "tokens-per-round")):
         if not data:
             continue
