@@ -7,7 +7,7 @@ from actions import ActionLibrary
 
 from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
-from .runs import RunDir, RunError
+from .runs import RunDir
 
 
 def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool) -> int:
@@ -20,9 +20,12 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_learn_graph(checkpointer=saver)
             snapshot = graph.get_state(config)
+            if resume and not snapshot.values:
+                # Killed in its start-up, before the first checkpoint (RunDir.check_resumable refused a
+                # folder with records): nothing was done, so the resume is the start.
+                progress.line("no checkpoint yet (the run was stopped in its start-up): starting from the beginning")
+                resume = False
             if resume:
-                if not snapshot.values:
-                    raise RunError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
                 if not snapshot.next:
                     print("this run already finished; nothing to do", file=sys.stderr)
                     return 0
