@@ -125,3 +125,68 @@ def test_chaos_benchmark_small_loses_duplicates_and_changes_nothing(tmp_path):
     kills = int(last.split()[1])
     assert kills >= 1, out.stdout
     assert "NOT FINISHED" not in out.stdout and "a resume failed" not in out.stdout
+
+
+# ------------------------------------------------------------------ a kill while the library is written
+
+
+def _files(folder: Path) -> dict[str, object]:
+    """The library folder's content, timestamps left out."""
+    out: dict[str, object] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            rel = path.relative_to(folder).as_posix()
+            if path.suffix == ".jsonl":
+                out[rel] = [{k: v for k, v in json.loads(line).items() if k != "created"} for line in path.read_text().splitlines()]
+            else:
+                out[rel] = path.read_text()
+    return out
+
+
+def test_a_kill_while_the_library_is_saved_loses_no_version(tmp_path, monkeypatch):
+    """finalize() is re-run on resume when a kill cut it short. It used to return at once when
+    history.jsonl was not empty: a kill after the first version kept the library without the later
+    versions, the latest snapshot and demonstration.md."""
+    from conftest_helpers import learn_on_tiny_gripper
+    from test_learn_graph import BAD_CALL, UPDATE, agent, learner
+
+    from actions import ActionStore
+    from nodes.learn import save_lineage
+
+    (tmp_path / "learned").mkdir()
+    final, _ = learn_on_tiny_gripper(tmp_path / "learned", agent(BAD_CALL), learner(revise=UPDATE), candidates=2, learn_max_steps=4, max_rounds=3)
+    assert final["best"]["parent"], "the test needs a lineage of at least two versions"
+    save_lineage(tmp_path / "whole", final["best"], final)
+
+    real_save, saved = ActionStore.save, []
+
+    def save_then_die(self, *args, **kwargs):
+        if saved:
+            raise KeyboardInterrupt("killed")  # the process dies after the first snapshot
+        saved.append(real_save(self, *args, **kwargs))
+        return saved[-1]
+
+    monkeypatch.setattr(ActionStore, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        save_lineage(tmp_path / "killed", final["best"], final)
+    monkeypatch.setattr(ActionStore, "save", real_save)
+    save_lineage(tmp_path / "killed", final["best"], final)  # the resumed finalize
+    save_lineage(tmp_path / "killed", final["best"], final)  # and once more: nothing is written twice
+    assert _files(tmp_path / "killed") == _files(tmp_path / "whole")
+    assert ActionStore(tmp_path / "killed").load().to_dict() == ActionStore(tmp_path / "whole").load().to_dict()
+
+
+def test_a_version_file_left_by_a_kill_before_its_history_line_is_rewritten(tmp_path):
+    """A kill between writing carry/v1.py and its history.jsonl line: the next save found the file and
+    failed with FileExistsError (open mode "x"), so the resumed run crashed in finalize."""
+    from conftest_helpers import CARRY
+
+    from actions import ActionLibrary, ActionStore
+
+    library = ActionLibrary.from_code(CARRY)
+    (tmp_path / "lib" / "carry").mkdir(parents=True)
+    (tmp_path / "lib" / "carry" / "v1.py").write_text("# half writ")
+    ActionStore(tmp_path / "lib").save(library, iteration=0, reason="create")
+    store = ActionStore(tmp_path / "lib")
+    assert store.versions("carry") == [1] and "def carry" in (tmp_path / "lib" / "carry" / "v1.py").read_text()
+    assert store.load().to_dict() == library.to_dict()
