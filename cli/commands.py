@@ -449,6 +449,20 @@ def _money(cost) -> str:
     return "n/a (no price known for this model)" if cost is None else f"${cost:.4f}"
 
 
+def _run_graph(settings: dict[str, Any], run: RunDir, models: dict, usage, args: argparse.Namespace) -> int:
+    if settings["graph"] == "learn":
+        from .learn_cmd import run_learn
+
+        return run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
+    if settings["graph"] == "evaluate":
+        from .evaluate_cmd import run_evaluate
+
+        return run_evaluate(settings, run, models, usage, verbose=args.verbose)
+    from .act_cmd import run_act
+
+    return run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"])
+
+
 def run_command(args: argparse.Namespace) -> int:
     if args.draw:
         return draw(args)
@@ -474,22 +488,20 @@ def run_command(args: argparse.Namespace) -> int:
 
     usage = UsageTracker()
     t0 = time.monotonic()
-    with open_models(settings, run, retries=usage.retries) as (models, server):
-        if settings["graph"] == "learn":
-            from .learn_cmd import run_learn
+    from llm.errors import ServerError
 
-            code = run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
-        elif settings["graph"] == "evaluate":
-            from .evaluate_cmd import run_evaluate
-
-            code = run_evaluate(settings, run, models, usage, verbose=args.verbose)
-        else:
-            from .act_cmd import run_act
-
-            code = run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"])
-        if server is not None:
-            with contextlib.suppress(Exception):
-                print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)
+    try:
+        with open_models(settings, run, retries=usage.retries) as (models, server):
+            code = _run_graph(settings, run, models, usage, args)
+            if server is not None:
+                with contextlib.suppress(Exception):
+                    print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)
+    except ServerError as exc:
+        # The model server failed past every retry: stop now, say how to go on. What finished is on disk
+        # (episodes, rollouts, checkpoints); usage.json keeps what was spent and retried until here.
+        with contextlib.suppress(OSError):
+            run.write_json("usage.json", usage.summary())
+        raise type(exc)(f"{exc}; the work finished so far is saved: continue with python run.py --graph {settings['graph']} --resume {run.path}") from exc
     summary = usage.summary()
     run.write_json("usage.json", summary)
     try:

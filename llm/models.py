@@ -205,6 +205,26 @@ def _text_of(content: Any) -> str:
 GARBAGE_RETRIES = 4  # when the model does not say its max_retries
 
 
+LOCAL_RESTARTS = 2  # restarts of a dead embedded server within one call
+
+
+def _revive_local(model: BaseChatModel, exc: Exception) -> bool:
+    """For the embedded model, after a refused connection (not a timeout: a slow server is not dead):
+    restart its server if the process died (``llm.local.revive``); True when it answers again."""
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - langchain-openai depends on it
+        return False
+    if not is_local(model) or not isinstance(exc, openai.APIConnectionError) or isinstance(exc, openai.APITimeoutError):
+        return False
+    from .local import revive
+
+    try:
+        return revive(getattr(model, "openai_api_base", None))
+    except errors.LocalModelError:
+        return False
+
+
 def garbled_kind(exc: BaseException) -> str:
     """``empty`` for a reply with no body, ``garbage`` for any other body that is not a chat completion."""
     while exc is not None:
@@ -258,7 +278,8 @@ def invoke_text(
     garbage_retries = getattr(model, "max_retries", None)
     garbage_retries = garbage_retries if isinstance(garbage_retries, int) else GARBAGE_RETRIES
     counter = getattr(usage, "retries", None)
-    for attempt in range(garbage_retries + 1):
+    attempt = restarts = 0
+    while True:
         try:
             message = model.invoke(messages, stop=stop, config=config, **kwargs)
             break
@@ -275,7 +296,12 @@ def invoke_text(
                     counter.add(garbled_kind(exc))
                 if attempt < garbage_retries:
                     time.sleep(min(0.5 * 2**attempt, 8.0))
+                    attempt += 1
                     continue
+            # The embedded server's process died (killed, out of memory): start it again and retry.
+            elif restarts < LOCAL_RESTARTS and _revive_local(model, exc):
+                restarts += 1
+                continue
             raise mapped from exc
     seconds = time.monotonic() - t0
     text = _text_of(message.content)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 from llm import errors
 from llm.config import ModelSpec
+from llm.local import LocalServer
 from llm.models import invoke_text, make_chat_model
 from llm.retries import RetryCounter
 from llm.stub_server import FAULT_KINDS, Faults, StubOpenAI
@@ -114,3 +117,51 @@ def test_bad_timeout_and_retries_flags_are_one_line(flag, value, message, tmp_pa
                   "--base-url", "http://127.0.0.1:9/v1", flag, value, "--run-dir", str(tmp_path / "run"), timeout=120)  # fmt: skip
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------ the model server dies mid-run
+
+REPLY = "move('rooma', 'roomb')"
+
+
+class StubLocalServer(LocalServer):
+    """``LocalServer`` with the scripted stub in place of llama.cpp: a model server process of its own
+    (own process group, dies with its parent) that a test can kill without loading a model."""
+
+    def resolve_model_path(self) -> Path:
+        return Path(__file__)
+
+    def command(self, model_file: Path, port: int) -> list[str]:
+        return [sys.executable, "-m", "llm.stub_server", "--port", str(port), "--reply", REPLY]
+
+
+def test_a_killed_local_model_server_is_restarted_and_the_call_goes_through(monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_cpp", sys.modules.get("llama_cpp") or types.ModuleType("llama_cpp"))
+    server = StubLocalServer(startup_timeout_s=60).start()
+    try:
+        usage = UsageTracker()
+        model = make_chat_model(ModelSpec(model="local", max_retries=1, timeout_s=10), server=server, retries=usage.retries)
+        assert invoke_text(model, "hi", usage=usage) == REPLY
+        first = server.pid
+        os.killpg(first, signal.SIGKILL)
+        server.proc.wait(10)
+        assert invoke_text(model, "hi", usage=usage) == REPLY
+        assert server.running and server.pid != first and server.base_url == model.openai_api_base
+        assert usage.retries.counts().get("connection", 0) >= 1
+        server.stop()  # stopped on purpose: not revived
+        with pytest.raises(errors.ServerError, match="cannot connect"):
+            invoke_text(model, "hi", usage=usage)
+    finally:
+        server.stop()
+
+
+def test_a_run_whose_model_server_keeps_failing_stops_with_the_resume_command(tmp_path):
+    with StubOpenAI(default=REPLY, faults=Faults(rate=1.0, kinds=("server_error",))) as stub:
+        run_dir = tmp_path / "run"
+        out = run_cli("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--model", "scripted",
+                      "--base-url", stub.url, "--max-retries", "1", "--run-dir", str(run_dir), timeout=120)  # fmt: skip
+    lines = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
+    assert out.returncode == 2 and "Traceback" not in out.stderr and len(lines) == 1, out.stderr
+    assert "server error (HTTP 500) after 1 retries" in lines[0]
+    assert lines[0].endswith(f"continue with python run.py --graph act --resume {run_dir}")
+    assert json.loads((run_dir / "usage.json").read_text())["retries"] == {"server_error": 2}
