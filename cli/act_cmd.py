@@ -32,6 +32,7 @@ def load_library(spec: str | None):
 def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act") -> int:
     from graphs.evaluate import METHOD_GRAPHS
     from nodes.records import episode_record
+    from nodes.resume import finished
 
     library, demo = load_library(settings.get("actions"))
     ctx = make_context(settings, models, usage, run)
@@ -47,7 +48,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
         def one(episode_id: str) -> dict:
             config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}
             snapshot = graph.get_state(config)
-            if snapshot.values and not snapshot.next:
+            if finished(snapshot):  # not `not snapshot.next`: see nodes/resume.py
                 # The episode ended and was checkpointed, but its record is missing: a kill came between the
                 # two, or cut the line short. The checkpoint holds the whole episode: record it from there.
                 # Playing it again on this thread would start from its final state. (Its tokens were counted

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from nodes.resume import finished, pending_names
+
 from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
 from .runs import RunDir
@@ -22,9 +24,9 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_evaluate_graph(checkpointer=saver)
             snapshot = graph.get_state(config)
-            if snapshot.values and snapshot.next:
+            if snapshot.values and not finished(snapshot):
                 inputs = None
-                progress.line(f"resuming the evaluation at {pending_nodes(snapshot.next)}")
+                progress.line(f"resuming the evaluation at {pending_nodes(pending_names(snapshot))}")
             else:
                 # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
                 inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"], "max_steps": settings.get("episode_max_steps", {})}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from actions import ActionLibrary
+from nodes.resume import finished, pending_names
 
 from .commands import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 from .progress import ProgressPrinter
@@ -26,11 +27,11 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
                 progress.line("no checkpoint yet (the run was stopped in its start-up): starting from the beginning")
                 resume = False
             if resume:
-                if not snapshot.next:
+                if finished(snapshot):
                     print("this run already finished; nothing to do", file=sys.stderr)
                     return 0
                 inputs = None
-                progress.line(f"resuming at {pending_nodes(snapshot.next)} (round {snapshot.values.get('round', 0)})")
+                progress.line(f"resuming at {pending_nodes(pending_names(snapshot))} (round {snapshot.values.get('round', 0)})")
             else:
                 inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"], "round": 0, "stale_rounds": 0}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -190,3 +191,88 @@ def test_a_version_file_left_by_a_kill_before_its_history_line_is_rewritten(tmp_
     store = ActionStore(tmp_path / "lib")
     assert store.versions("carry") == [1] and "def carry" in (tmp_path / "lib" / "carry" / "v1.py").read_text()
     assert store.load().to_dict() == library.to_dict()
+
+
+# ------------------------------------------------------------------ a kill between a step's last write and its checkpoint
+
+
+def cut_after(db: Path, thread_id: str, wanted, keep_writes: bool = True) -> str:
+    """Make ``db`` what a kill leaves after the tasks of a step finished (their writes saved) and before
+    the step's own checkpoint: every checkpoint after the first one whose next tasks satisfy ``wanted``
+    is deleted (with their writes); ``keep_writes=False`` drops that step's writes too (killed mid-step)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(db, check_same_thread=False)
+    try:
+        history = list(SqliteSaver(conn).list({"configurable": {"thread_id": thread_id}}))
+        cut = next(c for c in reversed(history) if wanted([t[1] for t in c.pending_writes or []], c))
+        cid = cut.config["configurable"]["checkpoint_id"]
+        conn.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, cid))
+        conn.execute(f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id {'>' if keep_writes else '>='} ?", (thread_id, cid))
+        conn.commit()
+    finally:
+        conn.close()
+    return cid
+
+
+def test_learn_run_killed_after_a_step_s_last_task_resumes_instead_of_stopping(scripted, tmp_path):
+    """Found by benchmarks/chaos.py (seed 0, 20 kills). LangGraph's state.next leaves out the tasks of the
+    current step that already finished: killed after all rollouts of a round wrote their results and
+    before the step's checkpoint, a run had next == () and was taken for finished ("this run already
+    finished; nothing to do"): no scores, no library. It now resumes (state.tasks is not empty)."""
+    run_dir = tmp_path / "run"
+    args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,gen:seed=2,balls=2", "--candidates", "2",
+            "--max-steps", "6", "--max-rounds", "2", "--model", "scripted", "--base-url", scripted.url, "--run-dir", str(run_dir)]  # fmt: skip
+    assert run_cli(*args).returncode == 0
+    whole = json.loads((run_dir / "learn_summary.json").read_text())
+    library = _files(run_dir / "library")
+    cut_after(run_dir / "checkpoints.sqlite", "learn", lambda writes, c: "rollouts" in writes)
+    (run_dir / "learn_summary.json").unlink()
+    shutil.rmtree(run_dir / "library")
+    events = len(read_jsonl(run_dir / "events.jsonl"))
+    out = run_cli("--graph", "learn", "--resume", str(run_dir))
+    assert out.returncode == 0, out.stderr
+    assert "already finished" not in out.stderr
+    assert json.loads((run_dir / "learn_summary.json").read_text()) == whole and _files(run_dir / "library") == library
+    redone = read_jsonl(run_dir / "events.jsonl")[events:]
+    assert not [e for e in redone if e["event"] == "rollout_start" and e["candidate_id"].startswith("r0")], "a finished rollout ran again"
+
+
+def test_evaluation_whose_learning_sub_run_was_killed_after_a_step_s_last_task_learns_to_the_end(scripted, tmp_path):
+    """The same in an evaluation's learning sub-run (nodes.evaluate._run_learning): it returned the
+    half-learned state as final, so learnact acted without a library (learning_run.json: library false)."""
+    run_dir = tmp_path / "run"
+    args = ["--graph", "evaluate", "--methods", "learnact", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1",
+            "--candidates", "2", "--max-rounds", "1", "--max-steps", "6", "--model", "scripted", "--base-url", scripted.url,
+            "--run-dir", str(run_dir)]  # fmt: skip
+    assert run_cli(*args).returncode == 0
+    sub = run_dir / "learning" / "learnact-pddl-gripper"
+    whole = (json.loads((sub / "learning_run.json").read_text()), _files(sub / "library"), read_jsonl(run_dir / "episodes.jsonl"))
+    assert whole[0]["library"] is True
+    cut_after(run_dir / "checkpoints.sqlite", "evaluate", lambda writes, c: c.checkpoint["channel_values"].get("learned") is None, keep_writes=False)
+    cut_after(sub / "checkpoints.sqlite", "learnact|pddl/gripper", lambda writes, c: "rollouts" in writes)
+    for gone in (run_dir / "episodes.jsonl", sub / "learning_run.json", sub / "learning_cost.json"):
+        gone.unlink()
+    shutil.rmtree(sub / "library")
+    out = run_cli("--graph", "evaluate", "--resume", str(run_dir))
+    assert out.returncode == 0, out.stderr
+    assert json.loads((sub / "learning_run.json").read_text()) == whole[0] and _files(sub / "library") == whole[1]
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "elapsed_s"} for r in rs]  # noqa: E731
+    assert strip(read_jsonl(run_dir / "episodes.jsonl")) == strip(whole[2])
+
+
+def test_act_episode_killed_after_a_step_s_last_task_is_played_to_its_end(scripted, tmp_path):
+    """In run.py --graph act an episode whose latest step had finished its task but not its checkpoint
+    was recorded as over, from that half-played state (fewer steps, no success)."""
+    run_dir = tmp_path / "run"
+    args = ["--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=2,balls=2", "--max-steps", "12", "--model", "scripted",
+            "--base-url", scripted.url, "--run-dir", str(run_dir)]  # fmt: skip
+    assert run_cli(*args).returncode == 0
+    (whole,) = read_jsonl(run_dir / "episodes.jsonl")
+    assert whole["steps"] >= 3
+    cut_after(run_dir / "checkpoints.sqlite", f"{whole['instance']}#run0", lambda writes, c: c.metadata.get("step") == 4)
+    (run_dir / "episodes.jsonl").unlink()
+    out = run_cli("--graph", "act", "--resume", str(run_dir))
+    assert out.returncode == 0, out.stderr
+    (again,) = read_jsonl(run_dir / "episodes.jsonl")
+    assert (again["success"], again["steps"], again["trajectory"]) == (whole["success"], whole["steps"], whole["trajectory"])
