@@ -232,8 +232,8 @@ def kill_schedule(rng: random.Random, kills: int, events: int, seconds: float) -
     return startup + sorted(m for m in moments if m[0] >= 0)
 
 
-def share_kills(kills: int, weights: dict[str, int]) -> dict[str, int]:
-    """``kills`` spread over the jobs in proportion to their reference event counts (largest remainders)."""
+def share_kills(kills: int, weights: dict[str, float]) -> dict[str, int]:
+    """``kills`` spread over the jobs in proportion to ``weights`` (their uninterrupted wall times), by largest remainders."""
     total = sum(weights.values()) or 1
     exact = {k: kills * w / total for k, w in weights.items()}
     share = {k: int(v) for k, v in exact.items()}
@@ -383,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             events = LineCounter(work / "reference" / name / "events.jsonl").count()
             reference[name] = (time.monotonic() - t0, events)
             print(f"{name}: uninterrupted run {reference[name][0]:.0f} s, {events} events, {clean.chat_count} model requests so far", flush=True)
-        shares = share_kills(args.kills, {n: e for n, (_, e) in reference.items()})
+        shares = share_kills(args.kills, {n: seconds for n, (seconds, _) in reference.items()})
         for name, job in jobs.items():
             schedule = kill_schedule(rng, shares[name], reference[name][1], reference[name][0])
             killed_dir = work / "killed" / name
