@@ -108,8 +108,9 @@ class ActionStore:
                     )
                 continue
             (self.folder / a.name).mkdir(exist_ok=True)
-            with (self.folder / a.name / f"v{a.version}.py").open("x", encoding="utf-8") as f:
-                f.write(render_version_file(a))
+            # Not in history.jsonl: a file already there was left by a kill before its history line
+            # (a stored version is never rewritten: it was skipped above). Write it whole.
+            (self.folder / a.name / f"v{a.version}.py").write_text(render_version_file(a), encoding="utf-8")
             self._append(self.history_path, {
                 **record, "action_scores": a.scores, "scores": scores or {}, "saved_iteration": iteration,
                 "saved_reason": reason, "snapshot": tag, "created": now,

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from graphs.registry import build_graph
 from nodes.records import episode_record
+from nodes.resume import finished
 
 from .progress import ProgressPrinter
 from .resolve import load_library
@@ -28,7 +29,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
         def one(episode_id: str) -> dict:
             config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}
             snapshot = graph.get_state(config)
-            if snapshot.values and not snapshot.next:
+            if finished(snapshot):  # not `not snapshot.next`: see nodes/resume.py
                 # The episode ended and was checkpointed, but its record is missing: a kill came between the
                 # two, or cut the line short. The checkpoint holds the whole episode: record it from there.
                 # Playing it again on this thread would start from its final state. (Its tokens were counted

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from llm.errors import ServerError
 from llm.usage import UsageTracker
 from prompts import PromptSet
 from viz.draw import draw_graph
@@ -52,6 +53,14 @@ def open_run(args: argparse.Namespace) -> tuple[RunDir, dict[str, Any]]:
     return run, settings
 
 
+def _run_graph(settings: dict[str, Any], run: RunDir, models: dict, usage, args: argparse.Namespace) -> int:
+    if settings["graph"] == "learn":
+        return run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
+    if settings["graph"] == "evaluate":
+        return run_evaluate(settings, run, models, usage, verbose=args.verbose)
+    return run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"])
+
+
 def run_command(args: argparse.Namespace) -> int:
     if args.draw:
         return draw(args)
@@ -59,27 +68,33 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"run folder: {run.path}", file=sys.stderr)
     usage = UsageTracker()
     t0 = time.monotonic()
-    with open_models(settings, run) as (models, server):
-        if settings["graph"] == "learn":
-            code = run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
-        elif settings["graph"] == "evaluate":
-            code = run_evaluate(settings, run, models, usage, verbose=args.verbose)
-        else:
-            code = run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"])
-        if server is not None:
-            with contextlib.suppress(Exception):
-                print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)
+    try:
+        with open_models(settings, run, retries=usage.retries) as (models, server):
+            code = _run_graph(settings, run, models, usage, args)
+            if server is not None:
+                with contextlib.suppress(Exception):
+                    print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)
+    except ServerError as exc:
+        # The model server failed past every retry: stop now, say how to go on. What finished is on disk
+        # (episodes, rollouts, checkpoints); usage.json keeps what was spent and retried until here.
+        with contextlib.suppress(OSError):
+            run.write_json("usage.json", usage.summary())
+        raise type(exc)(f"{exc}; the work finished so far is saved: continue with python run.py --graph {settings['graph']} --resume {run.path}") from exc
     finish(run, usage, t0)
     return code
 
 
 def finish(run: RunDir, usage: UsageTracker, t0: float) -> None:
     """usage.json, the HTML report, and one line of totals."""
-    run.write_json("usage.json", usage.summary())
+    summary = usage.summary()
+    run.write_json("usage.json", summary)
     try:
         print(f"report: {write_report(run.path)}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - a report problem must not fail a finished run
         print(f"warning: the HTML report could not be written ({exc}); try: python run.py report {run.path}", file=sys.stderr)
+    if summary.get("retries"):
+        retried = ", ".join(f"{kind} {n}" for kind, n in summary["retries"].items())
+        print(f"model requests retried: {sum(summary['retries'].values())} ({retried})", file=sys.stderr)
     total = usage.totals()
     print(
         f"done in {time.monotonic() - t0:.0f}s; tokens {total.get('total_tokens', 0):,} "

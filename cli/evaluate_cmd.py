@@ -5,6 +5,7 @@ import sys
 
 from graphs.registry import build_graph
 from nodes.evaluate import learning_runs
+from nodes.resume import finished, pending_names
 from nodes.summary import size_markdown, to_markdown
 
 from .progress import ProgressPrinter
@@ -21,9 +22,9 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_graph("evaluate", checkpointer=saver)
             snapshot = graph.get_state(config)
-            if snapshot.values and snapshot.next:
+            if snapshot.values and not finished(snapshot):
                 inputs = None
-                progress.line(f"resuming the evaluation at {pending_nodes(snapshot.next)}")
+                progress.line(f"resuming the evaluation at {pending_nodes(pending_names(snapshot))}")
             else:
                 # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
                 inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"], "max_steps": settings.get("episode_max_steps", {})}

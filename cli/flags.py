@@ -91,6 +91,11 @@ def _models(m) -> None:
     )
     m.add_argument("--cache", action="store_true", help="cache LLM replies on disk (re-runs are free and reproducible)")
     m.add_argument("--rps", type=float, help="rate limit: requests per second")
+    m.add_argument("--timeout", type=float, help=f"seconds to wait for one model reply before retrying (default {D.model_timeout_s:g})")
+    m.add_argument(
+        "--max-retries", type=int,
+        help=f"retries of a failed model request (429, 5xx, timeout, reset connection, empty or garbage reply; default {D.model_max_retries})",
+    )  # fmt: skip
 
 
 def _acting(a) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import sys
 
 from actions import ActionLibrary
-
 from graphs.registry import build_graph
+from nodes.resume import finished, pending_names
 
 from .progress import ProgressPrinter
-from .runs import RunDir, RunError
+from .runs import RunDir
 from .session import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
 
 
@@ -20,14 +20,17 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_graph("learn", checkpointer=saver)
             snapshot = graph.get_state(config)
+            if resume and not snapshot.values:
+                # Killed in its start-up, before the first checkpoint (RunDir.check_resumable refused a
+                # folder with records): nothing was done, so the resume is the start.
+                progress.line("no checkpoint yet (the run was stopped in its start-up): starting from the beginning")
+                resume = False
             if resume:
-                if not snapshot.values:
-                    raise RunError(f"{run.path} has no checkpoint to resume from; start it again without --resume")
-                if not snapshot.next:
+                if finished(snapshot):
                     print("this run already finished; nothing to do", file=sys.stderr)
                     return 0
                 inputs = None
-                progress.line(f"resuming at {pending_nodes(snapshot.next)} (round {snapshot.values.get('round', 0)})")
+                progress.line(f"resuming at {pending_nodes(pending_names(snapshot))} (round {snapshot.values.get('round', 0)})")
             else:
                 inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"]}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")

@@ -336,7 +336,15 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAUL
     for flag, t in (("--agent-temperature", args.agent_temperature), ("--learner-temperature", args.learner_temperature)):
         if t is not None and not 0.0 <= t <= 2.0:
             raise UserError(f"{flag} must be between 0 and 2, got {t}")
-    common = {"base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed}
+    timeout, retries = getattr(args, "timeout", None), getattr(args, "max_retries", None)
+    if timeout is not None and not timeout > 0:
+        raise UserError(f"--timeout must be positive, got {timeout}")
+    if retries is not None and retries < 0:
+        raise UserError(f"--max-retries must be 0 or more, got {retries}")
+    common = {
+        "base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed,
+        "timeout_s": _given(timeout, DEFAULTS.model_timeout_s), "max_retries": _given(retries, DEFAULTS.model_max_retries),
+    }  # fmt: skip
     agent_spec = ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or DEFAULTS.agent_max_tokens, **common)
     learner_spec = ModelSpec(
         model=learner, temperature=_given(args.learner_temperature, learner_temperature),

@@ -89,11 +89,17 @@ class RunDir:
     def check_resumable(self, *, needs_checkpoint: bool = False) -> None:
         """Before any model starts: the checkpoint database opens and reads, and the folder takes writes.
 
+        A run killed in its start-up, after config.json and before its first checkpoint, has done
+        nothing yet: it resumes from the beginning. A run with records but no checkpoint lost its
+        database: that is refused, since starting over would redo finished work.
+
         Read-only probes: a failed check changes no file."""
-        if not self.checkpoints.is_file():
+        if not self.checkpoints.is_file() and self.has_records():
             raise RunError(f"{self.path} has no checkpoints to resume from")
         if not os.access(self.path, os.W_OK | os.X_OK):
             raise RunError(f"{self.path} is not writable (read-only disk or permissions): cannot resume the run there")
+        if not self.checkpoints.is_file():
+            return
         try:
             # With no write-ahead log beside it (a clean close), the file holds everything: read it as
             # immutable, creating no -wal/-shm. After a kill the log holds the latest checkpoints: read it too.
@@ -111,8 +117,16 @@ class RunDir:
                 f"{self.checkpoints} is not a readable checkpoint database ({exc}): this run cannot be resumed; "
                 f"its finished records ({', '.join(p.name for p in sorted(self.path.glob('*.jsonl'))) or 'none'}) are untouched"
             ) from None
-        if needs_checkpoint and not saved:
-            raise RunError(f"{self.path} has no checkpoint to resume from; start it again without --resume")
+        if needs_checkpoint and not saved and self.has_records():
+            raise RunError(f"{self.path} has records but no checkpoint to resume from; start it again in a new folder")
+
+    def has_records(self) -> bool:
+        """Whether the run did any work: events, records, candidates, a library or learning sub-runs."""
+        files = ("events.jsonl", "episodes.jsonl", "rollouts.jsonl")
+        folders = ("candidates", "library", "learning")
+        return any((self.path / f).is_file() and (self.path / f).stat().st_size > 0 for f in files) or any(
+            (self.path / d).is_dir() and any((self.path / d).iterdir()) for d in folders
+        )
 
     def append(self, name: str, record: dict[str, Any]) -> None:
         with self._lock:

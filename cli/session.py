@@ -31,8 +31,9 @@ CONTEXT_KNOBS = (
 
 
 @contextlib.contextmanager
-def open_models(settings: dict[str, Any], run: RunDir) -> Iterator[tuple[dict[str, Any], LocalServer | None]]:
-    """Chat models for both roles; starts the shared local server when a role uses it."""
+def open_models(settings: dict[str, Any], run: RunDir, retries=None) -> Iterator[tuple[dict[str, Any], LocalServer | None]]:
+    """Chat models for both roles; starts the shared local server when a role uses it. ``retries`` (a
+    ``llm.retries.RetryCounter``) counts their failed attempts per kind."""
     specs = {role: ModelSpec(**spec) for role, spec in settings["models"].items()}
     cache_dir = str(run.path / "llm-cache") if settings.get("cache") else None
     with contextlib.ExitStack() as stack:
@@ -41,7 +42,7 @@ def open_models(settings: dict[str, Any], run: RunDir) -> Iterator[tuple[dict[st
             model_path = next((s.model_path for s in specs.values() if s.model == "local"), None)
             print("starting the local model server (first run assembles the model once) ...", file=sys.stderr, flush=True)
             server = stack.enter_context(LocalServer(model_path=model_path))
-        models = {role: make_chat_model(spec, server=server, cache_dir=cache_dir) for role, spec in specs.items()}
+        models = {role: make_chat_model(spec, server=server, cache_dir=cache_dir, retries=retries) for role, spec in specs.items()}
         yield models, server
 
 

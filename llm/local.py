@@ -171,6 +171,26 @@ def stop_all_servers() -> None:
         server.stop()
 
 
+def revive(base_url: str | None) -> bool:
+    """Restart the embedded server at ``base_url`` if its process died (killed, out of memory) and wait
+    until it answers; True when a server of this process answers there again, False when there is none
+    (never started here, or stopped on purpose: ``stop()`` forgets it)."""
+    if not base_url:
+        return False
+    for server in list(_live_servers):
+        if server.port is None or server.base_url != base_url.rstrip("/"):
+            continue
+        with server._lock:
+            dead = server.proc is not None and server.proc.poll() is not None
+            code = server.proc.returncode if dead and server.proc is not None else None
+        if dead:
+            print(f"the local model server died (exit code {code}); restarting it on port {server.port} ...", file=sys.stderr, flush=True)
+        server.start()  # a no-op while it runs (another thread restarted it); waits until it answers
+        server._wait_healthy()
+        return True
+    return False
+
+
 def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
     stop_all_servers()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

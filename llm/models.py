@@ -7,11 +7,14 @@
 
 Retries: the OpenAI client retries 408/409/429/5xx, timeouts and connection errors with exponential
 backoff (0.5 s doubling, capped at 8 s, jittered; ``Retry-After`` honoured) ``max_retries`` times;
-401/403/404/400 fail at once. Failures become ``llm.errors`` exceptions with one-line messages.
+``invoke_text`` retries an empty or garbage reply as many times; 401/403/404/400 fail at once.
+Failures become ``llm.errors`` exceptions with one-line messages. Given a ``RetryCounter``
+(``llm.retries``), the failed attempts are counted per kind.
 """
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import time
 import zlib
@@ -27,6 +30,7 @@ from . import errors
 from .cache import SQLiteResponseCache
 from .config import ModelSpec
 from .grammar import GrammarError, validate_gbnf
+from .retries import RetryCounter, counting_http_client
 
 if TYPE_CHECKING:
     from .local import LocalServer
@@ -79,8 +83,11 @@ def _local_identity(server: Any) -> str:
     return f"local:{p.name}:{p.stat().st_size if p.exists() else '?'}"
 
 
-def make_chat_model(spec: ModelSpec, *, server: "LocalServer | None" = None, cache_dir: str | None = None) -> BaseChatModel:
-    """The chat model for ``spec``; raises ``ModelConfigError`` with a one-line reason when it cannot be built."""
+def make_chat_model(
+    spec: ModelSpec, *, server: "LocalServer | None" = None, cache_dir: str | None = None, retries: RetryCounter | None = None
+) -> BaseChatModel:
+    """The chat model for ``spec``; raises ``ModelConfigError`` with a one-line reason when it cannot be built.
+    ``retries`` counts the failed attempts of OpenAI-compatible models (the local one included) per kind."""
     if spec.max_tokens <= 0:
         raise errors.ModelConfigError(f"max tokens must be positive, got {spec.max_tokens}")
     limiter = _rate_limiter(spec)
@@ -91,7 +98,7 @@ def make_chat_model(spec: ModelSpec, *, server: "LocalServer | None" = None, cac
         cache = SQLiteResponseCache(cache_path, namespace=_local_identity(server), mask_loopback_port=True) if cache_path else None
         return _chat_openai(
             model="local", base_url=server.base_url, api_key="sk-local", spec=spec, limiter=limiter, cache=cache,
-            max_tokens_in_body=True, backend=LOCAL_BACKEND,
+            max_tokens_in_body=True, backend=LOCAL_BACKEND, retries=retries,
         )  # fmt: skip
     provider, _, name = spec.model.partition(":")
     if name and provider in PROVIDER_PACKAGES and provider != "openai":
@@ -107,14 +114,19 @@ def make_chat_model(spec: ModelSpec, *, server: "LocalServer | None" = None, cac
     cache = SQLiteResponseCache(cache_path, namespace=f"{spec.base_url or 'openai'}|{model_name}") if cache_path else None
     return _chat_openai(
         model=model_name, base_url=spec.base_url, api_key=api_key, spec=spec, limiter=limiter, cache=cache,
-        max_tokens_in_body=custom_server, backend="openai-compatible" if custom_server else "openai",
+        max_tokens_in_body=custom_server, backend="openai-compatible" if custom_server else "openai", retries=retries,
     )  # fmt: skip
 
 
-def _chat_openai(*, model: str, base_url: str | None, api_key: str, spec: ModelSpec, limiter, cache, max_tokens_in_body: bool, backend: str) -> BaseChatModel:
+def _chat_openai(
+    *, model: str, base_url: str | None, api_key: str, spec: ModelSpec, limiter, cache, max_tokens_in_body: bool, backend: str,
+    retries: RetryCounter | None = None,
+) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     token_limit: dict[str, Any] = {"extra_body": {"max_tokens": spec.max_tokens}} if max_tokens_in_body else {"max_tokens": spec.max_tokens}
+    if retries is not None:
+        token_limit["http_client"] = counting_http_client(retries)
     return ChatOpenAI(
         model=model,
         base_url=base_url,
@@ -190,7 +202,36 @@ def _text_of(content: Any) -> str:
     return str(content)
 
 
-GARBAGE_RETRIES = 2
+GARBAGE_RETRIES = 4  # when the model does not say its max_retries
+
+
+LOCAL_RESTARTS = 2  # restarts of a dead embedded server within one call
+
+
+def _revive_local(model: BaseChatModel, exc: Exception) -> bool:
+    """For the embedded model, after a refused connection (not a timeout: a slow server is not dead):
+    restart its server if the process died (``llm.local.revive``); True when it answers again."""
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - langchain-openai depends on it
+        return False
+    if not is_local(model) or not isinstance(exc, openai.APIConnectionError) or isinstance(exc, openai.APITimeoutError):
+        return False
+    from .local import revive
+
+    try:
+        return revive(getattr(model, "openai_api_base", None))
+    except errors.LocalModelError:
+        return False
+
+
+def garbled_kind(exc: BaseException) -> str:
+    """``empty`` for a reply with no body, ``garbage`` for any other body that is not a chat completion."""
+    while exc is not None:
+        if isinstance(exc, json.JSONDecodeError):
+            return "empty" if not exc.doc.strip() else "garbage"
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return "garbage"
 
 
 def invoke_text(
@@ -234,22 +275,7 @@ def invoke_text(
     if node:
         config["run_name"] = node
     t0 = time.monotonic()
-    for attempt in range(GARBAGE_RETRIES + 1):
-        try:
-            message = model.invoke(messages, stop=stop, config=config, **kwargs)
-            break
-        except errors.ModelError:
-            raise
-        except Exception as exc:
-            mapped = map_error(exc, model)
-            if mapped is None:
-                raise
-            # The client retries HTTP errors itself but not a garbled body (a proxy hiccup, a
-            # server restarting): try that a couple of times before giving up.
-            if isinstance(mapped, errors.GarbledReplyError) and attempt < GARBAGE_RETRIES:
-                time.sleep(0.5 * 2**attempt)
-                continue
-            raise mapped from exc
+    message = _invoke_retrying(model, messages, stop, config, kwargs, counter=getattr(usage, "retries", None))
     seconds = time.monotonic() - t0
     text = _text_of(message.content)
     for s in stop or []:  # providers and fakes that ignore stop sequences
@@ -262,6 +288,38 @@ def invoke_text(
             cache_hit=bool(message.response_metadata.get("cache_hit")), seconds=seconds,
         )  # fmt: skip
     return text
+
+
+def _invoke_retrying(
+    model: BaseChatModel, messages: Any, stop: list[str] | None, config: dict[str, Any], kwargs: dict[str, Any], *, counter: Any
+) -> Any:
+    """``model.invoke`` with the retries the client does not do: a garbled body, a dead embedded server."""
+    garbage_retries = getattr(model, "max_retries", None)
+    garbage_retries = garbage_retries if isinstance(garbage_retries, int) else GARBAGE_RETRIES
+    attempt = restarts = 0
+    while True:
+        try:
+            return model.invoke(messages, stop=stop, config=config, **kwargs)
+        except errors.ModelError:
+            raise
+        except Exception as exc:
+            mapped = map_error(exc, model)
+            if mapped is None:
+                raise
+            # The client retries HTTP errors itself but not a garbled body (a proxy hiccup, a
+            # server restarting): retry that as often, backing off the same way.
+            if isinstance(mapped, errors.GarbledReplyError):
+                if isinstance(counter, RetryCounter):
+                    counter.add(garbled_kind(exc))
+                if attempt < garbage_retries:
+                    time.sleep(min(0.5 * 2**attempt, 8.0))
+                    attempt += 1
+                    continue
+            # The embedded server's process died (killed, out of memory): start it again and retry.
+            elif restarts < LOCAL_RESTARTS and _revive_local(model, exc):
+                restarts += 1
+                continue
+            raise mapped from exc
 
 
 # -- errors ----------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 
+from .retries import RetryCounter
+
 # USD per 1M tokens (input, output), list prices of the providers' standard tier.
 PRICES: dict[str, tuple[float, float]] = {
     "local": (0.0, 0.0),
@@ -116,11 +118,13 @@ def _stats(records: Iterable[UsageRecord]) -> dict[str, Any]:
 
 
 class UsageTracker:
-    """Thread-safe log of model calls; ``summary()`` is JSON-able (``totals``, ``per_node``, ``per_key``, ``per_model``)."""
+    """Thread-safe log of model calls; ``summary()`` is JSON-able (``totals``, ``per_node``, ``per_key``, ``per_model``,
+    and ``retries``: the failed attempts per kind, counted by the models built with this tracker's ``retries``)."""
 
     def __init__(self) -> None:
         self._records: list[UsageRecord] = []
         self._lock = threading.Lock()
+        self.retries = RetryCounter()
 
     def add(
         self,
@@ -165,6 +169,7 @@ class UsageTracker:
             "per_node": self._grouped("node"),
             "per_key": self._grouped("key"),
             "per_model": self._grouped("model"),
+            "retries": self.retries.counts(),
         }
         if include_records:
             out["records"] = [asdict(r) for r in self.records()]
@@ -185,6 +190,7 @@ class ScopedUsage(UsageTracker):
     def __init__(self, parent: UsageTracker, scope: str) -> None:
         super().__init__()
         self.parent, self.scope = parent, scope
+        self.retries = parent.retries  # one count per run: the models are the run's
 
     def add(self, model: str, prompt_tokens: int, completion_tokens: int, *, node: str | None = None, key: str | None = None, **kw: Any) -> UsageRecord:
         self.parent.add(model, prompt_tokens, completion_tokens, node=node, key=f"{self.scope}/{key}" if key else self.scope, **kw)

@@ -32,6 +32,7 @@ from .episodes import EpisodeRegistry
 from .events import emit
 from .jsonl import append_line
 from .records import episode_record
+from .resume import finished
 from .summary import size_csv, size_markdown, summarize_by_size, summarize_records, to_csv, to_markdown
 
 LEARNING = {"learnact": "learn", "reflexion": "reflexion", "react_reflexion": "reflexion"}
@@ -209,7 +210,7 @@ def _run_learning(task: LearnTask, key: str, folder: Path, sub_ctx: Context) -> 
     with _checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(sub_ctx.episodes):
         graph = sub_ctx.graphs[graph_name](checkpointer=saver)
         snapshot = graph.get_state(config)
-        if snapshot.values and not snapshot.next:
+        if finished(snapshot):  # not `not snapshot.next`: see nodes/resume.py
             return snapshot.values, True
         # Reflexion's rounds come from the context's max_rounds (nodes.reflexion).
         inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"]}

@@ -47,6 +47,8 @@ class Defaults:
     agent_max_tokens: int = 64  # one call per reply
     learner_max_tokens: int = 768  # a set of functions
     program_max_tokens: int = 2048  # a whole Code-as-Policies program
+    model_timeout_s: float = 120  # seconds to wait for one model reply before retrying
+    model_max_retries: int = 4  # retries of a failed model request (429, 5xx, timeout, reset, empty or garbage reply)
     local_concurrency: int = 1  # the embedded server answers one request at a time, reusing the last prefix
     remote_concurrency: int = 4
     # -- acting

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/stub_openai.py, tests/fakes.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fakes.py, tests/conftest_helpers.py
 
-from stub_openai import Reply, StubOpenAI  # noqa: E402
+from llm.stub_server import Reply, StubOpenAI  # noqa: E402
 
 SKIP_LOCAL_ENV = "LEARNACT_SKIP_LOCAL_MODEL"
 

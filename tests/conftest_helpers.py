@@ -54,6 +54,20 @@ def run_episode_graph(graph, ctx, instance: str, episode_id: str = "e1", **extra
         ctx.episodes.close_all()
 
 
+def complete_jsonl(path: Path) -> list[dict]:
+    """The records of a JSONL file another process is writing: a line still being written (or cut by a
+    kill) is left out, as the program's own readers do."""
+    import json
+
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
 def kill_when(proc, ready, timeout_s: float = 240.0, poll_s: float = 0.02) -> None:
     """``kill -9`` the process group of ``proc`` as soon as ``ready()`` is true (fail if it exits first)."""
     import os

@@ -134,7 +134,6 @@ KNOWN_LONG = {
     "viz/report.py": 589,
     "actions/executor.py:_run_learned": 69,
     "environments/pddl/simulator.py:compile_matcher": 80,
-    "llm/models.py:invoke_text": 69,
     "viz/report.py:section_learning": 66,
     "viz/svg.py:learning_curve": 72,
 }

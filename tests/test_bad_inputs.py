@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import TINY_GRIPPER, TINY_PLAN, plan_agent
-from stub_openai import StubOpenAI
+from llm.stub_server import StubOpenAI
 from test_e2e_cli import by_prompt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -418,8 +418,10 @@ def test_resume_on_a_folder_that_is_not_a_run(folder, corpus):
         assert snapshot(Path(path)) == before
 
 
-def test_resume_of_a_learn_run_without_any_checkpoint(tmp_path):
-    """A learn run killed before its first checkpoint: its database has the tables but no row."""
+def test_resume_of_a_learn_run_with_records_but_no_checkpoint(tmp_path):
+    """A learn run whose database has the tables but no row, yet events on disk: starting it over would
+    redo finished work, so it is refused. (Killed in its start-up, with no records, it resumes from the
+    beginning: tests/test_chaos.py.)"""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from cli.resolve import resolve_settings
@@ -432,9 +434,10 @@ def test_resume_of_a_learn_run_without_any_checkpoint(tmp_path):
     conn = sqlite3.connect(run_dir / "checkpoints.sqlite")
     SqliteSaver(conn).setup()
     conn.close()
+    (run_dir / "events.jsonl").write_text('{"event": "candidate_start", "candidate_id": "r0s0", "round": 0}\n')
     before = snapshot(run_dir)
     out = run_cli("--graph", "learn", "--resume", str(run_dir))
-    assert_one_clear_line(out, "has no checkpoint to resume from; start it again without --resume")
+    assert_one_clear_line(out, "has records but no checkpoint to resume from; start it again in a new folder")
     assert snapshot(run_dir) == before
 
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest_helpers import TINY_PLAN, kill_when, plan_agent, tiny_gripper
-from stub_openai import Reply, error_reply
+from conftest_helpers import TINY_PLAN, complete_jsonl, kill_when, plan_agent, tiny_gripper
+from llm.stub_server import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,15 +80,15 @@ def test_learning_resumes_after_kill_9_without_redoing_finished_rollouts(stub_se
             "--candidates", "3", "--max-steps", "3", "--max-rounds", "2", "--concurrency", "1"]  # fmt: skip
     proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     events = run_dir / "events.jsonl"
-    kill_when(proc, lambda: events.exists() and sum(e["event"] == "rollout_end" for e in read_jsonl(events)) >= 2, poll_s=0.05)
-    before = read_jsonl(events)
+    kill_when(proc, lambda: events.exists() and sum(e["event"] == "rollout_end" for e in complete_jsonl(events)) >= 2, poll_s=0.05)
+    before = complete_jsonl(events)
     finished_before = {(e["candidate_id"], e["instance"]) for e in before if e["event"] == "rollout_end"}
     assert finished_before, "the kill came before any rollout finished"
     assert not any(e["event"] == "learning_done" for e in before)
 
     out = subprocess.run(cli("--graph", "learn", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
-    after = read_jsonl(events)[len(before):]
+    after = complete_jsonl(events)[len(before):]
     restarted = {(e["candidate_id"], e["instance"]) for e in after if e["event"] == "rollout_start"}
     assert not restarted & finished_before, "a finished rollout was redone after the resume"
     assert not [e for e in after if e["event"] == "candidate_start" and e["round"] == 0], "creation was redone after the resume"

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest_helpers import TINY_PLAN, actions_taken, kill_when, tiny_gripper
+from conftest_helpers import TINY_PLAN, actions_taken, complete_jsonl, kill_when, tiny_gripper
 from fakes import ScriptedChatModel
 from test_baselines import LESSON, LESSONS_HEADER, REACT_SYSTEM, REFLECT_SYSTEM, REV_PLAN, is_reversed, reversed_gripper
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
@@ -365,15 +365,16 @@ def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(s
             "--concurrency", "1", "--base-url", stub.url, "--model", "stub-model", "--resample-refused", "0"]  # fmt: skip
     proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     records_path = run_dir / "episodes.jsonl"
-    kill_when(proc, lambda: records_path.exists() and len(read_jsonl(records_path)) >= 2)
-    before = read_jsonl(records_path)
+    # Read while run.py writes: a line still being written is not a record yet (it failed json.loads here).
+    kill_when(proc, lambda: records_path.exists() and len(complete_jsonl(records_path)) >= 2)
+    before = complete_jsonl(records_path)
     n_before = len(stub.chat_requests)
     assert 2 <= len(before) < 6, "the kill did not land in the middle of the evaluation"
     assert not (run_dir / "summary.md").exists()
 
     out = subprocess.run(cli("--graph", "evaluate", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
-    records = read_jsonl(records_path)
+    records = complete_jsonl(records_path)  # a line the kill cut short is skipped, by the run as here
     ids = [r["episode_id"] for r in records]
     assert len(ids) == len(set(ids)) == 6
     assert set(ids) == {episode_id("act", "pddl/gripper", i, r) for i in test for r in range(2)}

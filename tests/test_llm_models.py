@@ -8,7 +8,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
-from stub_openai import Reply, error_reply
+from llm.stub_server import Reply, error_reply
 
 from llm import errors
 from llm.config import ModelSpec

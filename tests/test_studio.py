@@ -1,6 +1,6 @@
 """The graphs outside run.py: a Context of plain fields (models built from them once per process), the README's
 `python -c` snippet, and `langgraph dev` running `act` and `learn` through its HTTP API, all against the
-scripted OpenAI-compatible stub (tests/stub_openai.py) on 127.0.0.1."""
+scripted OpenAI-compatible stub (llm/stub_server.py) on 127.0.0.1."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, tiny_gripper
-from stub_openai import StubOpenAI
+from llm.stub_server import StubOpenAI
 
 from graphs.act import build_act_graph
 from nodes.context import Context

@@ -1,8 +1,7 @@
 """``run.py report RUN_DIR``: one self-contained, offline HTML file describing a run.
 
-Everything is inline (CSS, a few lines of JS, SVG plots, the graph picture), so the file can be
-mailed or opened from a laptop with no network. A run killed half-way still gets a report with
-whatever it had written.
+Everything is inline (CSS, a few lines of JS, SVG plots, the graph picture), so the file can be mailed or opened
+from a laptop with no network. A run killed half-way still gets a report with whatever it had written.
 """
 from __future__ import annotations
 
@@ -27,8 +26,7 @@ body{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;c
 header{background:#243b5a;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
 header .meta{opacity:.85;font-size:13px;margin-top:4px}
 nav{padding:6px 24px;background:#e9eef5;position:sticky;top:0;z-index:2}nav a{margin-right:14px;color:#243b5a}
-main{padding:8px 24px 40px;max-width:1200px}
-section{margin-top:26px}h2{border-bottom:2px solid #d6dde8;padding-bottom:4px}
+main{padding:8px 24px 40px;max-width:1200px}section{margin-top:26px}h2{border-bottom:2px solid #d6dde8;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #d6dde8;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#eef2f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.best td{background:#fdecea;font-weight:600}
@@ -397,13 +395,15 @@ def _version(run: RunData, name: str, number: int) -> LibraryVersion:
 def section_usage(run: RunData) -> str:
     tables = usage_tables(run.usage)
     episode_tokens = sum(int(e.get("tokens") or 0) for e in run.episodes)
-    if not (tables.per_node or tables.per_round or tables.totals or episode_tokens):
+    if not (tables.per_node or tables.per_round or tables.totals or episode_tokens or tables.retries):
         return ""
     out = ['<section id="usage"><h2>Tokens and cost</h2>']
-    if tables.totals:
-        t = tables.totals
+    if t := tables.totals:
         out.append(f"<p>total {_num(t.get('total_tokens'))} tokens (prompt {_num(t.get('prompt_tokens'))}, "
                    f"completion {_num(t.get('completion_tokens'))}), cost {_cost(t.get('cost'))}</p>")
+    if tables.retries:  # failed model requests the run retried: 429, 5xx, timeouts, resets, empty and garbage replies
+        out += ['<h3 id="retries">Model requests retried</h3>',
+                _table(["kind", "failed attempts"], [[_td(_text(k)), _td(_text(v), True)] for k, v in tables.retries.items()])]
     for title, data, element in (("per node", tables.per_node, "tokens-per-node"), ("per round", tables.per_round, "tokens-per-round")):
         if not data:
             continue

@@ -210,6 +210,7 @@ class UsageTables:
     totals: dict[str, Any] = field(default_factory=dict)
     per_node: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_round: dict[str, dict[str, Any]] = field(default_factory=dict)  # "round 0", ..., "other"
+    retries: dict[str, int] = field(default_factory=dict)  # failed model requests retried, per kind (llm/retries.py)
 
 
 _STAT_KEYS = ("total_tokens", "prompt_tokens", "completion_tokens", "cost", "calls")
@@ -241,6 +242,8 @@ def usage_tables(usage: dict[str, Any]) -> UsageTables:
     if not isinstance(usage, dict):
         return out
     totals = usage.get("totals") or usage.get("total")
+    retries = usage.get("retries")
+    out.retries = {str(k): v for k, v in retries.items() if v} if isinstance(retries, dict) else {}
     out.totals = dict(totals) if _is_stats(totals) else {}
     records = next((usage[k] for k in ("records", "calls", "per_call", "entries") if isinstance(usage.get(k), list)), None)
     if records:

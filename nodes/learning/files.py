@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from actions import ActionLibrary, ActionStore
 
@@ -40,13 +41,16 @@ def save_lineage(folder: Path, best: Candidate, state: LearnState) -> None:
         chain.append(node)
         node = by_id.get(node.get("parent")) if node.get("parent") else None
     store = ActionStore(folder)
-    if store.has_history():
-        return  # already written by an earlier (interrupted) finalize of this run
+    # A resumed finalize (a kill cut the first one short) writes what is missing and nothing twice.
+    saved = {_snapshot_key(s["iteration"], s["reason"], s["actions"]) for s in store.snapshots() if {"iteration", "reason", "actions"} <= s.keys()}
     for cand in reversed(chain):
-        store.save(
-            ActionLibrary.from_dict(cand["library"]),
-            iteration=cand.get("round", 0),
-            reason=f"{cand.get('origin')}: {cand.get('reason', '')}".strip(),
-            scores=scores.get(cand["id"]),
-        )
+        library = ActionLibrary.from_dict(cand["library"])
+        iteration, reason = cand.get("round", 0), f"{cand.get('origin')}: {cand.get('reason', '')}".strip()
+        if _snapshot_key(iteration, reason, [[a.name, a.version] for a in library.all_functions]) in saved:
+            continue
+        store.save(library, iteration=iteration, reason=reason, scores=scores.get(cand["id"]))
     (folder / "demonstration.md").write_text(best.get("demonstration", ""), encoding="utf-8")
+
+
+def _snapshot_key(iteration: Any, reason: Any, actions: Any) -> tuple:
+    return (iteration, reason, tuple((str(n), int(v)) for n, v in actions))
