@@ -104,19 +104,15 @@ def trial_failures(library: ActionLibrary, env, example_calls, **executor_kwargs
     failed: dict[str, str] = {}
     with Executor(env, library, **executor_kwargs) as executor:
         for action in library.actions:
-            worst = None
+            shown = None  # the failure from the start (probe_action leaves the env in the state it was given)
             for state in states:
                 env.restore(state)
                 found = probe_action(env, executor, library, action.name, first_observation, TRIALS_PER_STATE)
                 if found is None:
-                    worst = None
                     break
-                if worst is None:
-                    worst = found
-                    env.restore(state)
-                    worst["facts"] = env.facts()
-            if worst is not None:
-                failed[action.name] = _why(worst, len(states), reads_facts="facts(" in action.source or "find(" in action.source)
+                shown = shown or {**found, "facts": env.facts()}
+            else:
+                failed[action.name] = _why(shown, len(states), reads_facts="facts(" in action.source or "find(" in action.source)
     env.reset()
     return failed
 
