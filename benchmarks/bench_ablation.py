@@ -4,6 +4,7 @@
     python benchmarks/bench_ablation.py                         # embedded model, sizes 1-3, 1 instance per size, 1 run
     python benchmarks/bench_ablation.py --runs 3 --per-size 3 --variants default,revision-update
     python benchmarks/bench_ablation.py --model gpt-4o-mini -- --concurrency 8
+    python benchmarks/bench_ablation.py --small --runs 2     # base K=2, 2 rounds (make learn's sizes)
 
 Each variant is one ``run.py --graph evaluate --methods learnact`` in its own folder under ``--run-dir``
 (resumable: the same command continues where it stopped). A variant whose settings equal an earlier
@@ -45,6 +46,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--per-size", type=int, default=1, help="ladder instances per size, training and test (default 1)")
     p.add_argument("--runs", type=int, default=1, help="runs per variant; each learns anew (default 1)")
     p.add_argument("--run-dir", default=str(ROOT / "runs" / "bench-ablation"), help="one sub-folder per variant")
+    p.add_argument("--small", action="store_true",
+                   help="base every variant on make learn's small run (2 candidates, 2 rounds) instead of the protocol's 4 and 3")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="extra run.py flags after --")
     args = p.parse_args()
     unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
@@ -55,9 +58,10 @@ def parse_args() -> argparse.Namespace:
 
 def run_py_args(args: argparse.Namespace, variant: str) -> list[str]:
     extra = [a for a in args.rest if a != "--"]
+    base = ["--candidates", "2", "--max-rounds", "2"] if args.small else []  # a variant's own flags come later and win
     return [
         "--graph", "evaluate", "--methods", "learnact", "--env", "pddl/gripper", "--ladder", "--sizes", args.sizes,
-        "--per-size", str(args.per_size), "--runs", str(args.runs), "--model", args.model, *VARIANTS[variant], *extra,
+        "--per-size", str(args.per_size), "--runs", str(args.runs), "--model", args.model, *base, *VARIANTS[variant], *extra,
     ]  # fmt: skip
 
 
@@ -124,7 +128,8 @@ def main() -> int:
         done[variant] = (settings, folder)
         flags = " ".join(VARIANTS[variant]) + (f" (= {same})" if same else "")
         lines.append((variant, flags, results(folder)))
-    print(f"LearnAct ablations on pddl/gripper, ladder sizes {args.sizes}, {args.per_size} per size, {args.runs} run(s), model {args.model}:")
+    base = " (base: 2 candidates, 2 rounds)" if args.small else ""
+    print(f"LearnAct ablations on pddl/gripper, ladder sizes {args.sizes}, {args.per_size} per size, {args.runs} run(s), model {args.model}{base}:")
     print(table(lines))
     return 0
 
