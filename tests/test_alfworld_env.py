@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from environments import DataNotFoundError, list_instances, make_env, parse_call
-from environments.alfworld_env import (
+from environments.alfworld import (
     EXPECTED_EVAL_COUNTS,
     TASK_TYPES,
     call_to_command_candidates,
