@@ -10,10 +10,10 @@ import json
 import re
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from environments.pddl.ladder import SIZE_KEY
 from graphs.registry import GRAPHS, build_graph
+from nodes.records import EpisodeRecord
 from nodes.summary import several_sizes
 
 from .html import CSS, JS, cost, num, pre, render_diff, slug, table, td, text
@@ -273,7 +273,7 @@ def section_usage(run: RunData) -> str:
     return "\n".join(out)
 
 
-def _episode_anchor(e: dict[str, Any]) -> str:
+def _episode_anchor(e: EpisodeRecord) -> str:
     return f"ep-{slug(e.get('method', ''))}-{slug(e.get('env', ''))}-{slug(e.get('episode_id', ''))}"
 
 
@@ -335,7 +335,7 @@ def section_sizes(run: RunData) -> str:
     return "\n".join(out)
 
 
-def _trajectory(e: dict[str, Any]) -> str:
+def _trajectory(e: EpisodeRecord) -> str:
     rows = []
     for s in e.get("trajectory") or []:
         trace = s.get("trace") or []

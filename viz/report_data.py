@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from environments.pddl.ladder import instance_size
+from nodes.records import DroppedEntry, EpisodeRecord, Scores, StepEvent
 from nodes.summary import summarize_by_size, summarize_records
 
 from .run_data import LibraryVersion, RunData, round_of_key
@@ -20,7 +22,7 @@ def as_float(v: Any) -> float | None:
         return None
 
 
-def scores_of(run: RunData, cid: str) -> dict[str, Any]:
+def scores_of(run: RunData, cid: str) -> Scores:
     """The latest scores of candidate ``cid``: from the rounds, else from its candidate file."""
     for r in reversed(run.rounds):
         for c in r.get("candidates", []):
@@ -48,7 +50,7 @@ def candidate_ids(run: RunData) -> list[str]:
     return ids
 
 
-def training_rollouts(run: RunData, cid: str) -> list[tuple[str, list[dict[str, Any]]]]:
+def training_rollouts(run: RunData, cid: str) -> list[tuple[str, list[StepEvent]]]:
     """Candidate ``cid``'s training rollouts rebuilt from the step events, as (episode id, steps), sorted."""
     rollouts = {eid: s for eid, s in run.training_steps().items() if eid.split("@", 1)[0] == cid}
     return sorted(rollouts.items())
@@ -70,12 +72,12 @@ class ScoredCandidate:
     target: str
     value: float  # the round's score type
     success: float  # the training success rate
-    scores: dict[str, Any]
+    scores: Scores
     is_round_best: bool
     is_overall_best: bool  # only its first appearance carries the star
 
 
-def scored_candidates(run: RunData) -> list[tuple[int, list[ScoredCandidate], list[dict[str, Any]]]]:
+def scored_candidates(run: RunData) -> list[tuple[int, list[ScoredCandidate], list[DroppedEntry]]]:
     """Per scored round: its number, its candidates and the candidates it dropped (as the round summary has them)."""
     kind, best_overall, starred = score_type(run), run.best_id, set()
     out = []
@@ -150,15 +152,15 @@ def round_sort(label: str) -> tuple[int, str]:
     return (int(m.group(1)), "") if m else (10**9, label)
 
 
-def episode_groups(run: RunData) -> list[tuple[tuple[str, str], list[dict[str, Any]]]]:
+def episode_groups(run: RunData) -> list[tuple[tuple[str, str], list[EpisodeRecord]]]:
     """The episodes grouped by (method, task), sorted."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[EpisodeRecord]] = defaultdict(list)
     for e in run.episodes:
         groups[(str(e.get("method", "?")), str(e.get("env", "?")))].append(e)
     return sorted(groups.items())
 
 
-def _complete_episodes(run: RunData):
+def _complete_episodes(run: RunData) -> Iterator[EpisodeRecord]:
     return (e for e in run.episodes if "episode_id" in e and "method" in e and "env" in e)
 
 
