@@ -25,8 +25,8 @@ def plan_for(user: str) -> list[str]:
     return SCRIPTED_WINS[task][1]
 
 
-def agent(system: str, user: str) -> str:
-    if "You write a Python program" in system:  # Code-as-Policies: the agent model writes the program
+def agent(system: str, user: str, node: str | None) -> str:
+    if node == "code_as_policy.write":  # Code-as-Policies: the agent model writes the program
         return program(system, user)
     plan = plan_for(user)
     return plan[min(actions_taken(user), len(plan) - 1)]
