@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 # Lowest first; a package may import its own modules and those of the layers below.
 LAYERS = (
     ("settings",),

@@ -24,7 +24,7 @@ from conftest_helpers import TINY_GRIPPER, TINY_PLAN, plan_agent
 from llm.stub_server import StubOpenAI
 from test_e2e_cli import by_prompt
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 PLAIN = {"LEARNACT_PLAIN_PROGRESS": "1", "OPENAI_API_KEY": "sk-test"}
 ERROR_PREFIXES = ("error: ", "run.py: error: ", "run.py report: error: ", "run.py prompts: error: ")
 

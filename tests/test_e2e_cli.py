@@ -14,7 +14,7 @@ from fakes import answer, by_node, node_of_prompt
 from llm.stub_server import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 
 
 def by_prompt(respond, delay_s: float = 0.0):

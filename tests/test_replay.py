@@ -23,7 +23,7 @@ from llm.stub_server import Reply, error_reply
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, UPDATE, agent, learner
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "replay"
+FIXTURES = ROOT / "tests" / "fixtures" / "replay"
 INSTANCE = "tests/fixtures/replay/tiny.pddl"  # relative to the project: the same text in every request
 BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # NameError: creation repairs it
 ARGS = (

@@ -24,7 +24,7 @@ from graphs.act import build_act_graph
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 INSTANCE = "gen:seed=9,balls=2,rooms=3"  # Robby in roomc; ball1 roomb -> rooma, ball2 rooma -> roomb
 PLAN = [
     "move('roomc', 'roomb')", "pick('ball1', 'roomb', 'left')", "move('roomb', 'rooma')", "drop('ball1', 'rooma', 'left')",
