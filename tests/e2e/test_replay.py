@@ -8,7 +8,7 @@ with the reply it got, and ``outcome.json`` what the run learned. The replay ans
 any request it does not hold (a prompt, a seed or a call that changed) fails the test, and so does any
 change in the library's versions or in the rounds' scores.
 
-To record anew after a deliberate change of prompts or learning: ``LEARNACT_RECORD_REPLAY=1 pytest tests/test_replay.py``.
+To record anew after a deliberate change of prompts or learning: ``LEARNACT_RECORD_REPLAY=1 pytest tests/e2e/test_replay.py``.
 """
 from __future__ import annotations
 

@@ -421,7 +421,7 @@ def test_resume_on_a_folder_that_is_not_a_run(folder, corpus):
 def test_resume_of_a_learn_run_with_records_but_no_checkpoint(tmp_path):
     """A learn run whose database has the tables but no row, yet events on disk: starting it over would
     redo finished work, so it is refused. (Killed in its start-up, with no records, it resumes from the
-    beginning: tests/test_chaos.py.)"""
+    beginning: tests/e2e/test_chaos.py.)"""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from cli.resolve import resolve_settings

@@ -1,6 +1,6 @@
 """The evaluation harness on ALFWorld task types (real alfworld games, scripted models): the same graph
 that compares methods on PDDL plays ALFWorld episodes, one record each, one summary row per type.
-Skips with the reason when the alfworld extra or the data is absent (see tests/test_alfworld_env.py)."""
+Skips with the reason when the alfworld extra or the data is absent (see tests/unit/environments/test_alfworld_env.py)."""
 from __future__ import annotations
 
 from pathlib import Path
