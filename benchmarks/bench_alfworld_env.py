@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_mode(cache: bool, games_per_type: int, data_dir: str | None) -> dict:
     sys.path.insert(0, str(ROOT))
     from environments import list_instances, make_env
-    from environments.alfworld_env import TASK_TYPES
+    from environments.alfworld import TASK_TYPES
 
     create_s = reset_s = step_s = 0.0
     steps = episodes = wins = 0

@@ -5,6 +5,7 @@ import sys
 
 from actions import ActionLibrary
 from graphs.registry import build_graph
+from nodes.records import LearnSummary
 from nodes.resume import finished, pending_names
 
 from .progress import ProgressPrinter
@@ -38,17 +39,15 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
     finally:
         ctx.episodes.close_all()
         progress.close()
-    run.write_json(
-        "learn_summary.json",
-        {
-            "env": settings["env"],
-            "train_instances": settings["train_instances"],
-            "stop_reason": final.get("stop_reason"),
-            "best": final.get("best", {}).get("id") if final.get("best") else None,
-            "best_scores": final.get("best_scores"),
-            "rounds": final.get("rounds", []),
-        },
-    )
+    summary: LearnSummary = {
+        "env": settings["env"],
+        "train_instances": settings["train_instances"],
+        "stop_reason": final.get("stop_reason"),
+        "best": final.get("best", {}).get("id") if final.get("best") else None,
+        "best_scores": final.get("best_scores"),
+        "rounds": final.get("rounds", []),
+    }
+    run.write_json("learn_summary.json", summary)
     print(closing_lines(final, run, settings["env"]), file=sys.stderr)
     return 0
 

@@ -13,7 +13,9 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO, cast
+
+from nodes.records import CandidateReady, Event, RoundScored
 
 
 @dataclass
@@ -115,7 +117,7 @@ class ProgressPrinter:
 
     # ------------------------------------------------------------ events
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event) -> None:
         if event.get("scope"):
             event = _scoped(event)
         with self._lock:
@@ -126,7 +128,7 @@ class ProgressPrinter:
             else:
                 self._ensure_live()
 
-    def _update(self, event: dict[str, Any]) -> None:
+    def _update(self, event: Event) -> None:
         s, kind, now = self.state, event.get("event"), time.monotonic()
         cid = event.get("candidate_id")
         if kind == "candidate_start":
@@ -155,6 +157,7 @@ class ProgressPrinter:
             s.episodes_done += 1
             s.episodes_won += bool(event.get("success"))
         elif kind == "round_scored":
+            event = cast(RoundScored, event)
             s.score_type = str(event.get("score_type", ""))
             for c in event.get("candidates", []):
                 entry = s.candidates.setdefault(c["id"], _Candidate(round=int(event.get("round", 0))))
@@ -173,7 +176,7 @@ class ProgressPrinter:
         elif kind == "learning_done":
             s.stop_reason = str(event.get("stop_reason"))
 
-    def _message(self, event: dict[str, Any]) -> str | None:
+    def _message(self, event: Event) -> str | None:
         kind = event.get("event")
         if kind == "step" and self.verbose:
             return f"  {event['episode_id']} step {event['step']}: {event['action']} -> {'ok' if event['ok'] else 'failed'}"
@@ -188,6 +191,7 @@ class ProgressPrinter:
             mark = "SUCCESS" if event["success"] else "fail"
             return f"episode {event['episode_id']}: {mark} in {event['steps']} steps (progress {event['progress']:.2f})"
         if kind == "candidate_ready":
+            event = cast(CandidateReady, event)
             extra = "".join(f"; renamed {old} to {new}" for old, new in (event.get("renamed") or {}).items())
             if event.get("dropped"):
                 extra += f"; dropped {', '.join(event['dropped'])} (why: candidates/)"
@@ -203,6 +207,7 @@ class ProgressPrinter:
         if kind == "rollout_reused":
             return f"rollout {event['candidate_id']} on {event['instance']}: finished before the interruption, reused"
         if kind == "round_scored":
+            event = cast(RoundScored, event)
             scores = ", ".join(
                 f"{c['id']}={c['scores'][event['score_type']]:.2f} (train success {c['scores']['success_rate']:.2f})"
                 for c in event["candidates"]
@@ -271,19 +276,19 @@ class ProgressPrinter:
             return Group(head, table)
 
 
-def _run_of(event: dict[str, Any]) -> str:
+def _run_of(event: Event) -> str:
     """`` (run 2)`` for a learning sub-run of a later evaluation run (each run learns anew)."""
     return f" (run {event['run']})" if event.get("run") else ""
 
 
-def _scoped(event: dict[str, Any]) -> dict[str, Any]:
+def _scoped(event: Event) -> Event:
     """A learning sub-run's event (``scope`` = "method|env"): prefix its candidate ids with the scope,
     so that candidates of parallel learning runs (both have an ``r0s0``) stay apart."""
     tag = event["scope"].replace("|pddl/", "@").replace("|alfworld/", "@").replace("|", "@")
-    out = dict(event)
+    out: dict = dict(event)
     for field in ("candidate_id", "best_id"):
         if out.get(field):
             out[field] = f"{tag}:{out[field]}"
     if isinstance(out.get("candidates"), list):
         out["candidates"] = [{**c, "id": f"{tag}:{c['id']}"} if isinstance(c, dict) and "id" in c else c for c in out["candidates"]]
-    return out
+    return cast(Event, out)

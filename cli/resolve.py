@@ -11,8 +11,8 @@ from typing import Any
 
 from actions import ActionLibrary, ActionLibraryError, load_actions
 from environments import ENV_NAMES, list_instances, make_env, split_env_name
-from environments.alfworld_env import PRIMITIVES as ALFWORLD_PRIMITIVES
-from environments.alfworld_env import resolve_game_file
+from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
+from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
 from prompts import PromptSet, parse_override
 from settings.defaults import DEFAULTS, METHODS, default_score

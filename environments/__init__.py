@@ -33,7 +33,7 @@ def make_env(name: str, instance: str, data_dir=None, domain_file=None, **option
         from .pddl.env import make_pddl_env
 
         return make_pddl_env(task, instance, data_dir=data_dir, domain_file=domain_file, **options)
-    from .alfworld_env import make_alfworld_env
+    from .alfworld import make_alfworld_env
 
     return make_alfworld_env(task, instance, data_dir=data_dir, **options)
 
@@ -45,6 +45,6 @@ def list_instances(name: str, split: str | None = None, data_dir=None) -> list[s
         from .pddl.env import list_pddl_instances
 
         return list_pddl_instances(task, split=split, data_dir=data_dir)
-    from .alfworld_env import list_alfworld_instances
+    from .alfworld import list_alfworld_instances
 
     return list_alfworld_instances(task, split=split, data_dir=data_dir)

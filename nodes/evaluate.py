@@ -31,7 +31,7 @@ from .context import Context, holds_slot
 from .episodes import EpisodeRegistry
 from .events import emit
 from .jsonl import append_line
-from .records import episode_record
+from .records import BRIEF, EpisodeBrief, EpisodeRecord, episode_record
 from .resume import finished
 from .summary import size_csv, size_markdown, summarize_by_size, summarize_records, to_csv, to_markdown
 
@@ -42,7 +42,6 @@ EPISODE_GRAPH = {
 }
 RECORDS = "episodes.jsonl"
 GraphBuilders = dict[str, Callable[..., Any]]  # graph name -> builder(checkpointer=...)
-BRIEF = ("episode_id", "method", "env", "instance", "success", "progress", "steps", "tokens", "cost", "run")
 
 
 def _merge(a: dict, b: dict) -> dict:
@@ -57,7 +56,7 @@ class EvalState(TypedDict, total=False):
     max_steps: dict[str, int]  # env -> agent steps per test episode
     learned: Annotated[dict[str, dict[str, Any]], _merge]  # learned_key(method, env, run) -> artefact
     learning: Annotated[dict[str, dict[str, Any]], _merge]  # learned_key -> outcome: seed, stop reason, library or not
-    results: Annotated[list[dict[str, Any]], lambda a, b: (a or []) + (b or [])]
+    results: Annotated[list[EpisodeBrief], lambda a, b: (a or []) + (b or [])]
     summary: list[dict[str, Any]]
     summary_by_size: list[dict[str, Any]]  # per (method, env, size): the difficulty ladder's view
 
@@ -100,7 +99,7 @@ def recorded_ids(run_dir: str | None) -> set[str]:
         return {r["episode_id"] for r in reader.iter(skip_invalid=True, type=dict)}
 
 
-def recorded_record(run_dir: str | None, eid: str) -> dict[str, Any] | None:
+def recorded_record(run_dir: str | None, eid: str) -> EpisodeRecord | None:
     """The record of episode ``eid`` in the run's episodes.jsonl, or None."""
     path = Path(run_dir or ".") / RECORDS
     if not path.is_file():
@@ -288,7 +287,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuild
     # those from episodes.jsonl, never play them again.
     previous = recorded_record(ctx.run_dir, eid) if ctx.run_dir else None
     if previous is not None:
-        brief = {k: previous.get(k) for k in BRIEF}
+        brief: EpisodeBrief = {k: previous.get(k) for k in BRIEF}  # type: ignore[assignment]
         emit("episode_reused", **brief)
         return {"results": [brief]}
     art = task["artefact"] or {}
@@ -310,14 +309,14 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuild
     record = episode_record(final, method=task["method"], usage=usage, run=task["run"])
     if ctx.run_dir and eid not in recorded_ids(ctx.run_dir):
         append_line(Path(ctx.run_dir) / RECORDS, record)
-    brief = {k: record[k] for k in BRIEF}
+    brief: EpisodeBrief = {k: record[k] for k in BRIEF}  # type: ignore[assignment]
     emit("episode_recorded", **brief)
     return {"results": [brief]}
 
 
 def summarize(state: EvalState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
-    records = []
+    records: list[EpisodeRecord] = []
     path = Path(ctx.run_dir or ".") / RECORDS
     if path.is_file():
         with jsonlines.open(path) as reader:

@@ -23,6 +23,7 @@ from .learning.journal import rollout_key
 from .learning.probes import probe_failures
 from .learning.revision import collect_failures
 from .learning.scoring import score_rollouts, select_best
+from .records import RoundSummary
 
 
 def gather_candidates(state: LearnState) -> dict:
@@ -112,7 +113,7 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
         if failures:
             emit("actions_probed", round=rnd, candidate_id=best["id"], failures=len(failures))
     dropped = [c for c in state.get("candidates", []) if c.get("round") == rnd and not c.get("library")]
-    summary = {
+    summary: RoundSummary = {
         "round": rnd,
         "score_type": ctx.score,
         "candidates": [

@@ -6,6 +6,8 @@ from typing import Annotated, Any, TypedDict
 
 from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
 
+from .records import RoundSummary, Scores
+
 
 class Candidate(TypedDict, total=False):
     id: str  # "r1s2": round 1, sample 2
@@ -44,9 +46,9 @@ class LearnState(TypedDict, total=False):
     round: int
     candidates: Annotated[list[Candidate], operator.add]
     rollouts: Annotated[list[Rollout], operator.add]
-    rounds: Annotated[list[dict[str, Any]], operator.add]  # one summary per round (the learning curve)
+    rounds: Annotated[list[RoundSummary], operator.add]  # one summary per round (the learning curve)
     best: Candidate | None
-    best_scores: dict[str, float] | None
+    best_scores: Scores | None
     stale_rounds: int
     failures: list[dict[str, Any]]
     target: str | None

@@ -8,19 +8,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .records import EpisodeRecord
+
 COLUMNS = (
     "method", "env", "episodes", "runs", "success_mean", "success_std", "progress_mean", "steps_mean", "tokens_mean", "cost_total",
     "learning_note", "learning_stop",
 )  # fmt: skip
 
 
-def summarize_records(records: Iterable[dict[str, Any]], learning: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def summarize_records(records: Iterable[EpisodeRecord], learning: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per (method, env). Success is averaged per run first; the spread is the
     population standard deviation of the per-run success rates (0 with a single run).
     ``learning`` (the evaluation's learning outcomes, see :func:`learning_notes`) annotates the rows of
     methods that learn: which runs ended with no library, and why each learning run stopped."""
     notes = learning_notes(learning or {})
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[EpisodeRecord]] = defaultdict(list)
     seen: set[str] = set()
     for rec in records:
         if rec["episode_id"] in seen:  # a record written twice (kill between write and checkpoint) counts once
@@ -106,11 +108,11 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 SIZE_COLUMNS = ("method", "env", "size", "episodes", "runs", "success_mean", "success_std", "progress_mean")
 
 
-def summarize_by_size(records: Iterable[dict[str, Any]], size_of: Callable[[str, str], int | None]) -> list[dict[str, Any]]:
+def summarize_by_size(records: Iterable[EpisodeRecord], size_of: Callable[[str, str], int | None]) -> list[dict[str, Any]]:
     """One row per (method, env, size), sorted by env, method, size; ``size_of(env, instance)`` gives an
     instance's size (:func:`environments.pddl.ladder.instance_size`), None leaves the episode out.
     Success is averaged per run first, as in :func:`summarize_records`."""
-    groups: dict[tuple[str, str, int], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str, int], list[EpisodeRecord]] = defaultdict(list)
     seen: set[str] = set()
     for rec in records:
         if rec["episode_id"] in seen:

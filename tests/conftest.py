@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fakes.py, tests/conftest_helpers.py
+TESTS = Path(__file__).resolve().parent
+# tests/fakes.py and tests/conftest_helpers.py, and every folder of test modules (tests/unit/<layer>/, tests/e2e/),
+# which import each other by name (``from test_learn_graph import learner``).
+sys.path[:0] = [str(TESTS), *sorted({str(p.parent) for p in TESTS.rglob("test_*.py")} - {str(TESTS)})]
 
 from llm.stub_server import Reply, StubOpenAI  # noqa: E402
 

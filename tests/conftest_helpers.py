@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent  # the project (this file stays in tests/; the tests sit in sub-folders)
 TINY_GRIPPER = """(define (problem tiny-gripper)
    (:domain gripper-strips)
    (:objects rooma roomb ball1 left right)

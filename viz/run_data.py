@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nodes.records import EpisodeRecord, Event, LearnSummary, RoundSummary, StepEvent
+
 _ROUND_OF_KEY = re.compile(r"^r(\d+)s\d+")
 
 
@@ -30,13 +32,13 @@ class LibraryVersion:
 class RunData:
     path: Path
     config: dict[str, Any] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    learn_summary: dict[str, Any] = field(default_factory=dict)
-    rounds: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    learn_summary: LearnSummary | dict[str, Any] = field(default_factory=dict)  # {} when learn_summary.json is absent
+    rounds: list[RoundSummary] = field(default_factory=list)
     candidates: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> json meta + "code"
     library: dict[str, list[LibraryVersion]] = field(default_factory=dict)  # action -> versions, oldest first
     demonstration: str = ""
-    episodes: list[dict[str, Any]] = field(default_factory=list)
+    episodes: list[EpisodeRecord] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
     summary_rows: list[dict[str, Any]] = field(default_factory=list)
     size_rows: list[dict[str, Any]] = field(default_factory=list)  # summary_by_size.csv: per method, task and size
@@ -62,9 +64,9 @@ class RunData:
         done = [e for e in self.events if e.get("event") == "learning_done"]
         return str(done[-1].get("stop_reason")) if done else None
 
-    def training_steps(self) -> dict[str, list[dict[str, Any]]]:
+    def training_steps(self) -> dict[str, list[StepEvent]]:
         """Training rollouts rebuilt from step events (episode id -> steps), for learn runs."""
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[StepEvent]] = {}
         for e in self.events:
             if e.get("event") == "step" and e.get("episode_id"):
                 out.setdefault(str(e["episode_id"]), []).append(e)
@@ -166,8 +168,8 @@ def _load_summary_csv(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
         return []
 
 
-def _rounds_from_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_round: dict[int, dict[str, Any]] = {}
+def _rounds_from_events(events: list[Event]) -> list[RoundSummary]:
+    by_round: dict[int, RoundSummary] = {}
     for e in events:
         if e.get("event") == "round_scored" and "round" in e:
             by_round[int(e["round"])] = {k: v for k, v in e.items() if k != "event"}  # a resumed round overrides

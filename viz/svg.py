@@ -102,21 +102,32 @@ def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element
     for rnd, group in sorted(by_round.items()):
         for i, p in enumerate(group):
             dx = 0.0 if len(group) == 1 else (i / (len(group) - 1) - 0.5) * spread
-            x, y = x_of(rnd) + dx, y_of(p.value)
-            color = ORIGIN_COLORS.get(p.origin, OTHER_COLOR)
-            mark = [f'<title>{escape(p.tooltip)}</title>']
-            if p.is_overall_best:
-                star = _star(x, y, 9)
-                mark.append(f'<polygon points="{star}" fill="{BEST_COLOR}" class="best-star"/>')
-            else:
-                mark.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{color}" class="point"/>')
-                if p.is_round_best:
-                    mark.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8.5" fill="none" stroke="{BEST_COLOR}" stroke-width="1.8"/>')
-            body = "".join(mark)
-            if p.href:
-                body = f'<a href="{escape(p.href)}">{body}</a>'
-            out.append(f'<g class="candidate" data-candidate="{escape(p.label)}">{body}</g>')
-    lx, ly = left + plot_w + 14, top + 6
+            out.append(_candidate_mark(p, x_of(rnd) + dx, y_of(p.value)))
+    out += _learning_legend(left + plot_w + 14, top + 6, bool(best_line))
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _candidate_mark(p: Point, x: float, y: float) -> str:
+    """One candidate's dot (a star for the overall best, a ring around the best of its round), linked and titled."""
+    mark = [f'<title>{escape(p.tooltip)}</title>']
+    if p.is_overall_best:
+        star = _star(x, y, 9)
+        mark.append(f'<polygon points="{star}" fill="{BEST_COLOR}" class="best-star"/>')
+    else:
+        color = ORIGIN_COLORS.get(p.origin, OTHER_COLOR)
+        mark.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{color}" class="point"/>')
+        if p.is_round_best:
+            mark.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8.5" fill="none" stroke="{BEST_COLOR}" stroke-width="1.8"/>')
+    body = "".join(mark)
+    if p.href:
+        body = f'<a href="{escape(p.href)}">{body}</a>'
+    return f'<g class="candidate" data-candidate="{escape(p.label)}">{body}</g>'
+
+
+def _learning_legend(lx: float, ly: float, best_line: bool) -> list[str]:
+    """The learning curve's legend at (lx, ly): the origins' colours, the round's best, the overall best."""
+    out = []
     legend = [(c, o) for o, c in ORIGIN_COLORS.items()]
     for i, (color, name) in enumerate(legend):
         out.append(f'<circle cx="{lx + 5}" cy="{ly + i * 18}" r="5" fill="{color}"/>')
@@ -129,8 +140,7 @@ def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element
     if best_line:
         out.append(f'<line x1="{lx}" x2="{lx + 11}" y1="{y0 + 42}" y2="{y0 + 42}" class="best-line"/>')
         out.append(f'<text x="{lx + 15}" y="{y0 + 46}" class="legend">best so far</text>')
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
 
 
 def _star(cx: float, cy: float, r: float) -> str:

@@ -48,6 +48,72 @@ class GroundAction:
 Matcher = Callable[[dict, frozenset], list]
 
 
+class _MatcherWriter:
+    """Writes the source of one operator's matcher line by line (see :func:`compile_matcher`)."""
+
+    def __init__(self, op: Operator, static: set[str], type_sets: dict[str, frozenset], all_objects: frozenset):
+        self.names = [p for p, _ in op.params]
+        self.var = {p: f"v{i}" for i, p in enumerate(self.names)}
+        self.ptype = dict(op.params)
+        self.static, self.type_sets, self.all_objects = static, type_sets, all_objects
+        self.remaining = list(op.pre_pos)
+        self.bound: set[str] = set()
+        self.lines = ["def match(index, state):", "    out = []"]
+        self.depth = 1
+
+    def term(self, t: str) -> str:
+        return self.var[t] if t in self.var else repr(t)
+
+    def emit(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    def skip(self) -> str:  # leave the current candidate: inside a loop continue, at the top stop
+        return "continue" if self.depth > 1 else "return out"
+
+    def emit_checks(self) -> None:
+        """A membership test for every precondition whose parameters are all bound by now."""
+        for atom in [a for a in self.remaining if all(t in self.bound for t in a[1:] if t in self.var)]:
+            self.remaining.remove(atom)
+            self.emit(f"if ({', '.join(map(self.term, atom))},) not in state: {self.skip()}")
+
+    def emit_type_check(self, p: str) -> None:
+        allowed = self.type_sets.get(self.ptype[p], frozenset())
+        if allowed != self.all_objects:
+            self.emit(f"if {self.var[p]} not in type_sets[{self.ptype[p]!r}]: {self.skip()}")
+
+    def rank(self, a: Atom) -> tuple[bool, int, int]:
+        """The next loop: a changing predicate (few facts) before a static one, then the atom sharing most
+        parameters with those already bound (a filter more than a generator)."""
+        vars_ = {t for t in a[1:] if t in self.var}
+        return (a[0] not in self.static, len(vars_ & self.bound), -len(vars_ - self.bound))
+
+    def emit_fact_loop(self) -> None:
+        """A loop over the state's facts of the best-ranked remaining precondition, binding its new parameters."""
+        atom = max(self.remaining, key=self.rank)
+        self.remaining.remove(atom)
+        f = f"f{self.depth}"
+        self.emit(f"for {f} in index.get({atom[0]!r}, ()):")
+        self.depth += 1
+        self.emit(f"if len({f}) != {len(atom)}: continue")
+        fresh = []
+        for k, t in enumerate(atom[1:], 1):
+            if t in self.var and t not in self.bound and t not in fresh:
+                self.emit(f"{self.var[t]} = {f}[{k}]")
+                fresh.append(t)
+            else:
+                self.emit(f"if {f}[{k}] != {self.term(t)}: continue")
+        self.bound.update(fresh)
+        for p in fresh:
+            self.emit_type_check(p)
+
+    def emit_type_loop(self) -> None:
+        """A loop over the objects of the type of the first parameter no precondition binds."""
+        p = next(p for p in self.names if p not in self.bound)
+        self.emit(f"for {self.var[p]} in type_sets.get({self.ptype[p]!r}, ()):")
+        self.depth += 1
+        self.bound.add(p)
+
+
 def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozenset], all_objects: frozenset) -> Matcher:
     """Python code that lists the argument tuples of ``op`` applicable in a state.
 
@@ -58,75 +124,25 @@ def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozens
     Generated code, because this is the hot path and plain nested loops are what CPython runs
     fastest; predicate names and constants enter it only through ``repr``.
     """
-    names = [p for p, _ in op.params]
-    var = {p: f"v{i}" for i, p in enumerate(names)}
-    ptype = dict(op.params)
-    remaining = list(op.pre_pos)
-    bound: set[str] = set()
-    lines = ["def match(index, state):", "    out = []"]
-    depth = 1
-    consts = {"type_sets": type_sets}
-
-    def term(t: str) -> str:
-        return var[t] if t in var else repr(t)
-
-    def emit(text: str) -> None:
-        lines.append("    " * depth + text)
-
-    def skip() -> str:  # leave the current candidate: inside a loop continue, at the top stop
-        return "continue" if depth > 1 else "return out"
-
-    def emit_checks() -> None:
-        for atom in [a for a in remaining if all(t in bound for t in a[1:] if t in var)]:
-            remaining.remove(atom)
-            emit(f"if ({', '.join(map(term, atom))},) not in state: {skip()}")
-
-    def emit_type_check(p: str) -> None:
-        allowed = type_sets.get(ptype[p], frozenset())
-        if allowed != all_objects:
-            emit(f"if {var[p]} not in type_sets[{ptype[p]!r}]: {skip()}")
-
-    emit_checks()
-    while remaining or len(bound) < len(names):
-        if remaining:
-            # The next loop: a changing predicate (few facts) before a static one, then the atom
-            # sharing most parameters with those already bound (a filter more than a generator).
-            def rank(a: Atom) -> tuple[bool, int, int]:
-                vars_ = {t for t in a[1:] if t in var}
-                return (a[0] not in static, len(vars_ & bound), -len(vars_ - bound))
-
-            atom = max(remaining, key=rank)
-            remaining.remove(atom)
-            f = f"f{depth}"
-            emit(f"for {f} in index.get({atom[0]!r}, ()):")
-            depth += 1
-            emit(f"if len({f}) != {len(atom)}: continue")
-            fresh = []
-            for k, t in enumerate(atom[1:], 1):
-                if t in var and t not in bound and t not in fresh:
-                    emit(f"{var[t]} = {f}[{k}]")
-                    fresh.append(t)
-                else:
-                    emit(f"if {f}[{k}] != {term(t)}: continue")
-            bound.update(fresh)
-            for p in fresh:
-                emit_type_check(p)
+    w = _MatcherWriter(op, static, type_sets, all_objects)
+    w.emit_checks()
+    while w.remaining or len(w.bound) < len(w.names):
+        if w.remaining:
+            w.emit_fact_loop()
         else:
-            p = next(p for p in names if p not in bound)
-            emit(f"for {var[p]} in type_sets.get({ptype[p]!r}, ()):")
-            depth += 1
-            bound.add(p)
-        emit_checks()
+            w.emit_type_loop()
+        w.emit_checks()
     for atom in op.pre_neg:
-        emit(f"if ({', '.join(map(term, atom))},) in state: {skip()}")
-    if len(names) > 1:  # distinct parameters take distinct objects (see GroundTask.repeated_args)
-        emit(f"if len({{{', '.join(var[p] for p in names)}}}) != {len(names)}: {skip()}")
-    emit(f"out.append(({''.join(var[p] + ', ' for p in names)}))")
-    lines.append("    return out")
-    namespace: dict = dict(consts)
-    exec(compile("\n".join(lines), f"<match {op.name}>", "exec"), namespace)  # noqa: S102 - generated above
+        w.emit(f"if ({', '.join(map(w.term, atom))},) in state: {w.skip()}")
+    if len(w.names) > 1:  # distinct parameters take distinct objects (see GroundTask.repeated_args)
+        w.emit(f"if len({{{', '.join(w.var[p] for p in w.names)}}}) != {len(w.names)}: {w.skip()}")
+    w.emit(f"out.append(({''.join(w.var[p] + ', ' for p in w.names)}))")
+    w.lines.append("    return out")
+    source = "\n".join(w.lines)
+    namespace: dict = {"type_sets": type_sets}
+    exec(compile(source, f"<match {op.name}>", "exec"), namespace)  # noqa: S102 - generated above
     match = namespace["match"]
-    match.source = "\n".join(lines)  # for debugging: print(task.matchers[name].source)
+    match.source = source  # for debugging: print(task.matchers[name].source)
     return match
 
 

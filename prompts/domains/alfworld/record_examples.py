@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from environments import list_instances, make_env, parse_call
-from environments.alfworld_env import TASK_TYPES
+from environments.alfworld import TASK_TYPES
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 DETOURS_BEFORE_FIRST_TAKE = 2

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, tiny_gripper
+from fakes import node_of_prompt
 from llm.stub_server import StubOpenAI
 
 from graphs.act import build_act_graph
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 INSTANCE = "gen:seed=9,balls=2,rooms=3"  # Robby in roomc; ball1 roomb -> rooma, ball2 rooma -> roomb
 PLAN = [
     "move('roomc', 'roomb')", "pick('ball1', 'roomb', 'left')", "move('roomb', 'rooma')", "drop('ball1', 'rooma', 'left')",
@@ -46,9 +47,10 @@ def scripted(body: dict) -> str:
     step by step on INSTANCE, or calls carry once when it is offered (the tiny problem of learn)."""
     system, user = _texts(body)
     if body.get("model") == "stub-learner":
-        if "usage demonstrations" in system:
+        node = node_of_prompt(system)  # a request over HTTP carries no node tag: told from the prompt's template
+        if node == "learn.demonstrate":
             return DEMO
-        if "improve Python functions" in system:
+        if node == "learn.revise":
             return f"Failed reason: none.\nImprove: Plan: carry\nContent: Use it.\nTest case: {GOOD_CALL}"
         return f"Here you go:\n```python\n{CARRY}\n```"
     if "carry(" in system:

@@ -20,7 +20,7 @@ from llm.retries import RetryCounter
 from llm.stub_server import FAULT_KINDS, Faults, StubOpenAI
 from llm.usage import UsageTracker
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402

@@ -178,8 +178,7 @@ def test_reflexion_asks_lessons_only_for_failures_and_stops_when_all_succeed(tmp
 def test_reflexion_rounds_come_from_max_rounds_and_lessons_accumulate(tmp_path):
     tiny, rev = tiny_gripper(tmp_path), reversed_gripper(tmp_path)
 
-    def learner(system, user):
-        return f"Lesson number {user.count('- Lesson number') + 1}."
+    learner = {"reflexion.reflect": lambda system, user: f"Lesson number {user.count('- Lesson number') + 1}."}
 
     # --max-rounds 2 (the paper's revision rounds): as many rounds of rollouts as LearnAct, 1 + 2 = the paper's 3.
     ctx = make_ctx(plan_agent(TINY_PLAN), learner, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=4, max_rounds=2)

@@ -8,7 +8,7 @@ with the reply it got, and ``outcome.json`` what the run learned. The replay ans
 any request it does not hold (a prompt, a seed or a call that changed) fails the test, and so does any
 change in the library's versions or in the rounds' scores.
 
-To record anew after a deliberate change of prompts or learning: ``LEARNACT_RECORD_REPLAY=1 pytest tests/test_replay.py``.
+To record anew after a deliberate change of prompts or learning: ``LEARNACT_RECORD_REPLAY=1 pytest tests/e2e/test_replay.py``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from llm.stub_server import Reply, error_reply
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, UPDATE, agent, learner
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "replay"
+FIXTURES = ROOT / "tests" / "fixtures" / "replay"
 INSTANCE = "tests/fixtures/replay/tiny.pddl"  # relative to the project: the same text in every request
 BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # NameError: creation repairs it
 ARGS = (

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import TINY_PLAN, actions_taken, tiny_gripper
+from fakes import calls_of, node_of_prompt
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, DEMO, GOOD_CALL, PLAN, UPDATE, agent, learn, learner
 
@@ -25,7 +26,6 @@ from environments.pddl.env import GENERIC_INVALID
 from nodes.episodes import EpisodeRegistry
 from nodes.history import render_history
 
-REFLECT_SYSTEM = "You analyse a failed attempt"  # from prompts/templates/reflect.md
 LESSON = "Pick the ball where it is."
 
 
@@ -127,8 +127,8 @@ def test_readme_protocol_table_matches_the_code():
         assert element in elements, element
 
 
-def stub_agent(system: str, user: str) -> str:
-    if REFLECT_SYSTEM in system:
+def stub_agent(system: str, user: str, node: str | None) -> str:
+    if node == "reflexion.reflect":
         return LESSON
     return TINY_PLAN[min(actions_taken(user), len(TINY_PLAN) - 1)]
 
@@ -154,7 +154,8 @@ def test_evaluate_with_protocol_paper_records_the_table_and_runs_it(stub_server,
     requests = [q.body for q in stub.chat_requests]
     texts = ["\n".join(m["content"] for m in body["messages"]) for body in requests]
     assert any(GENERIC_INVALID in t for t in texts) and not any("is not valid because" in t for t in texts)
-    reflections = [b for b, t in zip(requests, texts) if REFLECT_SYSTEM in t]
+    systems = ["\n".join(m["content"] for m in body["messages"] if m["role"] == "system") for body in requests]
+    reflections = [b for b, s in zip(requests, systems) if node_of_prompt(s) == "reflexion.reflect"]
     assert reflections and all(b["temperature"] == 0.0 for b in reflections)
     lessons = json.loads((run_dir / "learning" / "reflexion-pddl-gripper" / "learning_run.json").read_text())
     assert lessons["stop_reason"] == "max_rounds"
@@ -211,7 +212,7 @@ def test_learned_call_invalid_stop_ends_the_call_continue_judges_the_last_step(t
 
 
 def revise_prompts(ctx) -> list[str]:
-    return [c["user"] for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]
+    return [c["user"] for c in calls_of(ctx.learner_model, "learn.revise")]
 
 
 def test_revision_update_only_asks_for_update_and_drops_a_plan(tmp_path):
@@ -235,12 +236,12 @@ def test_revision_plan_only_asks_for_plan_and_drops_an_update(tmp_path):
 
 def test_no_demonstration_asks_for_none_and_shows_none(tmp_path):
     final, ctx = learn(tmp_path, learner(), agent(GOOD_CALL), demonstration=False)
-    assert not any("usage demonstrations" in c["system"] for c in ctx.learner_model.calls)
+    assert not calls_of(ctx.learner_model, "learn.demonstrate")
     assert final["best"] is not None and all(c.get("demonstration") == "" for c in final["candidates"])
     assert not any(DEMO in c["system"] + c["user"] for c in ctx.agent_model.calls)
     (tmp_path / "demo").mkdir()
     _, with_demo = learn(tmp_path / "demo", learner(), agent(GOOD_CALL))
-    assert any("usage demonstrations" in c["system"] for c in with_demo.learner_model.calls)
+    assert calls_of(with_demo.learner_model, "learn.demonstrate")
 
 
 def test_patience_zero_runs_the_fixed_number_of_rounds(tmp_path):
@@ -260,11 +261,7 @@ def test_history_window_counts_action_observation_pairs_and_the_papers_lines_are
 
 # ------------------------------------------------------------------ the ablation benchmark
 def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_server, tmp_path):
-    def respond(system: str, user: str) -> str:
-        writes = "Python functions" in system or "usage demonstrations" in system
-        return (learner(revise=PLAN) if writes else agent(GOOD_CALL))(system, user)
-
-    stub = stub_server(respond=by_prompt(respond))
+    stub = stub_server(respond=by_prompt({**learner(revise=PLAN), "act.decide": agent(GOOD_CALL)}))
     out = subprocess.run(
         [*cli()[:1], str(ROOT / "benchmarks" / "bench_ablation.py"), "--model", "stub-model", "--sizes", "1",
          "--variants", "default,candidates-4,max-rounds-1", "--run-dir", str(tmp_path / "bench"), "--", "--base-url", stub.url],

@@ -20,11 +20,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest_helpers import ROOT
 
 from test_viz_report import make_eval_run, make_learn_run
 from viz.report import write_report
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--remote-debugging-port=0",

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest_helpers import ROOT
 
 from environments import DataNotFoundError, list_instances, make_env, parse_call
-from environments.alfworld_env import (
+from environments.alfworld import (
     EXPECTED_EVAL_COUNTS,
     TASK_TYPES,
     call_to_command_candidates,
@@ -241,7 +242,7 @@ def test_textgen_cache_does_not_change_the_game_text() -> None:
     runs = [
         subprocess.run(
             [sys.executable, "-c", script, json.dumps([instance, actions, cache])],
-            capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True, text=True, check=True, cwd=ROOT,
         ).stdout
         for cache in (False, True)
     ]
@@ -281,7 +282,7 @@ def test_alfworld_data_variable_is_honoured(tmp_path: Path, monkeypatch: pytest.
 
 # ----------------------------------------------------------------- prompt material
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "prompts" / "domains" / "alfworld" / "examples"
+EXAMPLES_DIR = ROOT / "prompts" / "domains" / "alfworld" / "examples"
 
 
 @needs_data

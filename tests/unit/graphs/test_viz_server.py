@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
-from pathlib import Path
 
 import pytest
 from langgraph.pregel import Pregel
 
 from graphs.registry import COMMANDS, GRAPHS, build_graph
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 
 
 def test_langgraph_json_points_at_compiled_graphs():

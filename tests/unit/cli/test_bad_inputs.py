@@ -24,7 +24,7 @@ from conftest_helpers import TINY_GRIPPER, TINY_PLAN, plan_agent
 from llm.stub_server import StubOpenAI
 from test_e2e_cli import by_prompt
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 PLAIN = {"LEARNACT_PLAIN_PROGRESS": "1", "OPENAI_API_KEY": "sk-test"}
 ERROR_PREFIXES = ("error: ", "run.py: error: ", "run.py report: error: ", "run.py prompts: error: ")
 
@@ -421,7 +421,7 @@ def test_resume_on_a_folder_that_is_not_a_run(folder, corpus):
 def test_resume_of_a_learn_run_with_records_but_no_checkpoint(tmp_path):
     """A learn run whose database has the tables but no row, yet events on disk: starting it over would
     redo finished work, so it is refused. (Killed in its start-up, with no records, it resumes from the
-    beginning: tests/test_chaos.py.)"""
+    beginning: tests/e2e/test_chaos.py.)"""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from cli.resolve import resolve_settings

@@ -1,6 +1,6 @@
 """The evaluation harness on ALFWorld task types (real alfworld games, scripted models): the same graph
 that compares methods on PDDL plays ALFWorld episodes, one record each, one summary row per type.
-Skips with the reason when the alfworld extra or the data is absent (see tests/test_alfworld_env.py)."""
+Skips with the reason when the alfworld extra or the data is absent (see tests/unit/environments/test_alfworld_env.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +25,8 @@ def plan_for(user: str) -> list[str]:
     return SCRIPTED_WINS[task][1]
 
 
-def agent(system: str, user: str) -> str:
-    if "You write a Python program" in system:  # Code-as-Policies: the agent model writes the program
+def agent(system: str, user: str, node: str | None) -> str:
+    if node == "code_as_policy.write":  # Code-as-Policies: the agent model writes the program
         return program(system, user)
     plan = plan_for(user)
     return plan[min(actions_taken(user), len(plan) - 1)]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
+from conftest_helpers import ROOT
 from conftest_helpers import CARRY, learn_on_tiny_gripper, tiny_gripper
 from fakes import ScriptedChatModel
 
@@ -213,7 +213,7 @@ def test_the_create_prompt_shows_a_learned_example_from_no_learned_domain():
     used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)} | {
         f.name for f in ast.parse(code).body if isinstance(f, ast.FunctionDef)
     }
-    domains = Path(__file__).resolve().parent.parent / "environments" / "pddl" / "domains"
+    domains = ROOT / "environments" / "pddl" / "domains"
     pddl_ops = {m.replace("-", "_") for f in domains.rglob("*.pddl") for m in re.findall(r"\(:action\s+([\w-]+)", f.read_text())}
     alfworld = {"goto", "take", "put", "open", "close", "toggle", "clean", "heat", "cool", "use", "examine", "inventory", "look"}
     assert pddl_ops and not used & (pddl_ops | alfworld)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import TINY_PLAN, actions_taken, complete_jsonl, kill_when, tiny_gripper
-from fakes import ScriptedChatModel
-from test_baselines import LESSON, LESSONS_HEADER, REACT_SYSTEM, REFLECT_SYSTEM, REV_PLAN, is_reversed, reversed_gripper
+from fakes import ScriptedChatModel, calls_of, node_of_prompt
+from test_baselines import LESSON, LESSONS_HEADER, REV_PLAN, is_reversed, reversed_gripper
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 
 from graphs.registry import build_graph
@@ -27,7 +27,6 @@ from nodes.evaluate import episode_id
 from nodes.summary import COLUMNS, summarize_records, to_csv, to_markdown
 from prompts import PromptSet
 
-CODE_SYSTEM = "You write a Python program"  # from prompts/templates/code_as_policy.md
 TINY_PROGRAM = "```python\ndef solve():\n" + "".join(f"    {a}\n" for a in TINY_PLAN) + "```"
 
 
@@ -103,23 +102,20 @@ def test_summary_markdown_and_csv():
 def scripted_agent(delay_s: float = 0.0):
     """Act/ReAct agent: TINY_PLAN (ReAct thinks once first); with LESSON it solves the reversed instance."""
 
-    def respond(system: str, user: str) -> str:
+    def respond(system: str, user: str, node: str | None) -> str:
         if delay_s:
             time.sleep(delay_s)
-        if CODE_SYSTEM in system:  # Code-as-Policies: the acting model writes the program
+        if node == "code_as_policy.write":  # Code-as-Policies: the acting model writes the program
             return TINY_PROGRAM
         plan = REV_PLAN if (LESSON in system and is_reversed(user)) else TINY_PLAN
-        if REACT_SYSTEM in system:
+        if node == "react.decide":
             plan = ["Think: where is ball1?", *plan]
         return plan[min(actions_taken(user), len(plan) - 1)]
 
     return respond
 
 
-def scripted_learner(system: str, user: str) -> str:
-    if REFLECT_SYSTEM in system:
-        return LESSON
-    raise AssertionError(f"unexpected learner prompt: {system[:80]}")
+scripted_learner = {"reflexion.reflect": LESSON}  # the learner only reflects (no other node is scripted)
 
 
 def eval_ctx(tmp_path, agent_fn, learner_fn, **kw) -> Context:
@@ -246,10 +242,10 @@ def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
     tiny, rev = instances(tmp_path, "test")
     fail = {"on": True}
 
-    def agent(system, user):
+    def agent(system, user, node):
         if fail["on"] and is_reversed(user):
             raise RuntimeError("killed")  # the process dies while this episode runs
-        return scripted_agent()(system, user)
+        return scripted_agent()(system, user, node)
 
     ctx = eval_ctx(tmp_path, agent, scripted_learner, max_steps=5)
     graph, config = build_graph("evaluate", checkpointer=InMemorySaver()), {"configurable": {"thread_id": "t"}, "max_concurrency": 1}
@@ -276,12 +272,12 @@ def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
 
 
 # ------------------------------------------------------------- run.py end to end (stub server)
-def stub_agent(system: str, user: str) -> str:
-    if CODE_SYSTEM in system:
+def stub_agent(system: str, user: str, node: str | None) -> str:
+    if node == "code_as_policy.write":
         return TINY_PROGRAM
-    if REFLECT_SYSTEM in system:
+    if node == "reflexion.reflect":
         return LESSON
-    plan = ["Think: where is ball1?", *TINY_PLAN] if REACT_SYSTEM in system else TINY_PLAN
+    plan = ["Think: where is ball1?", *TINY_PLAN] if node == "react.decide" else TINY_PLAN
     return plan[min(actions_taken(user), len(plan) - 1)]
 
 
@@ -329,12 +325,12 @@ def test_evaluate_cli_end_to_end(stub_server, tmp_path):
     # rounds 1-2 (2 x 2 x 8 steps per run) and at test time (2 x (3 + 4)).
     requests = stub.chat_requests
     system = [next((m["content"] for m in q.body["messages"] if m["role"] == "system"), "") for q in requests]
-    assert sum(REFLECT_SYSTEM in s for s in system) == 2 * 6
+    assert sum(node_of_prompt(s) == "reflexion.reflect" for s in system) == 2 * 6
     assert sum(LESSONS_HEADER in s and LESSON in s for s in system) == 2 * 32 + 14
     # Learning: 2 runs x (3 x 2 x 8 agent steps + 6 lessons); test: act 14, react 16, reflexion 14, code_as_policy 4.
     assert len(requests) == 2 * (48 + 6) + 14 + 16 + 14 + 4  # nothing was asked twice
     # Each run learned with its own seed (--seed 0 + run): no lesson request of one run repeats a seed of the other.
-    reflect_seeds = [q.body.get("seed") for q, s in zip(requests, system) if REFLECT_SYSTEM in s]
+    reflect_seeds = [q.body.get("seed") for q, s in zip(requests, system) if node_of_prompt(s) == "reflexion.reflect"]
     assert len(set(reflect_seeds)) == 12
     for run, folder in ((0, "reflexion-pddl-gripper"), (1, "reflexion-pddl-gripper-run1")):
         assert (run_dir / "learning" / folder / "learning_cost.json").is_file()
@@ -435,7 +431,7 @@ def test_each_run_of_a_learning_method_learns_anew_with_its_own_seed(tmp_path):
     ctx.agent_model, ctx.learner_model = SeededScriptedChatModel(agent(GOOD_CALL)), SeededScriptedChatModel(learner())
     final = evaluate(ctx, ["act", "learnact"], train, test, runs=2)
     assert set(final["learned"]) == {"learnact|pddl/gripper", "learnact|pddl/gripper#run1"}
-    creations = [c for c in ctx.learner_model.calls if c["system"].startswith("You write Python functions")]
+    creations = calls_of(ctx.learner_model, "learn.create")
     assert len(creations) == 2 and len({c["kwargs"]["seed"] for c in creations}) == 2  # one per run, each its own seed
     learning = Path(ctx.run_dir) / "learning"
     outcomes = [json.loads((learning / f / "learning_run.json").read_text()) for f in ("learnact-pddl-gripper", "learnact-pddl-gripper-run1")]

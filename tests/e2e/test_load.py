@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.bench_load import check_records, instances, rss_at, run_load  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.scripted_model import ScriptedModel, gripper_plan, parse_facts, parse_view  # noqa: E402

@@ -20,7 +20,7 @@ import pytest
 
 from environments.base import parse_call
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 pytestmark = pytest.mark.skipif(os.environ.get("LEARNACT_SKIP_LOCAL_MODEL") == "1", reason="LEARNACT_SKIP_LOCAL_MODEL=1: real local-model runs skipped")
 
 

@@ -2,8 +2,8 @@
 verified in the sandbox, and learned code that reads the state (observe/facts/valid_actions)."""
 from __future__ import annotations
 
-from pathlib import Path
 
+from conftest_helpers import ROOT
 from conftest_helpers import CARRY, tiny_gripper
 
 from actions import ActionLibrary, Executor
@@ -15,7 +15,7 @@ from nodes.demonstrations import few_shot_turns, learned_plan
 from nodes.episodes import EpisodeRuntime
 from prompts import load_domain_material
 
-LIBRARY = Path(__file__).resolve().parent.parent / "benchmarks" / "libraries" / "gripper.py"
+LIBRARY = ROOT / "benchmarks" / "libraries" / "gripper.py"
 
 
 def test_gripper_view_puts_each_ball_with_its_target():

@@ -19,7 +19,7 @@ from environments.pddl import LadderError, instance_size, ladder
 from environments.pddl.generators import generate
 from environments.pddl.ladder import LADDER_SIZES, already_solved, problem_key
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 ladder_module = importlib.import_module("environments.pddl.ladder")  # the package's `ladder` is the function
 DATA = find_data_dir(required="pddl/gripper")
 

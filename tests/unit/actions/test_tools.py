@@ -3,7 +3,6 @@ goal through them, the recorded trace, and hostile learned code answered with te
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -13,7 +12,7 @@ from langgraph.prebuilt import create_react_agent
 from actions import ActionLibrary, Limits, as_tools, load_actions_file
 from environments import make_env
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 GRIPPER_LIBRARY = ROOT / "benchmarks" / "libraries" / "gripper.py"
 INSTANCE = "gen:seed=9,balls=2,rooms=3"  # Robby in roomc; ball1 roomb -> rooma, ball2 rooma -> roomb
 # create_react_agent is deprecated in favour of langchain.agents.create_agent (langchain is not a dependency here).

@@ -18,7 +18,7 @@ from llm.local import EmbeddedModel, LocalServer, assemble_parts, ensure_model_f
 from llm.models import invoke_text, make_chat_model
 from llm.usage import UsageTracker
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT as REPO
 
 
 def fake_parts(tmp_path: Path, contents: list[bytes]) -> list[Path]:

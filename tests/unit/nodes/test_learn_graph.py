@@ -5,7 +5,7 @@ import json
 
 import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, learn_on_tiny_gripper, tiny_gripper
-from fakes import ScriptedChatModel
+from fakes import ScriptedChatModel, answer, by_node, calls_of
 
 from actions import ActionStore
 from graphs.act import build_act_graph
@@ -34,17 +34,14 @@ PLAN = "Failed reason: wrong argument order.\nImprove: Plan: carry\nContent: Pas
 RENAMED = UPDATE.replace("def carry(", "def carry_ball(").replace("Test case: carry(", "Test case: carry_ball(")
 
 
-def learner(create=CARRY, fix=CARRY, revise=PLAN):
-    def respond(system: str, user: str) -> str:
-        if "fix Python functions" in system:
-            return f"```python\n{fix}\n```"
-        if "usage demonstrations" in system:
-            return DEMO
-        if "improve Python functions" in system:
-            return revise
-        return f"Here you go:\n```python\n{create}\n```"
-
-    return respond
+def learner(create=CARRY, fix=CARRY, revise=PLAN) -> dict[str, str]:
+    """The learner's reply per node: the code it creates, the repair it makes, its demonstration, its revision."""
+    return {
+        "learn.create": f"Here you go:\n```python\n{create}\n```",
+        "learn.fix": f"```python\n{fix}\n```",
+        "learn.demonstrate": DEMO,
+        "learn.revise": revise,
+    }
 
 
 def agent(call_for_library):
@@ -80,7 +77,7 @@ def test_nothing_failed_stops_after_creation(tmp_path):
 
 def test_creation_repairs_code_that_fails_its_smoke_run(tmp_path):
     final, ctx = learn(tmp_path, learner(create=BROKEN, fix=CARRY), agent(GOOD_CALL))
-    fixes = [c for c in ctx.learner_model.calls if "fix Python functions" in c["system"]]
+    fixes = calls_of(ctx.learner_model, "learn.fix")
     assert fixes and "nowhere" in fixes[0]["user"] and "NameError" in fixes[0]["user"]
     assert final["best"] is not None and final["stop_reason"] == "nothing_failed"
     assert final["best"]["attempts"]  # the error met on the way is kept
@@ -100,7 +97,7 @@ def test_plan_revision_adds_a_note_and_fixes_the_failure(tmp_path):
     assert best["origin"] == "plan" and best["parent"].startswith("r0")
     notes = best["library"]
     assert "Pass the room the ball is in as src." in json.dumps(notes)
-    revise_prompt = next(c for c in ctx.learner_model.calls if "improve Python functions" in c["system"])["user"]
+    revise_prompt = calls_of(ctx.learner_model, "learn.revise")[0]["user"]
     assert BAD_CALL in revise_prompt and "FAIL" in revise_prompt  # the failing call and its primitive trace
     history = (tmp_path / "run" / "library" / "history.jsonl").read_text().splitlines()
     assert len(history) >= 2  # created version + the version with the note: nothing overwritten
@@ -143,20 +140,22 @@ def test_unparseable_revision_is_dropped_not_fatal(tmp_path):
 
 
 def _overlap_probe(respond):
-    """Wrap a reply function: record the largest number of model calls in flight at once."""
+    """Wrap a reply function (or replies per node): record the largest number of model calls in flight at once."""
     import threading
     import time
 
     lock, state = threading.Lock(), {"now": 0, "max": 0}
 
-    def probe(system: str, user: str) -> str:
+    respond = by_node(respond) if isinstance(respond, dict) else respond
+
+    def probe(system: str, user: str, node: str | None) -> str:
         with lock:
             state["now"] += 1
             state["max"] = max(state["max"], state["now"])
         time.sleep(0.05)  # long enough for parallel branches to meet here
         with lock:
             state["now"] -= 1
-        return respond(system, user)
+        return answer(respond, system, user, node)
 
     return probe, state
 
@@ -178,7 +177,7 @@ def test_failures_without_a_learned_call_stop_with_their_own_reason(tmp_path):
     final, ctx = learn(tmp_path, learner(), shuttle)
     assert final["best_scores"]["success_rate"] == 0.0
     assert final["stop_reason"] == "no_failed_learned_call"  # not "nothing_failed": episodes did fail
-    assert not [c for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]  # nothing to revise from
+    assert not calls_of(ctx.learner_model, "learn.revise")  # nothing to revise from
 
 
 def test_repair_events_count_only_repairs_that_are_made(tmp_path):
@@ -187,11 +186,11 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
     broken = ["def carry(:\n  pass", "def carry()\n  pass"]  # two different errors in turn: no early stop
     fixes_made = []
 
-    def learner_fn(system: str, user: str) -> str:
-        if "fix Python functions" in system:
-            fixes_made.append(1)
-            return f"```python\n{broken[len(fixes_made) % 2]}\n```"
-        return learner(create=broken[0])(system, user)
+    def fix(system: str, user: str) -> str:
+        fixes_made.append(1)
+        return f"```python\n{broken[len(fixes_made) % 2]}\n```"
+
+    learner_fn = {**learner(create=broken[0]), "learn.fix": fix}
 
     ctx = Context(
         agent_model=ScriptedChatModel(agent(GOOD_CALL)), learner_model=ScriptedChatModel(learner_fn),
@@ -203,7 +202,7 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
         events = list(build_learn_graph().stream(inputs, context=ctx, stream_mode="custom"))
     finally:
         ctx.episodes.close_all()
-    fixes = [c for c in ctx.learner_model.calls if "fix Python functions" in c["system"]]
+    fixes = calls_of(ctx.learner_model, "learn.fix")
     assert len(fixes) == 2
     assert [e["attempt"] for e in events if e.get("event") == "repair"] == [1, 2]
     assert any(e.get("event") == "candidate_dropped" for e in events)
@@ -237,7 +236,7 @@ WRONG_WAY = '''def carry(obj, src, dst, gripper):
 def test_an_action_the_agent_never_calls_is_probed_and_revised_instead_of_kept_broken(tmp_path):
     never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731  (primitives only, whatever is offered)
     final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, max_rounds=1, creation_trials=False)
-    revise_prompts = [c["user"] for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]
+    revise_prompts = [c["user"] for c in calls_of(ctx.learner_model, "learn.revise")]
     assert revise_prompts, "learning stopped with the broken action instead of revising it"
     assert "the agent never called the learned actions in training" in revise_prompts[0]
     assert "FAIL pick(" in revise_prompts[0] or "FAIL move(" in revise_prompts[0]
@@ -248,4 +247,4 @@ def test_probing_is_off_with_the_paper_protocol(tmp_path):
     never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731
     final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False, creation_trials=False)
     assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
-    assert not [c for c in ctx.learner_model.calls if "improve Python functions" in c["system"]]
+    assert not calls_of(ctx.learner_model, "learn.revise")

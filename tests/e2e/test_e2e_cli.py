@@ -10,19 +10,22 @@ import sys
 from pathlib import Path
 
 from conftest_helpers import TINY_PLAN, complete_jsonl, kill_when, plan_agent, tiny_gripper
+from fakes import answer, by_node, node_of_prompt
 from llm.stub_server import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest_helpers import ROOT
 
 
 def by_prompt(respond, delay_s: float = 0.0):
-    """Adapt a (system, user) -> text responder to the stub's request body."""
+    """Adapt replies per node (``fakes.by_node``) or a function of (system, user[, node]) to the stub's request body.
+    A request over HTTP carries no node tag: the node is told from the template its prompt was rendered from."""
+    respond = by_node(respond) if isinstance(respond, dict) else respond
 
     def reply(body: dict) -> Reply:
         system = "\n".join(m["content"] for m in body["messages"] if m["role"] == "system")
         user = "\n".join(m["content"] for m in body["messages"] if m["role"] != "system")
-        return Reply(text=respond(system, user), delay_s=delay_s)
+        return Reply(text=answer(respond, system, user, node_of_prompt(system)), delay_s=delay_s)
 
     return reply
 
@@ -73,7 +76,7 @@ def test_act_run_with_auth_error_is_one_line(stub_server, tmp_path):
 
 def test_learning_resumes_after_kill_9_without_redoing_finished_rollouts(stub_server, tmp_path):
     # Slow replies give the kill a window in the middle of the rollouts.
-    stub = stub_server(respond=by_prompt(lambda s, u: (learner(revise=PLAN) if "Python functions" in s or "usage demonstrations" in s else agent(BAD_CALL))(s, u), delay_s=0.15))
+    stub = stub_server(respond=by_prompt({**learner(revise=PLAN), "act.decide": agent(BAD_CALL)}, delay_s=0.15))
     instances = ",".join(tiny_gripper(tmp_path, f"t{i}.pddl") for i in range(3))
     run_dir = tmp_path / "run"
     args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", instances, "--base-url", stub.url, "--model", "stub-model",

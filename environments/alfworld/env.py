@@ -1,0 +1,194 @@
+"""One ALFWorld household game (TextWorld backend) as a gymnasium text environment.
+
+One environment = one ALFWorld game file (``game.tw-pddl``). We load that single file with
+``textworld.start`` and ALFWorld's own wrappers (``AlfredDemangler`` for the "desk 1" style
+names, ``AlfredInfos``), exactly the wrappers ``AlfredTWEnv.init_env`` uses, instead of
+``alfworld.agents.environment.get_environment("AlfredTWEnv")``: that class needs a YAML config,
+walks the whole data folder on every construction and runs games in batched sub-processes,
+none of which a one-game, one-episode environment needs.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..base import ActionParseError, TextEnv, parse_call
+from ..data import DataNotFoundError
+from .commands import PRIMITIVES, call_to_command_candidates, check_call, command_to_call
+from .splits import find_alfworld_dir, instance_name, known_task, resolve_game_file, task_of_game
+from .textworld_patch import TEXTWORLD_LOCK, install_textgen_cache
+
+WELCOME_BANNER = "-= Welcome to TextWorld, ALFRED! =-"
+NOTHING_HAPPENS = "Nothing happens."
+
+_GOAL_RE = re.compile(r"Your task is to:\s*(.+)")
+
+
+
+
+def _clean_intro(text: str) -> str:
+    """The intro without TextWorld's banner (ReAct/LearnAct prompts drop it too)."""
+    return text.replace(WELCOME_BANNER, "").strip()
+
+
+class AlfWorldEnv(TextEnv):
+    """One ALFWorld game; actions are primitive calls such as ``take('mug 1', 'desk 1')``.
+
+    ``info``: ``valid``, ``success`` (the game's ``won``), ``progress`` (1.0 once won, else 0.0:
+    ALFWorld goals are existential formulas with no meaningful share of facts), ``goal``,
+    ``valid_actions`` (the admissible commands in call form), ``command`` (the game text sent,
+    or None), ``admissible_commands`` (raw game texts), ``reason`` (why an action was invalid),
+    ``steps``; after reset also ``walkthrough`` when asked for.
+    """
+
+    def __init__(
+        self,
+        game_file: Path,
+        task: str,
+        instance: str,
+        *,
+        max_steps: int | None = None,
+        walkthrough: bool = False,
+        textgen_cache: bool = True,
+    ) -> None:
+        super().__init__()
+        import textworld
+        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+
+        if textgen_cache:
+            with TEXTWORLD_LOCK:
+                install_textgen_cache()
+        self.name = f"alfworld/{task}"
+        self.task = task
+        self.instance = instance
+        self.game_file = Path(game_file)
+        self.primitives = PRIMITIVES
+        self.max_steps = max_steps
+        self._want_walkthrough = walkthrough
+        request = textworld.EnvInfos(
+            won=True, admissible_commands=True, extras=["gamefile"] + (["walkthrough"] if walkthrough else [])
+        )
+        with TEXTWORLD_LOCK:
+            self._game = textworld.start(
+                str(self.game_file), request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos]
+            )
+        self._admissible: list[str] = []
+        self._won = False
+        self._steps = 0
+        self.goal = ""
+
+    # -- gymnasium API
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        super().reset(seed=seed)
+        with TEXTWORLD_LOCK:
+            state = self._game.reset()
+        self._admissible = list(state["admissible_commands"])
+        self._won = bool(state["won"])
+        self._steps = 0
+        observation = _clean_intro(state.feedback)
+        self._last_observation = observation
+        match = _GOAL_RE.search(observation)
+        self.goal = match.group(1).strip() if match else ""
+        info = self._info(valid=True, command=None)
+        if self._want_walkthrough:
+            info["walkthrough"] = [command_to_call(c) or c for c in state.get("extra.walkthrough") or []]
+        return observation, info
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
+        self._steps += 1
+        truncated = self.max_steps is not None and self._steps >= self.max_steps
+        try:
+            name, args = parse_call(action)
+        except ActionParseError as exc:
+            return self._rejected(f"Invalid action: {exc}", truncated)
+        problem = check_call(name, args)
+        if problem is not None:
+            return self._rejected(f"Invalid action: {problem}", truncated)
+        command = self._to_command(name, args)
+        was_won = self._won
+        with TEXTWORLD_LOCK:
+            state, _, _ = self._game.step(command)
+        self._admissible = list(state["admissible_commands"])
+        self._won = bool(state["won"])
+        observation = state.feedback.strip()
+        valid = observation != NOTHING_HAPPENS
+        if valid:
+            self._last_observation = observation
+        info = self._info(valid=valid, command=command)
+        if not valid:
+            info["reason"] = f"the game did not accept {command!r} (not an admissible command here)"
+        reward = 1.0 if self._won and not was_won else 0.0
+        return observation, reward, self._won, truncated, info
+
+    def observe(self) -> str:
+        """The last observation of an accepted command (ALFWorld has no state to read without acting)."""
+        return getattr(self, "_last_observation", "")
+
+    def valid_actions(self) -> list[str]:
+        """The admissible commands in call form (commands with no primitive are left out)."""
+        calls = (command_to_call(c) for c in self._admissible)
+        return [c for c in calls if c is not None]
+
+    def close(self) -> None:
+        with TEXTWORLD_LOCK:
+            self._game.close()
+
+    # -- helpers
+
+    def _to_command(self, name: str, args: tuple[str, ...]) -> str:
+        args = tuple(a.strip() for a in args)
+        candidates = call_to_command_candidates(name, args)
+        admissible = set(self._admissible)
+        return next((c for c in candidates if c in admissible), candidates[0])
+
+    def _rejected(self, message: str, truncated: bool) -> tuple[str, float, bool, bool, dict]:
+        info = self._info(valid=False, command=None)
+        info["reason"] = message
+        return message, 0.0, self._won, truncated, info
+
+    def _info(self, *, valid: bool, command: str | None) -> dict[str, Any]:
+        return {
+            "valid": valid,
+            "success": self._won,
+            "progress": 1.0 if self._won else 0.0,
+            "goal": self.goal,
+            "valid_actions": self.valid_actions(),
+            "admissible_commands": list(self._admissible),
+            "command": command,
+            "steps": self._steps,
+            "task": self.task,
+            "instance": self.instance,
+        }
+
+
+def make_alfworld_env(task: str, instance: str, data_dir=None, **options) -> AlfWorldEnv:
+    """Create the environment of one ALFWorld game of type ``task`` (put, clean, heat, ...).
+
+    Options: ``max_steps`` (truncate after that many steps; default None), ``walkthrough``
+    (reset info carries a planner solution in call form; slower reset), ``textgen_cache``
+    (default True, see :func:`install_textgen_cache`), ``check_task`` (default True: the game
+    must be of type ``task``), ``feedback`` (accepted for PDDL's sake: the game's own "Nothing
+    happens." is already the paper's generic feedback).
+    """
+    known_task(task)
+    check_task = options.pop("check_task", True)
+    if options.pop("feedback", "named") not in ("named", "generic"):
+        raise ValueError("feedback must be named or generic")
+    unknown = set(options) - {"max_steps", "walkthrough", "textgen_cache"}
+    if unknown:
+        raise TypeError(f"unknown ALFWorld env option(s): {', '.join(sorted(unknown))}")
+    game_file = resolve_game_file(instance, data_dir)
+    game_task = task_of_game(game_file)
+    if check_task and game_task is not None and game_task != task:
+        raise ValueError(
+            f"instance {instance!r} is a {game_task} game, not {task}; use alfworld/{game_task}"
+        )
+    try:
+        alf_dir = find_alfworld_dir(data_dir)
+        name = instance_name(game_file, alf_dir)
+    except DataNotFoundError:
+        name = str(instance)
+    return AlfWorldEnv(game_file, task, name, **options)
+
