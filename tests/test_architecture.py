@@ -132,7 +132,6 @@ MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 60
 KNOWN_LONG = {
     "environments/alfworld_env.py": 565,
     "viz/report.py": 589,
-    "actions/executor.py:_run_learned": 69,
     "environments/pddl/simulator.py:compile_matcher": 80,
     "viz/report.py:section_learning": 66,
     "viz/svg.py:learning_curve": 72,
