@@ -107,7 +107,7 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
     if best and not failures and ctx.probe_unused and best["scores"].get("C", 0) == 0:
         failures = probe_failures(
             ActionLibrary.from_dict(best["library"]), state["env_name"], state["train_instances"][0],
-            data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits,
+            data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits, sandbox=ctx.sandbox,
         )
         if failures:
             emit("actions_probed", round=rnd, candidate_id=best["id"], failures=len(failures))
