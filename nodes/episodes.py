@@ -41,12 +41,14 @@ class EpisodeRegistry:
         # Worked steps of the compact prompt per (environment, library code, demonstration, recent steps):
         # the same for every episode of a candidate, and costly to find (sandbox trials).
         self.worked_steps: dict[tuple, tuple[list[tuple[str, str]], str]] = {}
+        # The learner's view of the primitives per (environment, instance, state queries): nodes/learning/checks.py.
+        self.primitives: dict[tuple, tuple[str, str, dict[str, int]]] = {}
 
     def _build(self, state: EpisodeState, sandbox: Callable[..., Executor]) -> tuple[EpisodeRuntime, str, dict]:
         env = make_env(state["env_name"], state["instance"], data_dir=self.data_dir, **self.env_options)
         obs, info = env.reset()
-        lib_dict = state.get("library")
-        library = ActionLibrary.from_dict(lib_dict) if lib_dict else ActionLibrary.empty()
+        given = state.get("library")  # the value (a learning graph's candidate) or its record (JSON input, --actions)
+        library = given if isinstance(given, ActionLibrary) else ActionLibrary.from_dict(given)
         kwargs = {"limits": self.limits} if self.limits is not None else {}
         executor = sandbox(env, library, invalid_primitive=self.learned_call_invalid, **kwargs)
         executor.__enter__()
