@@ -20,16 +20,14 @@ from nodes.learn_state import CreateTask, CreationOutput, CreationState
 def build_creation_graph(checkpointer=None):
     """``checkpointer``: None inside the learning graph (its checkpointer is used, per attempt)."""
     graph = StateGraph(CreationState, context_schema=Context, input_schema=CreateTask, output_schema=CreationOutput)
-    graph.add_node("write", write_actions)
-    graph.add_node("check", check_actions)
-    graph.add_node("fix", fix_actions)
-    graph.add_node("demonstrate", demonstrate)
-    graph.add_node("finish", finish_candidate)
+    nodes = {"write": write_actions, "check": check_actions, "fix": fix_actions, "demonstrate": demonstrate, "finish": finish_candidate}
+    for name, node in nodes.items():
+        graph.add_node(name, node)
 
     graph.add_edge(START, "write")
     graph.add_edge("write", "check")
     graph.add_conditional_edges("check", route_after_check, ["fix", "demonstrate", "finish"])
-    graph.add_edge("fix", "check")
+    graph.add_edge("fix", "check")  # the repair loop
     graph.add_conditional_edges("demonstrate", route_after_demonstration, ["check", "finish"])
     graph.add_edge("finish", END)
     return graph.compile(checkpointer=checkpointer, name="create")
