@@ -27,6 +27,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from environments.base import ActionParseError, format_call, parse_call
@@ -178,57 +179,21 @@ class Executor:
                           is_learned=False, info=info, seconds=time.perf_counter() - start)
 
     def _run_learned(self, action: LearnedAction, args: tuple, start: float) -> CallResult:
-        limits = self.limits
-        trace: list[TraceStep] = []
-        info: dict = {}
-        first: CallError | None = None  # the parent's own record of the first failure
-        queries = 0
-        done: dict = {}
         try:
             worker = self._ensure_worker()
         except (WorkerDied, WorkerTimeout, OSError) as exc:
             self._drop_worker()
             return _refused("worker_crash", f"the sandbox worker could not start: {exc}", action.name, start, learned=True)
-        deadline = time.monotonic() + limits.wall_s
+        call = _Call()
         try:
-            worker.send({"op": "call", "name": action.name, "args": list(args)})
-            while True:
-                msg = worker.recv(deadline - time.monotonic())
-                if msg.get("op") == "done":
-                    done = msg
-                    break
-                if msg.get("op") == "query":
-                    queries += 1
-                    worker.send(self._answer_query(msg.get("what"), queries, first))
-                    continue
-                if msg.get("op") != "prim":
-                    raise WorkerDied(f"unexpected message from the worker: {str(msg)[:200]}")
-                name, prim_args = msg.get("name"), msg.get("args")
-                if name not in self._primitives or not isinstance(prim_args, list) or len(prim_args) != len(self._primitives[name]):
-                    raise WorkerDied(f"malformed primitive request from the worker: {str(msg)[:200]}")
-                if first is not None:
-                    worker.send({"stop": first.kind, "message": first.message})
-                    continue
-                if len(trace) >= limits.max_primitive_calls:
-                    first = CallError("primitive_limit", f"more than {limits.max_primitive_calls} primitive calls in one learned call")
-                    worker.send({"stop": first.kind, "message": first.message})
-                    continue
-                t0 = time.monotonic()
-                step, info = self._step(name, tuple(prim_args))
-                deadline += time.monotonic() - t0  # the environment's time is not the learned code's
-                trace.append(step)
-                if step.valid or self.invalid_primitive == "continue":
-                    worker.send({"obs": step.observation})
-                else:
-                    first = CallError("invalid_primitive", f"{step.action} is not valid here: {step.observation}", step=len(trace))
-                    worker.send({"stop": first.kind, "message": first.message})
+            self._exchange(worker, action, args, call)
         except WorkerTimeout:
             self._drop_worker()
-            first = first or CallError("timeout", f"the call exceeded the {limits.wall_s:g} s time limit and was stopped")
+            call.first = call.first or CallError("timeout", f"the call exceeded the {self.limits.wall_s:g} s time limit and was stopped")
         except WorkerDied as exc:
             self._drop_worker()
-            first = first or CallError(exc.kind, str(exc))
-        error = first
+            call.first = call.first or CallError(exc.kind, str(exc))
+        error, done, trace = call.first, call.done, call.trace
         if done.get("kind"):
             line = done.get("line")
             if error is None:
@@ -243,9 +208,54 @@ class Executor:
         returned = done.get("returned") if isinstance(done.get("returned"), str) else None
         return CallResult(
             ok=error is None, observation=_observation(action.name, trace, error, returned), error=error,
-            trace=trace, name=action.name, is_learned=True, info=info, returned=returned,
+            trace=trace, name=action.name, is_learned=True, info=call.info, returned=returned,
             output=str(done.get("output", "")), seconds=time.perf_counter() - start,
         )
+
+    def _exchange(self, worker: WorkerProcess, action: LearnedAction, args: tuple, call: _Call) -> None:
+        """Run one learned call in ``worker``, answering its primitive steps and queries, into ``call``."""
+        limits = self.limits
+        deadline = time.monotonic() + limits.wall_s
+        worker.send({"op": "call", "name": action.name, "args": list(args)})
+        while True:
+            msg = worker.recv(deadline - time.monotonic())
+            if msg.get("op") == "done":
+                call.done = msg
+                return
+            if msg.get("op") == "query":
+                call.queries += 1
+                worker.send(self._answer_query(msg.get("what"), call.queries, call.first))
+                continue
+            if msg.get("op") != "prim":
+                raise WorkerDied(f"unexpected message from the worker: {str(msg)[:200]}")
+            name, prim_args = msg.get("name"), msg.get("args")
+            if name not in self._primitives or not isinstance(prim_args, list) or len(prim_args) != len(self._primitives[name]):
+                raise WorkerDied(f"malformed primitive request from the worker: {str(msg)[:200]}")
+            if call.first is None and len(call.trace) >= limits.max_primitive_calls:
+                call.first = CallError("primitive_limit", f"more than {limits.max_primitive_calls} primitive calls in one learned call")
+            if call.first is not None:
+                worker.send({"stop": call.first.kind, "message": call.first.message})
+                continue
+            t0 = time.monotonic()
+            step, call.info = self._step(name, tuple(prim_args))
+            deadline += time.monotonic() - t0  # the environment's time is not the learned code's
+            call.trace.append(step)
+            if step.valid or self.invalid_primitive == "continue":
+                worker.send({"obs": step.observation})
+            else:
+                call.first = CallError("invalid_primitive", f"{step.action} is not valid here: {step.observation}", step=len(call.trace))
+                worker.send({"stop": call.first.kind, "message": call.first.message})
+
+
+@dataclass
+class _Call:
+    """What the parent records of one learned call: its primitive steps, the first failure, the worker's answer."""
+
+    trace: list[TraceStep] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+    first: CallError | None = None  # the parent's own record of the first failure
+    queries: int = 0
+    done: dict = field(default_factory=dict)
 
 
 def _arity_text(action: LearnedAction) -> str:

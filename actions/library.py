@@ -42,6 +42,10 @@ class LearnedAction:
     min_args: int = 0
     max_args: int | None = 0
 
+    def __post_init__(self) -> None:
+        # A checkpointer's serde (msgpack) gives sequences back as lists: the value stays the same.
+        object.__setattr__(self, "params", tuple(self.params))
+
     @property
     def is_helper(self) -> bool:
         return self.name.startswith("_")
@@ -162,6 +166,11 @@ class ActionLibrary:
     """An immutable set of learned actions and helpers (source order). Build with :meth:`from_code`."""
 
     all_functions: tuple[LearnedAction, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Graph state holds the library as this value: LangGraph's checkpointer stores a dataclass by its
+        # fields (nodes/checkpoint.py) and gives the tuple back as a list.
+        object.__setattr__(self, "all_functions", tuple(self.all_functions))
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -5,13 +5,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from graphs.registry import build_graph
+from nodes.checkpoint import sqlite_checkpointer
 from nodes.records import episode_record
 from nodes.resume import finished
 
 from .progress import ProgressPrinter
 from .resolve import load_library
 from .runs import RunDir
-from .session import make_context, sqlite_checkpointer, stream_to_run
+from .session import make_context, stream_to_run
 
 
 def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act") -> int:
@@ -40,7 +41,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
                     "episode_id": episode_id,
                     "env_name": settings["env"],
                     "instance": episode_id.rsplit("#", 1)[0],
-                    "library": library.to_dict() if library is not None else None,
+                    "library": library,
                     "examples": demo,
                 }
                 state = stream_to_run(graph, inputs, config, ctx, run, progress)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import sys
 
 from graphs.registry import build_graph
+from nodes.checkpoint import sqlite_checkpointer
 from nodes.evaluate import learning_runs
 from nodes.resume import finished, pending_names
 from nodes.summary import size_markdown, to_markdown
 
 from .progress import ProgressPrinter
 from .runs import RunDir
-from .session import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
+from .session import make_context, pending_nodes, stream_config, stream_to_run
 
 
 def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool) -> int:

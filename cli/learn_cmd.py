@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import sys
 
-from actions import ActionLibrary
 from graphs.registry import build_graph
+from nodes.checkpoint import sqlite_checkpointer
 from nodes.records import LearnSummary
 from nodes.resume import finished, pending_names
 
 from .progress import ProgressPrinter
 from .runs import RunDir
-from .session import make_context, pending_nodes, sqlite_checkpointer, stream_config, stream_to_run
+from .session import make_context, pending_nodes, stream_config, stream_to_run
 
 
 def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool) -> int:
@@ -58,7 +58,7 @@ def closing_lines(final: dict, run: RunDir, env: str) -> str:
     if not best:
         return f"no candidate action set worked ({final.get('stop_reason')}); every candidate's code and error: {run.path / 'candidates'}"
     s = final.get("best_scores") or {}
-    names = ", ".join(ActionLibrary.from_dict(best.get("library")).names)
+    names = ", ".join(best["library"].names)  # the ActionLibrary value the learning graph keeps
     calls, good = int(s.get("C", 0)), int(s.get("S", 0))
     training = (f"in training: success {s.get('success_rate', 0.0):.0%}, {good} of {calls} learned calls succeeded "
                 f"({int(s.get('T', 0))} agent steps)")

@@ -3,20 +3,18 @@ the graph streamed into the run folder."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
-
 from llm.config import ModelSpec
 from llm.local import LocalServer
 from llm.models import make_chat_model
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
+from nodes.events import stream_events
 from prompts import PromptSet
 
 from .runs import RunDir
@@ -98,16 +96,8 @@ def pending_nodes(next_nodes) -> str:
 
 def stream_to_run(graph, inputs, config: dict[str, Any], ctx: Context, run: RunDir, progress) -> dict[str, Any]:
     """Run ``graph`` to its end (or its next interrupt), logging every custom event; the final state."""
-    for chunk in graph.stream(inputs, config, context=ctx, stream_mode="custom"):
+    for chunk in stream_events(graph, inputs, config, context=ctx):
         run.append("events.jsonl", chunk)
         progress(chunk)
     return graph.get_state(config).values
 
-
-@contextlib.contextmanager
-def sqlite_checkpointer(path: Path) -> Iterator[SqliteSaver]:
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()

@@ -1,6 +1,6 @@
 """The learning loop.
 
-    START -> create_candidate (xK, Send) -> gather -> rollout (candidates x instances, Send) -> score
+    START -> create_candidate (xK, Send: the creation subgraph, graphs/create.py) -> gather -> rollout (candidates x instances, Send) -> score
     score -> identify_errors -> revise_candidate (xK, Send) -> gather -> rollout ... (the loop)
     score -> finalize -> END      (plateau of the best score, round cap, or nothing failed)
 """
@@ -11,12 +11,13 @@ from functools import partial
 from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
-from nodes.create import create_candidate, plan_creation
+from nodes.create import plan_creation
 from nodes.learn import finalize, gather_candidates, plan_rollouts, rollout, route_after_score, score_round
 from nodes.revise import identify_errors, plan_revisions, revise_candidate
 from nodes.learn_state import LearnInput, LearnState
 
 from .act import build_act_graph
+from .create import build_creation_graph
 
 
 def build_learn_graph(checkpointer=None, rollout_graph=None):
@@ -24,7 +25,7 @@ def build_learn_graph(checkpointer=None, rollout_graph=None):
     checkpointed: it runs inside a rollout node); ``Context.rollout_graph`` overrides it per run."""
     rollout_graph = rollout_graph if rollout_graph is not None else build_act_graph(checkpointer=False)
     graph = StateGraph(LearnState, context_schema=Context, input_schema=LearnInput)
-    graph.add_node("create_candidate", create_candidate)
+    graph.add_node("create_candidate", build_creation_graph())
     graph.add_node("gather", gather_candidates)
     graph.add_node("rollout", partial(rollout, episode_graph=rollout_graph))
     graph.add_node("score", score_round)

@@ -25,6 +25,9 @@ class GraphEntry:
 
 GRAPHS: dict[str, GraphEntry] = {
     "learn": GraphEntry("graphs.learn", "build_learn_graph", "learn an action library (LearnAct)"),
+    "create": GraphEntry(
+        "graphs.create", "build_creation_graph", "one candidate action set: write, check, fix, demonstrate (inside learn)", command=False
+    ),
     "act": GraphEntry("graphs.act", "build_act_graph", "test-time Act episodes, optionally with learned actions"),
     "react": GraphEntry("graphs.react", "build_react_graph", "ReAct episodes (Act with Think: steps)"),
     "code_as_policy": GraphEntry("graphs.code_as_policy", "build_code_as_policy_graph", "Code-as-Policies episodes"),

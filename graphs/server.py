@@ -14,6 +14,7 @@ from __future__ import annotations
 from graphs.registry import build_graph
 
 learn = build_graph("learn")
+create = build_graph("create")
 act = build_graph("act")
 react = build_graph("react")
 code_as_policy = build_graph("code_as_policy")

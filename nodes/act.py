@@ -74,7 +74,7 @@ def start_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     # An input without an episode id (Studio, a user's invoke) gets a fresh one; the later nodes read it from the state.
     episode_id = state.get("episode_id") or f"episode-{uuid.uuid4().hex[:8]}"
     state = {**state, "episode_id": episode_id}
-    _, obs, info = ctx.episodes.start(state)
+    _, obs, info = ctx.episodes.start(state, ctx.sandbox)
     _emit("episode_start", episode_id=episode_id, instance=state["instance"], goal=info.get("goal", ""))
     return {
         "episode_id": episode_id,
@@ -117,7 +117,7 @@ def worked_turns(state: EpisodeState, ctx: Context, rt, material) -> list[tuple[
         rt.few_shot = cached or few_shot_turns(
             env_name, rt.library, material.example, state.get("examples"), ctx.recent_steps,
             make=lambda inst: make_env(env_name, inst, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options),
-            limits=ctx.episodes.limits,
+            limits=ctx.episodes.limits, sandbox=ctx.sandbox,
         )
         ctx.episodes.worked_steps[key] = rt.few_shot
         _emit("worked_steps", episode_id=state["episode_id"], source=rt.few_shot[1], turns=len(rt.few_shot[0]))
@@ -125,7 +125,7 @@ def worked_turns(state: EpisodeState, ctx: Context, rt, material) -> list[tuple[
 
 
 def compact_act_messages(state: EpisodeState, ctx: Context, node: str) -> list[tuple[str, str]]:
-    rt = ctx.episodes.get(state)
+    rt = ctx.episodes.get(state, ctx.sandbox)
     material = load_domain_material(state["env_name"], ctx.prompts_dir)
     notes = rt.library.render_notes().strip()
     common = dict(
@@ -166,7 +166,7 @@ def demonstration_fits(demonstration: str, library: ActionLibrary, primitives: S
 
 
 def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
-    rt = ctx.episodes.get(state)
+    rt = ctx.episodes.get(state, ctx.sandbox)
     material = load_domain_material(state["env_name"], ctx.prompts_dir)
     notes = rt.library.render_notes().strip()
     return ctx.prompts.render(
@@ -223,7 +223,7 @@ def with_think(grammar: str) -> str:
 
 def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow_think: bool) -> dict:
     ctx = runtime.context
-    rt = ctx.episodes.get(state)
+    rt = ctx.episodes.get(state, ctx.sandbox)
     grammar = None
     refused = refused_since_change(state.get("steps", []))
     if ctx.use_grammar:
@@ -283,7 +283,7 @@ def finish_update(state: EpisodeState, ctx: Context, step: StepRecord, info: dic
 
 def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
-    rt = ctx.episodes.get(state)
+    rt = ctx.episodes.get(state, ctx.sandbox)
     line = state.get("pending_action", "")
     if state.get("pending_thought"):
         thought: StepRecord = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from actions import ActionLibrary, Executor, Limits, strip_fences
+from actions import ActionLibrary, Limits, strip_fences
 from llm.models import invoke_text
 from prompts import load_domain_material
 
@@ -20,7 +20,7 @@ from .state import EpisodeState, StepRecord
 
 def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
-    rt = ctx.episodes.get(state)
+    rt = ctx.episodes.get(state, ctx.sandbox)
     material = load_domain_material(state["env_name"], ctx.prompts_dir)
     messages = ctx.prompts.render(
         "code_as_policy",
@@ -46,7 +46,7 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
 
 def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
-    rt = ctx.episodes.get(state)
+    rt = ctx.episodes.get(state, ctx.sandbox)
     cap = state.get("max_steps") or ctx.max_steps
     program = state.get("pending_action", "")
     try:
@@ -62,7 +62,7 @@ def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         emit("episode_note", episode_id=state["episode_id"], note=f"bad program: {exc}")
         return {"steps": [step], "done": True, "stop_reason": "bad_program"}
     limits = Limits(max_primitive_calls=cap, wall_s=ctx.program_wall_s or max(30.0, cap * 2.0))
-    with Executor(rt.env, library, limits=limits) as ex:
+    with ctx.sandbox(rt.env, library, limits=limits) as ex:
         result = ex.run("solve()")
     info = dict(getattr(result, "info", None) or {})
     rt.last_info.update(info)

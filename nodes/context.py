@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic.json_schema import SkipJsonSchema
 
+from actions import Executor
 from llm.config import ModelSpec
 from llm.usage import UsageTracker
 from prompts import PromptSet
@@ -90,6 +91,11 @@ class Context:
     episodes: SkipJsonSchema[Any] = _live(
         "Live episodes (nodes.episodes.EpisodeRegistry); also holds the env options (feedback) and the executor's rule for an "
         "invalid primitive in a learned call (learned_call_invalid). None: one made from data_dir, feedback, learned_call_invalid."
+    )
+    sandbox: SkipJsonSchema[Any] = _live(
+        "Makes the sandbox that runs learned code, as langgraph-codeact's eval_fn: (env, library, *, limits=None, "
+        "invalid_primitive='stop') -> an actions.Executor (a context manager with run(line)). Every node runs agent lines "
+        "and learned code through it.", default=Executor,
     )
     usage: SkipJsonSchema[Any] = _live(
         "llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."

@@ -1,18 +1,27 @@
-"""Nodes of the learning loop's creation: K candidate action sets, each checked function by function and
-repaired (nodes/learning/checks.py), then given a usage demonstration whose learned calls are checked too."""
+"""Nodes of the creation subgraph (graphs/create.py): one candidate action set, from the learner's reply to
+a checked ``ActionLibrary`` with its usage demonstration.
+
+    write -> check -> fix -> check ...            the repair loop, while nothing of the code works
+    check -> demonstrate -> check -> finish       the demonstration's learned calls are checked the same way
+
+A check (nodes/learning/checks.py) judges the code function by function and keeps what works as an
+``ActionLibrary`` value, which stays the candidate's library from here on (the state holds the value).
+Repairs are counted over the candidate's whole creation (at most ``create_tries``) and stop as soon as the
+same error comes back. A demonstration that shows a dropped action is written once more for what is
+left; if that one shows a dropped action too, there is no demonstration (the agent sees the domain example).
+"""
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from actions import ActionLibrary
 from prompts import load_domain_material, load_learned_example
 
 from .context import Context, holds_slot
 from .events import emit
-from .learn_state import Candidate, CreateTask, LearnState
-from .learning.checks import ask_learner, check_candidate, primitives_of
-from .learning.repair import Outcome
+from .learn_state import Candidate, CreateTask, CreationState, LearnState, LoopOutcome
+from .learning.checks import ask_learner, ask_repair, check_once, primitives_of
+from .learning.repair import judge
 from .learning.reply import brief_error, clean_reply
 from .learning.smoke import shows_lost_actions
 
@@ -30,88 +39,114 @@ def plan_creation(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
 
 
 @holds_slot
-def create_candidate(task: CreateTask, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
-    cid = task["candidate_id"]
+def write_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
+    """The learner's reply to ``create_actions``, its top-level functions kept."""
+    ctx, cid = runtime.context, state["candidate_id"]
     emit("candidate_start", candidate_id=cid, round=0)
-    material = load_domain_material(task["env_name"], ctx.prompts_dir)
-    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
     messages = ctx.prompts.render(
         "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
-        task=task["env_name"], learned_example=load_learned_example(ctx.prompts_dir, queries=bool(queries)), queries=queries,
+        task=state["env_name"], learned_example=load_learned_example(ctx.prompts_dir, queries=bool(queries)), queries=queries,
     )  # fmt: skip
     code = clean_reply(ask_learner(ctx, "learn.create", messages, cid))
-    final = check_candidate(code, task, ctx, None, cid)
-    outcomes, demonstration = [final], ""
-    if final.library is not None:
-        demonstration, final, checked = _demonstrate_checked(final, task, material, ctx, cid)
-        outcomes += checked
-    candidate: Candidate = creation_record(cid, final, outcomes, demonstration)  # type: ignore[assignment]
-    dropped = [d["name"] for d in candidate["dropped_functions"]]
-    if final.library is None:
-        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"] or ""), stop=final.stop)
+    return {"code": code, "demonstration": None, "demos": 0, "tries": [], "checks": [], "shown": ""}
+
+
+@holds_slot
+def check_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
+    """One check of ``code``; a failure goes to ``fix`` while repairs are left, and the end of a loop decides
+    what comes next (the demonstration, or the candidate)."""
+    ctx = runtime.context
+    tries = list(state.get("tries", []))
+    checked = check_once(state["code"], state, ctx, state.get("demonstration"))
+    error, stop = judge(checked, tries, ctx.create_tries)
+    if error is not None and stop is None:
+        return {"tries": tries, "route": "fix"}
+    outcome = LoopOutcome(library=checked.library if stop is None else None, code=checked.code, stop=stop, error=error)
+    checks = [*state.get("checks", []), {"dropped": checked.dropped, "renamed": checked.renamed}]
+    return {"tries": tries, "checks": checks, **_after_loop(state, outcome)}
+
+
+def _after_loop(state: CreationState, outcome: LoopOutcome) -> dict:
+    """The decision at the end of a check-and-repair loop: which outcome the candidate gets, which
+    demonstration it keeps, and the route."""
+    demonstration = state.get("demonstration")
+    if demonstration is None:  # the reply's own check
+        return {"final": outcome, "route": "demonstrate" if outcome["library"] is not None else "finish"}
+    if outcome["library"] is None:  # the demonstration's calls broke every function: on a second one, keep the first's
+        first = state["demos"] == 1
+        return {"final": outcome if first else state["final"], "shown": demonstration if first else "", "route": "finish"}
+    if not shows_lost_actions(demonstration, state["final"]["library"], outcome["library"]):
+        return {"final": outcome, "shown": demonstration, "route": "finish"}
+    return {"final": outcome, "shown": "", "route": "finish" if state["demos"] >= 2 else "demonstrate"}
+
+
+@holds_slot
+def fix_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
+    """The learner's repair of the last failed try, shown the ones before it."""
+    tries = state["tries"]
+    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, runtime.context, state["candidate_id"])}
+
+
+@holds_slot
+def demonstrate(state: CreationState, runtime: Runtime[Context]) -> dict:
+    """A usage demonstration of the kept library (none with --no-demonstration: the domain example only)."""
+    ctx = runtime.context
+    if not ctx.demonstration:
+        return {"demonstration": ""}
+    library = state["final"]["library"]
+    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    messages = ctx.prompts.render(
+        "demonstrate", instruction=material.instruction, actions=library.render_actions(), example=material.example, task=state["env_name"]
+    )
+    demonstration = ask_learner(ctx, "learn.demonstrate", messages, state["candidate_id"]).strip()
+    return {"demonstration": demonstration, "code": library.code, "demos": state["demos"] + 1}
+
+
+def route_after_check(state: CreationState) -> str:
+    return state["route"]
+
+
+def route_after_demonstration(state: CreationState) -> str:
+    """An empty demonstration (none asked for, or the learner wrote none) is not checked: the candidate is done."""
+    return "check" if state.get("demonstration") else "finish"
+
+
+def finish_candidate(state: CreationState) -> dict:
+    """The candidate's state record, for the learning graph."""
+    cid, final = state["candidate_id"], state["final"]
+    candidate = creation_record(cid, final, state.get("checks", []), state.get("tries", []), state.get("shown", ""))
+    library = final["library"]
+    if library is None:
+        emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"] or ""), stop=final["stop"])
     else:
-        emit("candidate_ready", candidate_id=cid, round=0, actions=list(final.library.names), dropped=dropped,
-             renamed={r["from"]: r["to"] for r in candidate["renamed"]})  # fmt: skip
+        emit("candidate_ready", candidate_id=cid, round=0, actions=list(library.names),
+             dropped=[d["name"] for d in candidate["dropped_functions"]], renamed={r["from"]: r["to"] for r in candidate["renamed"]})  # fmt: skip
     return {"candidates": [candidate]}
 
 
-def _demonstrate_checked(first: Outcome, task: CreateTask, material, ctx: Context, cid: str) -> tuple[str, Outcome, list[Outcome]]:
-    """The usage demonstration, whose learned calls are the smoke test of behaviour.
-
-    A function that breaks on its calls is dropped (repaired only when nothing is left). A
-    demonstration that shows a dropped action is written once more for what is left; if that one
-    shows a dropped action too, there is no demonstration (the agent sees the domain example).
-    Returns (demonstration, the outcome that decides, the outcomes after ``first``).
-    """
-    final, outcomes = first, []
-    for _ in range(2):
-        library = final.library
-        demonstration = _demonstrate(library, task["env_name"], material, ctx, cid)
-        if not demonstration:  # --no-demonstration
-            return "", final, outcomes
-        earlier = [t for o in [first, *outcomes] for t in o.tries]
-        outcome = check_candidate(library.code, task, ctx, demonstration, cid, earlier=earlier)
-        outcomes.append(outcome)
-        if outcome.library is None:  # on a second demonstration, keep what the first one left
-            return ("", final, outcomes) if final is not first else (demonstration, outcome, outcomes)
-        if not shows_lost_actions(demonstration, library, outcome.library):
-            return demonstration, outcome, outcomes
-        final = outcome
-    return "", final, outcomes
-
-
-def _demonstrate(library: ActionLibrary, env_name: str, material, ctx: Context, key: str) -> str:
-    if not ctx.demonstration:  # --no-demonstration: rollouts and test show the domain example only
-        return ""
-    messages = ctx.prompts.render(
-        "demonstrate", instruction=material.instruction, actions=library.render_actions(), example=material.example, task=env_name
-    )
-    return ask_learner(ctx, "learn.demonstrate", messages, key).strip()
-
-
-def creation_record(cid: str, final: Outcome, outcomes: list[Outcome], demonstration: str) -> dict:
-    """The state record of a created candidate: its library (or None), and what was dropped, renamed and tried on the way."""
-    tries = [t for o in outcomes for t in o.tries]
-    library = final.library
+def creation_record(cid: str, final: LoopOutcome, checks: list[dict], tries: list[dict[str, str]], demonstration: str) -> Candidate:
+    """A created candidate: its library (or None), and what was dropped, renamed and tried on the way."""
+    library = final["library"]
     dropped, renamed, seen = [], [], set()
-    for o in outcomes:
-        for d in o.checked.dropped:
+    for check in checks:
+        for d in check["dropped"]:
             if library is not None and library.get(d["name"]) is not None:
                 continue  # dropped by a later check that was given up (the library is an earlier one's)
             if (d["name"], d["reason"]) not in seen:
                 seen.add((d["name"], d["reason"]))
                 dropped.append(d)
-        renamed += [r for r in o.checked.renamed if r not in renamed]
+        renamed += [r for r in check["renamed"] if r not in renamed]
     return {
         "id": cid, "round": 0, "origin": "create", "parent": None, "reason": "created",
-        "library": library.to_dict() if library is not None else None,
+        "library": library,
         "demonstration": demonstration,
-        "code": library.code if library is not None else final.checked.code,
+        "code": library.code if library is not None else final["code"],
         "attempts": [t["error"] for t in tries],
         "tries": tries,
         "dropped_functions": dropped,
         "renamed": renamed,
-        "repair_stop": final.stop,
-        "error": None if library is not None else (tries[-1]["error"] if tries else final.checked.error() or "no code"),
+        "repair_stop": final["stop"],
+        "error": None if library is not None else (tries[-1]["error"] if tries else final["error"] or "no code"),
     }  # fmt: skip

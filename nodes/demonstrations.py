@@ -231,9 +231,11 @@ def few_shot_turns(
     n_recent: int,
     make: Callable[[str], object] | None = None,
     limits=None,
+    sandbox: Callable[..., Executor] = Executor,
 ) -> tuple[Turns, str]:
     """(turns, sources): the worked episodes, one per worked instance of the domain (the example's
-    first); ``sources`` names which of the module docstring's sources gave each."""
+    first); ``sources`` names which of the module docstring's sources gave each. ``sandbox`` makes the
+    executor (a node passes ``Context.sandbox``)."""
     instances = worked_instances(env_name)
     if not instances:
         demo_turns = text_turns(demonstration or "", "", n_recent) if demonstration else []
@@ -244,7 +246,7 @@ def few_shot_turns(
     for index, instance in enumerate(instances):
         env = make(instance) if make else make_env(env_name, instance)
         try:
-            with Executor(env, library, **kwargs) as executor:
+            with sandbox(env, library, **kwargs) as executor:
                 first = index == 0  # the example episode and the learner's demonstration are about this one
                 got = _instance_turns(
                     env, executor, library, action_lines(example) if first else None,

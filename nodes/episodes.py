@@ -9,6 +9,7 @@ where its last checkpoint left it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,32 +41,35 @@ class EpisodeRegistry:
         # Worked steps of the compact prompt per (environment, library code, demonstration, recent steps):
         # the same for every episode of a candidate, and costly to find (sandbox trials).
         self.worked_steps: dict[tuple, tuple[list[tuple[str, str]], str]] = {}
+        # The learner's view of the primitives per (environment, instance, state queries): nodes/learning/checks.py.
+        self.primitives: dict[tuple, tuple[str, str, dict[str, int]]] = {}
 
-    def _build(self, state: EpisodeState) -> tuple[EpisodeRuntime, str, dict]:
+    def _build(self, state: EpisodeState, sandbox: Callable[..., Executor]) -> tuple[EpisodeRuntime, str, dict]:
         env = make_env(state["env_name"], state["instance"], data_dir=self.data_dir, **self.env_options)
         obs, info = env.reset()
-        lib_dict = state.get("library")
-        library = ActionLibrary.from_dict(lib_dict) if lib_dict else ActionLibrary.empty()
+        given = state.get("library")  # the value (a learning graph's candidate) or its record (JSON input, --actions)
+        library = given if isinstance(given, ActionLibrary) else ActionLibrary.from_dict(given)
         kwargs = {"limits": self.limits} if self.limits is not None else {}
-        executor = Executor(env, library, invalid_primitive=self.learned_call_invalid, **kwargs)
+        executor = sandbox(env, library, invalid_primitive=self.learned_call_invalid, **kwargs)
         executor.__enter__()
         return EpisodeRuntime(env, executor, library, dict(info)), obs, info
 
-    def start(self, state: EpisodeState) -> tuple[EpisodeRuntime, str, dict]:
-        """A fresh episode: (runtime, first observation, reset info). Replaces a stale one."""
+    def start(self, state: EpisodeState, sandbox: Callable[..., Executor]) -> tuple[EpisodeRuntime, str, dict]:
+        """A fresh episode: (runtime, first observation, reset info). Replaces a stale one. ``sandbox``: what makes
+        the episode's executor (``Context.sandbox``)."""
         self.close(state["episode_id"])
-        runtime, obs, info = self._build(state)
+        runtime, obs, info = self._build(state, sandbox)
         with self._lock:
             self._live[state["episode_id"]] = runtime
         return runtime, obs, info
 
-    def get(self, state: EpisodeState) -> EpisodeRuntime:
-        """The live runtime, rebuilt by replaying recorded primitive steps when missing."""
+    def get(self, state: EpisodeState, sandbox: Callable[..., Executor]) -> EpisodeRuntime:
+        """The live runtime, rebuilt (its executor made by ``sandbox``) by replaying recorded primitive steps when missing."""
         with self._lock:
             runtime = self._live.get(state["episode_id"])
         if runtime is not None:
             return runtime
-        runtime, _, _ = self._build(state)
+        runtime, _, _ = self._build(state, sandbox)
         for step in state.get("steps", []):
             for prim in step.get("trace", []):
                 if prim.get("valid"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from functools import partial
@@ -27,9 +26,10 @@ from environments.pddl.ladder import instance_size
 from llm.models import with_seed_offset
 from llm.usage import ScopedUsage
 
+from .checkpoint import sqlite_checkpointer
 from .context import Context, holds_slot
 from .episodes import EpisodeRegistry
-from .events import emit
+from .events import emit, stream_events
 from .jsonl import append_line
 from .records import BRIEF, EpisodeBrief, EpisodeRecord, episode_record
 from .resume import finished
@@ -125,18 +125,6 @@ def plan_learning(state: EvalState) -> list[Send] | str:
 
 
 @contextlib.contextmanager
-def _checkpointer(path: Path):
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()
-
-
-@contextlib.contextmanager
 def _closing_all(episodes: EpisodeRegistry):
     try:
         yield episodes
@@ -194,7 +182,7 @@ def learn_method(task: LearnTask, runtime: Runtime[Context], graphs: GraphBuilde
     outcome = {
         "method": task["method"], "env": task["env"], "run": run, "seed": getattr(sub_ctx.learner, "seed", None),
         "stop_reason": final.get("stop_reason") or None,
-        "library": bool(artefact.get("library")) if LEARNING[task["method"]] == "learn" else None,
+        "library": artefact.get("library") is not None if LEARNING[task["method"]] == "learn" else None,
     }  # fmt: skip
     (folder / "learning_run.json").write_text(json.dumps(outcome, indent=1))
     cost = _record_cost(folder / "learning_cost.json", reused, started, usage)
@@ -206,14 +194,14 @@ def _run_learning(task: LearnTask, key: str, folder: Path, sub_ctx: Context) -> 
     """The sub-run's final state, and whether it had finished in an earlier process (then nothing is run)."""
     graph_name = LEARNING[task["method"]]
     config = {"configurable": {"thread_id": key}, "recursion_limit": 100_000}
-    with _checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(sub_ctx.episodes):
+    with sqlite_checkpointer(folder / "checkpoints.sqlite") as saver, _closing_all(sub_ctx.episodes):
         graph = sub_ctx.graphs[graph_name](checkpointer=saver)
         snapshot = graph.get_state(config)
         if finished(snapshot):  # not `not snapshot.next`: see nodes/resume.py
             return snapshot.values, True
         # Reflexion's rounds come from the context's max_rounds (nodes.reflexion).
         inputs = None if snapshot.values else {"env_name": task["env"], "train_instances": task["train"]}
-        for chunk in graph.stream(inputs, config, context=sub_ctx, stream_mode="custom"):
+        for chunk in stream_events(graph, inputs, config, context=sub_ctx):
             _log_event(folder, chunk)  # the sub-run's events go to its own log ...
             # ... and up to the evaluation's stream, so its live view shows the learning too.
             emit(str(chunk.get("event", "?")), **{k: v for k, v in chunk.items() if k not in ("event", "scope")}, scope=key)

@@ -1,8 +1,8 @@
 """Nodes of the learning loop around creation and revision: gather the candidates, roll each out on every
 training instance, score and select, decide whether to go on, finalize.
 
-graphs/learn.py wires them with the creation nodes (nodes/create.py) and the revision nodes
-(nodes/revise.py); each returns a partial state update. Learned code is only ever run through the
+graphs/learn.py wires them with the creation subgraph (graphs/create.py, nodes/create.py) and the revision
+nodes (nodes/revise.py); each returns a partial state update. Learned code is only ever run through the
 sandbox executor (actions.Executor), never in this process.
 """
 from __future__ import annotations
@@ -12,8 +12,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
-
-from actions import ActionLibrary
 
 from .context import Context, holds_slot, rollout_graph
 from .events import emit
@@ -107,8 +105,8 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
     failures = collect_failures(by_candidate.get(best["id"], [])) if best else []
     if best and not failures and ctx.probe_unused and best["scores"].get("C", 0) == 0:
         failures = probe_failures(
-            ActionLibrary.from_dict(best["library"]), state["env_name"], state["train_instances"][0],
-            data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits,
+            best["library"], state["env_name"], state["train_instances"][0],
+            data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits, sandbox=ctx.sandbox,
         )
         if failures:
             emit("actions_probed", round=rnd, candidate_id=best["id"], failures=len(failures))

@@ -6,13 +6,15 @@ from typing import Annotated, Any, TypedDict
 
 from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
 
+from actions import ActionLibrary
+
 from .records import RoundSummary, Scores
 
 
 class Candidate(TypedDict, total=False):
     id: str  # "r1s2": round 1, sample 2
     round: int
-    library: dict[str, Any] | None  # ActionLibrary.to_dict(); None when it could not be made to work
+    library: ActionLibrary | None  # the value itself (the checkpointer stores it: nodes/checkpoint.py); None when it could not be made to work
     demonstration: str  # LLM-written usage demonstration, shown as the example episode
     origin: str  # "create", "update", "plan"
     parent: str | None  # id of the candidate it revises
@@ -62,12 +64,45 @@ class LearnInput(InputDict):
     train_instances: list[str]
 
 
-class CreateTask(TypedDict):
-    """Payload of one ``Send`` to the creation node."""
+class CreateTask(InputDict):
+    """Payload of one ``Send`` to the creation subgraph (graphs/create.py), and its input."""
 
     env_name: str
     train_instances: list[str]
     candidate_id: str
+
+
+class LoopOutcome(TypedDict):
+    """A check-and-repair loop's end (nodes/create.py): its library (None: it gave up), the code it last
+    judged, why repairs stopped and the last error (both None when the code was good)."""
+
+    library: ActionLibrary | None
+    code: str
+    stop: str | None
+    error: str | None
+
+
+class CreationState(TypedDict, total=False):
+    """State of one candidate's creation (graphs/create.py): write -> check -> fix ... -> demonstrate -> check -> finish."""
+
+    env_name: str
+    train_instances: list[str]
+    candidate_id: str
+    code: str  # what the next check judges: the reply, a repair, or the kept library's code with its demonstration
+    demonstration: str | None  # the demonstration whose learned calls the check runs (None: the reply's own check)
+    demos: int  # demonstrations written (at most 2: a second one when the first showed a dropped action)
+    tries: list[dict[str, str]]  # every failed check of this candidate, in order: {"code", "error"}
+    route: str  # where the check goes next: "fix", "demonstrate" or "finish"
+    checks: list[dict[str, Any]]  # the last check of each loop: what it dropped and renamed
+    final: LoopOutcome  # the loop whose library the candidate gets
+    shown: str  # the demonstration the candidate keeps ("" for none)
+    candidates: Annotated[list[Candidate], operator.add]  # the output: this one candidate
+
+
+class CreationOutput(TypedDict):
+    """What the creation subgraph gives the learning graph (only this: K of them run in parallel)."""
+
+    candidates: Annotated[list[Candidate], operator.add]
 
 
 class RolloutTask(TypedDict):

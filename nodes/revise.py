@@ -5,7 +5,6 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from actions import ActionLibrary
 from prompts import load_domain_material
 
 from .context import Context, holds_slot
@@ -49,7 +48,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     cid, best = task["candidate_id"], task["best"]
     emit("candidate_start", candidate_id=cid, round=task["round"])
-    library = ActionLibrary.from_dict(best["library"])
+    library = best["library"]
     material = load_domain_material(task["env_name"], ctx.prompts_dir)
     primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
     notes = library.render_notes().strip()
@@ -99,6 +98,6 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
         candidate.update(library=None, origin=candidate.get("origin", "unparsed"), error=str(exc))
         emit("candidate_dropped", candidate_id=cid, error=brief_error(str(exc)))
         return {"candidates": [candidate]}
-    candidate.update(library=new_lib.to_dict(), error=None)
+    candidate.update(library=new_lib, error=None)
     emit("candidate_ready", candidate_id=cid, round=task["round"], origin=candidate["origin"], target=candidate.get("target"))
     return {"candidates": [candidate]}

@@ -9,7 +9,7 @@ from llm.models import invoke_text
 
 from ..context import Context
 from ..events import emit
-from .repair import Outcome, check_code, check_with_repairs, render_attempts
+from .repair import Checked, check_code, check_with_repairs, render_attempts
 from .reply import brief_error, clean_reply
 from .smoke import sandbox_check
 
@@ -54,7 +54,15 @@ def render_queries(env) -> str:
 
 def primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str, dict[str, int]]:
     """The primitives and (setting ``state_queries``) the state queries as the learner's prompts show them,
-    and the primitives' argument counts."""
+    and the primitives' argument counts; made once per run (``ctx.episodes.primitives``: each check and repair
+    of a candidate asks)."""
+    key = (env_name, instance, bool(getattr(ctx, "state_queries", False)))
+    if key not in ctx.episodes.primitives:
+        ctx.episodes.primitives[key] = _primitives_of(env_name, instance, ctx)
+    return ctx.episodes.primitives[key]
+
+
+def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str, dict[str, int]]:
     env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
     try:
         queries = render_queries(env) if getattr(ctx, "state_queries", False) else ""
@@ -63,35 +71,33 @@ def primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str,
         env.close()
 
 
-def check_candidate(
-    code: str, task: dict, ctx: Context, demonstration: str | None, key: str, *, strict: bool = False,
-    earlier: list[dict] | None = None,
-) -> Outcome:
-    """Check ``code`` function by function (repair.py); while nothing works (``strict``: while
-    anything fails) ask the learner for a repair. ``earlier``: this candidate's failed tries so far,
-    each repaired once; repairs over a candidate's whole creation are at most ``create_tries``."""
+def check_once(code: str, task: dict, ctx: Context, demonstration: str | None) -> Checked:
+    """One check of ``code`` against ``task`` (repair.py ``check_code``): static, then in the sandbox the
+    demonstration's learned calls and (``ctx.creation_trials``) the creation trials."""
     env_name, instance = task["env_name"], task["train_instances"][0]
-    earlier = earlier or []
-    primitives, queries, arities = primitives_of(env_name, instance, ctx)
-    smoke = sandbox_check(env_name, instance, ctx, demonstration)
+    _, _, arities = primitives_of(env_name, instance, ctx)
+    return check_code(code, arities, sandbox_check(env_name, instance, ctx, demonstration))
 
-    def repair(code: str, error: str, earlier: list[dict[str, str]]) -> str:
-        messages = ctx.prompts.render(
-            "fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=render_attempts(earlier)
-        )
-        return clean_reply(ask_learner(ctx, "learn.fix", messages, key))
 
-    return check_with_repairs(
-        code, lambda c: check_code(c, arities, smoke), repair, max(0, ctx.create_tries - len(earlier)), strict=strict,
-        on_repair=lambda n, error: emit("repair", candidate_id=key, attempt=n, error=brief_error(error, 200)), earlier=earlier,
-    )  # fmt: skip
+def ask_repair(code: str, error: str, earlier: list[dict[str, str]], task: dict, ctx: Context, key: str) -> str:
+    """The learner's repair of ``code`` that failed with ``error`` (``fix_actions``), shown the ``earlier`` failed tries."""
+    emit("repair", candidate_id=key, attempt=len(earlier) + 1, error=brief_error(error, 200))
+    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
+    messages = ctx.prompts.render(
+        "fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=render_attempts(earlier)
+    )
+    return clean_reply(ask_learner(ctx, "learn.fix", messages, key))
 
 
 def check_and_repair(
     code: str, task: dict, ctx: Context, demonstration: str | None, key: str
 ) -> tuple[ActionLibrary | None, str, list[str]]:
-    """The whole of ``code`` must work (a revision): (library or None, the last code, errors met and renames made)."""
-    outcome = check_candidate(code, task, ctx, demonstration, key, strict=True)
+    """The whole of ``code`` must work (a revision): while anything fails, the learner repairs it, at most
+    ``create_tries`` times. (library or None, the last code, errors met and renames made)."""
+    outcome = check_with_repairs(
+        code, lambda c: check_once(c, task, ctx, demonstration), lambda c, error, earlier: ask_repair(c, error, earlier, task, ctx, key),
+        ctx.create_tries, strict=True,
+    )  # fmt: skip
     notes = [f"renamed {r['from']} to {r['to']}: {r['reason']}" for r in outcome.checked.renamed]
     library = outcome.library
     return library, library.code if library is not None else outcome.checked.code, [t["error"] for t in outcome.tries] + notes

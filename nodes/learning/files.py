@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from actions import ActionLibrary, ActionStore
+from actions import ActionStore
 
 from ..context import Context
 from ..learn_state import Candidate, LearnState
@@ -24,7 +24,7 @@ def save_candidates(ctx: Context, scored: list[dict], dropped: list[dict] | None
     folder.mkdir(parents=True, exist_ok=True)
     for c, status in [*((c, "scored") for c in scored), *((c, "dropped") for c in dropped or [])]:
         if status == "scored":
-            code = ActionLibrary.from_dict(c["library"]).code
+            code = c["library"].code
         else:
             code = c.get("code") or c.get("change") or f"# no code: {(c.get('error') or 'the learner wrote none').splitlines()[0]}\n"
         (folder / f"{c['id']}.py").write_text(code, encoding="utf-8")
@@ -44,7 +44,7 @@ def save_lineage(folder: Path, best: Candidate, state: LearnState) -> None:
     # A resumed finalize (a kill cut the first one short) writes what is missing and nothing twice.
     saved = {_snapshot_key(s["iteration"], s["reason"], s["actions"]) for s in store.snapshots() if {"iteration", "reason", "actions"} <= s.keys()}
     for cand in reversed(chain):
-        library = ActionLibrary.from_dict(cand["library"])
+        library = cand["library"]
         iteration, reason = cand.get("round", 0), f"{cand.get('origin')}: {cand.get('reason', '')}".strip()
         if _snapshot_key(iteration, reason, [[a.name, a.version] for a in library.all_functions]) in saved:
             continue

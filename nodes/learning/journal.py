@@ -20,8 +20,9 @@ FILE_NAME = "rollouts.jsonl"
 
 
 def rollout_key(candidate: dict[str, Any], instance: str, max_steps: int) -> str:
+    library = candidate.get("library")
     content = json.dumps(
-        {"id": candidate["id"], "library": candidate.get("library"), "demo": candidate.get("demonstration"), "instance": instance, "max_steps": max_steps},
+        {"id": candidate["id"], "library": library.to_dict() if library is not None else None, "demo": candidate.get("demonstration"), "instance": instance, "max_steps": max_steps},
         sort_keys=True,
         default=str,
     )

@@ -11,6 +11,7 @@ case for revision (PDDL: needs ``env.restore``). ``probe_unused=False`` (``--pro
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from actions import ActionLibrary, Executor
@@ -61,15 +62,19 @@ def probe_action(
     return _failure(env, name, worst[1], worst[2], first_observation) if worst else None
 
 
-def probe_failures(library: ActionLibrary, env_name: str, instance: str, *, data_dir=None, env_options=None, limits=None) -> list[dict[str, Any]]:
-    """A failure case per learned action none of whose calls works from the start of ``instance``."""
+def probe_failures(
+    library: ActionLibrary, env_name: str, instance: str, *, data_dir=None, env_options=None, limits=None,
+    sandbox: Callable[..., Executor] = Executor,
+) -> list[dict[str, Any]]:
+    """A failure case per learned action none of whose calls works from the start of ``instance`` (in the
+    executor ``sandbox`` makes: a node passes ``Context.sandbox``)."""
     env = make_env(env_name, instance, data_dir=data_dir, **(env_options or {}))
     try:
         first_observation, _ = env.reset()
         if not hasattr(env, "restore") or not hasattr(env, "ground"):
             return []
         kwargs = {"limits": limits} if limits is not None else {}
-        with Executor(env, library, **kwargs) as executor:
+        with sandbox(env, library, **kwargs) as executor:
             found = (probe_action(env, executor, library, a.name, first_observation) for a in library.actions)
             return [f for f in found if f is not None]
     finally:
@@ -90,7 +95,7 @@ def example_states(env, calls) -> list:
     return list(dict.fromkeys(states))
 
 
-def trial_failures(library: ActionLibrary, env, example_calls, **executor_kwargs) -> dict[str, str]:
+def trial_failures(library: ActionLibrary, env, example_calls, sandbox: Callable[..., Executor] = Executor, **executor_kwargs) -> dict[str, str]:
     """{action: why} for each learned action none of whose calls runs and changes the world from any state
     of the domain's example episode (``env``: its instance, ``example_calls``: its actions). Creation drops
     such an action (and the learner's repair sees why): it would fail wherever the agent called it.
@@ -102,7 +107,7 @@ def trial_failures(library: ActionLibrary, env, example_calls, **executor_kwargs
     states = example_states(env, example_calls)
     first_observation = env.reset()[0]
     failed: dict[str, str] = {}
-    with Executor(env, library, **executor_kwargs) as executor:
+    with sandbox(env, library, **executor_kwargs) as executor:
         for action in library.actions:
             shown = None  # the failure from the start (probe_action leaves the env in the state it was given)
             for state in states:

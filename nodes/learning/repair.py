@@ -116,20 +116,30 @@ def check_with_repairs(
     """
     history: list[dict[str, str]] = list(earlier)
     first_new = len(history)
-    for attempt in range(tries + 1):
+    while True:
         checked = check(code)
-        error = checked.error(strict)
-        if error is None:
-            return Outcome(checked, history[first_new:])
-        history.append({"code": checked.code, "error": error})
-        if len(history) >= 2 and error_key(history[-1]["error"]) == error_key(history[-2]["error"]):
-            return Outcome(checked, history[first_new:], stop=f"the same error came back (attempt {len(history)}); repairs stopped")
-        if attempt == tries:
-            break
+        error, stop = judge(checked, history, first_new + tries, strict=strict)
+        if error is None or stop is not None:
+            return Outcome(checked, history[first_new:], stop=stop)
         if on_repair is not None:
             on_repair(len(history), error)  # repairs are numbered over the candidate's whole creation
         code = repair(checked.code, error, history[:-1])
-    return Outcome(checked, history[first_new:], stop=f"out of repairs ({len(history) - 1} made)")
+
+
+def judge(checked: Checked, history: list[dict[str, str]], budget: int, *, strict: bool = False) -> tuple[str | None, str | None]:
+    """(error, stop) after one check: error None when the code is good enough; else the failed try is
+    appended to ``history`` (every failed try of the candidate so far, in order) and ``stop`` is None when
+    a repair may follow, or says why repairs stop: the same error as the try before (see :func:`error_key`),
+    or ``budget`` tries already repaired."""
+    error = checked.error(strict)
+    if error is None:
+        return None, None
+    history.append({"code": checked.code, "error": error})
+    if len(history) >= 2 and error_key(history[-1]["error"]) == error_key(history[-2]["error"]):
+        return error, f"the same error came back (attempt {len(history)}); repairs stopped"
+    if len(history) > budget:
+        return error, f"out of repairs ({len(history) - 1} made)"
+    return error, None
 
 
 def render_attempts(earlier: list[dict[str, str]], max_error_lines: int = 6) -> str:

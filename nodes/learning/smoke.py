@@ -4,7 +4,7 @@ error. Nothing here runs learned code except through the sandbox executor (actio
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from actions import ActionLibrary, Executor
@@ -30,7 +30,9 @@ def culprit(message: str, library: ActionLibrary) -> str | None:
     return None
 
 
-def smoke_failures(library: ActionLibrary, env, calls: Iterable[str], **executor_kwargs) -> dict[str, str]:
+def smoke_failures(
+    library: ActionLibrary, env, calls: Iterable[str], sandbox: Callable[..., Executor] = Executor, **executor_kwargs
+) -> dict[str, str]:
     """Run ``calls`` in order in the sandbox on ``env`` (reset); {function: error} for the code errors.
 
     An exception is charged to the innermost learned function of its traceback, any other code
@@ -39,7 +41,7 @@ def smoke_failures(library: ActionLibrary, env, calls: Iterable[str], **executor
     """
     env.reset()
     failed: dict[str, str] = {}
-    with Executor(env, library, **executor_kwargs) as ex:
+    with sandbox(env, library, **executor_kwargs) as ex:
         for call in calls:
             try:
                 name = parse_call(call)[0]
@@ -104,7 +106,7 @@ def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str
         if calls:
             env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
             try:
-                failed.update(smoke_failures(library, env, calls, **executor_kwargs(ctx)))
+                failed.update(smoke_failures(library, env, calls, ctx.sandbox, **executor_kwargs(ctx)))
             finally:
                 env.close()
         if trials is not None:
@@ -126,7 +128,7 @@ def example_trials(env_name: str, ctx: Context):
     def run(library: ActionLibrary) -> dict[str, str]:
         env = make_env(env_name, instances[0], **ctx.episodes.env_options)
         try:
-            return trial_failures(library, env, example, **executor_kwargs(ctx))
+            return trial_failures(library, env, example, ctx.sandbox, **executor_kwargs(ctx))
         finally:
             env.close()
 

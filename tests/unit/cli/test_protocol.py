@@ -204,7 +204,8 @@ def test_learned_call_invalid_stop_ends_the_call_continue_judges_the_last_step(t
     assert outcomes[("stop", "wander_back")] == (False, [True, False], "invalid_primitive")
     assert outcomes[("continue", "wander_back")] == (False, [True, False], "invalid_primitive")
     registry = EpisodeRegistry(learned_call_invalid="continue")
-    runtime, _, _ = registry.start({"episode_id": "e", "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "library": library.to_dict()})
+    episode = {"episode_id": "e", "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "library": library.to_dict()}
+    runtime, _, _ = registry.start(episode, Executor)
     try:
         assert runtime.executor.invalid_primitive == "continue" and registry.sibling().learned_call_invalid == "continue"
     finally:

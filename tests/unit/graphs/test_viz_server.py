@@ -40,6 +40,6 @@ def test_every_graph_has_an_input_schema_without_internal_counters(name):
     required = {
         "act": {"env_name", "instance"}, "react": {"env_name", "instance"}, "code_as_policy": {"env_name", "instance"},
         "learn": {"env_name", "train_instances"}, "reflexion": {"env_name", "train_instances"},
-        "evaluate": {"methods", "train", "test"},
+        "evaluate": {"methods", "train", "test"}, "create": {"env_name", "train_instances", "candidate_id"},
     }  # fmt: skip
     assert set(schema["required"]) == required[name]

@@ -108,7 +108,7 @@ def test_registry_rebuilds_a_lost_episode_by_replaying_primitives(tmp_path):
     final = run(build_act_graph(), ctx, inst)
     assert len(final["steps"]) == 2
     fresh = EpisodeRegistry()
-    rt = fresh.get(final)  # no live runtime: rebuilt and replayed
+    rt = fresh.get(final, ctx.sandbox)  # no live runtime: rebuilt and replayed
     try:
         _, _, _, _, info = rt.env.step(TINY_PLAN[2])
         assert info["valid"] and info["success"]

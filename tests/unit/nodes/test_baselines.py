@@ -56,25 +56,31 @@ def make_ctx(agent_fn, learner_fn=None, **kw) -> Context:
     )
 
 
+class SandboxLines(list):
+    """Every line the run's sandbox runs (the only way an agent step reaches the environment); ``sandbox``
+    is the ``Context.sandbox`` that records them."""
+
+    def sandbox(self, env, library, **options) -> Executor:
+        lines = self
+
+        class Spy(Executor):
+            def run(self, line):
+                if not str(self.env.instance).startswith("gen:"):  # not the compact prompt's worked steps
+                    lines.append(line)
+                return super().run(line)
+
+        return Spy(env, library, **options)
+
+
 @pytest.fixture
-def executor_lines(monkeypatch):
-    """Every line any Executor runs (the only way an agent step reaches the environment)."""
-    lines: list[str] = []
-    real = Executor.run
-
-    def spy(self, line):
-        if not str(self.env.instance).startswith("gen:"):  # not the compact prompt's worked steps
-            lines.append(line)
-        return real(self, line)
-
-    monkeypatch.setattr(Executor, "run", spy)
-    return lines
+def executor_lines() -> SandboxLines:
+    return SandboxLines()
 
 
 # ---------------------------------------------------------------------------------------- ReAct
 def test_react_thought_is_a_step_that_gets_ok_and_never_reaches_the_environment(tmp_path, executor_lines):
     script = ["Think: the ball is in rooma, so pick it first.", "think: then carry it to roomb.", *TINY_PLAN]
-    ctx = make_ctx(plan_agent(script), agent_prompt="paper")
+    ctx = make_ctx(plan_agent(script), agent_prompt="paper", sandbox=executor_lines.sandbox)
     final = run_episode(build_react_graph(), ctx, tiny_gripper(tmp_path))
 
     assert final["success"] and final["stop_reason"] == "success"
@@ -107,7 +113,7 @@ def test_react_compact_prompt_shows_thoughts_among_the_last_steps(tmp_path):
 
 
 def test_react_thoughts_use_up_the_step_cap(tmp_path, executor_lines):
-    ctx = make_ctx(lambda s, u: "Think: I am not sure yet.", max_steps=4)
+    ctx = make_ctx(lambda s, u: "Think: I am not sure yet.", max_steps=4, sandbox=executor_lines.sandbox)
     final = run_episode(build_react_graph(), ctx, tiny_gripper(tmp_path))
     assert final["stop_reason"] == "max_steps" and not final["success"] and final["progress"] == 0.0
     assert len(final["steps"]) == 4 and all(s["thought"] for s in final["steps"])
@@ -116,7 +122,7 @@ def test_react_thoughts_use_up_the_step_cap(tmp_path, executor_lines):
 
 def test_act_does_not_take_thoughts(tmp_path, executor_lines):
     """The same reply in the Act baseline is a (failed) action, not a free thought."""
-    ctx = make_ctx(plan_agent(["Think: pick first.", *TINY_PLAN]))
+    ctx = make_ctx(plan_agent(["Think: pick first.", *TINY_PLAN]), sandbox=executor_lines.sandbox)
     final = run_episode(build_act_graph(), ctx, tiny_gripper(tmp_path))
     first = final["steps"][0]
     assert not first.get("thought") and not first["ok"] and first["observation"].startswith("Invalid action")
@@ -262,7 +268,7 @@ def code_policy(tmp_path, program: str, **kw):
 
 
 def test_code_as_policy_one_call_one_program_run(tmp_path, executor_lines):
-    final, ctx = code_policy(tmp_path, GOOD_PROGRAM)
+    final, ctx = code_policy(tmp_path, GOOD_PROGRAM, sandbox=executor_lines.sandbox)
     assert final["success"] and final["stop_reason"] == "success" and final["progress"] == 1.0
     assert len(ctx.agent_model.calls) == 1 and ctx.learner_model.calls == []
     assert executor_lines == ["solve()"]  # the whole program ran once, as one call
@@ -291,7 +297,7 @@ def test_code_as_policy_reply_cut_at_the_token_cap_is_a_clear_bad_program(tmp_pa
 def test_code_as_policy_is_open_loop(tmp_path, executor_lines):
     """A program that stops short is not given a second chance: no further LLM call, no replanning."""
     program = "```python\ndef solve():\n    move('rooma', 'roomb')\n    move('roomb', 'rooma')\n```"
-    final, ctx = code_policy(tmp_path, program)
+    final, ctx = code_policy(tmp_path, program, sandbox=executor_lines.sandbox)
     assert not final["success"] and final["stop_reason"] == "program_ended"
     assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "move('roomb', 'rooma')"]
     assert len(ctx.agent_model.calls) == 1 and executor_lines == ["solve()"]

@@ -260,7 +260,7 @@ def test_the_demonstration_smoke_run_drops_only_the_function_that_raises(tmp_pat
 
     final, ctx = learn(tmp_path, scripted_learner(UNPACK + "\n\n" + CARRY, demonstrate=demonstrate))
     cand = final["candidates"][0]
-    assert cand["library"] is not None and [a["name"] for a in cand["library"]["actions"]] == ["carry"]
+    assert cand["library"] is not None and [a.name for a in cand["library"].all_functions] == ["carry"]
     [dropped] = cand["dropped_functions"]
     assert dropped["name"] == "carry_unpack" and "too many values to unpack" in dropped["reason"]
     assert "obs, info = pick" in dropped["code"]
@@ -275,7 +275,7 @@ def test_the_demonstration_smoke_run_drops_only_the_function_that_raises(tmp_pat
 def test_a_colliding_name_is_renamed_without_a_repair(tmp_path):
     final, ctx = learn(tmp_path, scripted_learner(COLLIDING, demonstrate=lambda user: "Action: carry('ball1', 'rooma', 'roomb')\n"))
     cand = final["candidates"][0]
-    assert cand["library"] is not None and {a["name"] for a in cand["library"]["actions"]} == {"learned_drop", "carry"}
+    assert cand["library"] is not None and {a.name for a in cand["library"].all_functions} == {"learned_drop", "carry"}
     assert cand["renamed"] == [{"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}]
     assert "learn.fix" not in _nodes(ctx) and not cand["attempts"]
     assert final["best"]["id"] == "r0s0" and final["rollouts"]  # kept and rolled out
@@ -390,7 +390,7 @@ def test_when_the_second_demonstration_breaks_the_rest_the_first_ones_survivors_
 
     final, ctx = learn(tmp_path, scripted_learner(UNPACK + "\n\n" + picky, demonstrate=demonstrate), create_tries=0)
     cand = final["candidates"][0]
-    assert [a["name"] for a in cand["library"]["actions"]] == ["carry"] and cand["demonstration"] == ""
+    assert [a.name for a in cand["library"].all_functions] == ["carry"] and cand["demonstration"] == ""
     assert [d["name"] for d in cand["dropped_functions"]] == ["carry_unpack"]  # carry is kept, so not listed
     assert any("not with the right gripper" in t["error"] for t in cand["tries"])  # the failed check is on record
 
@@ -436,7 +436,7 @@ LEAVES_FIRST = '''def go_and_pick(obj, src, dst, gripper):
 def test_an_action_that_works_in_no_situation_of_the_example_is_dropped_alone_with_the_failed_steps(tmp_path):
     final, ctx = learn(tmp_path, scripted_learner(LEAVES_FIRST + "\n\n" + CARRY), creation_trials=True)
     cand = final["candidates"][0]
-    assert [a["name"] for a in cand["library"]["actions"]] == ["carry"]  # carry works from the example's start
+    assert [a.name for a in cand["library"].all_functions] == ["carry"]  # carry works from the example's start
     [dropped] = cand["dropped_functions"]
     assert dropped["name"] == "go_and_pick" and "situations of the example episode" in dropped["reason"]
     # the step that ran and the step that was refused, with the environment's reason
@@ -448,12 +448,12 @@ def test_when_no_action_works_in_the_example_the_repair_is_told_why(tmp_path):
     final, ctx = learn(tmp_path, scripted_learner(LEAVES_FIRST, fixes=[CARRY]), creation_trials=True)
     [fix_prompt] = [c["user"] for c in ctx.learner_model.calls if c["node"] == "learn.fix"]
     assert "go_and_pick: no call of it worked" in fix_prompt and "not valid because" in fix_prompt
-    assert [a["name"] for a in final["candidates"][0]["library"]["actions"]] == ["carry"]
+    assert [a.name for a in final["candidates"][0]["library"].all_functions] == ["carry"]
 
 
 def test_without_creation_trials_an_action_that_never_works_is_kept(tmp_path):
     final, _ = learn(tmp_path, scripted_learner(LEAVES_FIRST + "\n\n" + CARRY), creation_trials=False)
-    assert [a["name"] for a in final["candidates"][0]["library"]["actions"]] == ["go_and_pick", "carry"]
+    assert [a.name for a in final["candidates"][0]["library"].all_functions] == ["go_and_pick", "carry"]
 
 
 def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from actions import ActionLibrary
 from nodes.context import Context
 from nodes.learning.journal import RolloutJournal, rollout_key
 
-CAND = {"id": "r0s0", "library": {"actions": {"carry": "def carry(): pass"}}, "demonstration": "demo"}
+CAND = {"id": "r0s0", "library": ActionLibrary.from_code("def carry():\n    pass\n"), "demonstration": "demo"}
 
 
 def test_records_survive_a_new_process_and_a_torn_last_line(tmp_path):
@@ -23,7 +24,7 @@ def test_records_survive_a_new_process_and_a_torn_last_line(tmp_path):
 def test_keys_follow_the_code_the_instance_and_the_step_cap():
     base = rollout_key(CAND, "p1", 10)
     assert base == rollout_key(dict(CAND), "p1", 10)
-    resampled = {**CAND, "library": {"actions": {"carry": "def carry(): return 1"}}}
+    resampled = {**CAND, "library": ActionLibrary.from_code("def carry():\n    return 1\n")}
     assert len({base, rollout_key(resampled, "p1", 10), rollout_key(CAND, "p2", 10), rollout_key(CAND, "p1", 5)}) == 4
 
 

@@ -13,6 +13,7 @@ from graphs.learn import build_learn_graph
 from llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
+from nodes.events import stream_events
 
 BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # NameError at run time
 DEMO = "Goal: ball1 in roomb\nObservation: ...\nAction: carry('ball1', 'rooma', 'roomb', 'left')\nObservation: done"
@@ -95,8 +96,7 @@ def test_plan_revision_adds_a_note_and_fixes_the_failure(tmp_path):
     assert final["stop_reason"] == "nothing_failed"
     best = final["best"]
     assert best["origin"] == "plan" and best["parent"].startswith("r0")
-    notes = best["library"]
-    assert "Pass the room the ball is in as src." in json.dumps(notes)
+    assert "Pass the room the ball is in as src." in best["library"].get("carry").notes
     revise_prompt = calls_of(ctx.learner_model, "learn.revise")[0]["user"]
     assert BAD_CALL in revise_prompt and "FAIL" in revise_prompt  # the failing call and its primitive trace
     history = (tmp_path / "run" / "library" / "history.jsonl").read_text().splitlines()
@@ -114,8 +114,7 @@ def test_update_revision_replaces_code_and_keeps_versions(tmp_path):
 
 def test_renamed_update_adds_the_new_action_beside_the_old(tmp_path):
     final, _ = learn(tmp_path, learner(revise=RENAMED), agent(BAD_CALL))
-    names = set(json.dumps(final["best"]["library"]).split('"'))
-    assert {"carry", "carry_ball"} <= names
+    assert {"carry", "carry_ball"} <= set(final["best"]["library"].names)
     assert final["stop_reason"] == "nothing_failed"
 
 
@@ -199,7 +198,7 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
     )  # fmt: skip
     inputs = {"env_name": "pddl/gripper", "train_instances": [inst]}
     try:
-        events = list(build_learn_graph().stream(inputs, context=ctx, stream_mode="custom"))
+        events = list(stream_events(build_learn_graph(), inputs, context=ctx))
     finally:
         ctx.episodes.close_all()
     fixes = calls_of(ctx.learner_model, "learn.fix")
@@ -214,7 +213,7 @@ def test_the_closing_lines_say_how_the_library_did_in_training_and_warn_when_no_
     from cli.runs import RunDir
 
     run = RunDir(tmp_path / "run")
-    lib = ActionLibrary.from_code(CARRY).to_dict()
+    lib = ActionLibrary.from_code(CARRY)
     good = {"best": {"library": lib}, "best_scores": {"C": 4, "S": 3, "T": 9, "success_rate": 0.5}}
     text = closing_lines(good, run, "pddl/gripper")
     assert "(carry)" in text and "3 of 4 learned calls succeeded" in text and "warning" not in text
