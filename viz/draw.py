@@ -78,8 +78,9 @@ def picture_of(graph: Any, name: str = "graph") -> GraphPicture:
 
 
 def _mermaid_id(node: str) -> str:
-    # `end` is a Mermaid keyword; LangGraph's own ids (__start__, __end__) are safe.
-    return node
+    # `end` is a Mermaid keyword; LangGraph's own ids (__start__, __end__) are safe. A subgraph's node
+    # (`create_candidate:check`, drawn with xray) keeps its name as the label; ':' is not valid in an id.
+    return node.replace(":", "__")
 
 
 def to_mermaid(picture: GraphPicture) -> str:
@@ -89,7 +90,7 @@ def to_mermaid(picture: GraphPicture) -> str:
         if node in (START, END):
             lines.append(f"    {ident}([{node.strip('_')}]):::terminal")
         else:
-            lines.append(f"    {ident}[{node}]")
+            lines.append(f'    {ident}["{node}"]')
     loop_indices = []
     for i, e in enumerate(picture.edges):
         src, dst = _mermaid_id(e.source), _mermaid_id(e.target)
@@ -145,7 +146,7 @@ def to_svg(picture: GraphPicture) -> str:
 
 def draw_graph(name: str, fmt: str, out_dir: Path) -> str:
     """Mermaid text (returned) or the path of a PNG written into ``out_dir``; ``name``: any of graphs.registry.GRAPHS."""
-    picture = picture_of(build_graph(name).get_graph(), name)
+    picture = picture_of(build_graph(name).get_graph(xray=1), name)  # xray: a subgraph's loop (creation's repairs) shows
     if fmt == "mermaid":
         return to_mermaid(picture)
     if fmt != "png":

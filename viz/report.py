@@ -106,7 +106,7 @@ def graph_picture(name: str) -> str:
     from .draw import picture_of, to_mermaid, to_svg
 
     try:
-        picture = picture_of(build_graph(name).get_graph(), name)
+        picture = picture_of(build_graph(name).get_graph(xray=1), name)
     except Exception as exc:  # noqa: BLE001 - a report must not die because a graph module is broken
         return f'<div class="warn">the {escape(name)} graph could not be built: {escape(str(exc))}</div>'
     parts = []
