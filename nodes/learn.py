@@ -23,6 +23,7 @@ from .learning.journal import rollout_key
 from .learning.probes import probe_failures
 from .learning.revision import collect_failures
 from .learning.scoring import score_rollouts, select_best
+from .remote import invoke_episode
 
 
 def gather_candidates(state: LearnState) -> dict:
@@ -63,7 +64,8 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
         return {"rollouts": [done]}
     episode_id = f"{cand['id']}@{task['instance']}"
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
-    final = rollout_graph(ctx, episode_graph).invoke(
+    final = invoke_episode(
+        rollout_graph(ctx, episode_graph),
         {
             "episode_id": episode_id,
             "env_name": task["env_name"],
@@ -72,7 +74,7 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
             "examples": cand.get("demonstration") or None,
             "max_steps": ctx.learn_max_steps,
         },
-        context=ctx,
+        ctx,
     )
     record = {
         "candidate_id": cand["id"],
