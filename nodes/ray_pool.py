@@ -72,11 +72,12 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
     """Join the Ray cluster at ``address`` ("auto", HOST:PORT, ray://...), or start one on this machine with
     ``cpus`` CPUs (default: all); True when this call started or joined it (and should shut it down)."""
     ray = _ray()
+    if address:
+        _check_address(address)
     if ray.is_initialized():
         return False
     common = {"log_to_driver": False, "logging_level": logging.WARNING, "runtime_env": _runtime_env()}
     if address:
-        _check_address(address)
         try:
             ray.init(address=address, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -103,7 +104,8 @@ class RayWorkers:
         self.attempts = max(1, attempts)
         self.cpus = max(0.01, min(1.0, math.floor(total / self.size * 100) / 100))  # each worker's share
         self.driver_ip = ray.util.get_node_ip_address()
-        self._actor_class = ray.remote(max_concurrency=1, max_restarts=0)(EpisodeWorker)
+        # The pool hands a worker one episode at a time; its second thread answers pid() meanwhile.
+        self._actor_class = ray.remote(max_concurrency=2, max_restarts=0)(EpisodeWorker)
         self._idle: queue.SimpleQueue = queue.SimpleQueue()
         self._live: list[Any] = []
         self._lock = threading.Lock()
