@@ -12,6 +12,7 @@ records the result, so a worker that dies mid-episode leaves no trace to duplica
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import ipaddress
 import os
 import socket
@@ -108,6 +109,12 @@ class EpisodeWorker:
         self._retries = RetryCounter()  # failed model requests of this worker's models (one episode at a time)
 
     def pid(self) -> int:
+        return os.getpid()
+
+    def warm(self, modules: tuple[str, ...] = ()) -> int:
+        """Import ``modules`` now (e.g. the environments), not in the first episode; this worker's pid."""
+        for name in modules:
+            importlib.import_module(name)
         return os.getpid()
 
     def _registry(self, settings: tuple) -> EpisodeRegistry:
