@@ -13,6 +13,7 @@ a lost record. ``ray`` is an optional dependency (``pip install -e '.[ray]'``), 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -161,7 +162,8 @@ class RayWorkers:
         episodes = context.episodes
         registry = (episodes.data_dir, episodes.env_options, episodes.limits, episodes.learned_call_invalid) if episodes is not None else ()
         models = {role: self._recipe(role, context) for role in ("agent", "learner")}
-        return EpisodeJob(graph.builder, graph.name, dict(inputs), plain_fields(context), context.prompts, models, registry, self.driver_ip)
+        worked = dict(episodes.worked_steps) if episodes is not None else {}
+        return EpisodeJob(graph.builder, graph.name, dict(inputs), plain_fields(context), context.prompts, models, registry, self.driver_ip, worked)
 
     def _recipe(self, role: str, context: Any) -> ModelRecipe:
         """The role's recipe from the run's settings, with the live model's seed (a learning run k samples
@@ -177,8 +179,8 @@ class RayWorkers:
         """The episode's final state, played on a worker; its events go to ``on_event`` as they come and its
         model usage into ``context.usage``. A worker that dies costs a replay on another, never a duplicate
         (an ``episode_retried`` event says so, in the calling graph's stream and to ``on_event``)."""
-        job = self.job(graph, inputs, context)
-        episode = inputs.get("episode_id")
+        job = dataclasses.replace(self.job(graph, inputs, context), stream_events=on_event is not None)
+        episode, reason = inputs.get("episode_id"), ""
         for attempt in range(1, self.attempts + 1):
             actor = self._acquire()
             try:
@@ -197,14 +199,14 @@ class RayWorkers:
             self._idle.put(actor)
             return final
         raise WorkersError(
-            f"episode {episode}: its Ray worker died {self.attempts} times (killed, out of memory, or its machine left the "
-            "cluster); what finished is saved: continue with --resume RUN_DIR"
+            f"episode {episode}: its Ray worker died {self.attempts} times (killed, out of memory, its machine left the "
+            f"cluster, or the worker cannot start there; last: {reason}); what finished is saved: continue with --resume RUN_DIR"
         )
 
     def _play(self, actor: Any, job: EpisodeJob, context: Any, on_event: Callable[[dict], None] | None) -> dict[str, Any]:
         ray = self._ray
         try:
-            stream = actor.run.options(num_returns="streaming").remote(job)
+            stream = actor.run.options(num_returns="streaming").remote(job) if job.stream_events else [actor.play.remote(job)]
         except TypeError as exc:  # an argument Ray cannot serialise: a live model with no settings
             raise WorkersError(f"--executor ray sends models by their settings; this run's model cannot be sent to a worker ({exc})") from None
         for ref in stream:
@@ -217,8 +219,10 @@ class RayWorkers:
                 if on_event is not None:
                     on_event(item[1])
                 continue
-            _, final, records, retried = item
+            _, final, records, retried, found = item
             _merge_usage(context.usage, records, retried)
+            if context.episodes is not None:
+                context.episodes.worked_steps.update(found)
             return final
         raise ray.exceptions.RayActorError()  # the stream ended without a result: the worker went away
 

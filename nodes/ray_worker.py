@@ -6,7 +6,7 @@ process-wide lock then holds only that process. It calls the model endpoint itse
 are rebuilt here from their settings (:class:`ModelRecipe`), never shipped as live objects. An episode
 runs the episode graph the driver sent (compiled here, without a checkpointer); its custom events are yielded
 as they come, then the final state with the model usage it cost (:class:`EpisodeJob` in, ``("event",
-chunk)``... ``("done", final, usage records, retry counts)`` out). Nothing is written here: the driver
+chunk)``... ``("done", final, usage records, retry counts, worked steps found)`` out). Nothing is written here: the driver
 records the result, so a worker that dies mid-episode leaves no trace to duplicate.
 """
 from __future__ import annotations
@@ -55,6 +55,8 @@ class EpisodeJob:
     models: dict[str, ModelRecipe]
     registry: tuple = ()  # (data_dir, env_options, limits, learned_call_invalid)
     driver_ip: str | None = None
+    worked_steps: dict = field(default_factory=dict)  # the compact prompt's worked steps the driver knows already
+    stream_events: bool = False  # yield the episode's custom events (a caller wants them: the act command)
 
 
 @dataclass
@@ -138,11 +140,17 @@ class EpisodeWorker:
             self._models[key] = make_chat_model(spec, server=server, retries=self._retries)
         return self._models[key]
 
+    def play(self, job: EpisodeJob) -> tuple:
+        """``run`` without its events, in one reply (cheaper than a stream when nobody wants the events)."""
+        return next(item for item in self.run(job) if item[0] == "done")
+
     def run(self, job: EpisodeJob):
         """Play ``job``'s episode: ``("event", chunk)`` for each custom event, then ``("done", final state,
-        usage records, retry counts)``."""
+        usage records, retry counts, the worked steps it found)``: the driver passes those on to the next jobs, so
+        the sandbox trials behind them run once per run, as with the local executor, not once per worker."""
         usage, retried_before = UsageTracker(), self._retries.counts()
         registry = self._registry(job.registry)
+        registry.worked_steps.update(job.worked_steps)
         ctx = Context(
             **{**job.plain, "run_dir": None, "executor": "local"}, prompts=job.prompts, episodes=registry, usage=usage,
             agent_model=self._model(job.models["agent"], job.driver_ip), learner_model=self._model(job.models["learner"], job.driver_ip),
@@ -150,7 +158,8 @@ class EpisodeWorker:
         graph = job.builder.compile(checkpointer=False, name=job.graph_name)
         final: dict[str, Any] = {}
         try:
-            for mode, chunk in graph.stream(job.inputs, context=ctx, stream_mode=["custom", "values"]):
+            modes = ["custom", "values"] if job.stream_events else ["values"]
+            for mode, chunk in graph.stream(job.inputs, context=ctx, stream_mode=modes):
                 if mode == "custom":
                     yield ("event", chunk)
                 else:
@@ -158,7 +167,8 @@ class EpisodeWorker:
         finally:
             registry.close(str(job.inputs.get("episode_id")))
         retried = {k: n - retried_before.get(k, 0) for k, n in self._retries.counts().items() if n > retried_before.get(k, 0)}
-        yield ("done", final, [dataclasses.asdict(r) for r in usage.records()], retried)
+        found = {k: v for k, v in registry.worked_steps.items() if k not in job.worked_steps}
+        yield ("done", final, [dataclasses.asdict(r) for r in usage.records()], retried, found)
 
 
 def _node_ip() -> str | None:
