@@ -18,9 +18,9 @@ from .act_cmd import run_act
 from .errors import UserError
 from .evaluate_cmd import run_evaluate
 from .learn_cmd import run_learn
-from .resolve import check_inputs, resolve_settings
+from .resolve import check_inputs, executor_settings, resolve_settings
 from .runs import RunDir, new_run_id
-from .session import open_models
+from .session import open_models, open_workers
 
 
 def draw(args: argparse.Namespace) -> int:
@@ -42,6 +42,8 @@ def open_run(args: argparse.Namespace) -> tuple[RunDir, dict[str, Any]]:
             raise UserError(f"{args.resume} is a run of --graph {settings.get('graph')}; resume it with --graph {settings.get('graph')}")
         run.check_resumable(needs_checkpoint=settings["graph"] == "learn")
         check_inputs(settings)
+        if getattr(args, "executor", None) or getattr(args, "ray_address", None):
+            settings.update(executor_settings(args))  # where the rest runs may change; what it computes does not
         return run, settings
     settings = resolve_settings(args)
     check_inputs(settings)
@@ -53,12 +55,12 @@ def open_run(args: argparse.Namespace) -> tuple[RunDir, dict[str, Any]]:
     return run, settings
 
 
-def _run_graph(settings: dict[str, Any], run: RunDir, models: dict, usage, args: argparse.Namespace) -> int:
+def _run_graph(settings: dict[str, Any], run: RunDir, models: dict, usage, args: argparse.Namespace, workers=None) -> int:
     if settings["graph"] == "learn":
-        return run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose)
+        return run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose, workers=workers)
     if settings["graph"] == "evaluate":
-        return run_evaluate(settings, run, models, usage, verbose=args.verbose)
-    return run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"])
+        return run_evaluate(settings, run, models, usage, verbose=args.verbose, workers=workers)
+    return run_act(settings, run, models, usage, verbose=args.verbose, method=settings["graph"], workers=workers)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -69,8 +71,8 @@ def run_command(args: argparse.Namespace) -> int:
     usage = UsageTracker()
     t0 = time.monotonic()
     try:
-        with open_models(settings, run, retries=usage.retries) as (models, server):
-            code = _run_graph(settings, run, models, usage, args)
+        with open_models(settings, run, retries=usage.retries) as (models, server), open_workers(settings, server) as workers:
+            code = _run_graph(settings, run, models, usage, args, workers)
             if server is not None:
                 with contextlib.suppress(Exception):
                     print(f"local model server memory: {server.rss_mb():.0f} MB", file=sys.stderr)

@@ -8,6 +8,7 @@ import sqlite3
 from actions import ActionLibraryError
 from environments import DataNotFoundError, EnvNameError
 from llm.errors import ModelError
+from nodes.ray_pool import WorkersError
 from prompts import PromptError
 
 from .runs import RunError
@@ -24,6 +25,7 @@ class UserError(Exception):
 # Errors whose message tells the user what to fix; anything else is a bug and keeps its traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     UserError, DataNotFoundError, EnvNameError, PromptError, RunError, FileNotFoundError, ModelError, ActionLibraryError,
+    WorkersError,
 )
 
 

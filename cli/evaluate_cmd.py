@@ -14,8 +14,8 @@ from .runs import RunDir
 from .session import make_context, pending_nodes, stream_config, stream_to_run
 
 
-def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool) -> int:
-    ctx = make_context(settings, models, usage, run)
+def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, workers=None) -> int:
+    ctx = make_context(settings, models, usage, run, workers)
     total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
     progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
     config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"], settings["runs"])))

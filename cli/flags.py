@@ -132,8 +132,19 @@ def _learning(l) -> None:
     l.add_argument("--score", choices=["step_correction", "call_ratio_success", "step_correction_call_ratio_success"])
     l.add_argument(
         "--concurrency", type=int,
-        help=f"parallel rollouts / episodes (default {D.local_concurrency} with the local model, else {D.remote_concurrency})",
+        help=f"parallel rollouts / episodes (default {D.local_concurrency} with the local model, else {D.remote_concurrency});"
+        " with --executor ray, the number of Ray workers",
     )
+    l.add_argument(
+        "--executor", choices=["local", "ray"],
+        help=f"where episodes and training rollouts run (default {D.executor}): local, threads of this process; ray, Ray "
+        "workers, each with its own environments and sandboxes, on this machine or a cluster (pip install -e '.[ray]')",
+    )  # fmt: skip
+    l.add_argument(
+        "--ray-address", metavar="ADDRESS",
+        help="with --executor ray: the running cluster to join, 'auto' or HOST:PORT of `ray start --head` "
+        "(default: start Ray on this machine); workers elsewhere call the model themselves, so give --base-url",
+    )  # fmt: skip
 
 
 def _outputs(r) -> None:

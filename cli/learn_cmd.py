@@ -13,8 +13,8 @@ from .runs import RunDir
 from .session import make_context, pending_nodes, stream_config, stream_to_run
 
 
-def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool) -> int:
-    ctx = make_context(settings, models, usage, run)
+def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool, verbose: bool, workers=None) -> int:
+    ctx = make_context(settings, models, usage, run, workers)
     progress = ProgressPrinter(usage, verbose=verbose, max_rounds=settings["max_rounds"])
     config = stream_config("learn", settings["concurrency"])
     try:

@@ -3,6 +3,7 @@ plain JSON (config.json), and every input checked before the run folder is made 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 from dataclasses import asdict
@@ -158,6 +159,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     s["history_window"] = resolved(args, "history_window", env_name)
     s["models"] = model_settings(args, learner_temperature=resolved(args, "learner_temperature", env_name))
     s["concurrency"] = _concurrency(args, s["models"])
+    s.update(executor_settings(args))
     _validate_counts(s)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)}
     s.update(grammar_settings(args, s["models"]))
@@ -267,6 +269,7 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     s.update(grammar_settings(args, s["models"]))
     s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])
+    s.update(executor_settings(args))
     if s["models"]["learner"]["seed"] is not None:  # each run of a learning method learns with its own seed
         s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(args.runs)]
     _validate_counts(s)
@@ -298,6 +301,19 @@ def _concurrency(args: argparse.Namespace, models: dict[str, dict]) -> int:
     if args.concurrency is not None:
         return args.concurrency
     return DEFAULTS.local_concurrency if models["agent"]["model"] == "local" else DEFAULTS.remote_concurrency
+
+
+def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the episodes run: ``executor`` and ``ray_address`` (checked here; the cluster is joined when the run starts)."""
+    executor = getattr(args, "executor", None) or DEFAULTS.executor
+    address = getattr(args, "ray_address", None)
+    if address is not None and executor != "ray":
+        raise UserError("--ray-address goes with --executor ray")
+    if address is not None and not address.strip():
+        raise UserError("--ray-address is empty; give 'auto' or HOST:PORT of the cluster's head (`ray start --head` prints it)")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise UserError("--executor ray needs the ray package: pip install -e '.[ray]'")
+    return {"executor": executor, "ray_address": address.strip() if address else DEFAULTS.ray_address}
 
 
 def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from llm.models import make_chat_model
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.events import stream_events
+from nodes.ray_pool import RayWorkers
+from nodes.ray_worker import ModelRecipe
 from prompts import PromptSet
 
 from .runs import RunDir
@@ -25,6 +27,7 @@ CONTEXT_KNOBS = (
     "max_steps", "history_window", "per_env", "revision", "demonstration", "concurrency", "valid_actions_only",
     "agent_prompt", "recent_steps", "typed_grammar", "resample_refused", "probe_unused", "creation_trials",
     "state_queries", "candidates", "learn_max_steps", "max_rounds", "patience", "score", "feedback", "learned_call_invalid",
+    "executor", "ray_address",
 )  # fmt: skip
 
 
@@ -44,8 +47,29 @@ def open_models(settings: dict[str, Any], run: RunDir, retries=None) -> Iterator
         yield models, server
 
 
-def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir) -> Context:
-    """The run's Context: its live models, episodes and usage, and every knob the settings hold."""
+@contextlib.contextmanager
+def open_workers(settings: dict[str, Any], server: LocalServer | None) -> Iterator[RayWorkers | None]:
+    """With ``executor`` ray, the pool of Ray workers the episodes run on (Ray joined or started here, shut down
+    at the end); None with the local executor. Workers rebuild the models from the run's specs, the embedded
+    one through this process's server."""
+    if settings.get("executor", "local") != "ray":
+        yield None
+        return
+    recipes = {
+        role: ModelRecipe(spec=dict(spec), local_url=server.base_url if spec["model"] == "local" and server is not None else None)
+        for role, spec in settings["models"].items()
+    }
+    print("starting Ray workers ...", file=sys.stderr, flush=True)
+    workers = RayWorkers(settings.get("concurrency") or 0, recipes, address=settings.get("ray_address"))
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, workers: RayWorkers | None = None) -> Context:
+    """The run's Context: its live models, episodes and usage, the Ray workers (executor ray), and every knob
+    the settings hold."""
     knobs = {name: settings[name] for name in CONTEXT_KNOBS if name in settings}
     knobs.update(_model_fields(settings.get("models", {})))
     return Context(
@@ -62,6 +86,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir) -> 
         ),
         usage=usage,
         run_dir=str(run.path),
+        workers=workers,
         **knobs,
     )
 

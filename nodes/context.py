@@ -161,6 +161,19 @@ class Context:
         metadata={"description": "At most this many episodes, rollouts and learner tasks at once (None: unbounded)."},
     )
     slots: SkipJsonSchema[Any] = _live("The semaphore behind slot(); made from concurrency.", repr=False)
+    executor: str = field(
+        default=D.executor,
+        metadata={"description": "Where episodes and training rollouts run: 'local' (threads of this process) or 'ray' "
+                  "(Ray workers, each with its own environments and sandboxes; nodes/remote.py)."},
+    )
+    ray_address: str | None = field(
+        default=D.ray_address,
+        metadata={"description": "executor 'ray': the cluster to join ('auto', HOST:PORT); None: a Ray started on this machine."},
+    )
+    workers: SkipJsonSchema[Any] = _live(
+        "executor 'ray': the pool of Ray workers (nodes.ray_pool.RayWorkers) the episodes run on; None: made on first use.",
+        repr=False,
+    )
     # Learning knobs (graphs/learn.py).
     candidates: int = _knob(D.candidates, "K: candidate action sets, and revision samples per round.")
     learn_max_steps: int = _knob(D.learn_max_steps, "Agent steps per training rollout.")

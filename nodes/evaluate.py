@@ -32,6 +32,7 @@ from .episodes import EpisodeRegistry
 from .events import emit, stream_events
 from .jsonl import append_line
 from .records import BRIEF, EpisodeBrief, EpisodeRecord, episode_record
+from .remote import invoke_episode
 from .resume import finished
 from .summary import size_csv, size_markdown, summarize_by_size, summarize_records, to_csv, to_markdown
 
@@ -281,7 +282,8 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuild
     art = task["artefact"] or {}
     env_ctx = ctx.for_env(task["env"])  # this task type's step cap and history window
     graph = graph_builders(ctx, graphs)[EPISODE_GRAPH[task["method"]]](checkpointer=False)
-    final = graph.invoke(
+    final = invoke_episode(
+        graph,
         {
             "episode_id": eid,
             "env_name": task["env"],
@@ -291,7 +293,7 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuild
             "lessons": art.get("lessons", []),
             "max_steps": task.get("max_steps") or env_ctx.max_steps,
         },
-        context=env_ctx,
+        env_ctx,
     )
     usage = ctx.usage.totals(key=eid) if ctx.usage is not None else {}
     record = episode_record(final, method=task["method"], usage=usage, run=task["run"])

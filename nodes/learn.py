@@ -22,6 +22,7 @@ from .learning.probes import probe_failures
 from .learning.revision import collect_failures
 from .learning.scoring import score_rollouts, select_best
 from .records import RoundSummary
+from .remote import invoke_episode
 
 
 def gather_candidates(state: LearnState) -> dict:
@@ -62,7 +63,8 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
         return {"rollouts": [done]}
     episode_id = f"{cand['id']}@{task['instance']}"
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
-    final = rollout_graph(ctx, episode_graph).invoke(
+    final = invoke_episode(
+        rollout_graph(ctx, episode_graph),
         {
             "episode_id": episode_id,
             "env_name": task["env_name"],
@@ -71,7 +73,7 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
             "examples": cand.get("demonstration") or None,
             "max_steps": ctx.learn_max_steps,
         },
-        context=ctx,
+        ctx,
     )
     record = {
         "candidate_id": cand["id"],

@@ -283,6 +283,13 @@ class EpisodeRecorded(EpisodeBrief, _Event):
     event: Literal["episode_recorded", "episode_reused"]
 
 
+class EpisodeRetried(_Event):
+    event: Literal["episode_retried"]
+    episode_id: str
+    attempt: int
+    reason: str  # why the worker was lost (--executor ray: nodes/ray_pool.py)
+
+
 class EvaluationDone(_Event):
     event: Literal["evaluation_done"]
     rows: list[dict[str, Any]]  # nodes/summary.py's rows (summary.csv)
@@ -291,7 +298,7 @@ class EvaluationDone(_Event):
 Event = Union[
     EpisodeStart, WorkedSteps, StepEvent, EpisodeEnd, EpisodeNote, CandidateStart, Repair, CandidateReady, CandidateDropped,
     RolloutStart, RolloutEnd, ActionsProbed, RoundScored, ErrorsIdentified, Lessons, LearningDone, LearningStart,
-    LearningEnd, EpisodeRecorded, EvaluationDone,
+    LearningEnd, EpisodeRecorded, EpisodeRetried, EvaluationDone,
 ]
 # event name -> its payload's type
 EVENTS: dict[str, type] = {name: kind for kind in get_args(Event) for name in get_args(get_type_hints(kind)["event"])}

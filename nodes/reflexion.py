@@ -24,6 +24,7 @@ from prompts import load_domain_material
 from .context import Context, holds_slot, rollout_graph
 from .events import emit
 from .history import render_trajectory
+from .remote import invoke_episode
 
 
 class ReflexionState(TypedDict, total=False):
@@ -64,7 +65,8 @@ def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
 @holds_slot
 def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context], episode_graph: Any = None) -> dict:
     ctx = runtime.context
-    final = rollout_graph(ctx, episode_graph).invoke(
+    final = invoke_episode(
+        rollout_graph(ctx, episode_graph),
         {
             "episode_id": f"reflexion-r{task['round']}@{task['instance']}",
             "env_name": task["env_name"],
@@ -72,7 +74,7 @@ def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context], episode
             "lessons": task["lessons"],
             "max_steps": ctx.learn_max_steps,  # the training step cap, as LearnAct's rollouts
         },
-        context=ctx,
+        ctx,
     )
     emit("rollout_end", candidate_id=f"reflexion-r{task['round']}", instance=task["instance"], success=bool(final.get("success")), steps=len(final.get("steps", [])))
     return {

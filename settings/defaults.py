@@ -51,6 +51,10 @@ class Defaults:
     model_max_retries: int = 4  # retries of a failed model request (429, 5xx, timeout, reset, empty or garbage reply)
     local_concurrency: int = 1  # the embedded server answers one request at a time, reusing the last prefix
     remote_concurrency: int = 4
+    # -- where episodes run: "local" (threads of this process) or "ray" (Ray workers, nodes/remote.py)
+    executor: str = "local"
+    ray_address: str | None = None  # None: start a Ray on this machine; "auto" or HOST:PORT: join a running cluster
+    worker_attempts: int = 3  # attempts of one episode whose Ray worker died (killed, out of memory)
     # -- acting
     max_steps: int = _ours("max_steps")  # per test episode
     history_window: int = _ours("history_window")  # entries: one Action with its Observation
