@@ -163,7 +163,10 @@ class RayWorkers:
         registry = (episodes.data_dir, episodes.env_options, episodes.limits, episodes.learned_call_invalid) if episodes is not None else ()
         models = {role: self._recipe(role, context) for role in ("agent", "learner")}
         worked = dict(episodes.worked_steps) if episodes is not None else {}
-        return EpisodeJob(graph.builder, graph.name, dict(inputs), plain_fields(context), context.prompts, models, registry, self.driver_ip, worked)
+        return EpisodeJob(
+            graph.builder, graph.name, dict(inputs), plain_fields(context), context.prompts, models, registry, self.driver_ip,
+            worked, sandbox=context.sandbox,
+        )
 
     def _recipe(self, role: str, context: Any) -> ModelRecipe:
         """The role's recipe from the run's settings, with the live model's seed (a learning run k samples

@@ -57,6 +57,7 @@ class EpisodeJob:
     driver_ip: str | None = None
     worked_steps: dict = field(default_factory=dict)  # the compact prompt's worked steps the driver knows already
     stream_events: bool = False  # yield the episode's custom events (a caller wants them: the act command)
+    sandbox: Any = None  # the driver's Context.sandbox (a live field, so not among ``plain``); None: the default
 
 
 @dataclass
@@ -151,8 +152,9 @@ class EpisodeWorker:
         usage, retried_before = UsageTracker(), self._retries.counts()
         registry = self._registry(job.registry)
         registry.worked_steps.update(job.worked_steps)
+        sandbox = {"sandbox": job.sandbox} if job.sandbox is not None else {}
         ctx = Context(
-            **{**job.plain, "run_dir": None, "executor": "local"}, prompts=job.prompts, episodes=registry, usage=usage,
+            **{**job.plain, "run_dir": None, "executor": "local"}, **sandbox, prompts=job.prompts, episodes=registry, usage=usage,
             agent_model=self._model(job.models["agent"], job.driver_ip), learner_model=self._model(job.models["learner"], job.driver_ip),
         )  # fmt: skip
         graph = job.builder.compile(checkpointer=False, name=job.graph_name)

@@ -19,9 +19,11 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 
-from conftest_helpers import actions_taken  # noqa: E402
+from conftest_helpers import CARRY, actions_taken, tiny_gripper  # noqa: E402
+from fakes import ScriptedChatModel  # noqa: E402
 from test_e2e_cli import by_prompt, read_jsonl  # noqa: E402
 
+from actions import ActionLibrary, Executor  # noqa: E402
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
 from cli.main import main  # noqa: E402
 from graphs.registry import build_graph  # noqa: E402
@@ -32,7 +34,7 @@ from llm.stub_server import StubOpenAI  # noqa: E402
 from llm.usage import UsageTracker  # noqa: E402
 from nodes.context import Context  # noqa: E402
 from nodes.ray_pool import RayWorkers, connect  # noqa: E402
-from nodes.ray_worker import ModelRecipe, check_embedded_reachable  # noqa: E402
+from nodes.ray_worker import EpisodeJob, EpisodeWorker, ModelRecipe, check_embedded_reachable, plain_fields  # noqa: E402
 
 GRIPPER = ["gen:seed=11,balls=2", "gen:seed=12,balls=3", "gen:seed=13,balls=2"]
 TRAIN = ["gen:seed=1,balls=2", "gen:seed=2,balls=2"]
@@ -181,3 +183,27 @@ def test_a_worker_that_cannot_reach_the_embedded_server_is_told_to_use_base_url(
             workers.run(graph, {"episode_id": "e", "env_name": "pddl/gripper", "instance": GRIPPER[0]}, ctx)
     finally:
         workers.close()
+
+
+def test_a_worker_runs_learned_code_through_the_drivers_sandbox(tmp_path: Path) -> None:
+    """Context.sandbox is a live field (not among the plain ones a worker rebuilds its Context from): the job
+    carries it, so a worker runs the agent's lines through the driver's sandbox, not a default one."""
+    lines: list[str] = []
+
+    def sandbox(env, library, **options) -> Executor:
+        class Spy(Executor):
+            def run(self, line):
+                lines.append(line)
+                return super().run(line)
+
+        return Spy(env, library, **options)
+
+    call = "carry('ball1', 'rooma', 'roomb', 'left')"
+    model = ScriptedChatModel(lambda system, user: call)
+    ctx = Context(agent_model=model, learner_model=model, usage=UsageTracker(), sandbox=sandbox, max_steps=3)
+    graph = build_graph("act")
+    inputs = {"episode_id": "tiny#run0", "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "library": ActionLibrary.from_code(CARRY)}
+    recipes = {"agent": ModelRecipe(model=model), "learner": ModelRecipe(model=model)}
+    job = EpisodeJob(graph.builder, graph.name, inputs, plain_fields(ctx), ctx.prompts, recipes, sandbox=ctx.sandbox)
+    final = EpisodeWorker().play(job)[1]  # the worker's code in this process: what a Ray actor runs
+    assert call in lines and final["success"]
