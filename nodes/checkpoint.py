@@ -14,13 +14,42 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.types import Send
 
 # (module, class) of every project value that graph state may hold.
 STATE_TYPES = (("actions.library", "ActionLibrary"), ("actions.library", "LearnedAction"))
 
 
+class _Serde(JsonPlusSerializer):
+    """LangGraph's serde, which also reads checkpoints written before the library became a value.
+
+    Those stored a candidate's library as its record, ``{"format": 1, "actions": [...]}``; a run
+    started by such a version resumes with the record turned back into an ``ActionLibrary``.
+    """
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        return upgrade_records(super().loads_typed(data))
+
+
+def upgrade_records(value: Any) -> Any:
+    """``value`` with every action-library record inside it (dicts, lists, tuples) made an ``ActionLibrary``."""
+    if isinstance(value, dict):
+        if value.get("format") == 1 and isinstance(value.get("actions"), list) and set(value) == {"format", "actions"}:
+            from actions import ActionLibrary
+
+            return ActionLibrary.from_dict(value)
+        return {k: upgrade_records(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [upgrade_records(v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(upgrade_records(v) for v in value)
+    if isinstance(value, Send):  # a pending rollout or creation task carries its candidate
+        return Send(value.node, upgrade_records(value.arg))
+    return value
+
+
 def checkpoint_serde() -> JsonPlusSerializer:
-    return JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
+    return _Serde(allowed_msgpack_modules=STATE_TYPES)
 
 
 @contextlib.contextmanager

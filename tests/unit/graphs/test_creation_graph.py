@@ -72,3 +72,20 @@ def test_learned_code_runs_in_the_sandbox_the_context_makes(tmp_path):
     assert final["best"] is not None
     # the demonstration's smoke run, the creation trials, the rollout (and its worked steps): all through ctx.sandbox
     assert len(made) >= 3 and all(names == ("carry",) for names in made)
+
+
+def test_a_checkpoint_from_before_the_library_was_a_value_resumes_with_one():
+    """Runs checkpointed by earlier versions hold the library's record (a dict); resuming them must not crash."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+    from langgraph.types import Send
+
+    from nodes.checkpoint import checkpoint_serde
+
+    record = ActionLibrary.from_code("def go_twice(a, b):\n    '''Go to a, then b.'''\n    goto(a)\n    return goto(b)\n").to_dict()
+    old = JsonPlusSerializer()
+    candidates = [{"id": "r0s0", "library": record, "code": "x"}, {"id": "r0s1", "library": None}]
+    loaded = checkpoint_serde().loads_typed(old.dumps_typed(candidates))
+    assert isinstance(loaded[0]["library"], ActionLibrary) and loaded[0]["library"].names == ("go_twice",)
+    assert loaded[1]["library"] is None and loaded[0]["code"] == "x"
+    send = checkpoint_serde().loads_typed(old.dumps_typed([Send("rollout", {"candidate": candidates[0]})]))[0]
+    assert send.node == "rollout" and isinstance(send.arg["candidate"]["library"], ActionLibrary)
