@@ -207,3 +207,34 @@ def test_a_worker_runs_learned_code_through_the_drivers_sandbox(tmp_path: Path) 
     job = EpisodeJob(graph.builder, graph.name, inputs, plain_fields(ctx), ctx.prompts, recipes, sandbox=ctx.sandbox)
     final = EpisodeWorker().play(job)[1]  # the worker's code in this process: what a Ray actor runs
     assert call in lines and final["success"]
+
+
+def test_a_local_run_killed_midway_resumes_on_ray_without_redoing_an_episode(tmp_path: Path, capsys) -> None:
+    """``--resume DIR --executor ray``: where the rest runs may change. A local act run is SIGKILLed after its
+    first episode; the resume plays the others on Ray workers; every episode is recorded once, and the ones
+    finished before the kill are kept, not replayed."""
+    import subprocess
+
+    from conftest_helpers import ROOT, complete_jsonl, kill_when
+    from test_e2e_cli import cli, cli_env
+
+    instances = GRIPPER + ["gen:seed=14,balls=3"]
+    run_dir = tmp_path / "run"
+    with StubOpenAI(respond=ScriptedModel(noise=0.2, delay_s=0.1), record=False) as stub:
+        args = ["--graph", "act", "--env", "pddl/gripper", "--instance", ",".join(instances), "--model", "stub", "--base-url", stub.url,
+                "--concurrency", "1", "--max-steps", "12", "--run-dir", str(run_dir)]  # fmt: skip
+        proc = subprocess.Popen(cli(*args), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        events = run_dir / "events.jsonl"
+        kill_when(proc, lambda: events.exists() and any(e.get("event") == "episode_end" for e in complete_jsonl(events)))
+        logged = len(complete_jsonl(events))
+        before = {r["episode_id"] for r in read_jsonl(run_dir / "episodes.jsonl")}
+        assert 1 <= len(before) < len(instances), "the kill came after the run had finished"
+        capsys.readouterr()
+        assert main(["--graph", "act", "--resume", str(run_dir), "--executor", "ray", "--concurrency", "2"]) == 0
+    assert "starting Ray workers" in capsys.readouterr().err
+    records = read_jsonl(run_dir / "episodes.jsonl")
+    ids = [r["episode_id"] for r in records]
+    assert len(ids) == len(set(ids)) == len(instances)  # none lost, none twice
+    resumed = complete_jsonl(events)[logged:]
+    started = {e["episode_id"] for e in resumed if e.get("event") == "episode_start"}
+    assert started and not started & before  # the finished episodes were kept, not replayed
