@@ -227,17 +227,22 @@ def test_walkthrough_option_gives_a_winning_plan_in_call_form() -> None:
 
 @needs_data
 def test_textgen_cache_does_not_change_the_game_text() -> None:
-    """The same episode with TextWorld's own (uncached) text generation, in a fresh process."""
+    """The same episode with TextWorld's own (uncached) text generation and translation, in a fresh process;
+    cached, the game is played twice (the second time from memoised translations only)."""
     instance, actions = SCRIPTED_WINS["put"]
     script = (
         "import json, sys\n"
         "from environments import make_env\n"
         "instance, actions, cache = json.loads(sys.argv[1])\n"
-        "env = make_env('alfworld/put', instance, textgen_cache=cache)\n"
-        "obs, info = env.reset(); out = [[obs, info['admissible_commands']]]\n"
-        "for a in actions:\n"
-        "    obs, *_, info = env.step(a); out.append([obs, info['admissible_commands']])\n"
-        "print(json.dumps(out))\n"
+        "def play():\n"
+        "    env = make_env('alfworld/put', instance, textgen_cache=cache)\n"
+        "    obs, info = env.reset(); out = [[obs, info['admissible_commands']]]\n"
+        "    for a in actions:\n"
+        "        obs, *_, info = env.step(a); out.append([obs, info['admissible_commands']])\n"
+        "    return out\n"
+        "first = play()\n"
+        "assert not cache or play() == first, 'the second play from cached translations differs'\n"
+        "print(json.dumps(first))\n"
     )
     runs = [
         subprocess.run(
@@ -247,6 +252,34 @@ def test_textgen_cache_does_not_change_the_game_text() -> None:
         for cache in (False, True)
     ]
     assert runs[0] == runs[1] and runs[0].strip()
+
+
+@needs_data
+def test_a_game_is_translated_once_per_kind_and_a_replayed_game_not_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fast-downward's PDDL-to-SAS translation is memoised (environments/alfworld/textworld_patch.py): a new game
+    costs one plain and one optimised translation, not four; a game played again costs none; each caller gets
+    a task of its own (a deep copy), so one game's state cannot leak into another's."""
+    import fast_downward
+
+    from environments.alfworld import textworld_patch
+
+    instance, actions = SCRIPTED_WINS["put"]
+    make_env("alfworld/put", instance).close()  # installs the caches
+    textworld_patch.clear_translation_cache()
+    calls: list[bool] = []
+    translate = textworld_patch._translate
+    monkeypatch.setattr(textworld_patch, "_translate", lambda *a, **k: calls.append(k["optimize"]) or translate(*a, **k))
+    played = []
+    for _ in range(2):
+        env = make_env("alfworld/put", instance)
+        env.reset()
+        played.append([env.step(a)[0] for a in actions])
+        env.close()
+    assert sorted(calls) == [False, True]  # one of each kind, for both plays together
+    assert played[0] == played[1] and "You put" in played[0][-1]
+    domain, problem = next(iter(textworld_patch._TRANSLATIONS))[:2]
+    (task_a, sas_a), (task_b, sas_b) = fast_downward.pddl2sas(domain, problem), fast_downward.pddl2sas(domain, problem)
+    assert sas_a == sas_b and task_a is not task_b and task_a.init is not task_b.init
 
 
 # ----------------------------------------------------------------- missing data
