@@ -102,6 +102,10 @@ class TextEnv(gym.Env):
         """Objects a learned action's parameter named ``param`` plausibly takes (all the env knows)."""
         return tuple(getattr(self, "objects", ()) or ())
 
+    def goal_objects(self) -> tuple[str, ...]:
+        """Objects the goal is about, in the goal's order (tried first where calls are sampled); none known here."""
+        return ()
+
     def facts(self) -> list[tuple[str, ...]]:
         """The true facts of the current state as tuples; empty where the state is not symbolic."""
         return []

@@ -12,7 +12,8 @@ the sandbox, and every user turn shows the real state the call was made in. Sour
    state, or primitives) that make progress, learned calls preferred;
 3. the example's primitive plan as it is.
 
-Environments whose state cannot be restored (ALFWorld) use 1, else the example text as it is.
+Environments without worked instances (ALFWorld: no symbolic goal to plan towards) show the learner's
+demonstration as text, else the example text as it is.
 """
 from __future__ import annotations
 
@@ -73,19 +74,53 @@ def replay_turns(env, executor: Executor, calls: Sequence[str], n_recent: int) -
     return None
 
 
+def _pools(env, action) -> list[list[str]]:
+    """The objects each parameter of ``action`` plausibly takes (``env.objects_for``), objects of the goal first."""
+    goal = getattr(env, "goal_objects", None)
+    rank = {o: i for i, o in enumerate(dict.fromkeys(goal() if goal else ()))}
+    return [sorted(env.objects_for(p), key=lambda o: (rank.get(o, len(rank)), o)) for p in action.params]
+
+
+def _call(name: str, args) -> str:
+    return f"{name}({', '.join(repr(a) for a in args)})"
+
+
 def learned_calls(env, library: ActionLibrary, limit: int | None = None) -> list[str] | None:
     """Learned calls over the objects each parameter plausibly takes (``env.objects_for``), objects of the
     goal first; arguments may repeat (``here`` and ``from_room`` are often the same room). None when there
     are more than ``limit``."""
-    goal_objects = [o for atom in getattr(getattr(env, "ground", None), "goal_pos", ()) for o in atom[1:]]
-    rank = {o: i for i, o in enumerate(dict.fromkeys(goal_objects))}
-    pools = {}
-    for action in library.actions:
-        pools[action.name] = [sorted(env.objects_for(p), key=lambda o: (rank.get(o, len(rank)), o)) for p in action.params]
+    pools = {action.name: _pools(env, action) for action in library.actions}
     total = sum(math.prod(len(p) for p in ps) for ps in pools.values())
     if limit is not None and total > limit:
         return None
-    return [f"{name}({', '.join(repr(a) for a in args)})" for name, ps in pools.items() for args in itertools.product(*ps)]
+    return [_call(name, args) for name, ps in pools.items() for args in itertools.product(*ps)]
+
+
+def action_calls(env, action, limit: int) -> list[str]:
+    """At most ``limit`` calls of one learned action: all of :func:`learned_calls`' calls of it, in its order,
+    when there are no more; else (ALFWorld's ~90 objects) those whose arguments rank best in sum (objects of
+    the goal first), so that every parameter varies among its likeliest objects, not only the last one."""
+    pools = _pools(env, action)
+    if math.prod(len(p) for p in pools) <= limit:
+        return [_call(action.name, args) for args in itertools.product(*pools)]
+    best = itertools.islice(_by_rank_sum([len(p) for p in pools]), limit)
+    return [_call(action.name, [pool[i] for pool, i in zip(pools, index)]) for index in best]
+
+
+def _by_rank_sum(sizes: list[int]):
+    """Index tuples into pools of ``sizes``, by increasing sum, each sum's in lexicographic order."""
+    for total in range(sum(sizes) - len(sizes) + 1):
+        yield from _with_sum(sizes, total)
+
+
+def _with_sum(sizes: list[int], total: int):
+    if not sizes:
+        if total == 0:
+            yield ()
+        return
+    for first in range(min(total, sizes[0] - 1) + 1):
+        for rest in _with_sum(sizes[1:], total - first):
+            yield (first, *rest)
 
 
 def _progress(env) -> float:

@@ -5,6 +5,7 @@ from .env import AlfWorldEnv, make_alfworld_env
 from .splits import (
     EXPECTED_EVAL_COUNTS,
     TASK_TYPES,
+    example_instance,
     find_alfworld_dir,
     list_alfworld_instances,
     resolve_game_file,
@@ -20,6 +21,7 @@ __all__ = [
     "call_to_command_candidates",
     "check_call",
     "command_to_call",
+    "example_instance",
     "find_alfworld_dir",
     "install_textgen_cache",
     "list_alfworld_instances",

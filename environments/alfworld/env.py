@@ -23,8 +23,42 @@ WELCOME_BANNER = "-= Welcome to TextWorld, ALFRED! =-"
 NOTHING_HAPPENS = "Nothing happens."
 
 _GOAL_RE = re.compile(r"Your task is to:\s*(.+)")
+# What a learned action's parameter takes, by the words of its name (objects_for): exact words, then prefixes.
+_RECEPTACLE_WORDS = ("from", "to", "loc", "where", "here", "there", "at", "on", "in", "into", "onto", "src")
+_RECEPTACLE_PREFIXES = ("recep", "place", "locat", "contain", "target", "dest", "source", "surface", "spot")
+_OBJECT_WORDS = ("what",)
+_OBJECT_PREFIXES = ("obj", "item", "thing")
 
 
+def _natural_key(name: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _kind(name: str) -> str:
+    """'cabinet 3' -> 'cabinet'."""
+    return name.rsplit(" ", 1)[0]
+
+
+def _words(param: str) -> list[str]:
+    """A parameter name's words: 'from_recep' -> ['from', 'recep'], 'targetObj2' -> ['target', 'obj']."""
+    return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", param).lower())
+
+
+def _game_objects(game) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(portable objects, receptacles, other objects) of a loaded game, named as its commands name them
+    ('mug 1', 'cabinet 3'): TextWorld's entities of the game (ALFWorld's demangler names them at load; places
+    such as 'loc 12', object and receptacle types and the agent are left out), portable where the problem
+    says ``pickupable``. Empty where this TextWorld keeps neither."""
+    infos = getattr(game, "_entity_infos", None) or {}
+    facts = getattr(getattr(game, "_pddl_state", None), "facts", None) or ()
+    pickupable = {f.arguments[0].name for f in facts if f.name == "pickupable" and f.arguments}
+
+    def names(kind: str, portable: bool | None = None) -> tuple[str, ...]:
+        found = {i.name.strip() for key, i in infos.items()
+                 if i.type == kind and (i.name or "").strip() and (portable is None or (key in pickupable) == portable)}
+        return tuple(sorted(found, key=_natural_key))
+
+    return names("object", True), names("receptacle"), names("object", False)
 
 
 def _clean_intro(text: str) -> str:
@@ -40,6 +74,11 @@ class AlfWorldEnv(TextEnv):
     ``valid_actions`` (the admissible commands in call form), ``command`` (the game text sent,
     or None), ``admissible_commands`` (raw game texts), ``reason`` (why an action was invalid),
     ``steps``; after reset also ``walkthrough`` when asked for.
+
+    ``state``: the game commands accepted since the last reset, in order (a refused one changes nothing);
+    ``restore(state)`` puts the game back there by replaying them (TextWorld games are deterministic).
+    ``objects`` (every object and receptacle, e.g. 'mug 1', 'cabinet 3'), ``receptacles``,
+    ``portable_objects``; ``objects_for(param)`` guesses from a parameter's name what it takes.
     """
 
     def __init__(
@@ -73,10 +112,19 @@ class AlfWorldEnv(TextEnv):
             self._game = textworld.start(
                 str(self.game_file), request_infos=request, wrappers=[AlfredDemangler(), AlfredInfos]
             )
+            self.portable_objects, self.receptacles, fixed = _game_objects(self._game)
+        self.objects = tuple(sorted({*self.portable_objects, *self.receptacles, *fixed}, key=_natural_key))
         self._admissible: list[str] = []
         self._won = False
         self._steps = 0
+        self._commands: tuple[str, ...] = ()
+        self._started = False  # TextWorld steps a game only after its first reset
         self.goal = ""
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        """The world state reached: the game commands accepted since the last reset, in order."""
+        return self._commands
 
     # -- gymnasium API
 
@@ -84,13 +132,8 @@ class AlfWorldEnv(TextEnv):
         super().reset(seed=seed)
         with TEXTWORLD_LOCK:
             state = self._game.reset()
-        self._admissible = list(state["admissible_commands"])
-        self._won = bool(state["won"])
         self._steps = 0
-        observation = _clean_intro(state.feedback)
-        self._last_observation = observation
-        match = _GOAL_RE.search(observation)
-        self.goal = match.group(1).strip() if match else ""
+        observation = self._restarted(state)
         info = self._info(valid=True, command=None)
         if self._want_walkthrough:
             info["walkthrough"] = [command_to_call(c) or c for c in state.get("extra.walkthrough") or []]
@@ -116,11 +159,52 @@ class AlfWorldEnv(TextEnv):
         valid = observation != NOTHING_HAPPENS
         if valid:
             self._last_observation = observation
+            self._commands += (command,)
         info = self._info(valid=valid, command=command)
         if not valid:
             info["reason"] = f"the game did not accept {command!r} (not an admissible command here)"
         reward = 1.0 if self._won and not was_won else 0.0
         return observation, reward, self._won, truncated, info
+
+    def restore(self, state) -> None:
+        """Put the world back in ``state`` (a value of ``self.state``), to try calls from one state: the game is
+        reset and the commands replayed (only the missing ones when ``state`` continues the current one).
+        Like a PDDL env's restore, no observation is returned and the step count is left alone."""
+        target = tuple(state)
+        if self._started and target == self._commands:
+            return
+        with TEXTWORLD_LOCK:
+            if not self._started or target[: len(self._commands)] != self._commands:
+                self._restarted(self._game.reset())
+            for command in target[len(self._commands):]:
+                game_state, _, _ = self._game.step(command)
+                self._admissible = list(game_state["admissible_commands"])
+                self._won = bool(game_state["won"])
+                observation = game_state.feedback.strip()
+                if observation == NOTHING_HAPPENS:
+                    raise ValueError(f"cannot restore {target!r}: the game refused {command!r} after {self._commands!r}")
+                self._commands += (command,)
+                self._last_observation = observation
+
+    def objects_for(self, param: str) -> tuple[str, ...]:
+        """Objects a learned action's parameter plausibly takes, by the words of its name: those of a kind
+        it names ('fridge', 'lamp' -> the desklamps); receptacles for 'recep', 'place', 'location', 'target',
+        'dest', 'from', 'to'...; portable objects for 'obj', 'item', 'thing'; else (or both) every object."""
+        words = _words(param)
+        receptacle = [w for w in words if w in _RECEPTACLE_WORDS or w.startswith(_RECEPTACLE_PREFIXES)]
+        portable = [w for w in words if w in _OBJECT_WORDS or w.startswith(_OBJECT_PREFIXES)]
+        named = [w for w in words if w not in receptacle and w not in portable]
+        of_kind = tuple(o for o in self.objects if any(w == _kind(o) or (len(w) >= 4 and w in _kind(o)) for w in named))
+        if of_kind:
+            return of_kind
+        if bool(receptacle) != bool(portable):
+            return (self.receptacles if receptacle else self.portable_objects) or self.objects
+        return self.objects
+
+    def goal_objects(self) -> tuple[str, ...]:
+        """The objects of each kind the goal names, in the goal's order ('put some mug on desk' -> the mugs, the desks)."""
+        words = dict.fromkeys(re.findall(r"[a-z]+", self.goal.lower()))
+        return tuple(o for w in words for o in self.objects if _kind(o) == w)
 
     def observe(self) -> str:
         """The last observation of an accepted command (ALFWorld has no state to read without acting)."""
@@ -136,6 +220,18 @@ class AlfWorldEnv(TextEnv):
             self._game.close()
 
     # -- helpers
+
+    def _restarted(self, game_state) -> str:
+        """Take the state of a game just reset; its intro (the observation)."""
+        self._admissible = list(game_state["admissible_commands"])
+        self._won = bool(game_state["won"])
+        self._commands = ()
+        self._started = True
+        observation = _clean_intro(game_state.feedback)
+        self._last_observation = observation
+        match = _GOAL_RE.search(observation)
+        self.goal = match.group(1).strip() if match else ""
+        return observation
 
     def _to_command(self, name: str, args: tuple[str, ...]) -> str:
         args = tuple(a.strip() for a in args)

@@ -147,6 +147,15 @@ def list_alfworld_instances(task: str, split: str | None = None, data_dir=None) 
     return _learnact_split(task, split, alf_dir, data_dir)
 
 
+def example_instance(task: str, data_dir=None) -> str:
+    """The game the type's worked example (``prompts/domains/alfworld/examples/<task>.md``) was recorded on:
+    its first demonstration game (``valid_train``, never an evaluation game)."""
+    demo = list_alfworld_instances(task, "demo", data_dir=data_dir)
+    if not demo:
+        raise DataNotFoundError(f"no {TASK_TYPES[task]} game in {DEMO_SUBDIR}. {HOW_TO_GET_DATA}")
+    return demo[0]
+
+
 def _learnact_split(task: str, split: str, alf_dir: Path, data_dir) -> list[str]:
     # The manifest sits beside alfworld/ in a ../shared/data-like folder.
     split_files = None

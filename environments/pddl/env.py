@@ -276,6 +276,10 @@ class PDDLEnv(TextEnv):
         matching = tuple(o for o in self.objects if any(k in name for k in kinds.get(o, ())))
         return matching or self.objects
 
+    def goal_objects(self) -> tuple[str, ...]:
+        """The objects of the goal's facts, in order."""
+        return tuple(dict.fromkeys(o for atom in self.ground.goal_pos for o in atom[1:]))
+
     def _object_kinds(self) -> dict[str, set[str]]:
         if getattr(self, "_kinds", None) is None:
             kinds: dict[str, set[str]] = {o: set() for o in self.objects}

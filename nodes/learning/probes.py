@@ -5,9 +5,10 @@ calls a learned action only after seeing it work (the compact prompt's worked st
 that make progress). A broken action is therefore never called, never fails, and learning would stop
 at once with ``no_failed_learned_call``, keeping broken code. Instead, when the best candidate's
 rollouts made no learned call at all, each of its actions is *probed*: called in the sandbox from the
-start of a training instance with the arguments the instance suggests (:func:`learned_calls`), and an
+start of a training instance with the arguments the instance suggests (``nodes.demonstrations.action_calls``), and an
 action none of whose calls runs and changes the world yields its most telling failed call as a failure
-case for revision (PDDL: needs ``env.restore``). ``probe_unused=False`` (``--protocol paper``) turns this off.
+case for revision. It needs an environment whose state can be restored (:func:`can_try_calls`: PDDL,
+ALFWorld); elsewhere nothing is probed. ``probe_unused=False`` (``--protocol paper``) turns this off.
 """
 from __future__ import annotations
 
@@ -17,9 +18,17 @@ from typing import Any
 from actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 
-from ..demonstrations import learned_calls
+from ..demonstrations import action_calls
 
 PROBES_PER_ACTION = 200
+
+
+def can_try_calls(env) -> bool:
+    """Whether calls can be tried from a state and the state put back: the env has ``state`` and ``restore``
+    (PDDL; ALFWorld, by replaying the game's commands) and lists the objects a parameter takes (``objects_for``)."""
+    return all(hasattr(env, name) for name in ("state", "restore", "objects_for"))
+
+
 NOTE = "the agent never called the learned actions in training; this call was tried from the start of a training task"
 
 
@@ -47,7 +56,7 @@ def probe_action(
     its calls runs and changes the world."""
     start = env.state
     worst: tuple[tuple[int, bool], str, Any] | None = None
-    calls = [c for c in learned_calls(env, library) if c.startswith(name + "(")][:limit]
+    calls = action_calls(env, library.get(name), limit)
     for call in calls:
         env.restore(start)
         result = executor.run(call)
@@ -71,7 +80,7 @@ def probe_failures(
     env = make_env(env_name, instance, data_dir=data_dir, **(env_options or {}))
     try:
         first_observation, _ = env.reset()
-        if not hasattr(env, "restore") or not hasattr(env, "ground"):
+        if not can_try_calls(env):
             return []
         kwargs = {"limits": limits} if limits is not None else {}
         with sandbox(env, library, **kwargs) as executor:
@@ -100,9 +109,9 @@ def trial_failures(library: ActionLibrary, env, example_calls, sandbox: Callable
     of the domain's example episode (``env``: its instance, ``example_calls``: its actions). Creation drops
     such an action (and the learner's repair sees why): it would fail wherever the agent called it.
 
-    Needs ``env.restore``; elsewhere nothing is tried.
+    Needs :func:`can_try_calls`; elsewhere nothing is tried.
     """
-    if not hasattr(env, "restore") or not hasattr(env, "ground"):
+    if not can_try_calls(env):
         return {}
     states = example_states(env, example_calls)
     first_observation = env.reset()[0]
@@ -115,7 +124,7 @@ def trial_failures(library: ActionLibrary, env, example_calls, sandbox: Callable
                 found = probe_action(env, executor, library, action.name, first_observation, TRIALS_PER_STATE)
                 if found is None:
                     break
-                shown = shown or {**found, "facts": env.facts()}
+                shown = shown or {**found, "facts": env.facts() or None}  # none where the state is not symbolic
             else:
                 failed[action.name] = _why(shown, len(states), reads_facts="facts(" in action.source or "find(" in action.source)
     env.reset()

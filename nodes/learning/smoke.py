@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from actions import ActionLibrary, Executor
-from environments import make_env, parse_call
+from environments import DataNotFoundError, make_env, parse_call
+from environments.alfworld import example_instance as alfworld_example
 from prompts import load_domain_material
 
 from ..context import Context
@@ -117,16 +118,31 @@ def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str
     return run
 
 
+def example_instance(env_name: str, data_dir=None) -> str | None:
+    """The instance the domain's example episode was played on (PDDL: a generated one; ALFWorld: the type's
+    first demonstration game), or None where there is none (no ALFWorld data)."""
+    instances = worked_instances(env_name)
+    if instances:
+        return instances[0]
+    family, _, task = env_name.partition("/")
+    if family != "alfworld":
+        return None
+    try:
+        return alfworld_example(task, data_dir)
+    except DataNotFoundError:
+        return None
+
+
 def example_trials(env_name: str, ctx: Context):
     """``library -> {action: why}`` for actions that work nowhere in the example episode (nodes.learning.probes.trial_failures);
     None where the domain has no replayable example instance."""
-    instances = worked_instances(env_name)
-    if not instances:
+    instance = example_instance(env_name, ctx.episodes.data_dir)
+    if instance is None:
         return None
     example = action_lines(load_domain_material(env_name, ctx.prompts_dir).example)
 
     def run(library: ActionLibrary) -> dict[str, str]:
-        env = make_env(env_name, instances[0], **ctx.episodes.env_options)
+        env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
         try:
             return trial_failures(library, env, example, ctx.sandbox, **executor_kwargs(ctx))
         finally:

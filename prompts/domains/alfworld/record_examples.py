@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from environments import list_instances, make_env, parse_call
-from environments.alfworld import TASK_TYPES
+from environments import make_env, parse_call
+from environments.alfworld import TASK_TYPES, example_instance
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 DETOURS_BEFORE_FIRST_TAKE = 2
@@ -54,7 +54,7 @@ def _receptacles(first_observation: str) -> list[str]:
 
 
 def record(task: str, data_dir=None, max_tries: int = 10) -> str:
-    instance = list_instances(f"alfworld/{task}", "demo", data_dir=data_dir)[0]
+    instance = example_instance(task, data_dir)
     env = make_env(f"alfworld/{task}", instance, data_dir=data_dir, walkthrough=True)
     excluded: set[str] = set()
     for _ in range(max_tries):

@@ -215,6 +215,75 @@ def test_max_steps_truncates_and_reset_restarts() -> None:
 
 
 @needs_data
+def test_state_is_the_accepted_commands_and_restore_replays_them() -> None:
+    """``state``: the game commands accepted since reset (a refused call changes nothing); ``restore`` puts the
+    game back there (reset and replay), observation and valid actions included, and leaves the step count."""
+    env = make_env("alfworld/put", PUT_GAME, max_steps=100)
+    obs0, info0 = env.reset()
+    assert env.state == ()
+    env.step("goto('countertop 3')")
+    env.step("goto('nowhere 1')")  # refused by the game
+    env.step("goto(")  # not a call
+    remembered = env.state
+    assert remembered == ("go to countertop 3",)
+    there = (env.observe(), env.valid_actions())
+    took = env.step("take('saltshaker 1', 'countertop 3')")
+    env.step("goto('drawer 1')")
+    assert env.state == ("go to countertop 3", "take saltshaker 1 from countertop 3", "go to drawer 1")
+    env.restore(remembered)
+    assert env.state == remembered and (env.observe(), env.valid_actions()) == there
+    again = env.step("take('saltshaker 1', 'countertop 3')")
+    assert again[0] == took[0] and again[4]["valid_actions"] == took[4]["valid_actions"]
+    assert again[4]["steps"] == took[4]["steps"] + 2  # restore leaves the step count, as the PDDL env's does
+    env.restore(())
+    assert (env.observe(), env.valid_actions()) == (obs0, info0["valid_actions"]) and env.state == ()
+    later = remembered + ("take saltshaker 1 from countertop 3",)
+    env.restore(later)  # from an earlier state: only the missing commands are played
+    assert env.state == later and env.observe() == took[0]
+    with pytest.raises(ValueError, match="refused"):
+        env.restore(("go to nowhere 1",))
+    fresh = make_env("alfworld/put", PUT_GAME)  # never reset: restore starts the game
+    fresh.restore(later)
+    assert fresh.state == later and fresh.observe() == took[0]
+
+
+@needs_data
+def test_restore_brings_back_whether_the_game_is_won() -> None:
+    instance, actions = SCRIPTED_WINS["put"]
+    env = make_env("alfworld/put", instance)
+    env.reset()
+    for action in actions:
+        env.step(action)
+    won = env.state
+    env.restore(won[:-1])
+    assert not env.step("look()")[4]["success"]
+    env.restore(won)
+    assert env.step("look()")[4]["success"]
+
+
+@needs_data
+def test_objects_are_the_games_names_and_objects_for_tells_receptacles_from_objects() -> None:
+    env = make_env("alfworld/put", PUT_GAME)
+    _, info = env.reset()
+    gotos = {parse_call(c)[1][0] for c in info["valid_actions"] if c.startswith("goto(")}
+    assert set(env.receptacles) == gotos  # every receptacle, named as the calls name it
+    assert {"saltshaker 1", "cabinet 3", "drawer 1", "sink 1"} <= set(env.objects)
+    assert not any(o.startswith("loc ") or o.endswith("type") for o in env.objects)
+    assert "saltshaker 1" in env.portable_objects and "sink 1" not in env.portable_objects  # a sink is not picked up
+    assert not set(env.portable_objects) & set(env.receptacles)
+    for param in ("recep", "from_recep", "receptacle", "place", "location", "target", "dest", "to", "here"):
+        assert env.objects_for(param) == env.receptacles, param
+    for param in ("obj", "object", "item", "thing", "obj1"):
+        assert env.objects_for(param) == env.portable_objects, param
+    assert env.objects_for("fridge") == ("fridge 1",) and env.objects_for("counter") == ("countertop 1", "countertop 2", "countertop 3")
+    assert env.objects_for("x") == env.objects
+    *_, info = env.step("goto('countertop 3')")
+    taken = [parse_call(c)[1] for c in info["valid_actions"] if c.startswith("take(")]
+    assert taken and all(obj in env.portable_objects and recep in env.receptacles for obj, recep in taken)
+    assert env.goal_objects()[0] == "saltshaker 1" and "drawer 1" in env.goal_objects()  # "put some saltshaker in drawer"
+
+
+@needs_data
 def test_walkthrough_option_gives_a_winning_plan_in_call_form() -> None:
     env = make_env("alfworld/clean", SCRIPTED_WINS["clean"][0], walkthrough=True)
     _, info = env.reset()
