@@ -225,9 +225,10 @@ def test_a_local_run_killed_midway_resumes_on_ray_without_redoing_an_episode(tmp
                 "--concurrency", "1", "--max-steps", "12", "--run-dir", str(run_dir)]  # fmt: skip
         proc = subprocess.Popen(cli(*args), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         events = run_dir / "events.jsonl"
-        kill_when(proc, lambda: events.exists() and any(e.get("event") == "episode_end" for e in complete_jsonl(events)))
+        recorded = run_dir / "episodes.jsonl"
+        kill_when(proc, lambda: recorded.exists() and complete_jsonl(recorded))  # an episode is recorded, not only ended
         logged = len(complete_jsonl(events))
-        before = {r["episode_id"] for r in read_jsonl(run_dir / "episodes.jsonl")}
+        before = {r["episode_id"] for r in complete_jsonl(recorded)}
         assert 1 <= len(before) < len(instances), "the kill came after the run had finished"
         capsys.readouterr()
         assert main(["--graph", "act", "--resume", str(run_dir), "--executor", "ray", "--concurrency", "2"]) == 0
