@@ -7,7 +7,7 @@ can wrap it (nodes/act.py renames it to add a ``Think:`` alternative).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 _FREE_ARG = r"""arg ::= "'" [^'\n\\]+ "'" """.strip()
 
@@ -76,6 +76,70 @@ def choice_grammar(
         alternatives.append("named")
         lines.append(rename_root(call_grammar(action_names, arg_values), "named").rstrip("\n"))
     return "\n".join([f"root ::= {' | '.join(alternatives)}", *lines]) + "\n"
+
+
+def pool_grammar(
+    pools: Mapping[str, Sequence[Sequence[str]]],
+    refused: Mapping[str, Iterable[tuple[str, ...]]] | None = None,
+    action_names: Mapping[str, int] | None = None,
+    arg_values: Iterable[str] | None = None,
+) -> str:
+    """One call ``name(a1, ..., an)`` with each argument from its pool (``pools[name][i]``), except the argument
+    tuples ``refused[name]``; or one call to any of ``action_names`` (learned actions, arguments from
+    ``arg_values`` or free). Compact where listing every call would not be: ``take`` over 20 objects and 40
+    receptacles is two alternations, not 800 literals (llama.cpp checks every vocabulary token against every
+    alternative at each step). An action with an empty pool, or all of whose calls are refused, is left out."""
+    rules: list[str] = []
+    calls: list[str] = []
+    for name, arg_pools in sorted(pools.items()):
+        if not name.isidentifier():
+            raise ValueError(f"action name {name!r} is not a Python identifier")
+        excluded = {tuple(t) for t in (refused or {}).get(name, ())}
+        if not arg_pools:
+            if () not in excluded:
+                calls.append(gbnf_literal(name + "()"))
+            continue
+        args = _pool_args(f"{name}-args", [list(dict.fromkeys(p)) for p in arg_pools], excluded, rules, first=True)
+        if args is not None:
+            calls.append(f'{gbnf_literal(name + "(")} ({args}) ")"')
+    if not calls and not action_names:
+        raise ValueError("pool_grammar: no call could be produced")
+    alternatives = (["prim"] if calls else []) + (["named"] if action_names else [])
+    lines = [f"root ::= {' | '.join(alternatives)}"]
+    if calls:
+        lines.append("prim ::= " + " | ".join(calls))
+    lines += rules
+    if action_names:
+        lines.append(rename_root(call_grammar(action_names, arg_values), "named").rstrip("\n"))
+    return "\n".join(lines) + "\n"
+
+
+def _pool_args(rule: str, pools: list[list[str]], excluded: set[tuple[str, ...]], rules: list[str], first: bool) -> str | None:
+    """The GBNF expression of the arguments over ``pools`` (", " before each but the first) without the
+    tuples in ``excluded``; rules it needs are appended to ``rules``. None when it admits nothing."""
+    sep = "" if first else ", "
+
+    def lit(v: str) -> str:
+        return gbnf_literal(sep + _python_quoted(v))
+
+    head, rest = pools[0], pools[1:]
+    if not rest:
+        values = [v for v in head if (v,) not in excluded]
+        return " | ".join(lit(v) for v in values) if values else None
+    by_first: dict[str, set[tuple[str, ...]]] = {}
+    for t in excluded:
+        if t and t[0] in head:
+            by_first.setdefault(t[0], set()).add(t[1:])
+    parts = []
+    free = [v for v in head if v not in by_first]
+    if free and (full := _pool_args(f"{rule}-{len(rules)}", rest, set(), rules, first=False)) is not None:
+        name = f"{rule}-rest{len(rules)}"
+        rules.append(f"{name} ::= {full}")
+        parts.append(f"({' | '.join(lit(v) for v in free)}) {name}")
+    for v in head:
+        if v in by_first and (sub := _pool_args(f"{rule}-{len(rules)}", rest, by_first[v], rules, first=False)) is not None:
+            parts.append(f"{lit(v)} ({sub})")
+    return " | ".join(parts) or None
 
 
 class GrammarError(ValueError):

@@ -5,6 +5,7 @@ call counts as one agent step however many primitives it runs.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -15,8 +16,8 @@ from collections.abc import Sequence
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary
-from environments import make_env, parse_call
-from llm.grammar import call_grammar, choice_grammar, rename_root
+from environments import ActionParseError, make_env, parse_call
+from llm.grammar import call_grammar, choice_grammar, pool_grammar, rename_root
 from llm.models import invoke_text
 from prompts import load_domain_material
 from settings.defaults import DEFAULTS as D
@@ -203,6 +204,8 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
         valid = rt.env.valid_actions()
         if valid or learned:
             return choice_grammar(valid, learned, objects)
+    if typed and (pools := getattr(rt.env, "call_pools", lambda: None)()):
+        return typed_pool_grammar(pools, refused, learned, objects)
     if typed and (calls := rt.env.typed_calls()):
         listed = learned_calls(rt.env, rt.library, MAX_LEARNED_LITERALS) if learned else []
         if listed is not None:  # few enough to list: a refused learned call is excluded too
@@ -214,6 +217,22 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
 
 
 MAX_LEARNED_LITERALS = 3000
+
+
+def typed_pool_grammar(pools, refused: Sequence[str], learned: dict[str, int], objects) -> str:
+    """Where the environment gives each primitive's argument pools (ALFWorld: typed names seen so far) rather than
+    listing its calls: any call over them except those ``refused`` since the state last changed; learned calls
+    take the names seen (else the environment's objects)."""
+    excluded: dict[str, list[tuple[str, ...]]] = {}
+    for call in refused:
+        with contextlib.suppress(ActionParseError):
+            name, args = parse_call(call)
+            excluded.setdefault(name, []).append(tuple(args))
+    seen = sorted({v for arg_pools in pools.values() for pool in arg_pools for v in pool})
+    try:
+        return pool_grammar(pools, excluded, learned or None, seen or objects)
+    except ValueError:  # every call refused and no learned action: let the model say anything well-formed
+        return call_grammar({name: len(arg_pools) for name, arg_pools in pools.items()} | learned)
 
 
 def with_think(grammar: str) -> str:

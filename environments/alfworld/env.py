@@ -160,6 +160,7 @@ class AlfWorldEnv(TextEnv):
         if valid:
             self._last_observation = observation
             self._commands += (command,)
+            self._note_seen(observation)
         info = self._info(valid=valid, command=command)
         if not valid:
             info["reason"] = f"the game did not accept {command!r} (not an admissible command here)"
@@ -185,6 +186,7 @@ class AlfWorldEnv(TextEnv):
                     raise ValueError(f"cannot restore {target!r}: the game refused {command!r} after {self._commands!r}")
                 self._commands += (command,)
                 self._last_observation = observation
+                self._note_seen(observation)
 
     def objects_for(self, param: str) -> tuple[str, ...]:
         """Objects a learned action's parameter plausibly takes, by the words of its name: those of a kind
@@ -200,6 +202,29 @@ class AlfWorldEnv(TextEnv):
         if bool(receptacle) != bool(portable):
             return (self.receptacles if receptacle else self.portable_objects) or self.objects
         return self.objects
+
+    def call_pools(self) -> dict[str, list[list[str]]]:
+        """What each primitive's arguments may be, typed and among the names seen since the reset (the intro's
+        receptacles, the objects observations have shown): the agent's grammar offers these calls minus the
+        ones refused since the state last changed, so it cannot repeat a refused call, nor is told a name it
+        has not seen. ``{name: [pool of argument 1, ...]}``."""
+        seen = getattr(self, "_seen", set())
+        receps = [r for r in self.receptacles if r in seen]
+        portable = [o for o in self.portable_objects if o in seen]
+        anything = [o for o in self.objects if o in seen]
+        kinds = {"recep": receps, "obj": portable, "target": anything}
+        pools = {p.name: [kinds[param] for param in p.params] for p in self.primitives}
+        for switch in ("use", "toggle"):  # a lamp is not portable
+            pools[switch] = [anything]
+        return pools
+
+    def _note_seen(self, observation: str) -> None:
+        if not self.objects:
+            return
+        if getattr(self, "_names_re", None) is None:
+            names = sorted(self.objects, key=len, reverse=True)
+            self._names_re = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+        self._seen.update(self._names_re.findall(observation))
 
     def goal_objects(self) -> tuple[str, ...]:
         """The objects of each kind the goal names, in the goal's order ('put some mug on desk' -> the mugs, the desks)."""
@@ -229,6 +254,8 @@ class AlfWorldEnv(TextEnv):
         self._started = True
         observation = _clean_intro(game_state.feedback)
         self._last_observation = observation
+        self._seen: set[str] = set()
+        self._note_seen(observation)
         match = _GOAL_RE.search(observation)
         self.goal = match.group(1).strip() if match else ""
         return observation

@@ -403,3 +403,29 @@ def test_worked_example_replays_exactly_and_wins(task: str) -> None:
         obs, *_, info = env.step(action)
         assert info["valid"] and obs == observed.rstrip("\n"), (action, obs)
     assert info["success"]
+
+
+@needs_data
+def test_the_agent_grammar_offers_typed_calls_over_names_seen_and_never_a_refused_one() -> None:
+    """ALFWorld's typed grammar (nodes/act.py typed_pool_grammar over env.call_pools()): receptacles from the
+    intro, objects once an observation showed them, and a call refused since the state last changed is out,
+    so the agent cannot write the same refused call 19 times (what the embedded model did)."""
+    from types import SimpleNamespace
+
+    from test_llm_grammar import gbnf_regex
+
+    from actions import ActionLibrary
+    from nodes.act import agent_grammar
+
+    env = make_env("alfworld/put", PUT_GAME)
+    env.reset()
+    pools = env.call_pools()
+    assert "countertop 3" in pools["goto"][0] and pools["take"][0] == []  # no object seen yet
+    env.step("goto('countertop 3')")
+    assert "saltshaker 1" in env.call_pools()["take"][0] and "countertop 3" not in env.call_pools()["take"][0]
+    rt = SimpleNamespace(env=env, library=ActionLibrary.empty())
+    admits = gbnf_regex(agent_grammar(rt, typed=True, refused=["close('cabinet 6')", "take('fork 3', 'countertop 3')"])).fullmatch
+    assert admits("take('saltshaker 1', 'countertop 3')") and admits("close('cabinet 5')") and admits("look()")
+    assert not admits("close('cabinet 6')") and not admits("take('fork 3', 'countertop 3')")
+    assert not admits("take('pencil 1', 'countertop 3')")  # a name no observation has shown
+    env.close()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from llm.config import ModelSpec
-from llm.grammar import GrammarError, call_grammar, choice_grammar, validate_gbnf
+from llm.grammar import GrammarError, call_grammar, choice_grammar, pool_grammar, validate_gbnf
 from llm.models import invoke_text, make_chat_model
 from llm.usage import UsageTracker
 
@@ -118,3 +118,41 @@ def test_real_local_server_follows_the_grammar(local_llm):
     value = "'(?:" + "|".join(values) + ")'"
     assert re.fullmatch(rf"(?:pick|drop)\({value}, {value}, {value}\)|move\({value}, {value}\)", reply), reply
     assert usage.totals()["prompt_tokens"] > 0 and usage.totals()["cost"] == 0.0
+
+
+def gbnf_regex(grammar: str) -> re.Pattern:
+    """The grammars built here (literals, rule names, groups, alternation; no repetition but a character class)
+    as one Python regex, to check which strings they admit."""
+    rules = dict(line.split(" ::= ", 1) for line in grammar.strip().splitlines())
+    token = re.compile(r'"(?:\\.|[^"\\])*"|\[[^\]]*\][+*?]?|[A-Za-z][\w-]*|[()|]|\s+')
+
+    def expand(expr: str) -> str:
+        out = []
+        for t in token.findall(expr):
+            if t.startswith('"'):
+                out.append(re.escape(t[1:-1].encode().decode("unicode_escape")))
+            elif t.startswith("["):
+                out.append(t)
+            elif t[0].isalpha():
+                out.append(f"(?:{expand(rules[t])})")
+            elif t == "(":
+                out.append("(?:")
+            elif not t.isspace():
+                out.append(t)
+        return "".join(out)
+
+    return re.compile(expand(rules["root"]))
+
+
+def test_pool_grammar_admits_typed_calls_except_the_refused_ones():
+    pools = {"goto": [["cabinet 1", "cabinet 2"]], "take": [["mug 1", "apple 1"], ["cabinet 1", "desk 1"]], "look": [], "put": [[], ["desk 1"]]}
+    refused = {"take": [("mug 1", "desk 1")], "goto": [("cabinet 2",)], "look": [()]}
+    grammar = validate_gbnf(pool_grammar(pools, refused, {"carry": 2}, ["mug 1"]))
+    admits = gbnf_regex(grammar).fullmatch
+    for call in ("goto('cabinet 1')", "take('mug 1', 'cabinet 1')", "take('apple 1', 'desk 1')", "carry('mug 1', 'mug 1')"):
+        assert admits(call), call
+    for call in ("goto('cabinet 2')", "take('mug 1', 'desk 1')", "look()", "put('mug 1', 'desk 1')", "take('desk 1', 'mug 1')", "carry('x', 'y')"):
+        assert not admits(call), call  # refused, an empty pool, out of type, or not a known name
+    assert len(grammar) < 1000  # alternations per argument, not one literal per call
+    with pytest.raises(ValueError, match="no call"):
+        pool_grammar({"goto": [["cabinet 1"]]}, {"goto": [("cabinet 1",)]})
