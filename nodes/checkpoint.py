@@ -28,7 +28,9 @@ class _Serde(JsonPlusSerializer):
     """
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
-        return upgrade_records(super().loads_typed(data))
+        value = super().loads_typed(data)
+        # Only a blob with a "format" key can hold such a record: the rest skip the walk (every load passes here).
+        return upgrade_records(value) if isinstance(data[1], bytes) and b"format" in data[1] else value
 
 
 def upgrade_records(value: Any) -> Any:

@@ -119,6 +119,9 @@ class AlfWorldEnv(TextEnv):
         self._steps = 0
         self._commands: tuple[str, ...] = ()
         self._started = False  # TextWorld steps a game only after its first reset
+        self._seen: set[str] = set()  # names the observations since the reset showed (call_pools)
+        longest_first = sorted(self.objects, key=len, reverse=True)  # 'cabinet 10' before 'cabinet 1'
+        self._names_re = re.compile(r"\b(" + "|".join(map(re.escape, longest_first)) + r")\b") if self.objects else None
         self.goal = ""
 
     @property
@@ -151,16 +154,7 @@ class AlfWorldEnv(TextEnv):
             return self._rejected(f"Invalid action: {problem}", truncated)
         command = self._to_command(name, args)
         was_won = self._won
-        with TEXTWORLD_LOCK:
-            state, _, _ = self._game.step(command)
-        self._admissible = list(state["admissible_commands"])
-        self._won = bool(state["won"])
-        observation = state.feedback.strip()
-        valid = observation != NOTHING_HAPPENS
-        if valid:
-            self._last_observation = observation
-            self._commands += (command,)
-            self._note_seen(observation)
+        observation, valid = self._play(command)
         info = self._info(valid=valid, command=command)
         if not valid:
             info["reason"] = f"the game did not accept {command!r} (not an admissible command here)"
@@ -178,15 +172,8 @@ class AlfWorldEnv(TextEnv):
             if not self._started or target[: len(self._commands)] != self._commands:
                 self._restarted(self._game.reset())
             for command in target[len(self._commands):]:
-                game_state, _, _ = self._game.step(command)
-                self._admissible = list(game_state["admissible_commands"])
-                self._won = bool(game_state["won"])
-                observation = game_state.feedback.strip()
-                if observation == NOTHING_HAPPENS:
+                if not self._play(command)[1]:
                     raise ValueError(f"cannot restore {target!r}: the game refused {command!r} after {self._commands!r}")
-                self._commands += (command,)
-                self._last_observation = observation
-                self._note_seen(observation)
 
     def objects_for(self, param: str) -> tuple[str, ...]:
         """Objects a learned action's parameter plausibly takes, by the words of its name: those of a kind
@@ -208,7 +195,7 @@ class AlfWorldEnv(TextEnv):
         receptacles, the objects observations have shown): the agent's grammar offers these calls minus the
         ones refused since the state last changed, so it cannot repeat a refused call, nor is told a name it
         has not seen. ``{name: [pool of argument 1, ...]}``."""
-        seen = getattr(self, "_seen", set())
+        seen = self._seen
         receps = [r for r in self.receptacles if r in seen]
         portable = [o for o in self.portable_objects if o in seen]
         anything = [o for o in self.objects if o in seen]
@@ -219,12 +206,8 @@ class AlfWorldEnv(TextEnv):
         return pools
 
     def _note_seen(self, observation: str) -> None:
-        if not self.objects:
-            return
-        if getattr(self, "_names_re", None) is None:
-            names = sorted(self.objects, key=len, reverse=True)
-            self._names_re = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-        self._seen.update(self._names_re.findall(observation))
+        if self._names_re is not None:
+            self._seen.update(self._names_re.findall(observation))
 
     def goal_objects(self) -> tuple[str, ...]:
         """The objects of each kind the goal names, in the goal's order ('put some mug on desk' -> the mugs, the desks)."""
@@ -246,6 +229,21 @@ class AlfWorldEnv(TextEnv):
 
     # -- helpers
 
+    def _play(self, command: str) -> tuple[str, bool]:
+        """Send one game command; (its observation, whether the game accepted it). An accepted command
+        extends ``state`` and shows its observation's names to ``call_pools``."""
+        with TEXTWORLD_LOCK:
+            game_state, _, _ = self._game.step(command)
+        self._admissible = list(game_state["admissible_commands"])
+        self._won = bool(game_state["won"])
+        observation = game_state.feedback.strip()
+        valid = observation != NOTHING_HAPPENS
+        if valid:
+            self._last_observation = observation
+            self._commands += (command,)
+            self._note_seen(observation)
+        return observation, valid
+
     def _restarted(self, game_state) -> str:
         """Take the state of a game just reset; its intro (the observation)."""
         self._admissible = list(game_state["admissible_commands"])
@@ -254,7 +252,7 @@ class AlfWorldEnv(TextEnv):
         self._started = True
         observation = _clean_intro(game_state.feedback)
         self._last_observation = observation
-        self._seen: set[str] = set()
+        self._seen = set()
         self._note_seen(observation)
         match = _GOAL_RE.search(observation)
         self.goal = match.group(1).strip() if match else ""
