@@ -137,14 +137,80 @@ def probe(cc: str = "gcc") -> list[ProbeResult]:
     return list(results.values())
 
 
-def cmake_args(results: list[ProbeResult] | None = None) -> list[str]:
-    """The CMake arguments for this machine: ``$LEARNACT_CMAKE_ARGS`` if set, else the probed families."""
+def probed_args(results: list[ProbeResult] | None = None) -> list[str]:
+    """The CMake arguments the probe gives: ``$LEARNACT_CMAKE_ARGS`` if set, else the families that ran."""
     if os.environ.get("LEARNACT_CMAKE_ARGS"):
         return os.environ["LEARNACT_CMAKE_ARGS"].split()
     if not is_x86():
         return list(BASE_CMAKE_ARGS)
     results = probe() if results is None else results
     return [*BASE_CMAKE_ARGS, "-DGGML_NATIVE=OFF", *(f"-D{r.option}={'ON' if r.ok else 'OFF'}" for r in results)]
+
+
+# What to turn off, in order, when a build whose families all passed the probe still crashes in the real
+# runtime. Measured here: ggml's AMX kernels die of SIGILL (``tilezero`` in a worker thread) on a VM where
+# every AMX instruction runs in a test program, the kernel's permission asked first: the VM loses the
+# tile configuration ggml loads once per thread. Only the real runtime on a real prompt shows it.
+FALLBACKS: tuple[tuple[str, ...], ...] = (
+    ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16"),
+    ("GGML_AVX512_VBMI", "GGML_AVX512_VNNI", "GGML_AVX512_BF16"),
+    ("GGML_AVX512",),
+    ("GGML_AVX_VNNI",),
+)
+
+
+def without(args: list[str], options: tuple[str, ...]) -> list[str]:
+    """``args`` with ``options`` OFF, and with them every family that needs one of them."""
+    off = set(options)
+    for family in FAMILIES:  # in order: prerequisites come first
+        if any(n in off for n in family.needs):
+            off.add(family.option)
+    return [f"-D{a.split('=')[0][2:]}=OFF" if a.startswith("-D") and a.split("=")[0][2:] in off else a for a in args]
+
+
+def machine_id() -> str:
+    """This machine's CPU as a build sees it (model, advertised flags) and its kernel."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        cpuinfo = ""
+    first = [line for line in cpuinfo.splitlines() if line.startswith(("model name", "flags"))][:2]
+    return hashlib.sha256("\n".join([*first, platform.release(), platform.machine()]).encode()).hexdigest()[:16]
+
+
+def _crash_file() -> Path:
+    return cache_root() / "crashed.json"
+
+
+def crashed_here() -> list[str]:
+    """The builds (their CMake arguments, joined) that crashed in the real runtime on this machine."""
+    try:
+        return json.loads(_crash_file().read_text()).get(machine_id(), [])
+    except (OSError, ValueError):
+        return []
+
+
+def record_crash(args: list[str]) -> None:
+    path = _crash_file()
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    known.setdefault(machine_id(), []).append(" ".join(args))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=1))
+
+
+def cmake_args(results: list[ProbeResult] | None = None) -> list[str]:
+    """The CMake arguments to build with here: the probed ones, minus the fallbacks a crash on this
+    machine has already called for (``crashed.json`` in the wheel cache)."""
+    args = probed_args(results)
+    crashed = set(crashed_here())
+    for options in FALLBACKS:
+        if " ".join(args) not in crashed:
+            break
+        args = without(args, options)
+    return args
 
 
 def cache_root() -> Path:
@@ -225,25 +291,45 @@ def crash_reason(returncode: int) -> str | None:
 _ONE_TOKEN = """
 import sys
 from llama_cpp import Llama
-llm = Llama(model_path=sys.argv[1], n_ctx=64, n_threads=2, verbose=False)
-out = llm.create_completion("def", max_tokens=1, temperature=0)
+llm = Llama(model_path=sys.argv[1], n_ctx=512, n_threads=2, verbose=False)
+# A prompt of ~100 tokens: evaluated as a batch, it runs the matrix kernels a one-token prompt skips
+# (ggml's AMX kernels are only used for batches).
+out = llm.create_completion("def fib(n):\\n    " * 20, max_tokens=2, temperature=0)
 print(repr(out["choices"][0]["text"]))
 """
 
 
-def check(python: str, model_file: str, timeout_s: float = 300) -> tuple[bool, str]:
-    """Run the installed runtime on one token of ``model_file`` in a child; (ok, one line)."""
+def check(python: str, model_file: str, timeout_s: float = 300) -> tuple[bool, str, bool]:
+    """Run the installed runtime on a short prompt of ``model_file`` in a child: (ok, one line, died of a
+    signal that will repeat)."""
     try:
         ran = subprocess.run([python, "-c", _ONE_TOKEN, model_file], capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return False, f"the embedded runtime did not produce one token within {timeout_s:.0f} s"
+        return False, f"the embedded runtime did not answer a short prompt within {timeout_s:.0f} s", False
     if ran.returncode == 0:
-        return True, f"the embedded runtime runs here (one token: {ran.stdout.strip()})"
+        return True, f"the embedded runtime runs here (reply: {ran.stdout.strip()})", False
     reason = crash_reason(ran.returncode)
     if reason:
-        return False, reason
+        return False, reason, True
     tail = " | ".join(ran.stderr.strip().splitlines()[-2:])
-    return False, f"the embedded runtime failed (exit {ran.returncode}): {tail}"
+    return False, f"the embedded runtime failed (exit {ran.returncode}): {tail}", False
+
+
+def verify(python: str, model_file: str) -> tuple[bool, str]:
+    """Check the installed runtime; while it crashes, record the crash for this machine and install the
+    next fallback build (AMX off, then the AVX-512 extensions, ...). (ok, one line)."""
+    while True:
+        ok, line, crashed = check(python, model_file)
+        if ok or not crashed:
+            return ok, line
+        failed = cmake_args()
+        record_crash(failed)
+        following = cmake_args()
+        if following == failed:  # nothing left to turn off (or the flags were given explicitly)
+            return False, line
+        turned_off = ", ".join(a[2:].removesuffix("=OFF") for a in following if a not in failed)
+        print(f"the runtime crashed on a test prompt; building it again without {turned_off}", flush=True)
+        install(python)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("model_file", nargs="?", help="a GGUF file (default: the embedded model, assembled if needed)")
     chk.add_argument("--embedded", action="store_true", help="check on the embedded model (the default)")
     chk.add_argument("--python", default=sys.executable)
+    chk.add_argument("--fix", action="store_true", help="on a crash, build again without the failing families (make setup)")
     opts = parser.parse_args(argv)
     if opts.command == "probe":
         results = probe() if is_x86() else []
@@ -272,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         from .local import ensure_model_file  # needs the venv (the model's parts), not the runtime
 
         model_file = str(ensure_model_file())
-    ok, line = check(opts.python, model_file)
+    ok, line = verify(opts.python, model_file) if opts.fix else check(opts.python, model_file)[:2]
     print(line, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 

@@ -72,6 +72,31 @@ def test_the_wheel_cache_is_keyed_by_the_build_flags(monkeypatch, tmp_path):
     assert built and len(builds) == 3 and rebuilt == first
 
 
+def test_a_build_that_crashes_in_the_runtime_is_built_again_without_the_next_families(monkeypatch, tmp_path):
+    """The probe passes AMX on a VM that loses ggml's tile configuration: the real runtime dies. verify records
+    the crash for this machine and installs the build without AMX; the next setup goes there at once."""
+    monkeypatch.setenv("LEARNACT_WHEEL_CACHE", str(tmp_path))
+    results = [rb.ProbeResult(f.option, True, "runs") for f in rb.FAMILIES]
+    monkeypatch.setattr(rb, "probe", lambda: results)
+    monkeypatch.setattr(rb, "is_x86", lambda: True)
+    installed: list[list[str]] = []
+    monkeypatch.setattr(rb, "install", lambda python, rebuild=False: installed.append(rb.cmake_args()))
+    outcomes = iter([(False, rb.SIGILL_MESSAGE, True), (True, "the embedded runtime runs here", False)])
+    monkeypatch.setattr(rb, "check", lambda python, model: next(outcomes))
+    assert "-DGGML_AMX_INT8=ON" in rb.cmake_args()
+    ok, line = rb.verify(sys.executable, "model.gguf")
+    assert ok and len(installed) == 1
+    rebuilt = installed[0]
+    assert {"-DGGML_AMX_TILE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_BF16=OFF", "-DGGML_AVX512=ON"} <= set(rebuilt)
+    assert rb.cmake_args() == rebuilt  # remembered: the next venv on this machine builds (or takes) this one
+    # A second crash takes the AVX-512 extensions off too; with nothing left to turn off, it stops and says why.
+    assert set(rb.without(rebuilt, ("GGML_AVX512",))) >= {"-DGGML_AVX512=OFF", "-DGGML_AVX512_VNNI=OFF", "-DGGML_AMX_TILE=OFF"}
+    monkeypatch.setattr(rb, "check", lambda python, model: (False, rb.SIGILL_MESSAGE, True))
+    ok, line = rb.verify(sys.executable, "model.gguf")
+    assert not ok and line == rb.SIGILL_MESSAGE and len(installed) == 1 + len(rb.FALLBACKS) - 1
+    assert all(a.endswith("=OFF") for a in rb.cmake_args() if "AVX512" in a or "AMX" in a or "AVX_VNNI" in a)
+
+
 def test_a_crash_that_will_repeat_is_named_in_one_line():
     line = rb.crash_reason(-signal.SIGILL)
     assert line is not None and "CPU instructions this machine refuses" in line and "make rebuild-model" in line
@@ -83,14 +108,14 @@ def test_the_check_reports_a_runtime_that_dies_of_sigill(monkeypatch, tmp_path):
     fake = tmp_path / "fake_python"
     fake.write_text("#!/bin/sh\nkill -ILL $$\n")
     fake.chmod(0o755)
-    ok, line = rb.check(str(fake), str(tmp_path / "model.gguf"), timeout_s=30)
-    assert not ok and line == rb.SIGILL_MESSAGE
+    ok, line, crashed = rb.check(str(fake), str(tmp_path / "model.gguf"), timeout_s=30)
+    assert not ok and crashed and line == rb.SIGILL_MESSAGE
 
 
 def test_the_built_runtime_runs_one_token_on_this_machine(local_model_file):
     """The runtime this venv holds, on one token of the embedded model, in a child process: on a machine that
     refuses an instruction the build uses, this fails at once with the reason instead of a hung server."""
-    ok, line = rb.check(sys.executable, str(local_model_file), timeout_s=300)
+    ok, line, _ = rb.check(sys.executable, str(local_model_file), timeout_s=300)
     assert ok, line
 
 

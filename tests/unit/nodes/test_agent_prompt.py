@@ -73,7 +73,7 @@ def test_a_valid_call_that_changes_nothing_is_marked_and_not_offered_again(tmp_p
                               library=ActionLibrary.from_code(code).to_dict())
     first, second = final["steps"][:2]
     assert first["ok"] and first.get("no_change") and second.get("no_change")
-    assert "stay('rooma') -> valid, but nothing changed" in ctx.agent_model.calls[1]["user"]
+    assert "stay('rooma')\nResult: valid, but nothing changed.\n\nStep 2." in ctx.agent_model.calls[1]["user"]
     assert "Tried here without effect (do not repeat): stay('rooma')" in ctx.agent_model.calls[1]["user"]
 
 
@@ -113,12 +113,12 @@ def test_the_episode_turns_only_grow_between_chunk_trims():
     for n in range(1, 20):
         before, after = flat(n), flat(n + 1)
         trimmed = window_start(n + 1, 3) != window_start(n, 3)
-        kept = before[: before.rindex("Now:\n")]  # everything but the last view
+        kept = before[: before.rindex("\nNow:\n")]  # everything but the last view
         assert after.startswith(kept) != trimmed, n
     assert [window_start(n, 3) for n in (0, 3, 10, 11, 18, 19)] == [0, 0, 0, 8, 8, 16]
     turns, current = episode_turns(steps[:11], 3, "v")
     assert len(turns) == 3 and turns[0][0].startswith("(Steps 1-8 are not shown.)") and turns[0][1] == steps[8]["action"]
-    assert current.startswith("Result: done.\n\nStep 12.\nNow:\nv")
+    assert current.startswith("Result: NOT POSSIBLE, nothing changed. no.\n\nStep 12.\nNow:\nv")  # step 11 failed
     assert episode_turns(steps[:5], 0, "v") == ([], "(Steps 1-5 are not shown.)\n\nStep 6.\nNow:\nv")  # keep 0: no history
 
 
@@ -145,7 +145,7 @@ def test_worked_steps_use_learned_actions_when_they_help():
     assert sources == "planned+planned"
     assert calls[0] == "carry('ball1', 'rooma', 'roomb')" and any(c.startswith("deliver(") for c in calls)
     assert all(c.split("(")[0] in ("carry", "deliver") for c in calls)
-    assert turns[0][0].startswith("Step 1.\n\nNow:\nRobby is in rooma.")
+    assert turns[0][0].startswith("Step 1.\nNow:\nRobby is in rooma.")
 
 
 def test_worked_steps_fall_back_to_primitives_and_skip_a_broken_demonstration():
