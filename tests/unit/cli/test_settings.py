@@ -39,7 +39,7 @@ def test_help_states_the_defaults():
         f"(default {DEFAULTS.candidates};",
         f"default {DEFAULTS.learner_temperature}, so that the K samples differ",
         f"(default: {DEFAULTS.agent_max_tokens} for the agent, {DEFAULTS.learner_max_tokens} for the learner)",
-        f"how many of the agent's last steps it sees (default {DEFAULTS.recent_steps})",
+        f"at least this many of the agent's last steps are shown as chat turns, trimmed 8 at a time (default {DEFAULTS.recent_steps})",
     ):
         assert phrase in text, phrase
 

@@ -102,14 +102,15 @@ def test_react_thought_is_a_step_that_gets_ok_and_never_reaches_the_environment(
     assert record["steps"] == 5 and record["primitive_steps"] == 3 and record["tokens"] > 0
 
 
-def test_react_compact_prompt_shows_thoughts_among_the_last_steps(tmp_path):
+def test_react_compact_prompt_shows_a_thought_as_the_agent_s_turn(tmp_path):
     script = ["Think: the ball is in rooma, so pick it first.", *TINY_PLAN]
     ctx = make_ctx(plan_agent(script))
     final = run_episode(build_react_graph(), ctx, tiny_gripper(tmp_path))
     assert final["success"] and len(final["steps"]) == 4
     second = ctx.agent_model.calls[1]
     assert REACT_SYSTEM in second["system"] and "Step 2." in second["user"]
-    assert "Your last steps:\nThink: the ball is in rooma, so pick it first.\n\nNow:" in second["user"]
+    # the thought is the agent's turn, answered "OK." like an action's result, then the next step's view
+    assert "Think: the ball is in rooma, so pick it first.\nOK.\n\nStep 2.\nNow:" in second["user"]
 
 
 def test_react_thoughts_use_up_the_step_cap(tmp_path, executor_lines):
