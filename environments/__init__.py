@@ -2,15 +2,18 @@
 
 >>> from environments import make_env, list_instances
 >>> env = make_env("pddl/gripper", "prob08")
+>>> env = make_env("pddl:path/to/my_domain", "p01")   # a folder with domain.pddl and p01.pddl
 """
 from __future__ import annotations
 
 from .base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from .data import ENV_NAMES, DataNotFoundError, EnvNameError, split_env_name
+from .pddl.folder import FolderError, is_folder_name, make_folder_env, open_folder
 
 __all__ = [
     "ENV_NAMES",
     "ActionParseError",
+    "canonical_env_name",
     "DataNotFoundError",
     "EnvNameError",
     "PrimitiveSpec",
@@ -22,12 +25,26 @@ __all__ = [
 ]
 
 
+def canonical_env_name(name: str) -> str:
+    """The name a run records: ``pddl/gripper`` for ``gripper``; ``pddl:/abs/path`` for ``pddl:PATH``
+    (checked: the folder has a domain file). An unknown name is an :class:`EnvNameError`."""
+    if is_folder_name(name):
+        try:
+            return open_folder(name).env_name
+        except FolderError as exc:
+            raise EnvNameError(str(exc)) from None
+    return "/".join(split_env_name(name))
+
+
 def make_env(name: str, instance: str, data_dir=None, domain_file=None, **options) -> TextEnv:
-    """Create the environment ``name`` (e.g. ``pddl/gripper``) on one named instance.
+    """Create the environment ``name`` (e.g. ``pddl/gripper``, or ``pddl:PATH`` for a domain folder) on one
+    named instance.
 
     ``instance`` is a name from :func:`list_instances` (``prob08``), a path to a problem file
     (``.pddl`` or ``game.tw-pddl``), or a generated instance (``gen:seed=3`` for PDDL).
     """
+    if is_folder_name(name):
+        return make_folder_env(name, instance, **options)
     family, task = split_env_name(name)
     if family == "pddl":
         from .pddl.env import make_pddl_env
@@ -39,7 +56,10 @@ def make_env(name: str, instance: str, data_dir=None, domain_file=None, **option
 
 
 def list_instances(name: str, split: str | None = None, data_dir=None) -> list[str]:
-    """Instance names of ``name``; ``split`` is ``"train"``/``"test"`` (LearnAct's splits) or None for all."""
+    """Instance names of ``name``; ``split`` is ``"train"``/``"test"`` (LearnAct's splits; a domain folder's
+    split.json or its 3 smallest problems) or None for all."""
+    if is_folder_name(name):
+        return open_folder(name).instances(split)
     family, task = split_env_name(name)
     if family == "pddl":
         from .pddl.env import list_pddl_instances
