@@ -173,7 +173,9 @@ def check_budget(ground: GroundTask, label: str, budget: int | None = None) -> i
 def build_env(task: str, instance: str, domain_path: Path, key: str, text: str, options: dict, name: str | None = None) -> "PDDLEnv":
     ground = load_task(task, domain_path, key, text)
     check_budget(ground, key, options.get("ground_budget"))
-    return PDDLEnv(task, instance, ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named", name=name)
+    env = PDDLEnv(task, instance, ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named", name=name)
+    env.domain_path, env.problem_text = domain_path, text  # what an outside planner reads (environments/pddl/derived.py)
+    return env
 
 
 class PDDLEnv(TextEnv):
