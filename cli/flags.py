@@ -38,7 +38,8 @@ def _what_to_run(g) -> None:
     )  # fmt: skip
     g.add_argument(
         "--env",
-        help=f"environment, e.g. pddl/gripper, alfworld/put; evaluate also takes lists and pddl/*, alfworld/* "
+        help=f"environment, e.g. pddl/gripper, alfworld/put, or pddl:PATH (a folder with domain.pddl and problem files); "
+        f"evaluate also takes lists and pddl/*, alfworld/* "
         f"(default {D.env} on generated problems)",
     )
     g.add_argument("--methods", default=D.methods, help=f"evaluate: comma-separated, from {','.join(METHODS)}")

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from actions import ActionLibrary, ActionLibraryError, load_actions
-from environments import ENV_NAMES, list_instances, make_env, split_env_name
+from environments import ENV_NAMES, canonical_env_name, list_instances, make_env
+from environments.pddl.folder import is_folder_name, open_folder
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
@@ -64,10 +65,9 @@ def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str
 
     PDDL problems are parsed and checked against the domain (cached: the episodes reuse them);
     ALFWorld games are located by :func:`check_inputs` when the run starts (loading one takes ~0.5 s)."""
-    family, task = env_name.split("/", 1)
     if not instances:
         raise UserError(f"no instance to run on {env_name}: --instance was given without a name")
-    if family != "pddl":
+    if env_name.startswith("alfworld/"):
         return tuple(p.name for p in ALFWORLD_PRIMITIVES)
     names: tuple[str, ...] = ()
     for inst in instances:
@@ -146,8 +146,10 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(f"--model-path {args.model_path}: no such file (a GGUF model file)")
     if args.graph == "evaluate":
         return resolve_evaluate_settings(args, default_run)
-    env_name = "/".join(split_env_name(args.env or DEFAULTS.env))
+    env_name = canonical_env_name(args.env or DEFAULTS.env)
     s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
+    if is_folder_name(env_name):
+        s["domain_folder"] = folder_settings(env_name)
     ladder = ladder_settings(args)
     if ladder:
         s["ladder"] = ladder
@@ -166,6 +168,16 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     s.update(protocol_settings(args, env_name, learning=args.graph == "learn"))
     s["cache"] = args.cache
     return s
+
+
+def folder_settings(env_name: str) -> dict[str, Any]:
+    """What config.json records of a domain folder: its domain file and its split (and where the split came from)."""
+    folder = open_folder(env_name)
+    try:
+        split = folder.split()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return {"domain_file": str(folder.domain_file), "problems": list(folder.problems()), "split": split}
 
 
 def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool, split: str) -> list[str]:
@@ -219,7 +231,7 @@ def expand_envs(spec: str) -> list[str]:
                 raise UserError(f"--env {part}: no environment family {family!r}; families: pddl, alfworld")
             out += matches
         else:
-            out.append("/".join(split_env_name(part)))
+            out.append(canonical_env_name(part))
     return list(dict.fromkeys(out))
 
 

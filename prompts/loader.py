@@ -19,6 +19,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from environments.pddl.derived import folder_material
+from environments.pddl.folder import is_folder_name
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DOMAIN_DIR = Path(__file__).resolve().parent / "domains"
 EXAMPLE_DIR = Path(__file__).resolve().parent / "examples"
@@ -203,7 +206,15 @@ def load_learned_example(prompts_dir: str | None = None, queries: bool = True) -
 
 
 def load_domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMaterial:
-    """Instruction and example for ``env_name``; ``prompts_dir/domains/...`` overrides ours."""
+    """Instruction and example for ``env_name``; ``prompts_dir/domains/...`` overrides ours. A domain folder
+    (``pddl:PATH``) has its own: ``PATH/instruction.md`` and ``PATH/example.md``, else derived from its PDDL
+    (environments/pddl/derived.py), never another domain's."""
+    if is_folder_name(env_name):
+        try:
+            material = folder_material(env_name)
+        except (ValueError, OSError) as exc:
+            raise PromptError(f"no prompt material for {env_name}: {exc}") from None
+        return DomainMaterial(material.instruction, material.example)
     texts = []
     for rel in _domain_paths(env_name):
         candidates = [DOMAIN_DIR / rel]
