@@ -21,12 +21,17 @@ def features(domain: Domain) -> list[str]:
     """The PDDL features the domain uses, beyond plain STRIPS."""
     ops = list(domain.operators.values())
     used = [("typing", bool(domain.types) or any(t != "object" for op in ops for _, t in op.params)),
-            ("either types", any(t.startswith("(either") for op in ops for _, t in op.params)),
+            ("either types", any(t.startswith("(either") for op in ops for _, t in op.params)
+             or any(t.startswith("(either") for args in domain.predicates.values() for t in args)),
             ("constants", bool(domain.constants)),
             ("negative preconditions", any(op.pre_neg for op in ops)),
             ("equality", any(op.pre_eq or op.pre_neq for op in ops)),
             ("action costs (reported per episode, ignored by the simulator)", domain.has_costs)]  # fmt: skip
     return [name for name, on in used if on]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _problem_lines(folder: DomainFolder, budget: int) -> tuple[list[str], dict[str, str]]:
@@ -37,7 +42,7 @@ def _problem_lines(folder: DomainFolder, budget: int) -> tuple[list[str], dict[s
             ground = load_task(folder.env_name, folder.domain_file, str(path), read_problem(path))
             size = check_budget(ground, str(path), budget)
             lines.append(f"  {name}: {len(ground.problem.objects)} objects, {len(ground.init)} initial facts, "
-                         f"{len(ground.goal_pos) + len(ground.goal_neg)} goal facts, ~{size:,} ground actions")
+                         f"{_count(len(ground.goal_pos) + len(ground.goal_neg), 'goal fact')}, ~{size:,} ground actions")
         except (ValueError, DataNotFoundError) as exc:
             refused[name] = str(exc)
             lines.append(f"  {name}: refused: {exc}")
@@ -49,7 +54,7 @@ def check_folder(spec: str, budget: int) -> int:
     print(f"domain file: {folder.domain_file}")
     domain = parse_domain(read_problem(folder.domain_file), str(folder.domain_file))  # malformed or unsupported: stop here
     lines, refused = _problem_lines(folder, budget)
-    print(f"domain: {domain.name}; {len(domain.operators)} actions: {', '.join(domain.operators)}")
+    print(f"domain: {domain.name}; {_count(len(domain.operators), 'action')}: {', '.join(domain.operators)}")
     print("supported: STRIPS" + "".join(f", {f}" for f in features(domain)))
     split = folder.split()
     print(f"problems: {len(lines)} (budget {budget:,} ground actions); split from {split['source']}: "
@@ -69,7 +74,7 @@ def check_folder(spec: str, budget: int) -> int:
     if not info["success"]:
         print(f"error: the {planner} plan for {smallest} does not reach the goal in the environment", file=sys.stderr)
         return 2
-    print(f"solved {smallest}: {len(plan)} steps by {planner} in {took:.1f} s, cost {info['cost']:g}; replayed to the goal")
+    print(f"solved {smallest}: {_count(len(plan), 'step')} by {planner} in {took:.1f} s, cost {info['cost']:g}; replayed to the goal")
     material = folder_material(folder.env_name)
     print(f"prompt material: instruction {material.instruction_source}; example {material.example_source}")
     print("ok" if not refused else f"ok, {len(refused)} problem(s) refused")

@@ -90,26 +90,46 @@ def either_parts(t: str) -> tuple[str, ...]:
     return tuple(t.strip("()").split()[1:])
 
 
+TOKEN = re.compile(r"\(|\)|\?[^\s()?]+|[^\s()?]+")
+
+
 def tokenize(text: str) -> list[str]:
-    text = re.sub(r";[^\n]*", " ", text).lower()
     # "?x" always starts a token: the benchmark barman file has "level?l1" with no space.
-    return re.findall(r"\(|\)|\?[^\s()?]+|[^\s()?]+", text)
+    return TOKEN.findall(re.sub(r";[^\n]*", " ", text).lower())
 
 
-def to_tree(tokens: list[str], source: str):
+def _lines(text: str) -> list[int]:
+    """The line of each token of :func:`tokenize` (comments blanked, line breaks kept)."""
+    text = re.sub(r";[^\n]*", " ", text)
+    starts = [m.start() for m in TOKEN.finditer(text)]
+    breaks = [i for i, c in enumerate(text) if c == "\n"]
+    out, k = [], 0
+    for start in starts:
+        while k < len(breaks) and breaks[k] < start:
+            k += 1
+        out.append(k + 1)
+    return out
+
+
+def to_tree(tokens: list[str], source: str, text: str | None = None):
     stack: list[list] = [[]]
-    for tok in tokens:
+    opened: list[int] = []  # token index of each open '('
+    for i, tok in enumerate(tokens):
         if tok == "(":
             stack.append([])
+            opened.append(i)
         elif tok == ")":
             if len(stack) == 1:
-                raise PDDLError(f"{source}: unbalanced ')'")
+                where = f" at line {_lines(text)[i]}" if text is not None else ""
+                raise PDDLError(f"{source}: unbalanced ')'{where}")
             done = stack.pop()
+            opened.pop()
             stack[-1].append(done)
         else:
             stack[-1].append(tok)
     if len(stack) > 1:
-        raise PDDLError(f"{source}: unbalanced parentheses, {len(stack) - 1} '(' never closed")
+        where = f" (the innermost opened at line {_lines(text)[opened[-1]]})" if text is not None else ""
+        raise PDDLError(f"{source}: unbalanced parentheses, {len(stack) - 1} '(' never closed{where}")
     if len(stack[0]) != 1 or not isinstance(stack[0][0], list):
         raise PDDLError(f"{source}: expected one (define ...) expression")
     return stack[0][0]
@@ -190,7 +210,9 @@ def literals(expr, source: str, into: Condition | None = None) -> Condition:
         for sub in expr[1:]:
             literals(sub, source, out)
     elif key == "not":
-        inner = expr[1] if len(expr) == 2 else None
+        if len(expr) != 2:
+            raise PDDLError(f"{source}: (not ...) takes one atom, got {show(expr)[:80]}")
+        inner = expr[1]
         if isinstance(inner, list) and inner and inner[0] == "=":
             out.neq.append(_equality(inner, source))
         elif not isinstance(inner, list) or any(isinstance(x, list) for x in inner):
@@ -249,7 +271,7 @@ def _operator(section: list, source: str) -> Operator:
 
 
 def _parse_domain(text: str, source: str) -> Domain:
-    tree = to_tree(tokenize(text), source)
+    tree = to_tree(tokenize(text), source, text)
     if tree[0] != "define":
         raise PDDLError(f"{source}: not a (define ...) file")
     dom = Domain(name="")
@@ -314,7 +336,7 @@ def _numeric(atom, source: str) -> tuple[Atom, float] | None:
 
 
 def _parse_problem(text: str, source: str) -> Problem:
-    tree = to_tree(tokenize(text), source)
+    tree = to_tree(tokenize(text), source, text)
     if tree[0] != "define":
         raise PDDLError(f"{source}: not a (define ...) file")
     name, domain_name, objects, init, numeric, goal = "", "", {}, set(), {}, Condition()
