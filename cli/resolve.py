@@ -174,6 +174,7 @@ def folder_settings(env_name: str) -> dict[str, Any]:
     """What config.json records of a domain folder: its domain file and its split (and where the split came from)."""
     folder = open_folder(env_name)
     try:
+        folder.domain()
         split = folder.split()
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -189,7 +190,12 @@ def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, def
         return split_list(args.instance)
     if default_run:
         return list(DEFAULTS.train_generated if split == "train" else DEFAULTS.test_generated)
-    return list_instances(env_name, split=split if split == "train" else args.split or "test", data_dir=args.data_dir)
+    wanted = split if split == "train" else args.split or "test"
+    names = list_instances(env_name, split=wanted, data_dir=args.data_dir)
+    if not names and is_folder_name(env_name):
+        raise UserError(f"{env_name}: its {wanted} split is empty (3 smallest problems train, the rest test, unless "
+                        f"split.json says otherwise); name problems with --instance or write split.json")
+    return names
 
 
 def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:

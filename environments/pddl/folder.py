@@ -21,7 +21,7 @@ from typing import Any
 
 from ..data import DataNotFoundError
 from .env import build_env, check_options, read_problem
-from .parser import PDDLError, parse_problem
+from .parser import Domain, PDDLError, parse_domain, parse_problem
 
 PREFIX = "pddl:"
 DOMAIN_FILE = "domain.pddl"
@@ -65,6 +65,10 @@ class DomainFolder:
         if instance.startswith("gen:") or instance == "gen":
             raise FolderError(f"{self.env_name} has no problem generator; name a problem: {', '.join(known) or '(none)'}")
         raise DataNotFoundError(f"{self.env_name} has no problem {instance!r}; known: {', '.join(known) or '(none)'}")
+
+    def domain(self) -> Domain:
+        """The parsed domain (a :class:`PDDLError` names the file and what it refuses)."""
+        return parse_domain(read_problem(self.domain_file), str(self.domain_file))
 
     def split(self) -> dict[str, Any]:
         """``{"train": [...], "test": [...], "source": "split.json" | "3 smallest"}``."""
