@@ -284,6 +284,9 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     }  # fmt: skip
     if ladder:
         s["ladder"] = ladder
+    folders = {e: folder_settings(e) for e in envs if is_folder_name(e)}
+    if folders:
+        s["domain_folders"] = folders
     s.update(grammar_settings(args, s["models"]))
     s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])

@@ -35,6 +35,14 @@ def test_learn_on_a_folder_takes_split_json(tmp_path):
     assert s["score"] == "step_correction_call_ratio_success"
 
 
+def test_evaluate_mixes_a_folder_with_a_built_in_domain(tmp_path):
+    folder = hand_folder(tmp_path, "ferry")
+    s = settings_for("--graph", "evaluate", "--env", f"pddl/gripper,pddl:{folder}", "--model", "stub", "--methods", "act")
+    assert s["envs"] == ["pddl/gripper", f"pddl:{folder}"]
+    assert s["train"][f"pddl:{folder}"] == ["p01", "p02", "p03"] and s["test"][f"pddl:{folder}"] == ["p04"]
+    assert list(s["domain_folders"]) == [f"pddl:{folder}"] and s["per_env"][f"pddl:{folder}"]["max_steps"] == 30
+
+
 @pytest.mark.parametrize(
     "make,expected",
     [
