@@ -13,6 +13,7 @@ from typing import Any
 from actions import ActionLibrary, ActionLibraryError, load_actions
 from environments import ENV_NAMES, canonical_env_name, list_instances, make_env
 from environments.pddl.folder import is_folder_name, open_folder
+from environments.registry import check_contract, is_registered_name
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
@@ -75,7 +76,10 @@ def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str
             env = make_env(env_name, inst, data_dir=data_dir)
         except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
             raise UserError(str(exc) if inst in str(exc) else f"--instance {inst}: {exc}") from None
-        names = names or env.primitive_names
+        faults = check_contract(env) if is_registered_name(env_name) else []
+        if faults:
+            raise UserError(f"{env_name} on {inst}: the environment breaks the text-environment contract: {'; '.join(faults)} (environments/registry.py)")
+        names = names or tuple(p.name for p in env.primitives)
         env.close()
     return names
 

@@ -3,12 +3,16 @@
 >>> from environments import make_env, list_instances
 >>> env = make_env("pddl/gripper", "prob08")
 >>> env = make_env("pddl:path/to/my_domain", "p01")   # a folder with domain.pddl and p01.pddl
+>>> env = make_env("examples.courier:COURIER", "g1")   # any text environment registered as a TextEnvSpec
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from .base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from .data import ENV_NAMES, DataNotFoundError, EnvNameError, split_env_name
 from .pddl.folder import FolderError, is_folder_name, make_folder_env, open_folder
+from .registry import TextEnvSpec, is_registered_name, load_spec, make_registered_env, registered_instances
 
 __all__ = [
     "ENV_NAMES",
@@ -18,6 +22,7 @@ __all__ = [
     "EnvNameError",
     "PrimitiveSpec",
     "TextEnv",
+    "TextEnvSpec",
     "format_call",
     "list_instances",
     "make_env",
@@ -33,6 +38,12 @@ def canonical_env_name(name: str) -> str:
             return open_folder(name).env_name
         except FolderError as exc:
             raise EnvNameError(str(exc)) from None
+    if is_registered_name(name):
+        module, _, attr = name.strip().rpartition(":")
+        if module.endswith(".py"):  # a file: its absolute path, so that config.json re-runs from anywhere
+            module = str(Path(module).expanduser().resolve())
+        load_spec(f"{module}:{attr}")
+        return f"{module}:{attr}"
     return "/".join(split_env_name(name))
 
 
@@ -45,6 +56,8 @@ def make_env(name: str, instance: str, data_dir=None, domain_file=None, **option
     """
     if is_folder_name(name):
         return make_folder_env(name, instance, **options)
+    if is_registered_name(name):
+        return make_registered_env(name, instance, **options)
     family, task = split_env_name(name)
     if family == "pddl":
         from .pddl.env import make_pddl_env
@@ -60,6 +73,8 @@ def list_instances(name: str, split: str | None = None, data_dir=None) -> list[s
     split.json or its 3 smallest problems) or None for all."""
     if is_folder_name(name):
         return open_folder(name).instances(split)
+    if is_registered_name(name):
+        return registered_instances(name, split)
     family, task = split_env_name(name)
     if family == "pddl":
         from .pddl.env import list_pddl_instances

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from environments.pddl.derived import folder_material
 from environments.pddl.folder import is_folder_name
+from environments.registry import is_registered_name, load_spec
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DOMAIN_DIR = Path(__file__).resolve().parent / "domains"
@@ -215,6 +216,12 @@ def load_domain_material(env_name: str, prompts_dir: str | None = None) -> Domai
         except (ValueError, OSError) as exc:
             raise PromptError(f"no prompt material for {env_name}: {exc}") from None
         return DomainMaterial(material.instruction, material.example)
+    if is_registered_name(env_name):  # a text environment brings its own (environments/registry.py)
+        try:
+            spec = load_spec(env_name)
+        except ValueError as exc:
+            raise PromptError(f"no prompt material for {env_name}: {exc}") from None
+        return DomainMaterial(spec.instruction.strip(), spec.example.strip())
     texts = []
     for rel in _domain_paths(env_name):
         candidates = [DOMAIN_DIR / rel]
