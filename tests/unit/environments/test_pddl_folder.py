@@ -161,3 +161,13 @@ def test_the_generic_state_view_groups_facts_per_object(tmp_path):
         "Still to reach: at-robot(r1)", "Already true: handfree()",
         "k0: key-in(k0, r0); opens(k0, r1)", "r0: at-robot(r0); unlocked(r0); connected(r0, r1)", "Also true: handfree()",
     ]
+
+
+def test_a_typed_domain_file_through_the_python_api_loads(tmp_path):
+    """The issue's report: make_env("pddl/...", problem, domain_file=...) on a typed domain none of whose actions
+    the built-in texts know failed with NameError in primitives.py; the specs now come from the operators."""
+    folder = hand_folder(tmp_path, "elevator")
+    env = make_env("pddl/gripper", str(folder / "p01.pddl"), domain_file=folder / "domain.pddl")
+    assert [p.signature for p in env.primitives] == ["board(f, p)", "depart(f, p)", "up(f1, f2)", "down(f1, f2)"]
+    assert env.primitives[2].description == "Apply the action up(f1: floor, f2: floor)."
+    assert env.primitives[2].preconditions == "lift-at(`f1`) holds; above(`f1`, `f2`) holds."
