@@ -21,9 +21,9 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from settings.defaults import DEFAULTS
 
+from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from ..data import PDDL_DOMAINS, DataNotFoundError, find_data_dir, load_split
 from .generators import GeneratorError, generate
 from .parser import Domain, PDDLError, check_problem, parse_domain, parse_problem
