@@ -63,7 +63,7 @@ class Defaults:
     feedback: str = _ours("feedback")
     learned_call_invalid: str = _ours("learned_call_invalid")
     agent_prompt: str = _ours("agent_prompt")
-    recent_steps: int = 3  # compact prompt: the last steps shown with their outcome
+    recent_steps: int = 3  # compact prompt: at least this many last steps shown as chat turns (trimmed 8 at a time)
     grammar: bool = True
     typed_grammar: bool = True
     valid_actions_only: bool = False
