@@ -56,6 +56,8 @@ def check_folder(spec: str, budget: int) -> int:
     lines, refused = _problem_lines(folder, budget)
     print(f"domain: {domain.name}; {_count(len(domain.operators), 'action')}: {', '.join(domain.operators)}")
     print("supported: STRIPS" + "".join(f", {f}" for f in features(domain)))
+    print("refused at load where used: ADL (or, imply, exists, forall, when), numeric conditions and effects other than "
+          "the total cost, derived predicates, durative actions")
     split = folder.split()
     print(f"problems: {len(lines)} (budget {budget:,} ground actions); split from {split['source']}: "
           f"train {', '.join(split['train'])}; test {', '.join(split['test']) or '(none)'}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from .base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from .data import ENV_NAMES, DataNotFoundError, EnvNameError, split_env_name
 from .pddl.folder import FolderError, is_folder_name, make_folder_env, open_folder
-from .registry import TextEnvSpec, is_registered_name, load_spec, make_registered_env, registered_instances
+from .registry import TextEnvSpec, entry_point, is_registered_name, load_spec, make_registered_env, registered_instances
 
 __all__ = [
     "ENV_NAMES",
@@ -44,7 +44,13 @@ def canonical_env_name(name: str) -> str:
             module = str(Path(module).expanduser().resolve())
         load_spec(f"{module}:{attr}")
         return f"{module}:{attr}"
-    return "/".join(split_env_name(name))
+    try:
+        return "/".join(split_env_name(name))
+    except EnvNameError:
+        registered = entry_point(name)  # an installed package's environment (environments/registry.py)
+        if registered is None:
+            raise
+        return canonical_env_name(registered)
 
 
 def make_env(name: str, instance: str, data_dir=None, domain_file=None, **options) -> TextEnv:

@@ -1,4 +1,6 @@
-"""Any gymnasium text environment, registered without touching the framework: ``--env MODULE:NAME``.
+"""Any gymnasium text environment, registered without touching the framework: ``--env MODULE:NAME``, or
+``--env NAME`` where an installed package declares ``NAME = "MODULE:ATTR"`` in the entry-point group
+``learnact.environments`` (pyproject: ``[project.entry-points."learnact.environments"]``).
 
 ``MODULE`` is an importable module (``examples.courier``) or a ``.py`` file (``path/to/game.py``), and ``NAME``
 an attribute of it holding a :class:`TextEnvSpec`: how to make the environment on a named instance, which
@@ -56,6 +58,17 @@ class TextEnvSpec:
 
 class ContractError(ValueError):
     """An environment that does not keep the text-environment contract; the message says what is missing."""
+
+
+ENTRY_POINTS = "learnact.environments"
+
+
+def entry_point(name: str) -> str | None:
+    """``MODULE:ATTR`` that an installed package registers as ``name`` in :data:`ENTRY_POINTS`, or None."""
+    from importlib.metadata import entry_points
+
+    found = [ep.value for ep in entry_points(group=ENTRY_POINTS) if ep.name == name.strip()]
+    return found[0] if found else None
 
 
 def is_registered_name(name: str) -> bool:

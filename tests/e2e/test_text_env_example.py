@@ -65,6 +65,18 @@ def test_bad_registrations_are_clear(name, message):
         canonical_env_name(name)
 
 
+def test_an_installed_package_registers_a_name(monkeypatch):
+    from importlib import metadata
+
+    from environments.registry import ENTRY_POINTS
+
+    point = metadata.EntryPoint(name="courier", value=ENV, group=ENTRY_POINTS)
+    monkeypatch.setattr(metadata, "entry_points", lambda group=None: [point] if group == ENTRY_POINTS else [])
+    assert canonical_env_name("courier") == ENV
+    with pytest.raises(EnvNameError, match="unknown environment 'chess'"):
+        canonical_env_name("chess")
+
+
 def test_learn_then_act_on_the_example_game(stub_server, tmp_path):
     stub = stub_server(respond=stub_reply)
     common = ("--env", ENV, "--base-url", stub.url, "--model", "stub-model")
