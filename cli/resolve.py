@@ -17,7 +17,7 @@ from environments.registry import check_contract, is_registered_name
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
-from prompts import PromptSet, parse_override
+from prompts import PromptSet, load_domain_material, parse_override
 from settings.defaults import DEFAULTS, METHODS, default_score
 
 from .errors import UserError
@@ -104,6 +104,9 @@ def check_inputs(settings: dict[str, Any]) -> None:
                     raise UserError(f"--instance {inst!r}: {exc}") from None
     _check_actions(settings.get("actions"), primitives)
     PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"])  # every template file reads and fits its node
+    for env_name in named:  # a domain folder's derived material (its example is planned now, once) or a registered env's
+        if is_folder_name(env_name) or is_registered_name(env_name):
+            load_domain_material(env_name, settings["prompts"]["dir"])
 
 
 def load_library(spec: str | None) -> tuple[ActionLibrary | None, str | None]:

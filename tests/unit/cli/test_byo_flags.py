@@ -43,6 +43,14 @@ def test_evaluate_mixes_a_folder_with_a_built_in_domain(tmp_path):
     assert list(s["domain_folders"]) == [f"pddl:{folder}"] and s["per_env"][f"pddl:{folder}"]["max_steps"] == 30
 
 
+def unsolvable(root):
+    """keys whose smallest problem asks for a room no door leads to: no worked example can be planned."""
+    folder = hand_folder(root, "keys")
+    text = (folder / "p01.pddl").read_text()
+    (folder / "p01.pddl").write_text(text.replace("- room)", "island - room)").replace("(:goal (and (at-robot r2)))", "(:goal (and (at-robot island)))"))
+    return folder
+
+
 @pytest.mark.parametrize(
     "make,expected",
     [
@@ -51,6 +59,7 @@ def test_evaluate_mixes_a_folder_with_a_built_in_domain(tmp_path):
             "(define (problem a) (:domain keys) (:objects r - room) (:init) (:goal (unlocked r)))"]), "'when' (ADL) is not supported"),
         (lambda root: write_folder(root, "empty", KEYS, []), "has no problem file"),
         (lambda root: hand_folder(root, "keys", sizes=(1, 2)), "its test split is empty"),
+        (unsolvable, "no prompt material for pddl:"),
     ],
 )
 def test_a_bad_folder_is_one_line(tmp_path, make, expected):
