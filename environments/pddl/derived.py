@@ -102,8 +102,8 @@ def folder_material(env_name: str) -> FolderMaterial:
 
 
 def _stamp(folder: DomainFolder) -> tuple:
-    files = [folder.domain_file, folder.root / INSTRUCTION_FILE, folder.root / EXAMPLE_FILE, folder.root / "split.json"]
-    return tuple(p.stat().st_mtime if p.is_file() else None for p in files)
+    """What the material depends on: the folder's files (domain, problems, split.json, instruction.md, example.md)."""
+    return tuple(sorted((p.name, p.stat().st_mtime) for p in folder.root.glob("*") if p.is_file()))
 
 
 @lru_cache(maxsize=16)
