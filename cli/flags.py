@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run.py",
         description="LearnAct as LangGraph workflows: learn actions as Python functions, then act with them.",
         epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one, "
-        "`run.py report RUN_DIR` writes the HTML report of a run.",
+        "`run.py report RUN_DIR` writes the HTML report of a run, `run.py check PATH` checks a PDDL domain folder.",
     )
     _what_to_run(p.add_argument_group("what to run"))
     _models(p.add_argument_group("models"))
