@@ -45,7 +45,7 @@ class GroundingBudgetError(ValueError):
     """A problem whose ground actions would pass the budget (``ground_budget``): refused before grounding."""
 
 
-def _natural_key(name: str):
+def natural_key(name: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
@@ -65,7 +65,7 @@ def list_pddl_instances(task: str, split: str | None = None, data_dir=None) -> l
     if root is None:
         raise _no_data(task)
     if split is None:
-        return sorted((p.stem for p in (root / "pddl" / task).glob("*.pddl")), key=_natural_key)
+        return sorted((p.stem for p in (root / "pddl" / task).glob("*.pddl")), key=natural_key)
     entry = load_split(task, root)
     if entry is None:
         raise DataNotFoundError(f"LearnAct's split files are missing under {root / 'learnact_splits'}")

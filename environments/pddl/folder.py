@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import DataNotFoundError
-from .env import build_env, check_options, read_problem
+from .env import build_env, check_options, natural_key, read_problem
 from .parser import Domain, PDDLError, parse_domain, parse_problem
 
 PREFIX = "pddl:"
@@ -51,7 +51,7 @@ class DomainFolder:
 
     def problems(self) -> dict[str, Path]:
         """Problem name -> file: every ``.pddl`` beside the domain file but the domain file itself."""
-        files = sorted(p for p in self.root.glob("*.pddl") if p.resolve() != self.domain_file and p.is_file())
+        files = sorted((p for p in self.root.glob("*.pddl") if p.resolve() != self.domain_file and p.is_file()), key=lambda p: natural_key(p.stem))
         return {p.stem: p for p in files}
 
     def problem_file(self, instance: str) -> Path:

@@ -43,6 +43,13 @@ def test_instances_and_the_default_split_of_three_smallest(tolls):
     assert list_instances(name, "train") == ["p02", "p03", "p04"]  # p01 grew: no longer among the smallest
 
 
+def test_problems_are_in_natural_order(tmp_path):
+    folder = write_folder(tmp_path, "tolls", COSTS, [])
+    for n in (10, 2, 1):
+        (folder / f"p{n}.pddl").write_text(TOLLS.format(n=n, towns="a b c"))
+    assert list_instances(f"pddl:{folder}") == ["p1", "p2", "p10"]
+
+
 def test_split_json_overrides_and_is_checked(tolls):
     (tolls / "split.json").write_text(json.dumps({"train": ["p05"]}))
     assert list_instances(f"pddl:{tolls}", "train") == ["p05"] and list_instances(f"pddl:{tolls}", "test") == ["p01", "p02", "p03", "p04"]
