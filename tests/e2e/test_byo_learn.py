@@ -66,3 +66,18 @@ def test_learn_then_act_on_a_domain_folder(stub_server, tmp_path):
     [record] = read_jsonl(tmp_path / "act" / "episodes.jsonl")
     assert record["instance"] == "p04" and record["success"] and record["learned_calls"] == record["steps"] == 5
     assert record["primitive_steps"] == 20 and record["action_cost"] == 20
+
+
+def test_evaluate_act_against_learnact_on_a_domain_folder(stub_server, tmp_path):
+    """The evaluation learns on the folder's training split and tests both methods on its test split: Act (the
+    scripted agent without the learned action never gets past the first door) against LearnAct."""
+    folder = hand_folder(tmp_path, "keys")
+    stub = stub_server(respond=stub_reply)
+    out = subprocess.run(cli("--graph", "evaluate", "--env", f"pddl:{folder}", "--methods", "act,learnact", "--candidates", "1",
+                             "--max-rounds", "1", "--base-url", stub.url, "--model", "stub-model", "--run-dir", str(tmp_path / "eval")),
+                         capture_output=True, text=True, env={**cli_env(), "LEARNACT_CACHE": str(tmp_path / "cache")}, cwd=ROOT, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    records = {r["method"]: r for r in read_jsonl(tmp_path / "eval" / "episodes.jsonl")}
+    assert records["learnact"]["success"] and records["learnact"]["steps"] == 5 and records["learnact"]["instance"] == "p04"
+    assert not records["act"]["success"] and records["act"]["progress"] == 0.0
+    assert f"| learnact | pddl:{folder} | 1 | 1.000 ± 0.000 | 1.000 | 5.0 |" in (tmp_path / "eval" / "summary.md").read_text()
