@@ -78,7 +78,8 @@ def check_folder(spec: str, budget: int) -> int:
         return 2
     print(f"solved {smallest}: {_count(len(plan), 'step')} by {planner} in {took:.1f} s, cost {info['cost']:g}; replayed to the goal")
     material = folder_material(folder.env_name)
-    print(f"prompt material: instruction {material.instruction_source}; example {material.example_source}")
+    print(f"prompt material: instruction {material.instruction_source} ({len(material.instruction):,} characters); "
+          f"example {material.example_source} ({material.example.count('Action: ')} actions, {len(material.example):,} characters)")
     print("ok" if not refused else f"ok, {len(refused)} problem(s) refused")
     return 0
 
