@@ -9,7 +9,7 @@ import time
 
 from environments import DataNotFoundError
 from environments.pddl.derived import MaterialError, folder_material, smallest_training_problem, solve
-from environments.pddl.env import GroundingBudgetError, check_budget, load_task, read_problem
+from environments.pddl.env import GroundingBudgetError, check_budget, ground_budget, load_task, read_problem
 from environments.pddl.folder import DomainFolder, make_folder_env, open_folder
 from environments.pddl.parser import Domain, parse_domain
 from settings.defaults import DEFAULTS
@@ -87,12 +87,12 @@ def check_folder(spec: str, budget: int) -> int:
 def check_command(argv: list[str]) -> int:
     p = OneLineParser(prog="run.py check", description="Check that LearnAct can run on a PDDL domain folder")
     p.add_argument("path", help="a folder with domain.pddl and problem files, or a domain file (pddl:PATH also works)")
-    p.add_argument("--budget", type=int, default=DEFAULTS.ground_budget, help=f"ground actions a problem may have (default {DEFAULTS.ground_budget:,})")
+    p.add_argument("--budget", type=int, default=None, help=f"ground actions a problem may have (default $LEARNACT_GROUND_BUDGET or {DEFAULTS.ground_budget:,})")
     args = p.parse_args(argv)
-    if args.budget < 1:
+    if args.budget is not None and args.budget < 1:
         p.error(f"--budget must be positive, got {args.budget}")
     try:
-        return check_folder(args.path, args.budget)
+        return check_folder(args.path, args.budget or ground_budget())
     except (ValueError, DataNotFoundError, MaterialError, GroundingBudgetError, OSError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ The domain: ``domain_file`` if given, else the benchmark's next to the data, els
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from functools import lru_cache, partial
 from pathlib import Path
@@ -39,6 +40,7 @@ FEEDBACK = ("named", "generic")
 GENERIC_INVALID = "The action is not valid and therefore takes no effect. Please check valid actions."
 DEFAULT_GENERATED = [f"gen:seed={i}" for i in range(5)]
 OPTIONS = ("max_steps", "feedback", "ground_budget")
+BUDGET_ENV = "LEARNACT_GROUND_BUDGET"
 
 
 class GroundingBudgetError(ValueError):
@@ -156,16 +158,28 @@ def load_task(task: str, domain_path: Path, key: str, text: str) -> GroundTask:
     return ground
 
 
+def ground_budget() -> int:
+    """The grounding budget of this process: ``$LEARNACT_GROUND_BUDGET``, else the default (environment variable,
+    so that a run's workers, Ray's included, apply the same one)."""
+    value = os.environ.get(BUDGET_ENV, "").strip()
+    if not value:
+        return DEFAULTS.ground_budget
+    try:
+        return int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"${BUDGET_ENV}={value!r} is not a number of ground actions") from None
+
+
 def check_budget(ground: GroundTask, label: str, budget: int | None = None) -> int:
     """The problem's estimated ground actions; a :class:`GroundingBudgetError` when they pass ``budget``."""
-    budget = DEFAULTS.ground_budget if budget is None else budget
+    budget = ground_budget() if budget is None else budget
     sizes = ground.size_estimate()
     total = sum(sizes.values())
     if total > budget:
         worst = ", ".join(f"{n} {c:,}" for n, c in sorted(sizes.items(), key=lambda kv: -kv[1])[:3])
         raise GroundingBudgetError(
             f"{label}: about {total:,} ground actions ({worst}) exceed the grounding budget of {budget:,}; "
-            f"raise it with the option ground_budget (run.py check --budget N) or use a smaller problem"
+            f"raise it with ${BUDGET_ENV} (run.py check --budget N) or use a smaller problem"
         )
     return total
 

@@ -116,6 +116,16 @@ def test_an_exploding_problem_is_refused_with_its_size_before_grounding(tmp_path
         make_env(f"pddl:{folder}", "p02", ground_budget=40_000)
 
 
+def test_the_budget_of_a_run_comes_from_the_environment(tmp_path, monkeypatch):
+    folder = write_folder(tmp_path, "explode", EXPLODING, ["(define (problem e) (:domain explode) (:objects a b c d e f - thing) (:init) (:goal (p a a a a a a)))"])
+    monkeypatch.setenv("LEARNACT_GROUND_BUDGET", "40_000")
+    with pytest.raises(GroundingBudgetError, match=r"exceed the grounding budget of 40,000; raise it with \$LEARNACT_GROUND_BUDGET"):
+        make_env(f"pddl:{folder}", "p01")
+    monkeypatch.setenv("LEARNACT_GROUND_BUDGET", "lots")
+    with pytest.raises(ValueError, match="is not a number"):
+        make_env(f"pddl:{folder}", "p01")
+
+
 def test_unsupported_domains_fail_at_load_naming_the_construct(tmp_path):
     adl = COSTS.replace("(not (closed ?to))", "(or (road ?to ?from) (closed ?to))")
     folder = write_folder(tmp_path, "adl", adl, [TOLLS.format(n=0, towns="a b c")])
