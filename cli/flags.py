@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run.py",
         description="LearnAct as LangGraph workflows: learn actions as Python functions, then act with them.",
         epilog="Subcommands: `run.py prompts` lists templates, `run.py prompts show NODE` prints one, "
-        "`run.py report RUN_DIR` writes the HTML report of a run.",
+        "`run.py report RUN_DIR` writes the HTML report of a run, `run.py check PATH` checks a PDDL domain folder.",
     )
     _what_to_run(p.add_argument_group("what to run"))
     _models(p.add_argument_group("models"))
@@ -38,7 +38,8 @@ def _what_to_run(g) -> None:
     )  # fmt: skip
     g.add_argument(
         "--env",
-        help=f"environment, e.g. pddl/gripper, alfworld/put; evaluate also takes lists and pddl/*, alfworld/* "
+        help=f"environment, e.g. pddl/gripper, alfworld/put, or pddl:PATH (a folder with domain.pddl and problem files); "
+        f"evaluate also takes lists and pddl/*, alfworld/* "
         f"(default {D.env} on generated problems)",
     )
     g.add_argument("--methods", default=D.methods, help=f"evaluate: comma-separated, from {','.join(METHODS)}")

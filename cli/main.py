@@ -1,4 +1,4 @@
-"""``python run.py``: learn an action library, act with it, evaluate, list and swap prompts.
+"""``python run.py``: learn an action library, act with it, evaluate, list and swap prompts, check a PDDL domain folder.
 
 Every user error ends in one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             return prompts_command(argv[1:])
         if argv and argv[0] == "report":
             return report_command(argv[1:])
+        if argv and argv[0] == "check":
+            from .check_cmd import check_command  # late: loads the PDDL tools only for this command
+
+            return check_command(argv[1:])
         args = build_parser().parse_args(argv)
         # Imported once the flags parse: `--help` and a bad flag answer without loading LangGraph and the nodes.
         from .commands import run_command

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from actions import ActionLibrary, ActionLibraryError, load_actions
-from environments import ENV_NAMES, list_instances, make_env, split_env_name
+from environments import ENV_NAMES, canonical_env_name, list_instances, make_env
+from environments.pddl.folder import is_folder_name, open_folder
+from environments.registry import check_contract, is_registered_name
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
-from prompts import PromptSet, parse_override
+from prompts import PromptSet, load_domain_material, parse_override
 from settings.defaults import DEFAULTS, METHODS, default_score
 
 from .errors import UserError
@@ -64,10 +66,9 @@ def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str
 
     PDDL problems are parsed and checked against the domain (cached: the episodes reuse them);
     ALFWorld games are located by :func:`check_inputs` when the run starts (loading one takes ~0.5 s)."""
-    family, task = env_name.split("/", 1)
     if not instances:
         raise UserError(f"no instance to run on {env_name}: --instance was given without a name")
-    if family != "pddl":
+    if env_name.startswith("alfworld/"):
         return tuple(p.name for p in ALFWORLD_PRIMITIVES)
     names: tuple[str, ...] = ()
     for inst in instances:
@@ -75,7 +76,10 @@ def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str
             env = make_env(env_name, inst, data_dir=data_dir)
         except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
             raise UserError(str(exc) if inst in str(exc) else f"--instance {inst}: {exc}") from None
-        names = names or env.primitive_names
+        faults = check_contract(env) if is_registered_name(env_name) else []
+        if faults:
+            raise UserError(f"{env_name} on {inst}: the environment breaks the text-environment contract: {'; '.join(faults)} (environments/registry.py)")
+        names = names or tuple(p.name for p in env.primitives)
         env.close()
     return names
 
@@ -100,6 +104,9 @@ def check_inputs(settings: dict[str, Any]) -> None:
                     raise UserError(f"--instance {inst!r}: {exc}") from None
     _check_actions(settings.get("actions"), primitives)
     PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"])  # every template file reads and fits its node
+    for env_name in named:  # a domain folder's derived material (its example is planned now, once) or a registered env's
+        if is_folder_name(env_name) or is_registered_name(env_name):
+            load_domain_material(env_name, settings["prompts"]["dir"])
 
 
 def load_library(spec: str | None) -> tuple[ActionLibrary | None, str | None]:
@@ -146,8 +153,10 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(f"--model-path {args.model_path}: no such file (a GGUF model file)")
     if args.graph == "evaluate":
         return resolve_evaluate_settings(args, default_run)
-    env_name = "/".join(split_env_name(args.env or DEFAULTS.env))
+    env_name = canonical_env_name(args.env or DEFAULTS.env)
     s: dict[str, Any] = {"graph": args.graph, "env": env_name, "data_dir": args.data_dir}
+    if is_folder_name(env_name):
+        s["domain_folder"] = folder_settings(env_name)
     ladder = ladder_settings(args)
     if ladder:
         s["ladder"] = ladder
@@ -168,6 +177,17 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     return s
 
 
+def folder_settings(env_name: str) -> dict[str, Any]:
+    """What config.json records of a domain folder: its domain file and its split (and where the split came from)."""
+    folder = open_folder(env_name)
+    try:
+        folder.domain()
+        split = folder.split()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return {"domain_file": str(folder.domain_file), "problems": list(folder.problems()), "split": split}
+
+
 def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool, split: str) -> list[str]:
     """The ``split`` instances the flags name: the ladder's, --instance, the small default run's generated
     problems, or LearnAct's split (act: --split, default test)."""
@@ -177,7 +197,12 @@ def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, def
         return split_list(args.instance)
     if default_run:
         return list(DEFAULTS.train_generated if split == "train" else DEFAULTS.test_generated)
-    return list_instances(env_name, split=split if split == "train" else args.split or "test", data_dir=args.data_dir)
+    wanted = split if split == "train" else args.split or "test"
+    names = list_instances(env_name, split=wanted, data_dir=args.data_dir)
+    if not names and is_folder_name(env_name):
+        raise UserError(f"{env_name}: its {wanted} split is empty (3 smallest problems train, the rest test, unless "
+                        f"split.json says otherwise); name problems with --instance or write split.json")
+    return names
 
 
 def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:
@@ -219,7 +244,7 @@ def expand_envs(spec: str) -> list[str]:
                 raise UserError(f"--env {part}: no environment family {family!r}; families: pddl, alfworld")
             out += matches
         else:
-            out.append("/".join(split_env_name(part)))
+            out.append(canonical_env_name(part))
     return list(dict.fromkeys(out))
 
 
@@ -266,6 +291,9 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     }  # fmt: skip
     if ladder:
         s["ladder"] = ladder
+    folders = {e: folder_settings(e) for e in envs if is_folder_name(e)}
+    if folders:
+        s["domain_folders"] = folders
     s.update(grammar_settings(args, s["models"]))
     s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])

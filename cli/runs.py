@@ -39,6 +39,8 @@ class RunError(RuntimeError):
 
 def new_run_id(graph: str, env_name: str) -> str:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if env_name.startswith("pddl:"):  # a domain folder: its name, not its whole path
+        env_name = "pddl-" + Path(env_name[len("pddl:"):]).stem
     return f"{graph}-{re.sub(r'[^A-Za-z0-9]+', '-', env_name).strip('-')}-{stamp}"
 
 

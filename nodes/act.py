@@ -291,13 +291,16 @@ def finish_update(state: EpisodeState, ctx: Context, step: StepRecord, info: dic
         success=success,
         progress=progress,
     )
-    return {
+    update = {
         "steps": [step],
         "success": success,
         "progress": progress,
         "done": bool(stop_reason),
         "stop_reason": stop_reason,
     }
+    if info.get("cost") is not None:  # cumulative over the episode (environments/pddl/env.py)
+        update["action_cost"] = float(info["cost"])
+    return update
 
 
 def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:

@@ -89,10 +89,13 @@ def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         stop_reason = "max_steps"
     else:
         stop_reason = "program_error" if result.error is not None else "program_ended"
-    return {
+    update = {
         "steps": steps,
         "success": success,
         "progress": max(float(state.get("progress", 0.0)), float(rt.last_info.get("progress", 0.0))),
         "done": True,
         "stop_reason": stop_reason,
     }
+    if rt.last_info.get("cost") is not None:
+        update["action_cost"] = float(rt.last_info["cost"])
+    return update

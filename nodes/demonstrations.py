@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 
 from actions import ActionLibrary, Executor
 from environments import make_env, parse_call
+from environments.pddl.derived import folder_material
+from environments.pddl.folder import is_folder_name
 
 from .agent_prompt import turn_text
 from .state import StepRecord
@@ -44,6 +46,12 @@ def worked_instances(env_name: str) -> list[str]:
     """The instances worked steps are shown on (PDDL): the one the domain's example episode was
     written on, then a second one where the first move is different (e.g. the robot must first go to
     the ball), so that the agent sees more than one situation. Empty where states cannot be replayed."""
+    if is_folder_name(env_name):  # the smallest training problem, where the example was derived on it
+        try:
+            instance = folder_material(env_name).example_instance
+        except (ValueError, OSError):
+            return []
+        return [instance] if instance else []
     family, _, task = env_name.partition("/")
     if family != "pddl":
         return []

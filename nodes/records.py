@@ -49,6 +49,7 @@ class EpisodeRecord(EpisodeBrief, total=False):
     before runs were numbered; ``program`` only for Code-as-Policies."""
 
     primitive_steps: int
+    action_cost: float | None  # the environment's total action cost (PDDL: the domain's costs, else one per valid action)
     learned_calls: int
     failed_learned_calls: int
     stop_reason: str
@@ -73,6 +74,7 @@ def episode_record(state: EpisodeState, *, method: str, usage: dict[str, Any] | 
         "progress": float(state.get("progress", 0.0)),
         "steps": len(steps),
         "primitive_steps": sum(len(s.get("trace", [])) for s in steps),
+        "action_cost": state.get("action_cost"),
         "learned_calls": sum(1 for s in steps if s.get("is_learned")),
         "failed_learned_calls": sum(1 for s in steps if s.get("is_learned") and not s.get("ok")),
         "stop_reason": state.get("stop_reason", ""),

@@ -43,6 +43,7 @@ class EpisodeState(TypedDict, total=False):
     steps: Annotated[list[StepRecord], operator.add]
     success: bool
     progress: float
+    action_cost: float  # the episode's total action cost as the environment reports it (PDDL: info["cost"])
     done: bool
     stop_reason: str
     started_at: float  # wall-clock seconds (time.time) at the start and the end of the episode

@@ -82,7 +82,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     header = "| method | task | episodes | success (mean ± sd over runs) | progress | steps | tokens/episode | cost |"
     lines = [header + (" learning stopped |" if learned else ""), "|" + "---|" * (9 if learned else 8)]
     for r in rows:
-        progress = f"{r['progress_mean']:.3f}" if r["env"].startswith("pddl/") else "-"
+        progress = "-" if r["env"].startswith("alfworld/") else f"{r['progress_mean']:.3f}"  # ALFWorld's is success
         lines.append(
             f"| {method_label(r)} | {r['env']} | {r['episodes']} | {r['success_mean']:.3f} ± {r['success_std']:.3f} | "
             f"{progress} | {r['steps_mean']:.1f} | {r['tokens_mean']:.0f} | ${r['cost_total']:.4f} |"

@@ -19,6 +19,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from environments.pddl.derived import folder_material
+from environments.pddl.folder import is_folder_name
+from environments.registry import is_registered_name, load_spec
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DOMAIN_DIR = Path(__file__).resolve().parent / "domains"
 EXAMPLE_DIR = Path(__file__).resolve().parent / "examples"
@@ -203,7 +207,21 @@ def load_learned_example(prompts_dir: str | None = None, queries: bool = True) -
 
 
 def load_domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMaterial:
-    """Instruction and example for ``env_name``; ``prompts_dir/domains/...`` overrides ours."""
+    """Instruction and example for ``env_name``; ``prompts_dir/domains/...`` overrides ours. A domain folder
+    (``pddl:PATH``) has its own: ``PATH/instruction.md`` and ``PATH/example.md``, else derived from its PDDL
+    (environments/pddl/derived.py), never another domain's."""
+    if is_folder_name(env_name):
+        try:
+            material = folder_material(env_name)
+        except (ValueError, OSError) as exc:
+            raise PromptError(f"no prompt material for {env_name}: {exc}") from None
+        return DomainMaterial(material.instruction, material.example)
+    if is_registered_name(env_name):  # a text environment brings its own (environments/registry.py)
+        try:
+            spec = load_spec(env_name)
+        except ValueError as exc:
+            raise PromptError(f"no prompt material for {env_name}: {exc}") from None
+        return DomainMaterial(spec.instruction.strip(), spec.example.strip())
     texts = []
     for rel in _domain_paths(env_name):
         candidates = [DOMAIN_DIR / rel]

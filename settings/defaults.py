@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .protocol import protocol_value
+from .protocol import env_family, protocol_value
 
 
 def _ours(name: str, family: str = "pddl") -> Any:
@@ -40,6 +40,8 @@ class Defaults:
     runs: int = 1
     ladder_train_seeds: tuple[int, int] = (1, 999)
     ladder_test_seeds: tuple[int, int] = (1000, 9999)
+    # ground actions a PDDL problem may have (every well-typed call, estimated before grounding): a bigger one is refused
+    ground_budget: int = 1_000_000
     # -- models
     agent_temperature: float = 0.0
     learner_temperature: float = _ours("learner_temperature")  # K samples that differ
@@ -82,7 +84,7 @@ class Defaults:
 
     def for_env(self, env_name: str) -> dict[str, Any]:
         """The defaults that differ by the task family of ``env_name`` (e.g. ``alfworld/put``)."""
-        family = env_name.split("/", 1)[0]
+        family = env_family(env_name)
         return {
             "max_steps": _ours("max_steps", family),
             "history_window": _ours("history_window", family),

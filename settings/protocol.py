@@ -53,7 +53,13 @@ def protocol_value(protocol: str, name: str, env: str, small_run: bool = False) 
     if protocol != "paper" and small_run and name in SMALL_RUN:
         return SMALL_RUN[name]
     value = (PAPER_PROTOCOL if protocol == "paper" else DEFAULT_PROTOCOL)[name]
-    return value[env.split("/", 1)[0]] if isinstance(value, dict) else value
+    return value[env_family(env)] if isinstance(value, dict) else value
+
+
+def env_family(env: str) -> str:
+    """The task family whose protocol values apply: ``alfworld`` for ``alfworld/put``, ``pddl`` for ``pddl/gripper``
+    and a user's domain folder ``pddl:PATH`` (and for any other text environment: PDDL's step caps)."""
+    return "alfworld" if env.startswith("alfworld/") else "pddl"
 
 
 def render_value(value: Any) -> str:

@@ -1,11 +1,13 @@
 """PDDL robotic-planning environments (gripper, blockworld, barman, tyreworld) as text envs.
 
 Primitive = operator name with ``-`` -> ``_``, arguments in the operator's parameter order:
-``pick('ball1', 'rooma', 'left')``; distinct parameters take distinct objects (as in pddlgym).
+``pick('ball1', 'rooma', 'left')``; in the four benchmark domains distinct parameters take distinct
+objects (as in pddlgym, which the reference runs on); a user's domain (:mod:`.folder`) follows PDDL.
 Observation = the true facts as English sentences (after a refused action: why it was refused,
 state unchanged; with the option ``feedback="generic"`` the reference's one sentence instead). ``info``: ``valid``, ``success`` (all goal facts hold), ``progress`` (share of
 goal facts true, max over the episode), ``goal``, ``valid_actions`` (sorted calls), ``steps``,
-and ``reason`` when refused. Reward 1.0 on the step that reaches the goal, which terminates.
+``cost`` (the episode's total action cost: the domain's ``total-cost`` increases, else one per valid
+action), and ``reason`` when refused. Reward 1.0 on the step that reaches the goal, which terminates.
 
 Instances: a benchmark name (``prob08``), a path to a problem ``.pddl`` file, or a generated
 problem ``gen:seed=3`` / ``gen:seed=3,balls=6`` (sizes per domain in :mod:`.generators`).
@@ -14,10 +16,13 @@ The domain: ``domain_file`` if given, else the benchmark's next to the data, els
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
+
+from settings.defaults import DEFAULTS
 
 from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from ..data import PDDL_DOMAINS, DataNotFoundError, find_data_dir, load_split
@@ -26,7 +31,7 @@ from .parser import Domain, PDDLError, check_problem, parse_domain, parse_proble
 from .primitives import primitive_spec
 from .simulator import GroundAction, GroundTask, call_name
 from .text import describe_goal, describe_state, sentence
-from .views import state_view
+from .views import object_view, state_view
 
 OWN_DOMAINS = Path(__file__).resolve().parent / "domains"
 # How a refused action is explained: "named" (which precondition failed, this project's default) or
@@ -34,9 +39,15 @@ OWN_DOMAINS = Path(__file__).resolve().parent / "domains"
 FEEDBACK = ("named", "generic")
 GENERIC_INVALID = "The action is not valid and therefore takes no effect. Please check valid actions."
 DEFAULT_GENERATED = [f"gen:seed={i}" for i in range(5)]
+OPTIONS = ("max_steps", "feedback", "ground_budget")
+BUDGET_ENV = "LEARNACT_GROUND_BUDGET"
 
 
-def _natural_key(name: str):
+class GroundingBudgetError(ValueError):
+    """A problem whose ground actions would pass the budget (``ground_budget``): refused before grounding."""
+
+
+def natural_key(name: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
@@ -56,7 +67,7 @@ def list_pddl_instances(task: str, split: str | None = None, data_dir=None) -> l
     if root is None:
         raise _no_data(task)
     if split is None:
-        return sorted((p.stem for p in (root / "pddl" / task).glob("*.pddl")), key=_natural_key)
+        return sorted((p.stem for p in (root / "pddl" / task).glob("*.pddl")), key=natural_key)
     entry = load_split(task, root)
     if entry is None:
         raise DataNotFoundError(f"LearnAct's split files are missing under {root / 'learnact_splits'}")
@@ -76,7 +87,7 @@ def _task(domain_path: str, domain_mtime: float, task: str, problem_key: str, pr
     problem = parse_problem(problem_text, problem_key)
     if not problem.domain_name or problem.domain_name == domain.name:  # a wrong domain gets its own message
         check_problem(domain, problem, problem_key)
-    return GroundTask(domain, problem, partial(describe_state, task))
+    return GroundTask(domain, problem, partial(describe_state, task), distinct=task in PDDL_DOMAINS)
 
 
 @lru_cache(maxsize=256)
@@ -84,7 +95,7 @@ def _generated(task: str, name: str) -> str:
     return generate(task, name)
 
 
-def _read(path: Path) -> str:
+def read_problem(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -103,7 +114,7 @@ def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, 
     path = Path(instance).expanduser()
     if path.suffix == ".pddl" and path.is_file():
         sibling = path.parent.parent / f"{task}.pddl"
-        return str(path.resolve()), _read(path), sibling if sibling.is_file() else None
+        return str(path.resolve()), read_problem(path), sibling if sibling.is_file() else None
     if path.suffix == ".pddl" and (len(path.parts) > 1 or path.is_absolute()):
         raise DataNotFoundError(f"problem file {path} does not exist")
     root = find_data_dir(data_dir, required=f"pddl/{task}")
@@ -114,17 +125,26 @@ def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, 
         known = list_pddl_instances(task, data_dir=root)
         raise DataNotFoundError(f"pddl/{task} has no instance {instance!r}; known: {', '.join(known)} (or gen:seed=N)")
     bench_domain = root / "pddl" / f"{task}.pddl"
-    return str(candidate), _read(candidate), bench_domain if bench_domain.is_file() else None
+    return str(candidate), read_problem(candidate), bench_domain if bench_domain.is_file() else None
 
 
 def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **options: Any) -> "PDDLEnv":
     if task not in PDDL_DOMAINS:
         raise ValueError(f"unknown PDDL domain {task!r}")
-    unknown = set(options) - {"max_steps", "feedback"}
-    if unknown:
-        raise TypeError(f"unknown option(s) for pddl/{task}: {', '.join(sorted(unknown))}")
+    check_options(options, f"pddl/{task}")
     key, text, bench_domain = resolve_problem(task, str(instance), data_dir)
     domain_path = Path(domain_file) if domain_file else (bench_domain or OWN_DOMAINS / f"{task}.pddl")
+    return build_env(task, str(instance), domain_path, key, text, options)
+
+
+def check_options(options: dict, name: str) -> None:
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown option(s) for {name}: {', '.join(sorted(unknown))}")
+
+
+def load_task(task: str, domain_path: Path, key: str, text: str) -> GroundTask:
+    """The parsed, checked problem on its domain (cached); a file that does not parse or fit is a ValueError."""
     if not domain_path.is_file():
         raise DataNotFoundError(f"domain file {domain_path} does not exist")
     try:
@@ -133,22 +153,58 @@ def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **o
         raise ValueError(str(exc)) from None
     if ground.problem.domain_name and ground.problem.domain_name != ground.domain.name:
         raise ValueError(
-            f"problem {instance} is for domain {ground.problem.domain_name!r}, "
-            f"but {domain_path} defines {ground.domain.name!r}"
+            f"problem {key} is for domain {ground.problem.domain_name!r}, but {domain_path} defines {ground.domain.name!r}"
         )
-    return PDDLEnv(task, str(instance), ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named")
+    return ground
+
+
+def ground_budget() -> int:
+    """The grounding budget of this process: ``$LEARNACT_GROUND_BUDGET``, else the default (environment variable,
+    so that a run's workers, Ray's included, apply the same one)."""
+    value = os.environ.get(BUDGET_ENV, "").strip()
+    if not value:
+        return DEFAULTS.ground_budget
+    try:
+        return int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"${BUDGET_ENV}={value!r} is not a number of ground actions") from None
+
+
+def check_budget(ground: GroundTask, label: str, budget: int | None = None) -> int:
+    """The problem's estimated ground actions; a :class:`GroundingBudgetError` when they pass ``budget``."""
+    budget = ground_budget() if budget is None else budget
+    sizes = ground.size_estimate()
+    total = sum(sizes.values())
+    if total > budget:
+        worst = ", ".join(f"{n} {c:,}" for n, c in sorted(sizes.items(), key=lambda kv: -kv[1])[:3])
+        raise GroundingBudgetError(
+            f"{label}: about {total:,} ground actions ({worst}) exceed the grounding budget of {budget:,}; "
+            f"raise it with ${BUDGET_ENV} (run.py check --budget N) or use a smaller problem"
+        )
+    return total
+
+
+def build_env(task: str, instance: str, domain_path: Path, key: str, text: str, options: dict, name: str | None = None) -> "PDDLEnv":
+    ground = load_task(task, domain_path, key, text)
+    check_budget(ground, key, options.get("ground_budget"))
+    env = PDDLEnv(task, instance, ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named", name=name)
+    env.domain_path, env.problem_text = domain_path, text  # what an outside planner reads (environments/pddl/derived.py)
+    return env
 
 
 class PDDLEnv(TextEnv):
     """One PDDL problem as a text environment; see the module docstring for the contract."""
 
-    def __init__(self, domain: str, instance: str, ground: GroundTask, max_steps: int | None = None, feedback: str = "named"):
+    def __init__(
+        self, domain: str, instance: str, ground: GroundTask, max_steps: int | None = None, feedback: str = "named",
+        name: str | None = None,
+    ):  # fmt: skip
         super().__init__()
         if feedback not in FEEDBACK:
             raise ValueError(f"feedback must be one of {', '.join(FEEDBACK)}, got {feedback!r}")
         self.feedback = feedback
-        self.domain_name = domain
-        self.name = f"pddl/{domain}"
+        self.domain_name = domain  # the key of the domain's texts: a benchmark name, else the folder's env name
+        self.name = name or f"pddl/{domain}"
         self.instance = instance
         self.ground = ground
         self.max_steps = max_steps
@@ -162,6 +218,7 @@ class PDDLEnv(TextEnv):
         self._set_state(ground.init)
         self.best_progress = 0.0
         self.steps = 0
+        self.cost = 0.0
 
     def _set_state(self, state) -> None:
         self.state = state
@@ -174,6 +231,7 @@ class PDDLEnv(TextEnv):
         self._set_state(self.ground.init)
         self.steps = 0
         self.best_progress = 0.0
+        self.cost = 0.0
         return self.ground.describe(self.state), self._info(valid=True)
 
     def step(self, action: str):
@@ -184,6 +242,7 @@ class PDDLEnv(TextEnv):
         if ground_action is None:
             ground_action, error = self._resolve(action)
         if error is None:
+            self.cost += ground_action.cost
             self._set_state(ground_action.apply(self.state))
             obs = self.ground.describe(self.state)
         else:
@@ -231,8 +290,9 @@ class PDDLEnv(TextEnv):
                 f"but {', '.join(repeated)} is given more than once."
             )
         missing, present = self.ground.check(self.state, op, args)
-        if missing or present:
-            why = [f"{sentence(self.domain_name, a).rstrip('.')} is not true" for a in missing]
+        unequal = self.ground.broken_equalities(op, args)
+        if missing or present or unequal:
+            why = unequal + [f"{sentence(self.domain_name, a).rstrip('.')} is not true" for a in missing]
             why += [f"{sentence(self.domain_name, a).rstrip('.')} must not be true" for a in present]
             return None, f"The action {call} is not valid because {'; '.join(why)}."
         return self.ground.ground(op, args), None
@@ -246,26 +306,22 @@ class PDDLEnv(TextEnv):
         return sorted(self.state)
 
     def state_view(self) -> str:
-        return state_view(self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg)
+        if self.domain_name in PDDL_DOMAINS:
+            return state_view(self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg)
+        return object_view(self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg, self.ground.changing_predicates)
 
     def typed_calls(self) -> list[str]:
-        """Every primitive call with arguments of the right types (distinct objects), valid now or not."""
+        """Every primitive call with arguments of the right types (distinct objects where the domain asks), valid now or not."""
         if self._typed is None:
             calls = []
             for name, op in self._by_name.items():
-                pools = [self._param_pool(op, param, ptype) for param, ptype in op.params]
-                calls += [format_call(name, args) for args in itertools.product(*pools) if len(set(args)) == len(args)]
+                pools = [self.ground.param_pool(op, param, ptype) for param, ptype in op.params]
+                combos = itertools.product(*pools)
+                if self.ground.distinct:
+                    combos = (args for args in combos if len(set(args)) == len(args))
+                calls += [format_call(name, args) for args in combos]
             self._typed = sorted(calls)
         return self._typed
-
-    def _param_pool(self, op, param: str, ptype: str) -> tuple[str, ...]:
-        """Objects a parameter can take: its PDDL type, narrowed by the operator's unary preconditions on
-        predicates no operator changes (untyped domains such as gripper type with ``(ball ?obj)``)."""
-        pool = self.ground.objects_of_type.get(ptype, ())
-        for atom in op.pre_pos:
-            if len(atom) == 2 and atom[1] == param and atom[0] not in self.ground.changing_predicates:
-                pool = tuple(o for o in pool if (atom[0], o) in self.ground.init)
-        return pool
 
     def objects_for(self, param: str) -> tuple[str, ...]:
         """Objects a learned action's parameter plausibly takes: those whose kind (PDDL type or static
@@ -309,4 +365,5 @@ class PDDLEnv(TextEnv):
             "goal": self.goal,
             "valid_actions": list(self._valid),
             "steps": self.steps,
+            "cost": self.cost,
         }

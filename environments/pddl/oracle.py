@@ -69,6 +69,24 @@ def oracle_plan(task: str, instance: str, data_dir=None, cache_dir=None) -> list
     return oracle_plans([(task, instance)], data_dir=data_dir, cache_dir=cache_dir)[(task, instance)]
 
 
+def plan_file(domain_path: str | Path, problem_text: str, cache_dir: str | Path | None = None, timeout: float = 120) -> list[str]:
+    """pyperplan's plan (GBFS, hFF) for one problem on any domain file, cached like :func:`oracle_plans`; an
+    :class:`OracleError` where pyperplan is missing, cannot read the domain (it reads positive typed STRIPS) or
+    finds no plan."""
+    domain_text = Path(domain_path).read_text(encoding="utf-8")
+    key = _key(domain_text, problem_text, "hff")
+    cached = Path(cache_dir) / f"{key}.json" if cache_dir else None
+    if cached is not None and cached.is_file():
+        return json.loads(cached.read_text(encoding="utf-8"))
+    plan = _run_pyperplan([{"domain": str(domain_path), "problem": problem_text, "heuristic": "hff", "key": key}], timeout).get(key)
+    if plan is None:
+        raise OracleError(f"pyperplan found no plan for {domain_path}")
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(plan), encoding="utf-8")
+    return plan
+
+
 def _run_pyperplan(jobs: list[dict], timeout: float) -> dict[str, list[str] | None]:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     try:
@@ -79,7 +97,8 @@ def _run_pyperplan(jobs: list[dict], timeout: float) -> dict[str, list[str] | No
     except subprocess.TimeoutExpired:
         raise OracleError(f"pyperplan did not finish {len(jobs)} problem(s) within {timeout:.0f} s") from None
     if done.returncode != 0:
-        raise OracleError(f"pyperplan failed: {done.stderr.strip()[-2000:]}")
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise OracleError(f"pyperplan failed: {last[-300:]}")
     return json.loads(done.stdout)
 
 

@@ -1,8 +1,17 @@
-"""A small STRIPS PDDL parser: typing, constants, negative preconditions, delete effects.
+"""A PDDL parser for typed STRIPS as the planning competitions write it.
 
-Written for the four robotic-planning domains (gripper, blockworld, barman, tyreworld). The
-maintained ``pddl`` package rejects the benchmark's tyreworld file (``:constants`` after
-``:predicates``, no ``:requirements``), so sections are accepted in any order here.
+Read: typing (with ``(either t1 t2)``), constants, negative preconditions and goals, equality
+(``(= ?x ?y)``, ``(not (= ?x ?y))``), delete effects and action costs (``(increase (total-cost) N)``
+or ``(increase (total-cost) (f ?x ?y))`` with ``(= (f a b) 5)`` in ``:init``; the simulator ignores
+them and reports their sum). Refused with one line naming the construct, the file and the action:
+ADL (``or``, ``imply``, ``exists``, ``forall``, ``when``), numeric conditions and effects other than
+the total cost, derived predicates, durative actions.
+
+Written for the four robotic-planning domains first. The maintained ``pddl`` package (0.5.1) reads the
+same operators from every domain file of the tests (test_pddl_parser_crosscheck.py) but rejects the
+benchmark's tyreworld file (types without a ``:requirements`` that names ``:typing``), and the simulator
+needs what this parser gives besides: operators in file order, the line of an unbalanced parenthesis, and
+refusals that name the construct, the file and the action. Sections are accepted in any order.
 """
 from __future__ import annotations
 
@@ -10,20 +19,33 @@ import re
 from dataclasses import dataclass, field
 
 Atom = tuple[str, ...]  # ("at", "ball1", "rooma"); variables keep their leading "?"
+Pair = tuple[str, str]  # the two terms of an equality
+ADL = ("or", "imply", "exists", "forall", "when")
+NUMERIC = ("increase", "decrease", "assign", "scale-up", "scale-down", ">", "<", ">=", "<=")
+UNSUPPORTED_SECTIONS = {":derived": "derived predicates (:derived)", ":durative-action": "durative actions (:durative-action)",
+                        ":constraints": "state trajectory constraints (:constraints)", ":process": "processes (:process)",
+                        ":event": "events (:event)"}  # fmt: skip
 
 
 class PDDLError(ValueError):
     """A PDDL file this parser cannot read; the message names the file and the problem."""
 
 
+class UnsupportedPDDL(PDDLError):
+    """Well-formed PDDL that uses a construct this simulator does not run (ADL, numeric fluents, ...)."""
+
+
 @dataclass(frozen=True)
 class Operator:
     name: str
-    params: tuple[tuple[str, str], ...]  # (("?obj", "object"), ...)
+    params: tuple[tuple[str, str], ...]  # (("?obj", "object"), ...); a type may be "(either a b)"
     pre_pos: tuple[Atom, ...]
     pre_neg: tuple[Atom, ...]
     add: tuple[Atom, ...]
     delete: tuple[Atom, ...]
+    pre_eq: tuple[Pair, ...] = ()  # (= ?x ?y): the two terms name the same object
+    pre_neq: tuple[Pair, ...] = ()  # (not (= ?x ?y))
+    cost: Atom | None = None  # ("3",) or ("road-length", "?from", "?to"): what (increase (total-cost) ...) adds
 
 
 @dataclass
@@ -33,8 +55,18 @@ class Domain:
     constants: dict[str, str] = field(default_factory=dict)  # constant -> type
     predicates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> arg types
     operators: dict[str, Operator] = field(default_factory=dict)
+    requirements: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()  # declared numeric functions (total-cost, road-length, ...)
+
+    @property
+    def has_costs(self) -> bool:
+        return any(op.cost is not None for op in self.operators.values())
 
     def is_subtype(self, t: str, ancestor: str) -> bool:
+        if ancestor.startswith("(either "):
+            return any(self.is_subtype(t, a) for a in either_parts(ancestor))
+        if t.startswith("(either "):  # an object declared of several types: any of them
+            return any(self.is_subtype(p, ancestor) for p in either_parts(t))
         seen = set()
         while t not in seen:
             if t == ancestor or ancestor == "object":
@@ -52,42 +84,69 @@ class Problem:
     init: frozenset[Atom]
     goal_pos: tuple[Atom, ...]
     goal_neg: tuple[Atom, ...] = ()
+    numeric: dict[Atom, float] = field(default_factory=dict)  # (= (road-length a b) 5) -> {("road-length", "a", "b"): 5.0}
+
+
+def either_parts(t: str) -> tuple[str, ...]:
+    """``"(either a b)"`` -> ``("a", "b")``."""
+    return tuple(t.strip("()").split()[1:])
+
+
+TOKEN = re.compile(r"\(|\)|\?[^\s()?]+|[^\s()?]+")
 
 
 def tokenize(text: str) -> list[str]:
-    text = re.sub(r";[^\n]*", " ", text).lower()
     # "?x" always starts a token: the benchmark barman file has "level?l1" with no space.
-    return re.findall(r"\(|\)|\?[^\s()?]+|[^\s()?]+", text)
+    return TOKEN.findall(re.sub(r";[^\n]*", " ", text).lower())
 
 
-def to_tree(tokens: list[str], source: str):
+def _lines(text: str) -> list[int]:
+    """The line of each token of :func:`tokenize` (comments blanked, line breaks kept)."""
+    text = re.sub(r";[^\n]*", " ", text)
+    starts = [m.start() for m in TOKEN.finditer(text)]
+    breaks = [i for i, c in enumerate(text) if c == "\n"]
+    out, k = [], 0
+    for start in starts:
+        while k < len(breaks) and breaks[k] < start:
+            k += 1
+        out.append(k + 1)
+    return out
+
+
+def to_tree(tokens: list[str], source: str, text: str | None = None):
     stack: list[list] = [[]]
-    for tok in tokens:
+    opened: list[int] = []  # token index of each open '('
+    for i, tok in enumerate(tokens):
         if tok == "(":
             stack.append([])
+            opened.append(i)
         elif tok == ")":
             if len(stack) == 1:
-                raise PDDLError(f"{source}: unbalanced ')'")
+                where = f" at line {_lines(text)[i]}" if text is not None else ""
+                raise PDDLError(f"{source}: unbalanced ')'{where}")
             done = stack.pop()
+            opened.pop()
             stack[-1].append(done)
         else:
             stack[-1].append(tok)
     if len(stack) > 1:
-        raise PDDLError(f"{source}: unbalanced parentheses, {len(stack) - 1} '(' never closed")
+        where = f" (the innermost opened at line {_lines(text)[opened[-1]]})" if text is not None else ""
+        raise PDDLError(f"{source}: unbalanced parentheses, {len(stack) - 1} '(' never closed{where}")
     if len(stack[0]) != 1 or not isinstance(stack[0][0], list):
         raise PDDLError(f"{source}: expected one (define ...) expression")
     return stack[0][0]
 
 
 def typed_list(items: list) -> list[tuple[str, str]]:
-    """``a b - t c`` -> [(a, t), (b, t), (c, object)]."""
+    """``a b - t c d - (either u v) e`` -> [(a, t), (b, t), (c, (either u v)), (d, (either u v)), (e, object)]."""
     out, pending, i = [], [], 0
     while i < len(items):
         tok = items[i]
         if tok == "-":
             t = items[i + 1]
-            if isinstance(t, list):  # (either ...) is not STRIPS; take the first type
-                t = t[1]
+            if isinstance(t, list):
+                parts = [x for x in t[1:] if isinstance(x, str)]
+                t = parts[0] if len(parts) == 1 else "(either " + " ".join(parts) + ")"
             out += [(name, t) for name in pending]
             pending = []
             i += 2
@@ -97,27 +156,84 @@ def typed_list(items: list) -> list[tuple[str, str]]:
     return out + [(name, "object") for name in pending]
 
 
-def literals(expr, source: str) -> tuple[list[Atom], list[Atom]]:
-    """A conjunction of atoms and negated atoms -> (positive, negative)."""
+def show(expr) -> str:
+    return "(" + " ".join(map(show, expr)) + ")" if isinstance(expr, list) else str(expr)
+
+
+def _refuse(source: str, expr) -> UnsupportedPDDL:
+    key = expr[0]
+    what = "ADL" if key in ADL else "numeric fluents"
+    return UnsupportedPDDL(f"{source}: '{key}' ({what}) is not supported, in {show(expr)[:80]}; this simulator runs typed STRIPS "
+                           "with negative preconditions, equality and action costs")
+
+
+@dataclass
+class Condition:
+    """A conjunction of literals, split by kind."""
+
+    pos: list[Atom] = field(default_factory=list)
+    neg: list[Atom] = field(default_factory=list)
+    eq: list[Pair] = field(default_factory=list)
+    neq: list[Pair] = field(default_factory=list)
+    cost: list[Atom] = field(default_factory=list)  # effects only: what increases the total cost
+
+
+def _equality(expr, source: str) -> Pair:
+    if len(expr) != 3 or any(isinstance(x, list) for x in expr[1:]):
+        raise UnsupportedPDDL(f"{source}: '=' compares two objects here, got {show(expr)} (numeric fluents are not supported)")
+    return expr[1], expr[2]
+
+
+def _cost(expr, source: str) -> Atom:
+    """``(increase (total-cost) 1)`` -> ("1",); ``(increase (total-cost) (len ?a ?b))`` -> ("len", "?a", "?b")."""
+    if len(expr) != 3 or expr[1] != ["total-cost"]:
+        raise _refuse(source, expr)
+    amount = expr[2]
+    if isinstance(amount, list):
+        if not amount or any(isinstance(x, list) for x in amount):
+            raise _refuse(source, expr)
+        return tuple(amount)
+    try:
+        float(amount)
+    except ValueError:
+        raise _refuse(source, expr) from None
+    return (amount,)
+
+
+def literals(expr, source: str, into: Condition | None = None) -> Condition:
+    """A conjunction of atoms, negated atoms, (in)equalities and cost increases, split by kind."""
+    out = into if into is not None else Condition()
     if not expr:
-        return [], []
+        return out
     if not isinstance(expr, list):
         raise PDDLError(f"{source}: expected a condition such as (and (at ball1 rooma)), got {expr!r}")
-    if expr[0] == "and":
-        pos, neg = [], []
+    key = expr[0]
+    if key == "and":
         for sub in expr[1:]:
-            p, n = literals(sub, source)
-            pos += p
-            neg += n
-        return pos, neg
-    if expr[0] == "not":
+            literals(sub, source, out)
+    elif key == "not":
+        if len(expr) != 2:
+            raise PDDLError(f"{source}: (not ...) takes one atom, got {show(expr)[:80]}")
         inner = expr[1]
-        if not isinstance(inner, list) or any(isinstance(x, list) for x in inner):
-            raise PDDLError(f"{source}: only negated atoms are supported, got (not {inner})")
-        return [], [tuple(inner)]
-    if any(isinstance(x, list) for x in expr) or expr[0] in ("or", "forall", "exists", "when", "imply"):
-        raise PDDLError(f"{source}: '{expr[0]}' is not STRIPS; this simulator supports conjunctions of literals")
-    return [tuple(expr)], []
+        if isinstance(inner, list) and inner and inner[0] == "=":
+            out.neq.append(_equality(inner, source))
+        elif not isinstance(inner, list) or any(isinstance(x, list) for x in inner):
+            if isinstance(inner, list) and inner and inner[0] in ADL + NUMERIC:
+                raise _refuse(source, inner)
+            raise PDDLError(f"{source}: only negated atoms are supported, got (not {show(inner)})")
+        else:
+            out.neg.append(tuple(inner))
+    elif key == "=":
+        out.eq.append(_equality(expr, source))
+    elif key == "increase":
+        out.cost.append(_cost(expr, source))
+    elif key in ADL or key in NUMERIC:
+        raise _refuse(source, expr)
+    elif not isinstance(key, str) or any(isinstance(x, list) for x in expr):
+        raise PDDLError(f"{source}: {show(expr)[:80]} is not an atom such as (at ball1 rooma)")
+    else:
+        out.pos.append(tuple(expr))
+    return out
 
 
 def _malformed(source: str, exc: Exception) -> PDDLError:
@@ -128,8 +244,7 @@ def _malformed(source: str, exc: Exception) -> PDDLError:
 
 def _atom(expr, source: str, where: str) -> Atom:
     if not isinstance(expr, list) or not expr or any(isinstance(x, list) for x in expr):
-        shown = expr if isinstance(expr, str) else "(" + " ".join(map(str, expr)) + ")"
-        raise PDDLError(f"{source}: {where} holds {shown}, not an atom such as (at ball1 rooma)")
+        raise PDDLError(f"{source}: {where} holds {show(expr)}, not an atom such as (at ball1 rooma)")
     return tuple(expr)
 
 
@@ -140,8 +255,25 @@ def parse_domain(text: str, source: str = "<domain>") -> Domain:
         raise _malformed(source, exc) from None
 
 
+def _operator(section: list, source: str) -> Operator:
+    name, body = section[1], section[2:]
+    fields = {body[i]: body[i + 1] for i in range(0, len(body) - 1, 2)}
+    where = f"{source} action {name}"
+    params = tuple(typed_list(fields.get(":parameters", [])))
+    pre = literals(fields.get(":precondition", []), where)
+    if pre.cost:
+        raise _refuse(where, ["increase"])
+    eff = literals(fields.get(":effect", []), where)
+    if eff.eq or eff.neq:
+        raise PDDLError(f"{where}: an effect cannot be an equality")
+    if len(eff.cost) > 1:
+        raise UnsupportedPDDL(f"{where}: more than one (increase (total-cost) ...) in one effect is not supported")
+    return Operator(name, params, tuple(pre.pos), tuple(pre.neg), tuple(eff.pos), tuple(eff.neg),
+                    tuple(pre.eq), tuple(pre.neq), eff.cost[0] if eff.cost else None)  # fmt: skip
+
+
 def _parse_domain(text: str, source: str) -> Domain:
-    tree = to_tree(tokenize(text), source)
+    tree = to_tree(tokenize(text), source, text)
     if tree[0] != "define":
         raise PDDLError(f"{source}: not a (define ...) file")
     dom = Domain(name="")
@@ -149,6 +281,10 @@ def _parse_domain(text: str, source: str) -> Domain:
         key = section[0]
         if key == "domain":
             dom.name = section[1]
+        elif key in UNSUPPORTED_SECTIONS:
+            raise UnsupportedPDDL(f"{source}: {UNSUPPORTED_SECTIONS[key]} are not supported")
+        elif key == ":requirements":
+            dom.requirements = tuple(section[1:])
         elif key == ":types":
             for name, parent in typed_list(section[1:]):
                 dom.types[name] = parent
@@ -157,16 +293,31 @@ def _parse_domain(text: str, source: str) -> Domain:
         elif key == ":predicates":
             for pred in section[1:]:
                 dom.predicates[pred[0]] = tuple(t for _, t in typed_list(pred[1:]))
+        elif key == ":functions":
+            dom.functions = tuple(f[0] for f in section[1:] if isinstance(f, list) and f)
         elif key == ":action":
-            name, body = section[1], section[2:]
-            fields = {body[i]: body[i + 1] for i in range(0, len(body) - 1, 2)}
-            params = tuple(typed_list(fields.get(":parameters", [])))
-            pre_pos, pre_neg = literals(fields.get(":precondition", []), f"{source} action {name}")
-            add, delete = literals(fields.get(":effect", []), f"{source} action {name}")
-            dom.operators[name] = Operator(name, params, tuple(pre_pos), tuple(pre_neg), tuple(add), tuple(delete))
+            dom.operators[section[1]] = _operator(section, source)
     if not dom.name or not dom.operators:
         raise PDDLError(f"{source}: a domain needs a name and at least one action")
+    for op in dom.operators.values():
+        _check_operator(dom, op, source)
     return dom
+
+
+def _check_operator(dom: Domain, op: Operator, source: str) -> None:
+    """Every atom of ``op`` uses a declared predicate with its arity, over its parameters and the constants:
+    a typo would otherwise make an action that never applies, silently."""
+    where, params = f"{source} action {op.name}", {p for p, _ in op.params}
+    for atom in op.pre_pos + op.pre_neg + op.add + op.delete:
+        if atom[0] not in dom.predicates:
+            raise PDDLError(f"{where}: unknown predicate {atom[0]!r} in {show(list(atom))}")
+        if len(atom) - 1 != len(dom.predicates[atom[0]]):
+            raise PDDLError(f"{where}: {atom[0]!r} takes {len(dom.predicates[atom[0]])} argument(s), {show(list(atom))} gives {len(atom) - 1}")
+    for term in {t for atom in op.pre_pos + op.pre_neg + op.add + op.delete for t in atom[1:]} | {t for pair in op.pre_eq + op.pre_neq for t in pair}:
+        if term.startswith("?") and term not in params:
+            raise PDDLError(f"{where}: variable {term} is not a parameter of the action")
+        if not term.startswith("?") and term not in dom.constants:
+            raise PDDLError(f"{where}: {term!r} is neither a parameter nor a declared constant")
 
 
 def parse_problem(text: str, source: str = "<problem>") -> Problem:
@@ -176,11 +327,21 @@ def parse_problem(text: str, source: str = "<problem>") -> Problem:
         raise _malformed(source, exc) from None
 
 
+def _numeric(atom, source: str) -> tuple[Atom, float] | None:
+    """``(= (road-length a b) 5)`` -> (("road-length", "a", "b"), 5.0)."""
+    if len(atom) != 3 or not isinstance(atom[1], list) or isinstance(atom[2], list):
+        raise PDDLError(f"{source}: :init holds {show(atom)}, expected (= (function args...) number)")
+    try:
+        return tuple(atom[1]), float(atom[2])
+    except ValueError:
+        raise PDDLError(f"{source}: :init holds {show(atom)}, whose value is not a number") from None
+
+
 def _parse_problem(text: str, source: str) -> Problem:
-    tree = to_tree(tokenize(text), source)
+    tree = to_tree(tokenize(text), source, text)
     if tree[0] != "define":
         raise PDDLError(f"{source}: not a (define ...) file")
-    name, domain_name, objects, init, goal = "", "", {}, set(), ([], [])
+    name, domain_name, objects, init, numeric, goal = "", "", {}, set(), {}, Condition()
     for section in tree[1:]:
         key = section[0]
         if key == "problem":
@@ -192,13 +353,19 @@ def _parse_problem(text: str, source: str) -> Problem:
         elif key == ":init":
             for atom in section[1:]:
                 if isinstance(atom, list) and atom and atom[0] == "=":
-                    continue  # numeric fluents are not STRIPS; none of our domains use them
-                init.add(_atom(atom, source, ":init"))
+                    fact, value = _numeric(atom, source)
+                    numeric[fact] = value
+                else:
+                    init.add(_atom(atom, source, ":init"))
         elif key == ":goal":
             goal = literals(section[1], f"{source} goal")
-    if not goal[0] and not goal[1]:
+            if goal.eq or goal.neq or goal.cost:
+                raise UnsupportedPDDL(f"{source}: the goal may hold atoms and negated atoms only")
+        elif key == ":constraints":
+            raise UnsupportedPDDL(f"{source}: {UNSUPPORTED_SECTIONS[key]} are not supported")
+    if not goal.pos and not goal.neg:
         raise PDDLError(f"{source}: the problem has no goal")
-    return Problem(name, domain_name, objects, frozenset(init), tuple(goal[0]), tuple(goal[1]))
+    return Problem(name, domain_name, objects, frozenset(init), tuple(goal.pos), tuple(goal.neg), numeric)
 
 
 def check_problem(domain: Domain, problem: Problem, source: str = "<problem>") -> None:

@@ -3,15 +3,14 @@ one-line description, and pre/post-conditions in words.
 
 Parameter names here are labels for the agent (``fill_shot(shot, ingredient, hand, other_hand,
 dispenser)`` reads better than the PDDL ``?s ?i ?h1 ?h2 ?d``); the order is the operator's.
-A domain file whose operators are not listed here (a user's own ``domain_file``) gets specs
-generated from its PDDL text instead.
+A domain whose operators are not listed here (a user's domain folder) gets specs written from the
+operator itself: parameters with their types, preconditions and effects as facts.
 """
 from __future__ import annotations
 
 from ..base import PrimitiveSpec
-from .parser import Operator
+from .parser import Operator, either_parts
 from .simulator import call_name
-from .text import sentence
 
 # domain -> operator -> (params, description, preconditions, effects)
 DOCS: dict[str, dict[str, tuple[tuple[str, ...], str, str, str]]] = {
@@ -231,14 +230,38 @@ def primitive_spec(domain: str, op: Operator) -> PrimitiveSpec:
 
 
 def _spec_from_pddl(domain: str, op: Operator) -> PrimitiveSpec:
+    """A spec written from the operator itself: typed parameters, preconditions and effects as facts."""
     params = tuple(p[1:].replace("-", "_") for p, _ in op.params)
+    return PrimitiveSpec(call_name(op.name), params, describe_operator(op), operator_preconditions(op), operator_effects(op))
 
-    def words(atom) -> str:
-        text = sentence(domain, tuple(t[1:] if t.startswith("?") else t for t in atom)).rstrip(".")
-        return text
 
-    pre = "; ".join([words(a) for a in op.pre_pos] + [f"not: {words(a)}" for a in op.pre_neg])
-    eff = "; ".join([words(a) for a in op.add] + [f"no longer: {words(a)}" for a in op.delete])
-    typed = ", ".join(f"{p[1:]} is a {t}" for p, t in op.params if t != "object")
-    description = f"Apply the PDDL operator {op.name}" + (f" ({typed})." if typed else ".")
-    return PrimitiveSpec(name, params, description, pre + "." if pre else "", eff + "." if eff else "")
+def _term(t: str) -> str:
+    return f"`{t[1:].replace('-', '_')}`" if t.startswith("?") else t
+
+
+def _fact(atom) -> str:
+    return f"{atom[0]}({', '.join(map(_term, atom[1:]))})"
+
+
+def _type_words(t: str) -> str:
+    return " or ".join(either_parts(t)) if t.startswith("(either ") else t
+
+
+def describe_operator(op: Operator) -> str:
+    """``Apply move-curb(from: curb, to: curb).`` with the parameters' PDDL types."""
+    typed = ", ".join(f"{p[1:].replace('-', '_')}: {_type_words(t)}" for p, t in op.params)
+    return f"Apply the action {op.name}({typed})."
+
+
+def operator_preconditions(op: Operator) -> str:
+    parts = [f"{_fact(a)} holds" for a in op.pre_pos] + [f"{_fact(a)} does not hold" for a in op.pre_neg]
+    parts += [f"{_term(a)} is {_term(b)}" for a, b in op.pre_eq] + [f"{_term(a)} differs from {_term(b)}" for a, b in op.pre_neq]
+    return "; ".join(parts) + "." if parts else "nothing (always applicable)."
+
+
+def operator_effects(op: Operator) -> str:
+    parts = [f"{_fact(a)} becomes true" for a in op.add] + [f"{_fact(a)} becomes false" for a in op.delete if a not in op.add]
+    if op.cost is not None:
+        amount = op.cost[0] if len(op.cost) == 1 else _fact(op.cost)
+        parts.append(f"costs {amount}")
+    return "; ".join(parts) + "." if parts else "nothing changes."

@@ -65,12 +65,14 @@ put on the spare, do the nuts up, jack down, tighten the nuts, inflate the spare
 wheel and the tools away. The task is to reach every condition the goal lists.""",
 }
 
-CALL_FORMAT = """\
+CALL_FORMAT_BASE = """\
 Act with exactly one primitive action per step, written as a Python call with the object names in
 quotes, in the order of the signature, e.g. {example}. Names are lower case, exactly as they appear
 in the observations. After a valid action the observation lists every fact that is now true. An
 action that cannot be applied changes nothing; the observation then says why (unknown action,
-wrong number of arguments, unknown object, or which precondition does not hold). Each argument
+wrong number of arguments, unknown object, or which precondition does not hold)."""
+# The four benchmark domains keep pddlgym's rule (environments/pddl/simulator.py); a user's domain follows PDDL.
+CALL_FORMAT = CALL_FORMAT_BASE + """ Each argument
 must be a different object."""
 
 
@@ -97,7 +99,12 @@ def example(domain: str, plan: list[str] | None = None) -> str:
         from .oracle import oracle_plan
 
         plan = oracle_plan(domain, instance)
-    env = make_pddl_env(domain, instance)
+    return record_episode(make_pddl_env(domain, instance), plan)
+
+
+def record_episode(env, plan: list[str]) -> str:
+    """``plan`` played on ``env`` from its reset, written as Goal, Observation, then Action/Observation pairs."""
+    domain, instance = env.name, env.instance
     obs, info = env.reset()
     lines = [f"Goal: {env.goal}", f"Observation: {obs}"]
     for call in plan:

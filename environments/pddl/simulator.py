@@ -36,6 +36,7 @@ class GroundAction:
     pre_neg: frozenset
     add: frozenset
     delete: frozenset
+    cost: float = 1.0  # the action's cost where the domain has costs, else 1 (PDDL: plan length)
 
     def applicable(self, state: State) -> bool:
         return self.pre <= state and self.pre_neg.isdisjoint(state)
@@ -53,6 +54,8 @@ class _MatcherWriter:
 
     def __init__(self, op: Operator, static: set[str], type_sets: dict[str, frozenset], all_objects: frozenset):
         self.names = [p for p, _ in op.params]
+        # (= a b) and (not (= a b)) as ("==" | "!=", a, b), tested once both terms are bound
+        self.pairs = [("==", a, b) for a, b in op.pre_eq] + [("!=", a, b) for a, b in op.pre_neq]
         self.var = {p: f"v{i}" for i, p in enumerate(self.names)}
         self.ptype = dict(op.params)
         self.static, self.type_sets, self.all_objects = static, type_sets, all_objects
@@ -75,6 +78,10 @@ class _MatcherWriter:
         for atom in [a for a in self.remaining if all(t in self.bound for t in a[1:] if t in self.var)]:
             self.remaining.remove(atom)
             self.emit(f"if ({', '.join(map(self.term, atom))},) not in state: {self.skip()}")
+        for pair in [p for p in self.pairs if all(t in self.bound or t not in self.var for t in p[1:])]:
+            self.pairs.remove(pair)
+            negated = "!=" if pair[0] == "==" else "=="
+            self.emit(f"if {self.term(pair[1])} {negated} {self.term(pair[2])}: {self.skip()}")
 
     def emit_type_check(self, p: str) -> None:
         allowed = self.type_sets.get(self.ptype[p], frozenset())
@@ -114,13 +121,17 @@ class _MatcherWriter:
         self.bound.add(p)
 
 
-def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozenset], all_objects: frozenset) -> Matcher:
+def compile_matcher(
+    op: Operator, static: set[str], type_sets: dict[str, frozenset], all_objects: frozenset, distinct: bool = False
+) -> Matcher:
     """Python code that lists the argument tuples of ``op`` applicable in a state.
 
     The positive preconditions become nested loops over the state's facts of each predicate
     (``index[pred]``), ordered so that each loop binds new parameters as late as possible and
     every fully bound precondition is a set-membership test placed right after the loop that
     binds its last parameter; parameters no precondition mentions loop over their type's objects.
+    ``distinct``: distinct parameters must take distinct objects (pddlgym's rule, kept for the four
+    benchmark domains); PDDL itself lets two parameters name one object.
     Generated code, because this is the hot path and plain nested loops are what CPython runs
     fastest; predicate names and constants enter it only through ``repr``.
     """
@@ -134,7 +145,7 @@ def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozens
         w.emit_checks()
     for atom in op.pre_neg:
         w.emit(f"if ({', '.join(map(w.term, atom))},) in state: {w.skip()}")
-    if len(w.names) > 1:  # distinct parameters take distinct objects (see GroundTask.repeated_args)
+    if distinct and len(w.names) > 1:  # see GroundTask.repeated_args
         w.emit(f"if len({{{', '.join(w.var[p] for p in w.names)}}}) != {len(w.names)}: {w.skip()}")
     w.emit(f"out.append(({''.join(w.var[p] + ', ' for p in w.names)}))")
     w.lines.append("    return out")
@@ -149,11 +160,15 @@ def compile_matcher(op: Operator, static: set[str], type_sets: dict[str, frozens
 class GroundTask:
     """A domain and a problem: objects, initial state, goal, and the cached ground actions."""
 
-    def __init__(self, domain: Domain, problem: Problem, describe: Callable[[State], str] | None = None):
+    def __init__(
+        self, domain: Domain, problem: Problem, describe: Callable[[State], str] | None = None, distinct: bool = False
+    ):
         self.domain = domain
         self.problem = problem
+        self.distinct = distinct
         self.objects: dict[str, str] = {**domain.constants, **problem.objects}
         types = set(self.objects.values()) | set(domain.types) | set(domain.types.values()) | {"object"}
+        types |= {t for op in domain.operators.values() for _, t in op.params}
         self.objects_of_type: dict[str, tuple[str, ...]] = {
             t: tuple(sorted(o for o, ot in self.objects.items() if domain.is_subtype(ot, t))) for t in types
         }
@@ -167,7 +182,7 @@ class GroundTask:
         static = set(domain.predicates) - changing
         all_objects = frozenset(self.objects)
         self.matchers: dict[str, Matcher] = {
-            name: compile_matcher(op, static, self._type_sets, all_objects) for name, op in domain.operators.items()
+            name: compile_matcher(op, static, self._type_sets, all_objects, distinct) for name, op in domain.operators.items()
         }
         self._ground: dict[tuple[str, tuple[str, ...]], GroundAction] = {}
         self._valid_cache: dict[State, dict[str, GroundAction]] = {}
@@ -176,7 +191,28 @@ class GroundTask:
 
     def __reduce__(self):
         # The compiled matchers cannot be pickled; rebuild them (and empty caches) on load.
-        return (GroundTask, (self.domain, self.problem, self._describe))
+        return (GroundTask, (self.domain, self.problem, self._describe, self.distinct))
+
+    # ------------------------------------------------------------ sizes
+
+    def param_pool(self, op: Operator, param: str, ptype: str) -> tuple[str, ...]:
+        """Objects a parameter can take: its PDDL type, narrowed by the operator's unary preconditions on
+        predicates no operator changes (untyped domains such as gripper type with ``(ball ?obj)``)."""
+        pool = self.objects_of_type.get(ptype, ())
+        for atom in op.pre_pos:
+            if len(atom) == 2 and atom[1] == param and atom[0] not in self.changing_predicates:
+                pool = tuple(o for o in pool if (atom[0], o) in self.init)
+        return pool
+
+    def size_estimate(self) -> dict[str, int]:
+        """Per operator, the well-typed argument tuples (an upper bound of its ground actions), without grounding."""
+        out = {}
+        for name, op in self.domain.operators.items():
+            n = 1
+            for param, ptype in op.params:
+                n *= len(self.param_pool(op, param, ptype))
+            out[name] = n
+        return out
 
     # ------------------------------------------------------------ single actions
 
@@ -191,10 +227,32 @@ class GroundTask:
 
             call = f"{call_name(op.name)}({', '.join(repr(a) for a in args)})"
             action = GroundAction(
-                op, args, call, concrete(op.pre_pos), concrete(op.pre_neg), concrete(op.add), concrete(op.delete)
+                op, args, call, concrete(op.pre_pos), concrete(op.pre_neg), concrete(op.add), concrete(op.delete),
+                self._cost(op, binding),
             )
             self._ground[key] = action
         return action
+
+    def _cost(self, op: Operator, binding: dict[str, str]) -> float:
+        """What the action adds to the total cost: its (increase (total-cost) ...) amount, 0 where it has
+        none in a domain with costs (a numeric fact missing from :init counts 0), 1 in a domain without costs."""
+        if not self.domain.has_costs:
+            return 1.0
+        if op.cost is None:
+            return 0.0
+        if len(op.cost) == 1:  # a number, or a function without arguments such as (fuel-cost)
+            try:
+                return float(op.cost[0])
+            except ValueError:
+                pass
+        return self.problem.numeric.get((op.cost[0], *(binding.get(t, t) for t in op.cost[1:])), 0.0)
+
+    def broken_equalities(self, op: Operator, args: tuple[str, ...]) -> list[str]:
+        """The (in)equalities of ``op``'s precondition that ``args`` break, as text."""
+        binding = {p: a for (p, _), a in zip(op.params, args)}
+        out = [f"{binding.get(a, a)} must be {binding.get(b, b)}" for a, b in op.pre_eq if binding.get(a, a) != binding.get(b, b)]
+        out += [f"{binding.get(a, a)} must differ from {binding.get(b, b)}" for a, b in op.pre_neq if binding.get(a, a) == binding.get(b, b)]
+        return out
 
     def check(self, state: State, op: Operator, args: tuple[str, ...]) -> tuple[list[Atom], list[Atom]]:
         """Unmet preconditions of ``op(args)``: (positive atoms missing, negative atoms present),
@@ -213,12 +271,13 @@ class GroundTask:
                 out.append(f"{arg} is a {otype}, but {param[1:]} must be a {ptype}")
         return out
 
-    @staticmethod
-    def repeated_args(args: tuple[str, ...]) -> list[str]:
-        """Objects given for more than one parameter. Like pddlgym, which the reference
-        implementation runs on, distinct parameters must take distinct objects: no
-        ``move('rooma', 'rooma')``. None of the four domains needs a repeated object."""
-        return sorted({a for a in args if args.count(a) > 1})
+    def repeated_args(self, args: tuple[str, ...]) -> list[str]:
+        """Objects given for more than one parameter, where the task forbids them (``distinct``). Like
+        pddlgym, which the reference implementation runs on, the four benchmark domains make distinct
+        parameters take distinct objects: no ``move('rooma', 'rooma')`` (none of them needs a repeated
+        object). Any other domain follows PDDL: a repeated object is allowed unless the domain says
+        ``(not (= ?x ?y))``."""
+        return sorted({a for a in args if args.count(a) > 1}) if self.distinct else []
 
     def apply(self, state: State, op: Operator, args: tuple[str, ...]) -> State:
         return self.ground(op, args).apply(state)

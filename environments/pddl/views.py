@@ -96,3 +96,29 @@ def _natural(name: str):
     import re
 
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def fact_text(atom: Atom) -> str:
+    """``("at", "ball1", "rooma")`` -> ``at(ball1, rooma)``: a fact as the generic view writes it."""
+    return f"{atom[0]}({', '.join(atom[1:])})"
+
+
+def object_view(
+    domain: str, state: State, goal_pos: Iterable[Atom], goal_neg: Iterable[Atom] = (), changing: Iterable[str] = ()
+) -> str:
+    """Any domain: the goal facts still to reach first, then per object the facts about it (those it is the
+    first argument of; facts that never change after them), then the facts about no object."""
+    changing = set(changing)
+    todo = [fact_text(a) for a in goal_pos if a not in state] + [f"not {fact_text(a)}" for a in goal_neg if a in state]
+    done = [fact_text(a) for a in goal_pos if a in state] + [f"not {fact_text(a)}" for a in goal_neg if a not in state]
+    per_object: dict[str, list[Atom]] = {}
+    general: list[Atom] = []
+    for atom in sorted(state, key=lambda a: (a[0] not in changing, a)):
+        (per_object.setdefault(atom[1], []) if len(atom) > 1 else general).append(atom)
+    lines = ["Still to reach: " + ("; ".join(todo) if todo else "nothing, the goal is reached.")]
+    if done:
+        lines.append("Already true: " + "; ".join(done))
+    lines += [f"{obj}: " + "; ".join(map(fact_text, facts)) for obj, facts in sorted(per_object.items(), key=lambda kv: _natural(kv[0]))]
+    if general:
+        lines.append("Also true: " + "; ".join(map(fact_text, general)))
+    return "\n".join(lines)

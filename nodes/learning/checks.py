@@ -41,14 +41,15 @@ def render_queries(env) -> str:
         return ""
     examples, seen = [], set()
     for f in facts:
-        if f[0] not in seen and len(examples) < 2:
+        if f[0] not in seen and len(f) >= 2 and len(examples) < 2:  # a fact without arguments (handempty) has nothing to find
             seen.add(f[0])
             examples.append(f"find({', '.join(repr(x) for x in f[:-1])}) returns {f[-1]!r}")
+    so = f"so {' and '.join(examples)}. " if examples else ""
     return (
         "\nYour functions may also read the state with find(fact, *known) (it takes no step and changes nothing).\n"
         f"In this environment the true facts that can change look like this at the start of a task:\n"
         f"[{', '.join(map(repr, facts))}]\n"
-        f"so {' and '.join(examples)}. Use exactly these fact names.\n"
+        f"{so}Use exactly these fact names.\n"
     )
 
 

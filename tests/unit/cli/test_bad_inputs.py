@@ -184,7 +184,7 @@ NEW_RUN_CASES = [
     ("pddl_wrong_arity", ["--graph", "act", "--instance", "{pddl_wrong_arity}"], "'at' takes 2 argument(s)"),
     ("pddl_wrong_domain", ["--graph", "act", "--instance", "{pddl_wrong_domain}"], "is for domain 'blocksworld'"),
     ("pddl_no_goal", ["--graph", "act", "--instance", "{pddl_no_goal}"], "the problem has no goal"),
-    ("pddl_not_strips", ["--graph", "act", "--instance", "{pddl_not_strips}"], "'or' is not STRIPS"),
+    ("pddl_not_strips", ["--graph", "act", "--instance", "{pddl_not_strips}"], "goal: 'or' (ADL) is not supported"),
     ("pddl_bare_word", ["--graph", "act", "--instance", "{pddl_bare_word_in_init}"], ":init holds room, not an atom"),
     ("pddl_malformed_section", ["--graph", "act", "--instance", "{pddl_malformed_section}"], "malformed PDDL"),
     ("pddl_empty", ["--graph", "act", "--instance", "{pddl_empty}"], "expected one (define ...) expression"),

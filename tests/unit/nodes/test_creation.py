@@ -468,6 +468,17 @@ def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():
     assert "('ball', 'ball1')" not in text  # static facts are left out
 
 
+def test_a_fact_without_arguments_is_no_find_example(tmp_path):
+    """A user's domain folder with (handfree): find() of it would return the predicate's own name."""
+    from environments import make_env
+    from fixtures.pddl_domains import hand_folder
+    from nodes.learning.checks import render_queries
+
+    text = render_queries(make_env(f"pddl:{hand_folder(tmp_path, 'keys')}", "p01"))
+    assert "('handfree',)" in text and "find() returns" not in text
+    assert "find('at-robot') returns 'r0' and find('holding'" not in text and "find('at-robot') returns 'r0'" in text
+
+
 def test_find_reads_the_state_in_the_sandbox_and_a_wrong_fact_name_is_shown_the_true_facts(tmp_path):
     from actions import ActionLibrary, Executor
     from environments import make_env
