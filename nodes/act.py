@@ -168,7 +168,7 @@ def demonstration_fits(demonstration: str, library: ActionLibrary, primitives: S
 
 def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
     rt = ctx.episodes.get(state, ctx.sandbox)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     notes = rt.library.render_notes().strip()
     return ctx.prompts.render(
         node,

@@ -21,7 +21,7 @@ from .state import EpisodeState, StepRecord
 def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     rt = ctx.episodes.get(state, ctx.sandbox)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     messages = ctx.prompts.render(
         "code_as_policy",
         instruction=material.instruction,

@@ -43,7 +43,7 @@ def write_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
     """The learner's reply to ``create_actions``, its top-level functions kept."""
     ctx, cid = runtime.context, state["candidate_id"]
     emit("candidate_start", candidate_id=cid, round=0)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
     messages = ctx.prompts.render(
         "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
@@ -96,7 +96,7 @@ def demonstrate(state: CreationState, runtime: Runtime[Context]) -> dict:
     if not ctx.demonstration:
         return {"demonstration": ""}
     library = state["final"]["library"]
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     messages = ctx.prompts.render(
         "demonstrate", instruction=material.instruction, actions=library.render_actions(), example=material.example, task=state["env_name"]
     )

@@ -100,7 +100,7 @@ def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
     lessons = list(state.get("lessons", []))
     if not failed:
         return {"stop_reason": "all_succeeded", "round": rnd + 1, "lessons": lessons}
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     for rollout in failed:
         messages = ctx.prompts.render(
             "reflect",

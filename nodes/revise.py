@@ -49,7 +49,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     cid, best = task["candidate_id"], task["best"]
     emit("candidate_start", candidate_id=cid, round=task["round"])
     library = best["library"]
-    material = load_domain_material(task["env_name"], ctx.prompts_dir)
+    material = load_domain_material(task["env_name"], ctx.prompts_dir, ctx.feedback)
     primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
     notes = library.render_notes().strip()
     messages = ctx.prompts.render(
