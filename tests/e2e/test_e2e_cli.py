@@ -25,7 +25,7 @@ def by_prompt(respond, delay_s: float = 0.0):
     def reply(body: dict) -> Reply:
         system = "\n".join(m["content"] for m in body["messages"] if m["role"] == "system")
         user = "\n".join(m["content"] for m in body["messages"] if m["role"] != "system")
-        return Reply(text=answer(respond, system, user, node_of_prompt(system)), delay_s=delay_s)
+        return Reply(text=answer(respond, system, user, node_of_prompt(system, user)), delay_s=delay_s)
 
     return reply
 
