@@ -48,6 +48,19 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
         help="learning: keep a new action even when none of its calls works in any situation of the domain's example "
         "episode (the paper) instead of dropping it and telling the learner why",
     )
+    _add_method_flags(g)
+    g.add_argument(
+        "--revision", choices=REVISION_CHOICES, default="both",
+        help="ablation: the revision kinds the learner may answer (Update = new code, Plan = a usage note; default both)",
+    )
+    g.add_argument(
+        "--no-demonstration", action="store_true",
+        help="ablation: the learner writes no usage demonstration; rollouts and test show the domain example only",
+    )
+
+
+def _add_method_flags(g) -> None:
+    """The flags of the settings where the paper's prompts and mechanics differ from this project's."""
     g.add_argument(
         "--prompt-set", choices=["default", "paper"],
         help="the templates: default (prompts/templates) or paper (prompts/paper: the reference's prompts' parts, in order, "
@@ -75,14 +88,6 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--program-cap", choices=["step_cap", "none"],
         help="Code-as-Policies: step_cap (default: the program runs at most the step cap's primitives) or none (the paper)",
-    )
-    g.add_argument(
-        "--revision", choices=REVISION_CHOICES, default="both",
-        help="ablation: the revision kinds the learner may answer (Update = new code, Plan = a usage note; default both)",
-    )
-    g.add_argument(
-        "--no-demonstration", action="store_true",
-        help="ablation: the learner writes no usage demonstration; rollouts and test show the domain example only",
     )
 
 

@@ -342,7 +342,7 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict], env: str
         "valid_actions_only": bool(args.valid_actions_only),
         # The agent's decoding and compact prompt (nodes/agent_prompt.py); the prompt's shape (agent_prompt)
         # comes with the protocol (cli/protocol.py).
-        "recent_steps": _given(recent, DEFAULTS.recent_steps),
+        **({} if resolved(args, "agent_prompt", env) != "compact" else {"recent_steps": _given(recent, DEFAULTS.recent_steps)}),
         "typed_grammar": resolved(args, "typed_grammar", env),
         "resample_refused": resolved(args, "resample_refused", env),
     }

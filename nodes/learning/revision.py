@@ -54,7 +54,9 @@ def parse_revision(text: str, default_target: str | None = None) -> Revision:
     target = (match.group(2) or default_target) if kind == "plan" else None
     if kind == "plan" and not target:
         raise RevisionParseError("'Improve: Plan' must name a function: 'Improve: Plan: <function>'")
-    test = fields.get("test case", "").strip().strip("`").strip() or None
+    test_field = fields.get("test case", "")
+    fenced_test = _FENCE.search(test_field)  # the paper's format writes the test case as a code block
+    test = (fenced_test.group(1) if fenced_test else test_field).strip().strip("`").strip() or None
     return Revision(fields.get("failed reason", "").strip(), kind, target, content, test)
 
 
