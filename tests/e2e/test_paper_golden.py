@@ -232,10 +232,11 @@ def test_a_paper_evaluation_sends_the_references_requests(stub_server, tmp_path)
     reflections = got["reflexion.reflect"]
     first_task = f"Goal: {goal_of(config['train'][TASK][0])}\n"
     assert len(reflections) == 2 and all(r["user"].split("Now a short note for this attempt:")[1].lstrip().startswith(first_task) for r in reflections)
-    planned = [r["user"] for r in got["act.decide"] if "Follow this high-level plan:" in r["user"]]
-    assert planned and all(re.search(r"Your goal: .*\nFollow this high-level plan: " + re.escape(LESSON) + r"\n" + re.escape(LESSON) + r"\nObservation: ", u) for u in planned[-1:])
-    # The history: the last 20 lines, one more each step; the first observation drops out after 10 steps.
     tiny = f"Your goal: {goal_of(tiny_gripper(tmp_path))}\n"
+    plan = f"Follow this high-level plan: {LESSON}\n{LESSON}\n"
+    planned = [r["user"] for r in got["act.decide"] if "Follow this high-level plan:" in r["user"] and tiny in r["user"]]
+    assert len(planned) == 30 and all(re.search(re.escape(tiny + plan) + "(Observation|Action): ", u) for u in planned)
+    # The history: the last 20 lines, one more each step; the first observation drops out after 10 steps.
     test_episode = [r["user"] for r in got["act.decide"] if tiny in r["user"] and "Follow this high-level plan:" not in r["user"]]
     sizes = [len(history_lines(u, tiny)) for u in test_episode]
     assert len(test_episode) == 30 and sizes == [min(1 + 2 * i, HISTORY_LINES) for i in range(30)], sizes
