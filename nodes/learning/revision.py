@@ -160,7 +160,7 @@ def failure_context(rollout: dict[str, Any], index: int) -> dict[str, Any]:
     """The observation right before the call at ``index`` and the episode's lines before it (what the paper's
     revision prompt shows: PDDL the first, ALFWorld the second)."""
     steps = rollout.get("steps", [])
-    before = steps[index - 1]["observation"] if index else rollout.get("first_observation", "")
+    before = steps[index - 1].get("observation", "") if index else rollout.get("first_observation", "")
     return {"last_observation": before, "lines": history_lines(rollout.get("first_observation", ""), steps[:index])}
 
 

@@ -1,0 +1,109 @@
+"""The paper's mechanics, each where it acts: the history's last lines, the observation after a learned call, the
+first failure, the Plan note on the failing function cleared by an Update, argmax ties, the answer format,
+Code-as-Policies' module-level programs, the generic-feedback instruction and the paper material of every task."""
+from __future__ import annotations
+
+import pytest
+from conftest_helpers import CARRY
+
+from actions import ActionLibrary
+from actions.results import CallResult, TraceStep
+from environments import ENV_NAMES
+from nodes.code_policy import statements_as_solve
+from nodes.history import render_history
+from nodes.learning.revision import first_failure, paper_revision_format, parse_revision
+from nodes.learning.scoring import select_best
+from nodes.paper_prompt import CALL_INVALID, CALL_NO_CHANGE, notes_block, plan_line, reference_observation
+from prompts import load_domain_material, load_paper_material
+from prompts.paper_material import SECTIONS
+
+STEPS = [{"action": f"move('rooma', 'roomb') #{i}", "observation": f"state {i}"} for i in range(15)]
+
+
+def test_last_trimming_shows_exactly_the_references_last_lines():
+    for n in (0, 4, 9, 10, 15):
+        lines = render_history("start", STEPS[:n], window=10, trim="last").splitlines()
+        full = ["Observation: start"] + [x for s in STEPS[:n] for x in (f"Action: {s['action']}", f"Observation: {s['observation']}")]
+        assert lines == full[-20:], n
+    assert "hidden" in render_history("start", STEPS, window=10)  # the default says what it hides, in chunks
+    thought = [{"action": "Think: plan", "observation": "OK.", "thought": True}]
+    assert render_history("s", thought, window=10, trim="last").splitlines() == ["Observation: s", "Think: plan", "Observation: OK."]
+
+
+def call(*steps: tuple[str, bool]) -> CallResult:
+    trace = [TraceStep(action=f"p{i}()", observation=obs, valid=ok) for i, (obs, ok) in enumerate(steps)]
+    return CallResult(ok=bool(trace) and trace[-1].valid, observation="ours", trace=trace, is_learned=True)
+
+
+def test_the_observation_after_a_learned_call_is_the_references():
+    bad = "The action is not valid and therefore takes no effect. Please check valid actions."
+    assert reference_observation(call(("A", True), ("B", True)), "before", "pddl/gripper") == "B"
+    assert reference_observation(call(("A", True), (bad, False)), "before", "pddl/gripper") == f"{bad} A"
+    assert reference_observation(call((bad, False)), "before", "pddl/gripper") == bad
+    assert reference_observation(call(), "before", "pddl/gripper") == CALL_INVALID
+    assert reference_observation(call(("same", True)), "same", "pddl/gripper") == CALL_NO_CHANGE
+    # ALFWorld: the valid observations joined, after the invalid sentence when the last step was refused.
+    assert reference_observation(call(("You arrive.", True), ("You open it.", True)), "x", "alfworld/put") == "You arrive. You open it."
+    assert reference_observation(call(("You arrive.", True), ("Nothing happens.", False)), "x", "alfworld/put") == f"{CALL_INVALID} You arrive."
+
+
+def test_first_failure_is_the_first_failing_task_in_the_runs_order_for_every_sample():
+    failures = [{"instance": "b", "name": "f", "call": "f(1)"}, {"instance": "a", "name": "g", "call": "g(1)"},
+                {"instance": "a", "name": "f", "call": "f(2)"}]  # fmt: skip
+    assert first_failure(failures, ["a", "b"]) == [failures[1]] and first_failure([], ["a"]) == []
+
+
+def test_a_plan_goes_to_the_failing_function_and_an_update_clears_its_notes():
+    revision = parse_revision("Failed reason: x\nImprove: Plan ['carry']\nContent: Stand in src first.", default_target="carry")
+    assert (revision.kind, revision.target) == ("plan", "carry")
+    unnamed = parse_revision("Failed reason: x\nImprove: Plan\nContent: Stand in src first.", default_target="carry")
+    assert unnamed.target == "carry"
+    with pytest.raises(ValueError, match="must name a function"):
+        parse_revision("Failed reason: x\nImprove: Plan\nContent: note")
+    library = ActionLibrary.from_code(CARRY).with_note("carry", "Stand in src first.", iteration=1, reason="r")
+    new_code = CARRY.replace("with one gripper.", "with one gripper, going to src first.")
+    kept, _ = library.with_update(new_code, iteration=2, reason="u")
+    cleared, _ = library.with_update(new_code, iteration=2, reason="u", keep_notes=False)
+    assert kept.get("carry").notes == ["Stand in src first."] and cleared.get("carry").notes == []
+    assert notes_block(library) == "Notes on the actions:\ncarry(obj, src, dst, gripper): Stand in src first.\n" and notes_block(cleared) == ""
+    update = parse_revision(f"Failed reason: x\nImprove: Update ['carry']\nContent:\n```python\n{new_code}```\nTest case:\n```python\ncarry('b', 'a', 'c', 'l')\n```")
+    assert update.test_case == "carry('b', 'a', 'c', 'l')" and "going to src first" in update.content
+
+
+def test_the_paper_answer_format_offers_the_allowed_kinds():
+    both, update, plan = (paper_revision_format(k) for k in ("both", "update", "plan"))
+    assert "Update or Plan" in both and "Test case: <a call> (for an Update only" in both
+    assert "Plan" not in update.split("Answer")[0] and "Test case" not in plan
+
+
+def test_ties_go_to_the_first_candidate_with_argmax():
+    prev = {"id": "prev", "scores": {"s": 1.0, "success_rate": 0.0}}
+    new = {"id": "new", "scores": {"s": 1.0, "success_rate": 1.0}}
+    assert select_best([prev, new], "s")["id"] == "new"  # ours: the higher training success
+    assert select_best([prev, new], "s", "first")["id"] == "prev"  # the reference's np.argmax
+
+
+def test_a_module_level_program_becomes_solve():
+    program = "def go(a, b):\n    move(a, b)\n\ngo('rooma', 'roomb')\nmove('roomb', 'rooma')\n"
+    converted = statements_as_solve(program)
+    lib = ActionLibrary.from_code(converted)
+    assert lib.get("solve") is not None and "go('rooma', 'roomb')" in lib.get("solve").source
+    assert statements_as_solve("def solve():\n    pass\n") == "def solve():\n    pass\n"
+    assert statements_as_solve("not python (") == "not python ("
+
+
+def test_generic_feedback_does_not_promise_the_failed_precondition():
+    for task in ("gripper", "blockworld", "barman", "tyreworld"):
+        named = load_domain_material(f"pddl/{task}").instruction
+        generic = load_domain_material(f"pddl/{task}", feedback="generic").instruction
+        assert "which precondition does not hold" in named and "precondition does not hold" not in generic
+        assert "only says that it is not valid" in generic
+
+
+@pytest.mark.parametrize("env_name", ENV_NAMES)
+def test_every_task_has_its_paper_material(env_name):
+    material = load_paper_material(env_name)
+    assert set(material) == set(SECTIONS) and all(text.strip() for text in material.values())
+    assert "def " in material["learned example"] and "Improve: Update" in material["revision cases"]
+    assert "Improve: Plan" in material["revision cases"] and "Think:" in material["react example"]
+    assert plan_line(["a", "b"]) == "Follow this high-level plan: a\nb\n" and plan_line([]) == ""
