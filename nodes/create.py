@@ -39,18 +39,22 @@ def plan_creation(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     ]
 
 
+def creation_messages(state: CreationState, ctx: Context) -> list[tuple[str, str]]:
+    """The ``create_actions`` request of ``state``'s task."""
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
+    primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
+    return ctx.prompts.render(
+        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
+        task=state["env_name"], queries=queries, **creation_values(ctx, state["env_name"], queries),
+    )  # fmt: skip
+
+
 @holds_slot
 def write_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
     """The learner's reply to ``create_actions``, its top-level functions kept."""
     ctx, cid = runtime.context, state["candidate_id"]
     emit("candidate_start", candidate_id=cid, round=0)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
-    primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
-    messages = ctx.prompts.render(
-        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
-        task=state["env_name"], queries=queries, **creation_values(ctx, state["env_name"], queries),
-    )  # fmt: skip
-    code = clean_reply(ask_learner(ctx, "learn.create", messages, cid))
+    code = clean_reply(ask_learner(ctx, "learn.create", creation_messages(state, ctx), cid))
     return {"code": code, "demonstration": None, "demos": 0, "tries": [], "checks": [], "shown": ""}
 
 
@@ -86,8 +90,9 @@ def _after_loop(state: CreationState, outcome: LoopOutcome) -> dict:
 @holds_slot
 def fix_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
     """The learner's repair of the last failed try, shown the ones before it."""
-    tries = state["tries"]
-    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, runtime.context, state["candidate_id"])}
+    tries, ctx = state["tries"], runtime.context
+    opening = creation_messages(state, ctx) if ctx.prompt_set == "paper" else None  # the paper: the conversation goes on
+    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, ctx, state["candidate_id"], opening)}
 
 
 @holds_slot

@@ -73,7 +73,8 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     cid, best = task["candidate_id"], task["best"]
     emit("candidate_start", candidate_id=cid, round=task["round"])
     library = best["library"]
-    reply = ask_learner(ctx, "learn.revise", revise_messages(task, ctx), cid)
+    request = revise_messages(task, ctx)
+    reply = ask_learner(ctx, "learn.revise", request, cid)
     candidate: Candidate = {
         "id": cid,
         "round": task["round"],
@@ -101,7 +102,7 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
             calls = [revision.test_case] if revision.test_case else []
             checked, candidate["code"], errors = check_and_repair(
                 new_lib.code, {"env_name": task["env_name"], "train_instances": task["train_instances"]}, ctx,
-                "\n".join(f"Action: {c}" for c in calls), cid,
+                "\n".join(f"Action: {c}" for c in calls), cid, request if ctx.prompt_set == "paper" else None,
             )
             candidate["attempts"] = errors
             if checked is None:

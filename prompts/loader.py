@@ -36,7 +36,7 @@ NODE_PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "act_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
     "react_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
     "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example", "queries", "action_example"})),
-    "fix_actions": (frozenset({"code", "error"}), frozenset({"instruction", "primitives", "attempts", "queries"})),
+    "fix_actions": (frozenset({"error"}), frozenset({"code", "instruction", "primitives", "attempts", "queries"})),
     "describe_action": (frozenset({"name", "function"}), frozenset({"instruction", "example", "description_example", "task"})),
     "demonstrate": (frozenset({"example"}), frozenset({"instruction", "task", "actions", "code", "demonstration_example"})),
     "revise_actions": (

@@ -25,6 +25,7 @@ MATERIAL = load_domain_material(TASK, feedback="generic")
 PAPER = load_paper_material(TASK)
 BAD_CALL = "carry('ball1', 'roomb', 'rooma', 'left')"  # every primitive of it is refused: a failed learned call
 GOOD_CALL = "carry('ball1', 'rooma', 'roomb', 'left')"
+BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # a NameError: creation repairs it
 UPDATED = CARRY.replace("with one gripper.", "with one gripper, going to src first.")
 UPDATE = (
     "Failed reason: carry was called from the wrong room.\nImprove: Update ['carry']\nContent:\nThe function becomes\n"
@@ -104,6 +105,12 @@ SPEC: dict[str, list[tuple[str, str]]] = {
         ("instruction", MATERIAL.instruction), ("think allowed", 'You may also write a line "Think: ..." to work out what to do next.'),
         EXAMPLES, ("the task's example with Think lines", PAPER["react example"]), GOAL, ("history", "Observation: "),
     ],
+    # learnact_learner.recursive_code_generation: the creation request, the learner's code, the error and the retry
+    "learn.fix": [
+        ("the creation request", "Sum up the high-level steps that complete this task."), ("its cue", "Your functions:"),
+        ("the learner's code", "```python\ndef carry(obj, src, dst, gripper):"), ("the error", "Running the code failed with this error:"),
+        ("the traceback", "NameError"), ("fix and answer again", "Fix it and write your whole answer again."),
+    ],
     # reflexion_optimizer.create_reflexion with reflexion_prompt_agent[task]
     "reflexion.reflect": [
         ("request: a short general note from a failed attempt", "Below is the record of an earlier attempt at a task in this "
@@ -122,7 +129,7 @@ SPEC: dict[str, list[tuple[str, str]]] = {
     ],
 }
 SYSTEM = {"act.decide": PAPER["system"], "react.decide": PAPER["system"], "code_as_policy.write": PAPER["system"]}  # else none
-TEMPLATE_OF = {"learn.create": "create_actions", "learn.describe": "describe_action", "learn.demonstrate": "demonstrate",
+TEMPLATE_OF = {"learn.create": "create_actions", "learn.fix": "fix_actions", "learn.describe": "describe_action", "learn.demonstrate": "demonstrate",
                "learn.revise": "revise_actions", "act.decide": "act", "react.decide": "react",
                "reflexion.reflect": "reflect", "code_as_policy.write": "code_as_policy"}  # fmt: skip
 HISTORY_LINES = 20  # the reference's memory_size for PDDL: its last 20 lines
@@ -140,6 +147,8 @@ def check_parts(text: str, parts: list[tuple[str, str]], where: str) -> None:
 # ------------------------------------------------------------------ the scripted models
 def respond(system: str, user: str, node: str | None) -> str:
     if node == "learn.create":
+        return f"```python\n{BROKEN}```"
+    if node == "learn.fix":
         return f"```python\n{CARRY}```"
     if node == "learn.describe":
         return DESCRIBED_UPDATE if "going to src first" in user else DESCRIBED
@@ -180,7 +189,8 @@ def requests_of(bodies: list[dict]) -> dict[str, list[dict]]:
     for body in bodies:
         system = "\n".join(m["content"] for m in body["messages"] if m["role"] == "system")
         user = "\n".join(m["content"] for m in body["messages"] if m["role"] != "system")
-        out.setdefault(node_of_prompt(system, user) or "?", []).append({"system": system, "user": user, "body": body})
+        last = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        out.setdefault(node_of_prompt(system, last) or "?", []).append({"system": system, "user": user, "body": body})
     return out
 
 
@@ -197,11 +207,13 @@ def check_request(node: str, request: dict) -> None:
 def test_a_paper_learning_run_sends_the_references_requests(stub_server, tmp_path):
     config, bodies = run(stub_server, tmp_path, "learn", "--graph", "learn", "--env", TASK, "--instance", tiny_gripper(tmp_path))
     got = requests_of(bodies)
-    assert set(got) == {"learn.create", "learn.describe", "learn.demonstrate", "learn.revise", "act.decide"}, set(got)
+    assert set(got) == {"learn.create", "learn.fix", "learn.describe", "learn.demonstrate", "learn.revise", "act.decide"}, set(got)
     for node, requests in got.items():
         for request in requests:
             check_request(node, request)
     assert len(got["learn.create"]) == 4 and len({r["user"] for r in got["learn.create"]}) == 1  # K=4 at temperature 0
+    # A repair continues the conversation: the creation request, the learner's code, the error.
+    assert len(got["learn.fix"]) == 4 and all([m["role"] for m in r["body"]["messages"]] == ["user", "assistant", "user"] for r in got["learn.fix"])
     # A description per function and a demonstration per candidate at creation, both again after each Update.
     assert len(got["learn.describe"]) == 8 and sum(DESCRIBED_UPDATE in r["user"] or "going to src first" in r["user"] for r in got["learn.describe"]) == 4
     assert len(got["learn.demonstrate"]) == 8
