@@ -83,7 +83,7 @@ def reference_messages(state: EpisodeState, ctx: Context, node: str = "act") -> 
 # What the reference's agent reads after a learned call that ended on an invalid step or changed nothing (its
 # own sentences are the environment's; these say the same in this project's words).
 CALL_INVALID = "The action is not valid and therefore takes no effect."
-CALL_NO_CHANGE = "The action is not valid and does not change anything."
+CALL_NO_CHANGE = "The action is not valid and does not change anything. Please check valid actions."
 
 
 def reference_observation(result, before: str, env_name: str) -> str:

@@ -160,7 +160,10 @@ def failure_context(rollout: dict[str, Any], index: int) -> dict[str, Any]:
     """The observation right before the call at ``index`` and the episode's lines before it (what the paper's
     revision prompt shows: PDDL the first, ALFWorld the second)."""
     steps = rollout.get("steps", [])
-    before = steps[index - 1].get("observation", "") if index else rollout.get("first_observation", "")
+    seen = [rollout.get("first_observation", "")] + [s.get("observation", "") for s in steps[:index]]
+    # The reference walks back over observations that only say an action was not valid (they end "... valid actions.")
+    # to the last one that shows the state.
+    before = next((o for o in reversed(seen) if not o.rstrip().endswith("valid actions.")), seen[0])
     return {"last_observation": before, "lines": history_lines(rollout.get("first_observation", ""), steps[:index])}
 
 

@@ -107,3 +107,14 @@ def test_every_task_has_its_paper_material(env_name):
     assert "def " in material["learned example"] and "Improve: Update" in material["revision cases"]
     assert "Improve: Plan" in material["revision cases"] and "Think:" in material["react example"]
     assert plan_line(["a", "b"]) == "Follow this high-level plan: a\nb\n" and plan_line([]) == ""
+
+
+def test_the_revision_shows_the_last_observation_of_the_state_before_the_call():
+    from nodes.learning.revision import failure_context
+
+    refused = "The action is not valid and therefore takes no effect. Please check valid actions."
+    rollout = {"first_observation": "start", "steps": [{"action": "a()", "observation": "state 1"}, {"action": "b()", "observation": refused},
+                                                       {"action": "carry()", "observation": refused}]}  # fmt: skip
+    assert failure_context(rollout, 2)["last_observation"] == "state 1"  # the refused b() is walked over
+    assert failure_context(rollout, 0)["last_observation"] == "start"
+    assert failure_context(rollout, 2)["lines"] == ["Observation: start", "Action: a()", "Observation: state 1", "Action: b()", f"Observation: {refused}"]
