@@ -107,6 +107,9 @@ def test_every_task_has_its_paper_material(env_name):
     assert "def " in material["learned example"] and "Improve: Update" in material["revision cases"]
     assert "Improve: Plan" in material["revision cases"] and "Think:" in material["react example"]
     assert plan_line(["a", "b"]) == "Follow this high-level plan: a\nb\n" and plan_line([]) == ""
+    if env_name in ("alfworld/examine", "alfworld/puttwo"):  # the type's own sections replace the shared ones
+        assert material["learned example"] != load_paper_material("alfworld/put")["learned example"]
+        assert material["revision cases"] == load_paper_material("alfworld/put")["revision cases"]
 
 
 def test_the_revision_shows_the_last_observation_of_the_state_before_the_call():
