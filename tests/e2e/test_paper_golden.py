@@ -201,6 +201,8 @@ def check_request(node: str, request: dict) -> None:
     assert body["temperature"] == 0.0, f"{node}: temperature {body['temperature']}"  # the reference samples at 0
     assert "grammar" not in json.dumps(body), f"{node}: a grammar was sent"
     assert body.get("n", 1) == 1
+    # The agent's reply is cut at the first line break (the reference's stop=["\n"]); the learner and a program are not.
+    assert body.get("stop") == (["\n"] if node in ("act.decide", "react.decide") else None), f"{node}: stop {body.get('stop')}"
 
 
 # ------------------------------------------------------------------ the runs
