@@ -121,3 +121,18 @@ def test_the_revision_shows_the_last_observation_of_the_state_before_the_call():
     assert failure_context(rollout, 2)["last_observation"] == "state 1"  # the refused b() is walked over
     assert failure_context(rollout, 0)["last_observation"] == "start"
     assert failure_context(rollout, 2)["lines"] == ["Observation: start", "Action: a()", "Observation: state 1", "Action: b()", f"Observation: {refused}"]
+
+
+def test_describe_actions_asks_the_learner_for_each_function_with_either_prompt_set(tmp_path):
+    from fakes import calls_of
+    from test_learn_graph import GOOD_CALL, agent, learn, learner
+
+    replies = {**learner(), "learn.describe": "Moves one ball from src to dst."}
+    final, ctx = learn(tmp_path, replies, agent(GOOD_CALL), describe_actions=True)
+    (ask,) = {c["user"] for c in calls_of(ctx.learner_model, "learn.describe")}
+    assert "Action carry:" in ask and "def carry(obj, src, dst, gripper):" in ask
+    assert final["best"]["library"].get("carry").description == "Moves one ball from src to dst."
+    (tmp_path / "off").mkdir()
+    final, ctx = learn(tmp_path / "off", learner(), agent(GOOD_CALL))
+    assert not calls_of(ctx.learner_model, "learn.describe")
+    assert final["best"]["library"].get("carry").description == "Carry a ball from one room to another with one gripper."
