@@ -4,6 +4,12 @@ Prints prompt-evaluation and generation tokens/s (from the server's own timings 
 time of a follow-up request that shares the prompt prefix, and the server's resident memory.
 
     python benchmarks/bench_local_model.py [--n-threads 2] [--gen-tokens 64] [--requests 3] [--soak 50] [--model-path FILE]
+
+``--agent`` instead plays Act episodes on the gripper ladder (primitives only, ``run.py --graph act``) and
+prints, per agent step, the prompt tokens llama.cpp evaluated (the rest came from its prefix match with the
+previous request) and the seconds, read off the server's own log:
+
+    python benchmarks/bench_local_model.py --agent [--sizes 2] [--max-steps 20] [-- more run.py flags]
 """
 from __future__ import annotations
 
@@ -25,6 +31,8 @@ SYSTEM = (
     "gripper; move(src, dst) moves the robot between rooms; drop(obj, room, gripper) drops a carried obj in room. "
 ) * 4  # a few hundred tokens, like an Act prompt
 _TIMING = re.compile(r"(prompt eval|eval) time =\s+([\d.]+) ms /\s+(\d+) (?:tokens|runs)")
+_TOTAL = re.compile(r"total time =\s+([\d.]+) ms /\s+(\d+) tokens")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def chat(base_url: str, user: str, max_tokens: int) -> dict:
@@ -39,8 +47,46 @@ def timings(log: Path, start: int) -> list[tuple[str, float, int]]:
     return [(kind, float(ms), int(n)) for kind, ms, n in _TIMING.findall(text)]
 
 
+def agent_steps(args: argparse.Namespace) -> None:
+    """Act episodes with the embedded model; evaluated prompt tokens and seconds per agent step."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="bench-agent-"))
+    log = work / "server.log"
+    cmd = [sys.executable, str(ROOT / "run.py"), "--graph", "act", "--env", "pddl/gripper", "--ladder", "--sizes", args.sizes,
+           "--per-size", "1", "--max-steps", str(args.max_steps), "--model", "local", "--run-dir", str(work / "run"),
+           *[a for a in args.rest if a != "--"]]  # fmt: skip
+    print("$ " + " ".join(cmd))
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True, env={**os.environ, "LEARNACT_SERVER_LOG": str(log)})
+    wall = time.monotonic() - t0
+    text = log.read_text(errors="replace")
+    # One llama_perf block per request: "prompt eval time = X ms / N tokens" is what was evaluated, "total time"
+    # the request's own time. The first request of the server is the start-up check's one token.
+    evaluated = [int(n) for kind, _, n in _TIMING.findall(text) if kind == "prompt eval"][1:]
+    seconds = [float(ms) / 1000 for ms, _ in _TOTAL.findall(text)][1:]
+    episodes = [json.loads(line) for line in (work / "run" / "episodes.jsonl").read_text().splitlines() if line.strip()]
+    steps = sum(e["steps"] for e in episodes)
+    prompt = sum(e["prompt_tokens"] for e in episodes)
+    print(f"{len(episodes)} episode(s), {steps} agent steps, {len(evaluated)} model requests, {wall:.0f} s in all")
+    print(f"successes: {sum(e['success'] for e in episodes)}/{len(episodes)}; prompt tokens sent: {prompt} ({prompt / max(steps, 1):.0f} per step)")
+    if evaluated:
+        print(f"evaluated prompt tokens per request: mean {statistics.mean(evaluated):.0f}, median {statistics.median(evaluated):.0f}, "
+              f"max {max(evaluated)}, sum {sum(evaluated)} ({sum(evaluated) / max(steps, 1):.0f} per agent step)")  # fmt: skip
+    if seconds:
+        print(f"seconds per request: mean {statistics.mean(seconds):.2f}, median {statistics.median(seconds):.2f}; "
+              f"per agent step (episode wall time) {sum(e['elapsed_s'] or 0 for e in episodes) / max(steps, 1):.2f}")  # fmt: skip
+    print(f"server log: {log}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--agent", action="store_true", help="play Act episodes on the gripper ladder; evaluated tokens per step")
+    ap.add_argument("--sizes", default="2", help="--agent: ladder sizes (gripper balls), e.g. 2 or 1-3")
+    ap.add_argument("--max-steps", type=int, default=20, help="--agent: the episode's step cap")
+    ap.add_argument("rest", nargs=argparse.REMAINDER, help="--agent: more run.py flags after --")
     ap.add_argument("--n-threads", type=int, default=2)
     ap.add_argument("--n-threads-batch", type=int, default=None, help="threads for prompt evaluation (default: --n-threads)")
     ap.add_argument("--gen-tokens", type=int, default=64)
@@ -48,6 +94,9 @@ def main() -> None:
     ap.add_argument("--soak", type=int, default=0, help="then N short requests with changing prompts, RSS every 10 (memory stays bounded?)")
     ap.add_argument("--model-path")
     args = ap.parse_args()
+    if args.agent:
+        agent_steps(args)
+        return
     print(f"cpus: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f} (other work on the cores slows llama.cpp a lot)")
     print(f"n_threads {args.n_threads}, n_threads_batch {args.n_threads_batch or args.n_threads}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE (LocalServer default)')}")
     t0 = time.monotonic()

@@ -82,7 +82,7 @@ def _models(m) -> None:
         help=f"the agent's prompt: compact (default {D.agent_prompt}: the state per object, the last steps, worked steps as chat "
         "turns, verified in the sandbox) or paper (the paper's: one system text with the example episode, then the transcript)",
     )  # fmt: skip
-    m.add_argument("--recent-steps", type=int, help=f"compact prompt: how many of the agent's last steps it sees (default {D.recent_steps})")
+    m.add_argument("--recent-steps", type=int, help=f"compact prompt: at least this many of the agent's last steps are shown as chat turns, trimmed 8 at a time (default {D.recent_steps})")
     m.add_argument(
         "--untyped-grammar", dest="typed_grammar", action="store_const", const=False,
         help="local model: let the grammar admit any call over the offered names (default: well-typed primitive calls, "

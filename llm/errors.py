@@ -40,3 +40,7 @@ class RateLimitError(ServerError):
 
 class LocalModelError(ModelError):
     """The embedded local model could not be assembled or its server could not start."""
+
+
+class LocalRuntimeCrash(LocalModelError):
+    """The embedded runtime died of a signal that will repeat (SIGILL: a build for another CPU). Not retried."""

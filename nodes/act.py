@@ -22,7 +22,7 @@ from llm.models import invoke_text
 from prompts import load_domain_material
 from settings.defaults import DEFAULTS as D
 
-from .agent_prompt import compact_messages, refused_since_change, turn_text
+from .agent_prompt import compact_messages, episode_turns, refused_since_change
 from .context import Context
 from .demonstrations import few_shot_turns, learned_calls
 from .events import emit as _emit
@@ -116,10 +116,10 @@ def current_view(rt, state: EpisodeState) -> str:
 def worked_turns(state: EpisodeState, ctx: Context, rt, material) -> list[tuple[str, str]]:
     if rt.few_shot is None:
         env_name = state["env_name"]
-        key = (env_name, rt.library.code, material.example, state.get("examples"), ctx.recent_steps)
+        key = (env_name, rt.library.code, material.example, state.get("examples"))
         cached = ctx.episodes.worked_steps.get(key)
         rt.few_shot = cached or few_shot_turns(
-            env_name, rt.library, material.example, state.get("examples"), ctx.recent_steps,
+            env_name, rt.library, material.example, state.get("examples"),
             make=lambda inst: make_env(env_name, inst, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options),
             limits=ctx.episodes.limits, sandbox=ctx.sandbox,
         )
@@ -141,10 +141,10 @@ def compact_act_messages(state: EpisodeState, ctx: Context, node: str) -> list[t
     )
     template = f"{node}_compact"
     steps = state.get("steps", [])
-    turn = turn_text(current_view(rt, state), steps, ctx.recent_steps, refused_since_change(steps))
+    episode, turn = episode_turns(steps, ctx.recent_steps, current_view(rt, state), refused_since_change(steps))
     system, current = ctx.prompts.render(template, turn=turn, **common)
     shots = [(ctx.prompts.render(template, turn=user, **common)[-1][1], call) for user, call in worked_turns(state, ctx, rt, material)]
-    return compact_messages(system[1], shots, current[1])
+    return compact_messages(system[1], shots, current[1], episode)
 
 
 def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:

@@ -116,7 +116,7 @@ class Context:
         metadata={"description": "Agent prompt shape: compact (state per object, recent steps, worked steps as chat turns) "
                   "or paper (one system text with the example, goal and transcript)."},
     )
-    recent_steps: int = field(default=D.recent_steps, metadata={"description": "Compact prompt: the agent's last steps shown with their outcome."})
+    recent_steps: int = field(default=D.recent_steps, metadata={"description": "Compact prompt: at least this many of the episode's last steps are shown as chat turns (trimmed 8 at a time)."})
     typed_grammar: bool = field(
         default=D.typed_grammar,
         metadata={"description": "Grammar admits only well-typed primitive calls (minus calls refused since the state last "

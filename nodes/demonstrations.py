@@ -57,7 +57,7 @@ def _record(call: str, ok: bool, observation: str) -> StepRecord:
     return {"action": call, "ok": ok, "observation": observation, "trace": []}
 
 
-def replay_turns(env, executor: Executor, calls: Sequence[str], n_recent: int) -> Turns | None:
+def replay_turns(env, executor: Executor, calls: Sequence[str]) -> Turns | None:
     """The turns of ``calls`` run from the env's current state; None unless all are valid and the
     last one reaches the goal."""
     turns: Turns = []
@@ -67,7 +67,7 @@ def replay_turns(env, executor: Executor, calls: Sequence[str], n_recent: int) -
         result = executor.run(call)
         if not result.ok:
             return None
-        turns.append((turn_text(view, recent, n_recent), call))
+        turns.append((turn_text(view, recent[-1] if recent else None, len(recent) + 1), call))
         recent.append(_record(call, True, result.observation))
         if (result.info or {}).get("success"):
             return turns
@@ -220,7 +220,7 @@ def learned_plan(env, executor: Executor, library: ActionLibrary, max_calls: int
     return plan
 
 
-def text_turns(example: str, goal_fallback: str, n_recent: int) -> Turns:
+def text_turns(example: str, goal_fallback: str) -> Turns:
     """Turns read off an example episode's text (Goal/Observation/Action lines), for environments
     whose example cannot be replayed; the view is the goal and the last observation."""
     goal, observation, turns = goal_fallback, "", []
@@ -233,12 +233,12 @@ def text_turns(example: str, goal_fallback: str, n_recent: int) -> Turns:
             if recent:
                 recent[-1]["observation"] = observation
         elif (calls := action_lines(line)):
-            turns.append((turn_text(f"Goal: {goal}\n{observation}", recent, n_recent), calls[0]))
+            turns.append((turn_text(f"Goal: {goal}\n{observation}", recent[-1] if recent else None, len(recent) + 1), calls[0]))
             recent.append(_record(calls[0], True, ""))
     return turns
 
 
-def _instance_turns(env, executor, library, plan, demonstration, n_recent) -> tuple[Turns, str] | None:
+def _instance_turns(env, executor, library, plan, demonstration) -> tuple[Turns, str] | None:
     """The worked turns on one instance: learned calls where they help, else primitives."""
     candidates: list[tuple[str, object]] = []
     if demonstration and library.actions:
@@ -252,7 +252,7 @@ def _instance_turns(env, executor, library, plan, demonstration, n_recent) -> tu
         if source == "planned" and not any(library.get(parse_call(c)[0]) for c in calls):
             continue  # no learned call made progress: the primitive plan says the same
         env.reset()
-        turns = replay_turns(env, executor, calls, n_recent)
+        turns = replay_turns(env, executor, calls)
         if turns:
             return turns, source
     return None
@@ -263,7 +263,6 @@ def few_shot_turns(
     library: ActionLibrary,
     example: str,
     demonstration: str | None,
-    n_recent: int,
     make: Callable[[str], object] | None = None,
     limits=None,
     sandbox: Callable[..., Executor] = Executor,
@@ -273,8 +272,8 @@ def few_shot_turns(
     executor (a node passes ``Context.sandbox``)."""
     instances = worked_instances(env_name)
     if not instances:
-        demo_turns = text_turns(demonstration or "", "", n_recent) if demonstration else []
-        return (demo_turns, "demonstration_text") if demo_turns else (text_turns(example, "", n_recent), "example_text")
+        demo_turns = text_turns(demonstration or "", "") if demonstration else []
+        return (demo_turns, "demonstration_text") if demo_turns else (text_turns(example, ""), "example_text")
     kwargs = {"limits": limits} if limits is not None else {}
     turns: Turns = []
     sources: list[str] = []
@@ -285,7 +284,7 @@ def few_shot_turns(
                 first = index == 0  # the example episode and the learner's demonstration are about this one
                 got = _instance_turns(
                     env, executor, library, action_lines(example) if first else None,
-                    demonstration if first else None, n_recent,
+                    demonstration if first else None,
                 )
         finally:
             env.close()
@@ -293,5 +292,5 @@ def few_shot_turns(
             turns += got[0]
             sources.append(got[1])
     if not turns:
-        return text_turns(example, "", n_recent), "example_text"
+        return text_turns(example, ""), "example_text"
     return turns, "+".join(sources)

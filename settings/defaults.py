@@ -64,7 +64,7 @@ class Defaults:
     agent_prompt: str = _ours("agent_prompt")
     history_trim: str = _ours("history_trim")  # chunks (a stable prompt prefix) or last (the reference's last lines)
     learned_observation: str = _ours("learned_observation")
-    recent_steps: int = 3  # compact prompt: the last steps shown with their outcome
+    recent_steps: int = 3  # compact prompt: at least this many last steps shown as chat turns (trimmed 8 at a time)
     grammar: bool = _ours("grammar")
     typed_grammar: bool = _ours("typed_grammar")
     valid_actions_only: bool = False

@@ -196,3 +196,75 @@ def test_server_dies_with_its_parent(local_llm, sig):
             parent.kill()
         if server_pid is not None and alive(server_pid):  # the test failed: do not leave an orphan behind
             os.kill(server_pid, signal.SIGKILL)
+
+
+# -- a runtime built for instructions this CPU refuses ---------------------------------------------
+
+SIGILL_SERVER = textwrap.dedent(
+    """
+    # A model server that dies of SIGILL on its first matrix product, as a llama.cpp built for another CPU does:
+    # it answers /models (loading works), then dies on the request named by argv[2] ("any" or "chat").
+    import http.server, json, os, signal, sys
+    port, die_on = int(sys.argv[1]), sys.argv[2]
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def _send(self, body):
+            data = json.dumps(body).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+        def do_GET(self): self._send({"object": "list", "data": [{"id": "local"}]})
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if die_on == "any" or self.path.endswith("/chat/completions"):
+                print("starting a matrix product", flush=True)
+                os.kill(os.getpid(), signal.SIGILL)
+            self._send({"choices": [{"text": "x", "index": 0, "finish_reason": "length"}]})
+    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+    """
+)
+
+
+class SigillServer(LocalServer):
+    def __init__(self, script: Path, die_on: str, **kwargs):
+        super().__init__(**kwargs)
+        self.script, self.die_on, self.starts = script, die_on, 0
+
+    def resolve_model_path(self) -> Path:
+        return self.script
+
+    def command(self, model_file: Path, port: int) -> list[str]:
+        self.starts += 1
+        return [sys.executable, str(self.script), str(port), self.die_on]
+
+
+@pytest.fixture
+def sigill_script(tmp_path, monkeypatch) -> Path:
+    import types
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", sys.modules.get("llama_cpp") or types.ModuleType("llama_cpp"))
+    script = tmp_path / "sigill_server.py"
+    script.write_text(SIGILL_SERVER)
+    return script
+
+
+def test_a_runtime_that_dies_of_sigill_at_start_is_one_line_and_not_restarted(sigill_script):
+    from llm.errors import LocalRuntimeCrash
+    from llm.runtime_build import SIGILL_MESSAGE
+
+    server = SigillServer(sigill_script, "any", startup_timeout_s=60)
+    with pytest.raises(LocalRuntimeCrash) as caught:
+        server.start()
+    assert str(caught.value) == SIGILL_MESSAGE and server.starts == 1 and not server.running
+
+
+def test_a_runtime_that_dies_of_sigill_mid_run_is_not_revived(sigill_script):
+    from llm.errors import LocalRuntimeCrash
+    from llm.runtime_build import SIGILL_MESSAGE
+
+    server = SigillServer(sigill_script, "chat", startup_timeout_s=60).start()
+    try:
+        model = make_chat_model(ModelSpec(model="local", max_retries=1, timeout_s=10), server=server)
+        with pytest.raises(LocalRuntimeCrash) as caught:
+            invoke_text(model, "hi", usage=UsageTracker())
+        assert str(caught.value) == SIGILL_MESSAGE and server.starts == 1  # said why; no restart loop
+    finally:
+        server.stop()

@@ -39,12 +39,12 @@ def test_paper_prompt_shape_is_one_flag_away(tmp_path):
     assert user.startswith("Goal:") and "Action: pick('ball1', 'rooma', 'left')" in user and "Now:" not in user
 
 
-def test_compact_prompt_worked_turns_are_chat_turns_and_recent_steps_are_few(tmp_path):
+def test_compact_prompt_worked_turns_then_the_episode_as_turns(tmp_path):
     seen = []
 
     class Recorder(ScriptedChatModel):
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-            seen.append([m.type for m in messages])
+            seen.append([(m.type, m.content) for m in messages])
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     replies = iter(["move('roomb', 'rooma')"] * 5)  # refused: Robby is in rooma
@@ -52,12 +52,18 @@ def test_compact_prompt_worked_turns_are_chat_turns_and_recent_steps_are_few(tmp
                   usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, use_grammar=False,
                   resample_refused=0)
     run(build_act_graph(), ctx, tiny_gripper(tmp_path))
-    # system, then the example's worked steps as user/assistant pairs, then the current user turn
-    assert seen[0][0] == "system" and seen[0][1:3] == ["human", "ai"] and seen[0][-1] == "human"
-    assert len(set(map(len, seen))) == 1  # the prefix does not grow with the episode
-    last_user = ctx.agent_model.calls[-1]["user"].rsplit("Step ", 1)[1]
-    assert last_user.count("move('roomb', 'rooma') -> NOT POSSIBLE") == 2  # only the last 2 steps
+    # system, then the example's worked steps as user/assistant pairs, then the episode's, then the current user turn
+    first = [t for t, _ in seen[0]]
+    assert first[0] == "system" and first[1:3] == ["human", "ai"] and first[-1] == "human"
+    for before, after in zip(seen, seen[1:]):  # a step appends: its call, its result, the new view
+        assert after[: len(before) - 1] == before[:-1]
+        assert after[len(before)] == ("ai", "move('roomb', 'rooma')")
+        assert after[len(before) - 1][1] == before[-1][1][: before[-1][1].index("\nNow:\n")]
+    last_user = seen[-1][-1][1]
+    assert last_user.startswith("Result: NOT POSSIBLE, nothing changed.") and "Step 6.\nNow:\n" in last_user
     assert "Tried here without effect (do not repeat): move('roomb', 'rooma')" in last_user
+    episode = seen[-1][len(seen[0]) - 1 : -1]  # after the worked turns: all 5 steps (one chunk)
+    assert [c for t, c in episode if t == "ai"] == ["move('roomb', 'rooma')"] * 5
 
 
 def test_a_learned_call_is_one_step_running_several_primitives(tmp_path):

@@ -10,7 +10,7 @@ from actions import ActionLibrary, Executor
 from environments import make_env
 from environments.pddl.prompt_material import EXAMPLE_INSTANCES
 from nodes.act import agent_grammar
-from nodes.agent_prompt import refused_since_change, turn_text
+from nodes.agent_prompt import episode_turns, refused_since_change, turn_text, window_start
 from nodes.demonstrations import few_shot_turns, learned_plan
 from nodes.episodes import EpisodeRuntime
 from prompts import load_domain_material
@@ -73,7 +73,7 @@ def test_a_valid_call_that_changes_nothing_is_marked_and_not_offered_again(tmp_p
                               library=ActionLibrary.from_code(code).to_dict())
     first, second = final["steps"][:2]
     assert first["ok"] and first.get("no_change") and second.get("no_change")
-    assert "stay('rooma') -> valid, but nothing changed" in ctx.agent_model.calls[1]["user"]
+    assert "stay('rooma')\nResult: valid, but nothing changed.\n\nStep 2." in ctx.agent_model.calls[1]["user"]
     assert "Tried here without effect (do not repeat): stay('rooma')" in ctx.agent_model.calls[1]["user"]
 
 
@@ -90,11 +90,36 @@ def test_typed_grammar_excludes_refused_calls_and_types_learned_arguments(tmp_pa
 
 
 def test_turn_text_numbers_the_step_and_says_what_not_to_repeat():
-    steps = [{"action": "move('roomb', 'rooma')", "ok": False, "observation": "Robby is not at roomb.", "trace": []}]
-    text = turn_text("Robby is in rooma.", steps, 3, ["move('roomb', 'rooma')"])
-    assert text.startswith("Step 2.") and "NOT POSSIBLE" in text and "Robby is not at roomb." in text
+    step = {"action": "move('roomb', 'rooma')", "ok": False, "observation": "Robby is not at roomb.", "trace": []}
+    text = turn_text("Robby is in rooma.", step, 2, ["move('roomb', 'rooma')"])
+    assert text.startswith("Result: NOT POSSIBLE, nothing changed. Robby is not at roomb.\n\nStep 2.\nNow:\nRobby is in rooma.")
     assert text.endswith("Tried here without effect (do not repeat): move('roomb', 'rooma')")
-    assert "Your last steps" not in turn_text("x", steps, 0)
+    assert turn_text("x", None, 1) == "Step 1.\nNow:\nx"
+
+
+def _step(action: str, ok: bool = True) -> dict:
+    return {"action": action, "ok": ok, "observation": "" if ok else "no.", "trace": []}
+
+
+def test_the_episode_turns_only_grow_between_chunk_trims():
+    """A step appends its call, its result and the new view: the text before them is what the previous
+    request sent, so a local server evaluates only the new tokens."""
+    steps = [_step(f"move('r{i}', 'r{i + 1}')", ok=i % 3 != 1) for i in range(20)]
+
+    def flat(n: int) -> str:
+        turns, current = episode_turns(steps[:n], 3, f"view {n}")
+        return "".join(f"<u>{u}<a>{a}" for u, a in turns) + "<u>" + current
+
+    for n in range(1, 20):
+        before, after = flat(n), flat(n + 1)
+        trimmed = window_start(n + 1, 3) != window_start(n, 3)
+        kept = before[: before.rindex("\nNow:\n")]  # everything but the last view
+        assert after.startswith(kept) != trimmed, n
+    assert [window_start(n, 3) for n in (0, 3, 10, 11, 18, 19)] == [0, 0, 0, 8, 8, 16]
+    turns, current = episode_turns(steps[:11], 3, "v")
+    assert len(turns) == 3 and turns[0][0].startswith("(Steps 1-8 are not shown.)") and turns[0][1] == steps[8]["action"]
+    assert current.startswith("Result: NOT POSSIBLE, nothing changed. no.\n\nStep 12.\nNow:\nv")  # step 11 failed
+    assert episode_turns(steps[:5], 0, "v") == ([], "(Steps 1-5 are not shown.)\n\nStep 6.\nNow:\nv")  # keep 0: no history
 
 
 def test_learned_code_reads_the_state_without_acting():
@@ -115,21 +140,21 @@ def test_learned_code_reads_the_state_without_acting():
 def test_worked_steps_use_learned_actions_when_they_help():
     lib = ActionLibrary.from_code(LIBRARY.read_text())
     material = load_domain_material("pddl/gripper")
-    turns, sources = few_shot_turns("pddl/gripper", lib, material.example, None, 3)
+    turns, sources = few_shot_turns("pddl/gripper", lib, material.example, None)
     calls = [call for _, call in turns]
     assert sources == "planned+planned"
     assert calls[0] == "carry('ball1', 'rooma', 'roomb')" and any(c.startswith("deliver(") for c in calls)
     assert all(c.split("(")[0] in ("carry", "deliver") for c in calls)
-    assert turns[0][0].startswith("Step 1.\n\nNow:\nRobby is in rooma.")
+    assert turns[0][0].startswith("Step 1.\nNow:\nRobby is in rooma.")
 
 
 def test_worked_steps_fall_back_to_primitives_and_skip_a_broken_demonstration():
     lib = ActionLibrary.from_code(CARRY)  # needs a gripper argument: no call from the example's objects fails
     material = load_domain_material("pddl/gripper")
     demo = "Action: carry('ball9', 'rooma', 'roomb', 'left')"
-    turns, sources = few_shot_turns("pddl/gripper", lib, material.example, demo, 3)
+    turns, sources = few_shot_turns("pddl/gripper", lib, material.example, demo)
     assert not sources.startswith("demonstration")
-    empty, src = few_shot_turns("pddl/gripper", ActionLibrary.empty(), material.example, None, 3)
+    empty, src = few_shot_turns("pddl/gripper", ActionLibrary.empty(), material.example, None)
     assert src == "example+example" and empty[0][1] == "pick('ball1', 'rooma', 'right')"
 
 
