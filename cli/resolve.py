@@ -15,7 +15,7 @@ from environments import ENV_NAMES, list_instances, make_env, split_env_name
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
-from prompts import PromptSet, parse_override
+from prompts import PromptError, PromptSet, load_paper_material, parse_override
 from settings.defaults import DEFAULTS, METHODS, default_score
 
 from .errors import UserError
@@ -99,6 +99,12 @@ def check_inputs(settings: dict[str, Any]) -> None:
                 except ValueError as exc:
                     raise UserError(f"--instance {inst!r}: {exc}") from None
     _check_actions(settings.get("actions"), primitives)
+    if settings.get("prompt_set") == "paper":  # the paper's prompts need each task's worked material (prompts/paper/domains)
+        for env_name in named:
+            try:
+                load_paper_material(env_name, settings["prompts"]["dir"])
+            except PromptError as exc:
+                raise UserError(f"--prompt-set paper: {exc}") from None
     PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default"))  # every template fits
 
 

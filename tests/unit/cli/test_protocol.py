@@ -324,3 +324,15 @@ def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_
         cells = [c.strip() for c in rows[name].split("|")[1:-1]]
         assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", cells[2]) and int(cells[4].replace(",", "")) > 0  # success, learning tokens
     assert json.loads((tmp_path / "bench" / "max-rounds-1" / "config.json").read_text())["max_rounds"] == 1
+
+
+def test_paper_prompts_without_a_tasks_material_are_refused_before_the_run(tmp_path):
+    from cli.errors import UserError
+    from cli.resolve import check_inputs
+
+    (tmp_path / "paper" / "domains").mkdir(parents=True)
+    (tmp_path / "paper" / "domains" / "gripper.md").write_text("## system\nYou move balls.\n")
+    settings = settings_for(*LEARN, "--protocol", "paper", "--prompts", str(tmp_path))
+    with pytest.raises(UserError, match="--prompt-set paper: .*gripper.md: paper material lacks section"):
+        check_inputs(settings)
+    check_inputs(settings_for(*LEARN, "--protocol", "paper"))  # the built-in material is complete
