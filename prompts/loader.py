@@ -38,7 +38,7 @@ NODE_PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example", "queries", "action_example"})),
     "fix_actions": (frozenset({"error"}), frozenset({"code", "instruction", "primitives", "attempts", "queries"})),
     "describe_action": (frozenset({"name", "function"}), frozenset({"instruction", "example", "description_example", "task"})),
-    "demonstrate": (frozenset({"example"}), frozenset({"instruction", "task", "actions", "code", "demonstration_example"})),
+    "demonstrate": (frozenset({"example"}), frozenset({"instruction", "task", "actions", "code", "demonstration_example", "start"})),
     "revise_actions": (
         frozenset({"actions", "failure"}),
         frozenset({"instruction", "primitives", "notes", "task", "revision_format", "queries", "example", "goal", "action_example",

@@ -52,14 +52,32 @@ def with_descriptions(ctx: Context, env_name: str, library: ActionLibrary, names
 
 
 def ask_demonstration(ctx: Context, env_name: str, library: ActionLibrary, key: str) -> str:
-    """The learner's usage demonstration of ``library`` (``demonstrate``)."""
+    """The learner's usage demonstration of ``library`` (``demonstrate``).
+
+    Under the paper's prompt set the reply's blank lines are dropped, and on ALFWorld (the reference's
+    ``together_complete`` with ``same_usage``) the request ends with the opening of the task's example episode (its
+    goal and first observation), which the learner continues and the demonstration starts with."""
     material = load_domain_material(env_name, ctx.prompts_dir, ctx.feedback)
-    example = load_paper_material(env_name, ctx.prompts_dir)["demonstration example"] if ctx.prompt_set == "paper" else ""
+    paper = ctx.prompt_set == "paper"
+    example = load_paper_material(env_name, ctx.prompts_dir)["demonstration example"] if paper else ""
+    start = episode_opening(material.example) if paper and env_name.startswith("alfworld/") else ""
     messages = ctx.prompts.render(
         "demonstrate", instruction=material.instruction, actions=library.render_actions(), code=library.code,
-        example=material.example, demonstration_example=example, task=env_name,
+        example=material.example, demonstration_example=example, task=env_name, start=start,
     )  # fmt: skip
-    return ask_learner(ctx, "learn.demonstrate", messages, key).strip()
+    reply = ask_learner(ctx, "learn.demonstrate", messages, key).strip()
+    if not paper:
+        return reply
+    reply = "\n".join(line for line in reply.splitlines() if line.strip())
+    return f"{start}\n{reply}" if start and reply and not reply.startswith(start) else reply
+
+
+def episode_opening(example: str) -> str:
+    """An example episode's goal and first observation (its first ``Goal:`` and ``Observation:`` lines)."""
+    lines = [line for line in example.splitlines() if line.strip()]
+    goal = next((line for line in lines if line.startswith("Goal:")), "")
+    first = next((line for line in lines if line.startswith("Observation:")), "")
+    return "\n".join(x for x in (goal, first) if x)
 
 
 def revision_values(ctx: Context, env_name: str, failure: dict[str, Any]) -> dict[str, str]:

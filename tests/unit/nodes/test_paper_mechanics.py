@@ -136,3 +136,22 @@ def test_describe_actions_asks_the_learner_for_each_function_with_either_prompt_
     final, ctx = learn(tmp_path / "off", learner(), agent(GOOD_CALL))
     assert not calls_of(ctx.learner_model, "learn.describe")
     assert final["best"]["library"].get("carry").description == "Carry a ball from one room to another with one gripper."
+
+
+def test_an_alfworld_paper_demonstration_continues_the_examples_opening():
+    from fakes import ScriptedChatModel, calls_of
+
+    from llm.usage import UsageTracker
+    from nodes.context import Context
+    from nodes.learning.paper import ask_demonstration, episode_opening
+
+    model = ScriptedChatModel({"learn.demonstrate": "Action: goto('desk 1')\n\nObservation: You arrive at loc 1."})
+    ctx = Context(learner_model=model, agent_model=model, usage=UsageTracker(), prompt_set="paper")
+    library = ActionLibrary.from_code("def fetch(obj, recep):\n    goto(recep)\n    take(obj, recep)\n")
+    demo = ask_demonstration(ctx, "alfworld/put", library, "k")
+    opening = episode_opening(load_domain_material("alfworld/put").example)
+    assert opening.startswith("Goal: put some alarmclock on desk.\nObservation: You are in the middle of a room.")
+    assert calls_of(model, "learn.demonstrate")[0]["user"].rstrip().endswith("Example:\n" + opening)
+    assert demo == opening + "\nAction: goto('desk 1')\nObservation: You arrive at loc 1."
+    pddl = ask_demonstration(ctx, "pddl/gripper", ActionLibrary.from_code(CARRY), "k")
+    assert calls_of(model, "learn.demonstrate")[1]["user"].rstrip().endswith("Example:") and not pddl.startswith("Goal:")
