@@ -27,7 +27,9 @@ from .context import Context
 from .demonstrations import few_shot_turns, learned_calls
 from .events import emit as _emit
 from .history import render_history
-from .paper_prompt import demonstration_fits, paper_examples, previous_observation, reference_messages, reference_observation  # noqa: F401
+from .paper_prompt import (  # noqa: F401 (demonstration_fits: re-exported)
+    CALL_NO_CHANGE, demonstration_fits, paper_examples, previous_observation, reference_messages, reference_observation,
+)
 from .state import EpisodeState, StepRecord
 
 ACTION_FORMAT = (
@@ -298,6 +300,8 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     step: StepRecord = result.as_step(len(state.get("steps", [])), line)  # type: ignore[assignment]
     if step["is_learned"] and ctx.learned_observation == "reference":
         step["observation"] = reference_observation(result, previous_observation(state), state["env_name"])
+        if step["observation"] == CALL_NO_CHANGE and step["ok"]:  # the reference judges it by "not valid" in its observation
+            step.update(ok=False, error_kind="no_change")
     if before is not None and result.ok and _world(rt.env) == before:
         step["no_change"] = True  # valid, but the world is as it was (e.g. a ball delivered twice)
     return finish_update(state, ctx, step, rt.last_info)

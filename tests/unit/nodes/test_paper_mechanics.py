@@ -155,3 +155,29 @@ def test_an_alfworld_paper_demonstration_continues_the_examples_opening():
     assert demo == opening + "\nAction: goto('desk 1')\nObservation: You arrive at loc 1."
     pddl = ask_demonstration(ctx, "pddl/gripper", ActionLibrary.from_code(CARRY), "k")
     assert calls_of(model, "learn.demonstrate")[1]["user"].rstrip().endswith("Example:") and not pddl.startswith("Goal:")
+
+
+def test_a_learned_call_that_changes_nothing_fails_as_in_the_reference(tmp_path):
+    from conftest_helpers import tiny_gripper
+    from fakes import ScriptedChatModel
+
+    from graphs.registry import build_graph
+    from llm.usage import UsageTracker
+    from nodes.context import Context
+    from nodes.episodes import EpisodeRegistry
+    from nodes.learning.revision import failure_kind
+
+    there_and_back = "def shuttle(a, b):\n    move(a, b)\n    move(b, a)\n"
+    outcomes = {}
+    for rule in ("reference", "trace"):
+        model = ScriptedChatModel(lambda s, u: "shuttle('rooma', 'roomb')")
+        ctx = Context(agent_model=model, learner_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(learned_call_invalid="continue"),
+                      agent_prompt="paper", prompt_set="paper", learned_observation=rule, use_grammar=False, max_steps=1)  # fmt: skip
+        inputs = {"episode_id": rule, "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "max_steps": 1,
+                  "library": ActionLibrary.from_code(there_and_back)}  # fmt: skip
+        try:
+            (step,) = build_graph("act").invoke(inputs, context=ctx)["steps"]
+        finally:
+            ctx.episodes.close_all()
+        outcomes[rule] = (step["observation"] == CALL_NO_CHANGE, failure_kind(step))
+    assert outcomes == {"reference": (True, "no_change"), "trace": (False, None)}
