@@ -289,7 +289,7 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     line = state.get("pending_action", "")
     if state.get("pending_thought"):
         thought: StepRecord = {
-            "index": len(state.get("steps", [])), "action": line, "observation": "OK.", "ok": True,
+            "index": len(state.get("steps", [])), "action": line, "observation": "Ok." if ctx.prompt_set == "paper" else "OK.", "ok": True,
             "is_learned": False, "name": None, "error_kind": None, "trace": [], "thought": True,
         }
         return finish_update(state, ctx, thought, rt.last_info)

@@ -258,6 +258,7 @@ def test_a_paper_evaluation_sends_the_references_requests(stub_server, tmp_path)
     assert not any("entries of the history are hidden" in u for u in test_episode)
     # ReAct ends without an action cue; Code-as-Policies runs its program past the 30-step cap (no cap).
     assert all(not r["user"].rstrip().endswith("Action:") for r in got["react.decide"])
+    assert any("\nThink: where is the ball?\nObservation: Ok.\n" in r["user"] for r in got["react.decide"])  # a thought's "Ok."
     episodes = {r["method"]: r for r in read_jsonl(tmp_path / "eval" / "episodes.jsonl")}
     assert episodes["code_as_policy"]["steps"] == 39 and episodes["code_as_policy"]["success"]
     assert config["runs"] == 1 and config["protocol_departures"] == {"runs": 1}
