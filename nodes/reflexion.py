@@ -132,7 +132,9 @@ def reflect_first_failure(state: ReflexionState, ctx: Context) -> dict:
     if not failed:
         return {"stop_reason": "all_succeeded", "round": rnd + 1, "lessons": lessons}
     rollout = failed[0]
-    example = load_paper_material(state["env_name"], ctx.prompts_dir)["reflexion example"] if ctx.prompt_set == "paper" else ""
+    react = getattr(ctx.rollout_graph, "name", None) == "react"  # ReAct+Reflexion: the worked attempt thinks too
+    paper = load_paper_material(state["env_name"], ctx.prompts_dir) if ctx.prompt_set == "paper" else {}
+    example = paper.get("react reflexion example" if react else "reflexion example", "")
     material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     messages = ctx.prompts.render(
         "reflect", instruction=material.instruction, goal=rollout["goal"], reflexion_example=example,

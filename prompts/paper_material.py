@@ -27,6 +27,7 @@ SECTIONS = {
     "demonstration example": "tool_in_context_together: a function and an episode that uses it",
     "revision cases": "tool_improve_in_context_both: a worked Update case and a worked Plan case",
     "reflexion example": "reflexion_optimizer_prompt.py, reflexion_prompt_agent[task]: a failed attempt and its note",
+    "react reflexion example": "reflexion_optimizer_prompt.py, reflexion_prompt_react_agent[task]: the same with Think lines",
     "react example": "react_py_agent_prompt.py, examples: the example episode with Think lines",
     "program example": "code_as_policy_prompt.py, code_as_policy_prompt_hier_dict[task]: a program for one task",
 }

@@ -181,3 +181,37 @@ def test_a_learned_call_that_changes_nothing_fails_as_in_the_reference(tmp_path)
             ctx.episodes.close_all()
         outcomes[rule] = (step["observation"] == CALL_NO_CHANGE, failure_kind(step))
     assert outcomes == {"reference": (True, "no_change"), "trace": (False, None)}
+
+
+@pytest.mark.parametrize("react", [False, True])
+def test_paper_reflexion_reflects_on_the_first_failed_task_with_the_rollouts_worked_note(tmp_path, react):
+    from conftest_helpers import tiny_gripper
+    from fakes import ScriptedChatModel, calls_of
+
+    from graphs.act import build_act_graph
+    from graphs.react import build_react_graph
+    from graphs.reflexion import build_reflexion_graph
+    from llm.usage import UsageTracker
+    from nodes.context import Context
+    from nodes.episodes import EpisodeRegistry
+
+    wander = (lambda s, u: "Think: hm." if "Action:" not in u.split("Your goal:")[-1] and "Think: hm." not in u.split("Your goal:")[-1]
+              else "move('roomb', 'rooma')")  # fmt: skip
+    learner = ScriptedChatModel({"reflexion.reflect": "Look before moving."})
+    ctx = Context(
+        agent_model=ScriptedChatModel(wander), learner_model=learner, usage=UsageTracker(), episodes=EpisodeRegistry(),
+        prompt_set="paper", agent_prompt="paper", reflexion="first_failure", use_grammar=False, resample_refused=0, learn_max_steps=3,
+        rollout_graph=(build_react_graph if react else build_act_graph)(checkpointer=False),
+    )  # fmt: skip
+    first, second = tiny_gripper(tmp_path, "b.pddl"), tiny_gripper(tmp_path, "a.pddl")
+    try:
+        final = build_reflexion_graph().invoke({"env_name": "pddl/gripper", "train_instances": [first, second], "max_rounds": 3}, context=ctx)
+    finally:
+        ctx.episodes.close_all()
+    asks = [c["user"] for c in calls_of(learner, "reflexion.reflect")]
+    assert len(asks) == 2 and final["lessons"] == ["Look before moving."] * 2 and final["stop_reason"] == "max_rounds"
+    paper = load_paper_material("pddl/gripper")
+    worked = paper["react reflexion example" if react else "reflexion example"]
+    assert all(worked in a for a in asks) and ("Think:" in worked) == react
+    attempt = asks[0].split("Now a short note for this attempt:")[1]
+    assert ("Observation: Ok." in attempt) == react and "Think: hm." not in attempt  # a thought shows only its observation
