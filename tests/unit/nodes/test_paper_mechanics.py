@@ -3,6 +3,8 @@ first failure, the Plan note on the failing function cleared by an Update, argma
 Code-as-Policies' module-level programs, the generic-feedback instruction and the paper material of every task."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest_helpers import CARRY
 
@@ -215,3 +217,13 @@ def test_paper_reflexion_reflects_on_the_first_failed_task_with_the_rollouts_wor
     assert all(worked in a for a in asks) and ("Think:" in worked) == react
     attempt = asks[0].split("Now a short note for this attempt:")[1]
     assert ("Observation: Ok." in attempt) == react and "Think: hm." not in attempt  # a thought shows only its observation
+
+
+def test_every_paper_template_and_material_file_names_the_reference_prompt_it_stands_for():
+    from prompts.loader import PAPER_TEMPLATE_DIR
+    from prompts.paper_material import PAPER_DOMAIN_DIR
+
+    for path in [*PAPER_TEMPLATE_DIR.glob("*.md"), *PAPER_DOMAIN_DIR.glob("*.md")]:
+        header = " ".join(path.read_text(encoding="utf-8").split("\n## ", 1)[0].split("=== ", 1)[0].split())
+        assert header.startswith("<!--") and re.search(r"\w+\.py", header), path.name
+        assert "this project" in header, path.name  # written in the project's own words
