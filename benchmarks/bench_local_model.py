@@ -75,6 +75,10 @@ def agent_steps(args: argparse.Namespace) -> None:
     if evaluated:
         print(f"evaluated prompt tokens per request: mean {statistics.mean(evaluated):.0f}, median {statistics.median(evaluated):.0f}, "
               f"max {max(evaluated)}, sum {sum(evaluated)} ({sum(evaluated) / max(steps, 1):.0f} per agent step)")  # fmt: skip
+        warm = evaluated[1:]  # the first request evaluates the system message and the worked turns once
+        if warm:
+            print(f"after the first request: mean {statistics.mean(warm):.0f}, median {statistics.median(warm):.0f}, max {max(warm)} "
+                  f"evaluated prompt tokens per agent step (first request: {evaluated[0]})")  # fmt: skip
     if seconds:
         print(f"seconds per request: mean {statistics.mean(seconds):.2f}, median {statistics.median(seconds):.2f}; "
               f"per agent step (episode wall time) {sum(e['elapsed_s'] or 0 for e in episodes) / max(steps, 1):.2f}")  # fmt: skip

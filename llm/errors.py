@@ -1,6 +1,8 @@
 """Model errors the CLI prints as one line (``str(exc)``) instead of a traceback."""
 from __future__ import annotations
 
+import signal
+
 
 class ModelError(Exception):
     """Base class: a model call or model setup failed for a reason the user can act on."""
@@ -44,3 +46,18 @@ class LocalModelError(ModelError):
 
 class LocalRuntimeCrash(LocalModelError):
     """The embedded runtime died of a signal that will repeat (SIGILL: a build for another CPU). Not retried."""
+
+
+SIGILL_MESSAGE = (
+    "the embedded llama.cpp build uses CPU instructions this machine refuses (SIGILL); "
+    "rebuild it for this machine with `make rebuild-model`"
+)
+
+
+def crash_reason(returncode: int) -> str | None:
+    """One line for a runtime that died of a signal that will repeat, else None."""
+    if returncode == -signal.SIGILL:
+        return SIGILL_MESSAGE
+    if returncode in (-signal.SIGBUS, -signal.SIGSEGV):
+        return f"the embedded llama.cpp runtime crashed ({signal.Signals(-returncode).name}); rebuild it with `make rebuild-model`"
+    return None

