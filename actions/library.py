@@ -260,11 +260,12 @@ class ActionLibrary:
     def _next_version(old: LearnedAction, **updates: Any) -> LearnedAction:
         return replace(old, version=old.version + 1, parent_version=old.version, scores={}, **updates)
 
-    def with_update(self, code: str, *, iteration: int, reason: str) -> tuple[ActionLibrary, list[str]]:
+    def with_update(self, code: str, *, iteration: int, reason: str, keep_notes: bool = True) -> tuple[ActionLibrary, list[str]]:
         """Replace or add the functions defined in ``code``; returns (new library, changed names).
 
         A function whose source is unchanged keeps its version. An updated one gets version+1 and
-        keeps its usage notes; it keeps its description unless the new code has a docstring.
+        keeps its usage notes (``keep_notes=False``: the reference's rule, an update clears them); it keeps its
+        description unless the new code has a docstring.
         """
         changed: dict[str, LearnedAction] = {}
         added: list[LearnedAction] = []
@@ -276,7 +277,7 @@ class ActionLibrary:
                 changed[new.name] = self._next_version(
                     old, source=new.source, signature=new.signature, params=new.params,
                     description=new.description or old.description, min_args=new.min_args, max_args=new.max_args,
-                    iteration=iteration, reason=reason, notes=list(old.notes),
+                    iteration=iteration, reason=reason, notes=list(old.notes) if keep_notes else [],
                 )
         return self._with(changed, added), [*changed, *(a.name for a in added)]
 

@@ -47,7 +47,7 @@ def open_run(args: argparse.Namespace) -> tuple[RunDir, dict[str, Any]]:
         return run, settings
     settings = resolve_settings(args)
     check_inputs(settings)
-    settings["prompt_hashes"] = PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"]).fingerprint()
+    settings["prompt_hashes"] = PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")).fingerprint()
     run = RunDir(args.run_dir or Path("runs") / new_run_id(settings["graph"], settings["env"]))
     if (run.path / "config.json").exists():
         raise UserError(f"{run.path} already holds a run; continue it with --resume {run.path} or choose another --run-dir")

@@ -68,7 +68,11 @@ def _models(m) -> None:
         "--max-tokens", type=int, default=None,
         help=f"reply token cap (default: {D.agent_max_tokens} for the agent, {D.learner_max_tokens} for the learner)",
     )  # fmt: skip
-    m.add_argument("--no-grammar", action="store_true", help="do not constrain local-model replies to one call")
+    m.add_argument(
+        "--no-grammar", dest="grammar", action="store_const", const=False,
+        help="do not constrain local-model replies to one call (default: constrained; --protocol paper: free text)",
+    )  # fmt: skip
+    m.add_argument("--grammar", dest="grammar", action="store_const", const=True, help="constrain local-model replies to one call")
     m.add_argument(
         "--valid-actions-only", action="store_true",
         help="local model: the grammar admits only the primitive calls valid in the current state (or a learned action);"
@@ -81,7 +85,7 @@ def _models(m) -> None:
     )  # fmt: skip
     m.add_argument("--recent-steps", type=int, help=f"compact prompt: at least this many of the agent's last steps are shown as chat turns, trimmed 8 at a time (default {D.recent_steps})")
     m.add_argument(
-        "--untyped-grammar", action="store_true",
+        "--untyped-grammar", dest="typed_grammar", action="store_const", const=False,
         help="local model: let the grammar admit any call over the offered names (default: well-typed primitive calls, "
         "minus calls refused since the state last changed, and learned calls over the object names)",
     )
@@ -110,8 +114,24 @@ def _acting(a) -> None:
     )  # fmt: skip
     a.add_argument("--actions", help="learned actions: a .py file or a run folder of `--graph learn`")
     a.add_argument(
-        "--runs", type=int, default=D.runs,
-        help="repeat every episode this many times; evaluate: each run of a learning method learns anew with the seed --seed + run",
+        "--runs", type=int,
+        help=f"repeat every episode this many times (default {D.runs}; --protocol paper: {PAPER_PROTOCOL['runs']}); evaluate: each "
+        "run of a learning method learns anew with the seed --seed + run",
+    )  # fmt: skip
+    a.add_argument(
+        "--test-set", choices=["split", "all"],
+        help=f"the instances tested: split (default {D.test_set}: LearnAct's test split) or all (every instance, the training "
+        f"ones included: the reference's --test_on_all; --protocol paper: {PAPER_PROTOCOL['test_set']})",
+    )  # fmt: skip
+    a.add_argument(
+        "--history-trim", choices=["chunks", "last"],
+        help=f"how the history window is cut: chunks (default {D.history_trim}: half a window at a time, a stable prompt prefix) "
+        "or last (the last lines, one more each step: the reference's memory)",
+    )  # fmt: skip
+    a.add_argument(
+        "--learned-observation", choices=["trace", "reference"],
+        help=f"what the agent sees after a learned call: trace (default {D.learned_observation}: the last valid observation and "
+        "the failing step) or reference (the last primitive's observation; ALFWorld: the valid ones joined)",
     )  # fmt: skip
 
 

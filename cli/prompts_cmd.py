@@ -11,8 +11,9 @@ def prompts_command(argv: list[str]) -> int:
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("node", nargs="?")
     p.add_argument("--prompts", help="folder of overriding templates")
+    p.add_argument("--prompt-set", choices=["default", "paper"], default="default", help="paper: the paper's templates (prompts/paper)")
     args = p.parse_args(argv)
-    prompts = PromptSet(args.prompts)
+    prompts = PromptSet(args.prompts, prompt_set=args.prompt_set)
     if args.action == "show":
         if not args.node:
             p.error("prompts show needs a NODE")

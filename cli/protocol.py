@@ -48,6 +48,7 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
         help="learning: keep a new action even when none of its calls works in any situation of the domain's example "
         "episode (the paper) instead of dropping it and telling the learner why",
     )
+    _add_method_flags(g)
     g.add_argument(
         "--revision", choices=REVISION_CHOICES, default="both",
         help="ablation: the revision kinds the learner may answer (Update = new code, Plan = a usage note; default both)",
@@ -56,6 +57,50 @@ def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
         "--no-demonstration", action="store_true",
         help="ablation: the learner writes no usage demonstration; rollouts and test show the domain example only",
     )
+
+
+def _add_method_flags(g) -> None:
+    """The flags of the settings where the paper's prompts and mechanics differ from this project's."""
+    g.add_argument(
+        "--prompt-set", choices=["default", "paper"],
+        help="the templates: default (prompts/templates) or paper (prompts/paper: the reference's prompts' parts, in order, "
+        "with each task's own worked material)",
+    )
+    _switch(g, "describe-actions", "a separate learner request describes each new or updated function (the paper)")
+    _switch(g, "redemonstrate", "an Update gets a new usage demonstration (the paper); else the parent's is kept")
+    _switch(g, "reroll-best", "roll the previous best out again with each round's new candidates (the paper)")
+    g.add_argument(
+        "--revise-target", choices=["most_failed", "first_failure"],
+        help="the failures revised: most_failed (default: the action that failed most, cycling over its failures) or "
+        "first_failure (the paper: the first failed learned call, the same for all K samples)",
+    )  # fmt: skip
+    g.add_argument(
+        "--plan-note", choices=["named_kept", "failing_cleared"],
+        help="a Plan note goes to: named_kept (default: the function the learner names, kept across Updates) or "
+        "failing_cleared (the paper: the failing function; an Update of it clears its notes)",
+    )  # fmt: skip
+    g.add_argument("--tie-break", choices=["success_then_first", "first"], help="equal scores: success_then_first (default) or first (the paper's argmax)")
+    g.add_argument(
+        "--reflexion", choices=["per_failure", "first_failure"],
+        help="Reflexion: per_failure (default: a lesson per failed episode every round) or first_failure (the paper: one "
+        "reflection per round from the first failed task, none after the last)",
+    )  # fmt: skip
+    g.add_argument(
+        "--program-cap", choices=["step_cap", "none"],
+        help="Code-as-Policies: step_cap (default: the program runs at most the step cap's primitives) or none (the paper)",
+    )
+
+
+def _switch(g, name: str, what: str) -> None:
+    g.add_argument(f"--{name}", dest=name.replace("-", "_"), action=argparse.BooleanOptionalAction, default=None, help=what)
+
+
+# Settings every run records with its protocol (the decoding ones are recorded by cli/resolve.py's grammar_settings).
+RECORDED = (
+    "feedback", "learned_call_invalid", "agent_prompt", "probe_unused", "creation_trials", "state_queries", "history_trim",
+    "learned_observation", "prompt_set", "describe_actions", "redemonstrate", "revise_target", "plan_note", "reroll_best",
+    "tie_break", "reflexion", "program_cap", "test_set",
+)  # fmt: skip
 
 
 def resolved(args: argparse.Namespace, name: str, env: str, small_run: bool = False, flag: str | None = None) -> Any:
@@ -68,15 +113,7 @@ def resolved(args: argparse.Namespace, name: str, env: str, small_run: bool = Fa
 def protocol_settings(args: argparse.Namespace, env: str, *, learning: bool) -> dict[str, Any]:
     """What every run records about its protocol: the protocol, the feedback, how a learned call that hits an
     invalid primitive is judged, the agent's prompt shape and, for graphs that learn, the ablations."""
-    s: dict[str, Any] = {
-        "protocol": _protocol(args),
-        "feedback": resolved(args, "feedback", env),
-        "learned_call_invalid": resolved(args, "learned_call_invalid", env),
-        "agent_prompt": resolved(args, "agent_prompt", env),
-        "probe_unused": resolved(args, "probe_unused", env),
-        "creation_trials": resolved(args, "creation_trials", env),
-        "state_queries": resolved(args, "state_queries", env),
-    }
+    s: dict[str, Any] = {"protocol": _protocol(args), **{name: resolved(args, name, env) for name in RECORDED}}
     if learning:
         s.update(revision=getattr(args, "revision", None) or "both", demonstration=not getattr(args, "no_demonstration", False))
     if s["protocol"] == "paper":

@@ -17,7 +17,7 @@ from environments.registry import check_contract, is_registered_name
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
-from prompts import PromptSet, load_domain_material, parse_override
+from prompts import PromptError, PromptSet, load_domain_material, load_paper_material, parse_override
 from settings.defaults import DEFAULTS, METHODS, default_score
 
 from .errors import UserError
@@ -103,7 +103,13 @@ def check_inputs(settings: dict[str, Any]) -> None:
                 except ValueError as exc:
                     raise UserError(f"--instance {inst!r}: {exc}") from None
     _check_actions(settings.get("actions"), primitives)
-    PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"])  # every template file reads and fits its node
+    if settings.get("prompt_set") == "paper":  # the paper's prompts need each task's worked material (prompts/paper/domains)
+        for env_name in named:
+            try:
+                load_paper_material(env_name, settings["prompts"]["dir"])
+            except PromptError as exc:
+                raise UserError(f"--prompt-set paper: {exc}") from None
+    PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default"))  # every template fits
     for env_name in named:  # a domain folder's derived material (its example is planned now, once) or a registered env's
         if is_folder_name(env_name) or is_registered_name(env_name):
             load_domain_material(env_name, settings["prompts"]["dir"])
@@ -171,7 +177,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     s.update(executor_settings(args))
     _validate_counts(s)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)}
-    s.update(grammar_settings(args, s["models"]))
+    s.update(grammar_settings(args, s["models"], env_name))
     s.update(protocol_settings(args, env_name, learning=args.graph == "learn"))
     s["cache"] = args.cache
     return s
@@ -197,12 +203,17 @@ def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, def
         return split_list(args.instance)
     if default_run:
         return list(DEFAULTS.train_generated if split == "train" else DEFAULTS.test_generated)
-    wanted = split if split == "train" else args.split or "test"
+    wanted = split if split == "train" else _test_split(args, env_name)
     names = list_instances(env_name, split=wanted, data_dir=args.data_dir)
     if not names and is_folder_name(env_name):
-        raise UserError(f"{env_name}: its {wanted} split is empty (3 smallest problems train, the rest test, unless "
+        raise UserError(f"{env_name}: its {wanted or 'whole'} split is empty (3 smallest problems train, the rest test, unless "
                         f"split.json says otherwise); name problems with --instance or write split.json")
     return names
+
+
+def _test_split(args: argparse.Namespace, env_name: str) -> str | None:
+    """The split tested: --split when given, else the test split, or every instance (None) with --test-set all."""
+    return args.split or (None if resolved(args, "test_set", env_name) == "all" else "test")
 
 
 def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:
@@ -225,7 +236,8 @@ def _episode_settings(args: argparse.Namespace, env_name: str, ladder: dict | No
     instances = _instances(args, env_name, ladder, default_run, "test")
     if args.actions and not Path(args.actions).exists():
         raise UserError(f"--actions {args.actions}: no such file or folder")
-    return {"instances": instances, "max_steps": resolved(args, "max_steps", env_name), "runs": args.runs, "actions": args.actions}
+    runs = resolved(args, "runs", env_name)
+    return {"instances": instances, "max_steps": resolved(args, "max_steps", env_name), "runs": runs, "actions": args.actions}
 
 
 # ---------------------------------------------------------------- the evaluation's settings
@@ -258,7 +270,7 @@ def _evaluate_instances(args: argparse.Namespace, envs: list[str], ladder: dict 
         test = {envs[0]: split_list(args.instance) or list(DEFAULTS.test_generated)}
     else:
         train = {e: list_instances(e, split="train", data_dir=args.data_dir)[: args.train or None] for e in envs}
-        test = {e: split_list(args.instance) or list_instances(e, split=args.split or "test", data_dir=args.data_dir) for e in envs}
+        test = {e: split_list(args.instance) or list_instances(e, split=_test_split(args, e), data_dir=args.data_dir) for e in envs}
     for e in envs:
         _check_instances(e, train[e] + test[e], args.data_dir)
     return train, test
@@ -270,13 +282,14 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     if unknown or not methods:
         raise UserError(f"--methods: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHODS)}")
     envs = expand_envs(args.env or DEFAULTS.env)
-    if args.runs < 1:
+    runs = resolved(args, "runs", envs[0])
+    if runs < 1:
         raise UserError("--runs must be at least 1")
     ladder = ladder_settings(args)
     train, test = _evaluate_instances(args, envs, ladder, default_run)
     s: dict[str, Any] = {
         "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
-        "runs": args.runs, "data_dir": args.data_dir, "split": args.split or "test",
+        "runs": runs, "data_dir": args.data_dir, "split": args.split or ("all" if resolved(args, "test_set", envs[0]) == "all" else "test"),
         "candidates": resolved(args, "candidates", envs[0], default_run),
         "max_rounds": resolved(args, "max_rounds", envs[0], default_run),
         "patience": resolved(args, "patience", envs[0]),
@@ -294,12 +307,12 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     folders = {e: folder_settings(e) for e in envs if is_folder_name(e)}
     if folders:
         s["domain_folders"] = folders
-    s.update(grammar_settings(args, s["models"]))
+    s.update(grammar_settings(args, s["models"], envs[0]))
     s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])
     s.update(executor_settings(args))
     if s["models"]["learner"]["seed"] is not None:  # each run of a learning method learns with its own seed
-        s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(args.runs)]
+        s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(runs)]
     _validate_counts(s)
     for knobs in s["per_env"].values():
         _validate_counts(knobs)
@@ -344,9 +357,10 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": executor, "ray_address": address.strip() if address else DEFAULTS.ray_address}
 
 
-def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[str, Any]:
+def grammar_settings(args: argparse.Namespace, models: dict[str, dict], env: str) -> dict[str, Any]:
+    grammar = resolved(args, "grammar", env)
     if args.valid_actions_only:
-        if args.no_grammar:
+        if not grammar:
             raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
         if models["agent"]["model"] != "local":
             raise UserError(
@@ -358,13 +372,13 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict]) -> dict[
         if value is not None and value < 0:
             raise UserError(f"{flag} must be 0 or more, got {value}")
     return {
-        "grammar": not args.no_grammar,
+        "grammar": grammar,
         "valid_actions_only": bool(args.valid_actions_only),
         # The agent's decoding and compact prompt (nodes/agent_prompt.py); the prompt's shape (agent_prompt)
         # comes with the protocol (cli/protocol.py).
-        "recent_steps": _given(recent, DEFAULTS.recent_steps),
-        "typed_grammar": not getattr(args, "untyped_grammar", False),
-        "resample_refused": _given(resample, DEFAULTS.resample_refused),
+        **({} if resolved(args, "agent_prompt", env) != "compact" else {"recent_steps": _given(recent, DEFAULTS.recent_steps)}),
+        "typed_grammar": resolved(args, "typed_grammar", env),
+        "resample_refused": resolved(args, "resample_refused", env),
     }
 
 

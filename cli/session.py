@@ -27,7 +27,8 @@ CONTEXT_KNOBS = (
     "max_steps", "history_window", "per_env", "revision", "demonstration", "concurrency", "valid_actions_only",
     "agent_prompt", "recent_steps", "typed_grammar", "resample_refused", "probe_unused", "creation_trials",
     "state_queries", "candidates", "learn_max_steps", "max_rounds", "patience", "score", "feedback", "learned_call_invalid",
-    "executor", "ray_address",
+    "executor", "ray_address", "history_trim", "learned_observation", "prompt_set", "describe_actions", "redemonstrate",
+    "revise_target", "plan_note", "reroll_best", "tie_break", "reflexion", "program_cap",
 )  # fmt: skip
 
 
@@ -75,7 +76,7 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, wor
     return Context(
         agent_model=models["agent"],
         learner_model=models["learner"],
-        prompts=PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"]),
+        prompts=PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")),
         prompts_dir=settings["prompts"]["dir"],
         data_dir=settings.get("data_dir"),
         use_grammar=settings["grammar"],

@@ -24,9 +24,12 @@ from settings.defaults import DEFAULTS as D
 
 from .agent_prompt import compact_messages, episode_turns, refused_since_change
 from .context import Context
-from .demonstrations import action_lines, few_shot_turns, learned_calls
+from .demonstrations import few_shot_turns, learned_calls
 from .events import emit as _emit
 from .history import render_history
+from .paper_prompt import (  # noqa: F401 (demonstration_fits: re-exported)
+    CALL_NO_CHANGE, demonstration_fits, paper_examples, previous_observation, reference_messages, reference_observation,
+)
 from .state import EpisodeState, StepRecord
 
 ACTION_FORMAT = (
@@ -92,6 +95,8 @@ def act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[t
     """The agent's prompt in the shape ``ctx.agent_prompt`` names (compact or the paper's)."""
     if ctx.agent_prompt == "compact":
         return compact_act_messages(state, ctx, node)
+    if ctx.prompt_set == "paper":  # the reference's parts (nodes/paper_prompt.py)
+        return reference_messages(state, ctx, node)
     return paper_act_messages(state, ctx, node)
 
 
@@ -144,31 +149,9 @@ def compact_act_messages(state: EpisodeState, ctx: Context, node: str) -> list[t
     return compact_messages(system[1], shots, current[1], episode)
 
 
-def paper_examples(demonstration: str | None, example: str, library: ActionLibrary, primitives: Sequence[str]) -> str:
-    """The paper prompt's examples: the learner's usage demonstration, then the hand-written example
-    (as in the reference). A demonstration that no longer fits the library (it calls an action that is not
-    offered, or a learned action with the wrong number of arguments: written before an Update changed a
-    signature) is left out."""
-    if not demonstration or not demonstration_fits(demonstration, library, primitives):
-        return example
-    return f"{demonstration.strip()}\n\n{example}"
-
-
-def demonstration_fits(demonstration: str, library: ActionLibrary, primitives: Sequence[str]) -> bool:
-    for line in action_lines(demonstration):
-        try:
-            name, args = parse_call(line)
-        except ValueError:
-            return False
-        action = library.get(name)
-        if name not in primitives and (action is None or action.is_helper or not action.accepts(len(args))):
-            return False
-    return True
-
-
 def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> list[tuple[str, str]]:
     rt = ctx.episodes.get(state, ctx.sandbox)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     notes = rt.library.render_notes().strip()
     return ctx.prompts.render(
         node,
@@ -179,7 +162,7 @@ def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> 
         lessons=_lessons_text(state),
         format=ACTION_FORMAT.format(example=example_call(rt.env)),
         goal=state.get("goal", ""),
-        history=render_history(state.get("first_observation", ""), state.get("steps", []), ctx.history_window),
+        history=render_history(state.get("first_observation", ""), state.get("steps", []), ctx.history_window, ctx.history_trim),
     )
 
 
@@ -309,7 +292,7 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     line = state.get("pending_action", "")
     if state.get("pending_thought"):
         thought: StepRecord = {
-            "index": len(state.get("steps", [])), "action": line, "observation": "OK.", "ok": True,
+            "index": len(state.get("steps", [])), "action": line, "observation": "Ok." if ctx.prompt_set == "paper" else "OK.", "ok": True,
             "is_learned": False, "name": None, "error_kind": None, "trace": [], "thought": True,
         }
         return finish_update(state, ctx, thought, rt.last_info)
@@ -318,6 +301,10 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     info = dict(getattr(result, "info", None) or {})
     rt.last_info.update(info)
     step: StepRecord = result.as_step(len(state.get("steps", [])), line)  # type: ignore[assignment]
+    if step["is_learned"] and ctx.learned_observation == "reference":
+        step["observation"] = reference_observation(result, previous_observation(state), state["env_name"])
+        if step["observation"] == CALL_NO_CHANGE and step["ok"]:  # the reference judges it by "not valid" in its observation
+            step.update(ok=False, error_kind="no_change")
     if before is not None and result.ok and _world(rt.env) == before:
         step["no_change"] = True  # valid, but the world is as it was (e.g. a ball delivered twice)
     return finish_update(state, ctx, step, rt.last_info)

@@ -5,11 +5,13 @@ primitive-call budget equal to the episode's step cap. Each primitive it runs is
 """
 from __future__ import annotations
 
+import ast
+
 from langgraph.runtime import Runtime
 
 from actions import ActionLibrary, Limits, strip_fences
 from llm.models import invoke_text
-from prompts import load_domain_material
+from prompts import load_domain_material, load_paper_material
 
 from .context import Context
 from .events import emit
@@ -18,15 +20,36 @@ from .learning.reply import functions_only
 from .state import EpisodeState, StepRecord
 
 
+UNCAPPED_PRIMITIVES = 10_000  # a safety bound only: no benchmark task needs more than a few hundred steps
+
+
+def statements_as_solve(program: str) -> str:
+    """``program`` with its module-level statements moved into ``def solve():`` (when it defines no solve of
+    its own and has such statements); a program that does not parse is returned as it is."""
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return program
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    body = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.Import, ast.ImportFrom))]
+    if any(d.name == "solve" for d in defs) or not body:
+        return program
+    steps = "\n".join(ast.unparse(n) for n in body)
+    solve = "def solve():\n" + "\n".join("    " + line for line in steps.splitlines())
+    return "\n\n\n".join([*(ast.unparse(d) for d in defs), solve]) + "\n"
+
+
 def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     rt = ctx.episodes.get(state, ctx.sandbox)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
+    paper = load_paper_material(state["env_name"], ctx.prompts_dir) if ctx.prompt_set == "paper" else None
     messages = ctx.prompts.render(
         "code_as_policy",
+        system=paper["system"] if paper else "",
         instruction=material.instruction,
         primitives=render_primitives(rt.env),
-        example=material.example,
+        example=paper["program example"] if paper else material.example,
         goal=state.get("goal", ""),
         observation=state.get("first_observation", ""),
     )
@@ -35,6 +58,8 @@ def write_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         ctx.agent, messages, usage=ctx.usage, node="code_as_policy.write", key=state["episode_id"], max_tokens=ctx.program_max_tokens
     )
     program = strip_fences(reply or "")  # a reply cut at the token cap keeps its unclosed block
+    if paper:  # the paper's programs act at module level, as its example does: those statements become solve()
+        program = statements_as_solve(program)
     # Small models end the program with `solve()` or `print(solve())`, or put constants at module level.
     # Those statements are dropped, never run (the sandbox refuses module-level code); the functions
     # are kept and solve() is called once, as the method intends. The record keeps the program as written.
@@ -61,7 +86,9 @@ def run_program(state: EpisodeState, runtime: Runtime[Context]) -> dict:
         }
         emit("episode_note", episode_id=state["episode_id"], note=f"bad program: {exc}")
         return {"steps": [step], "done": True, "stop_reason": "bad_program"}
-    limits = Limits(max_primitive_calls=cap, wall_s=ctx.program_wall_s or max(30.0, cap * 2.0))
+    # program_cap "none" (the paper): no cap on the program's primitives beyond the sandbox's safety bound.
+    budget = cap if ctx.program_cap == "step_cap" else UNCAPPED_PRIMITIVES
+    limits = Limits(max_primitive_calls=budget, wall_s=ctx.program_wall_s or max(30.0, cap * 2.0))
     with ctx.sandbox(rt.env, library, limits=limits) as ex:
         result = ex.run("solve()")
     info = dict(getattr(result, "info", None) or {})

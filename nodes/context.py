@@ -142,6 +142,32 @@ class Context:
         metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "
                   f"again (at temperature {D.resample_temperature}) up to this many times."},
     )
+    history_trim: str = _knob(
+        D.history_trim, "How the history window is cut: 'chunks' (half a window at a time, a stable prompt prefix) or 'last' "
+        "(the last lines, as the reference's memory)."
+    )
+    learned_observation: str = _knob(
+        D.learned_observation, "What the agent sees after a learned call: 'trace' (the last valid observation and the failing "
+        "step) or 'reference' (the last primitive's observation; ALFWorld: the valid ones joined)."
+    )
+    prompt_set: str = _knob(D.prompt_set, "The templates: 'default' (prompts/templates) or 'paper' (prompts/paper: the reference's parts).")
+    describe_actions: bool = _knob(D.describe_actions, "A separate learner request describes each new or updated function.")
+    redemonstrate: bool = _knob(D.redemonstrate, "An Update gets a new usage demonstration (else the parent's is kept).")
+    revise_target: str = _knob(
+        D.revise_target, "The failures revised: 'most_failed' (the action that failed most, cycling over its failures) or "
+        "'first_failure' (the first failed learned call, the same for all K samples)."
+    )
+    plan_note: str = _knob(
+        D.plan_note, "A Plan note: 'named_kept' (to the function the learner names, kept across Updates) or 'failing_cleared' "
+        "(to the failing function; an Update of it clears its notes)."
+    )
+    reroll_best: bool = _knob(D.reroll_best, "Roll the previous best out again with each round's new candidates.")
+    tie_break: str = _knob(D.tie_break, "Equal scores: 'success_then_first' or 'first' (the reference's argmax).")
+    reflexion: str = _knob(
+        D.reflexion, "Reflexion: 'per_failure' (a lesson per failed episode every round) or 'first_failure' (one reflection "
+        "per round from the first failed task, none after the last round)."
+    )
+    program_cap: str = _knob(D.program_cap, "Code-as-Policies: 'step_cap' (primitives up to the step cap) or 'none'.")
     run_dir: str | None = field(
         default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
     )
@@ -211,7 +237,7 @@ class Context:
         if self.slots is None and self.concurrency:
             self.slots = threading.BoundedSemaphore(self.concurrency)
         if self.prompts is None:
-            self.prompts = PromptSet(self.prompts_dir)
+            self.prompts = PromptSet(self.prompts_dir, prompt_set=self.prompt_set)
         if self.episodes is None:
             self.episodes = EpisodeRegistry(
                 data_dir=self.data_dir, env_options={"feedback": self.feedback}, learned_call_invalid=self.learned_call_invalid

@@ -15,12 +15,13 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from prompts import load_domain_material, load_learned_example
+from prompts import load_domain_material
 
 from .context import Context, holds_slot
 from .events import emit
 from .learn_state import Candidate, CreateTask, CreationState, LearnState, LoopOutcome
 from .learning.checks import ask_learner, ask_repair, check_once, primitives_of
+from .learning.paper import ask_demonstration, creation_values, describe_functions
 from .learning.repair import judge
 from .learning.reply import brief_error, clean_reply
 from .learning.smoke import shows_lost_actions
@@ -38,18 +39,22 @@ def plan_creation(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     ]
 
 
+def creation_messages(state: CreationState, ctx: Context) -> list[tuple[str, str]]:
+    """The ``create_actions`` request of ``state``'s task."""
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
+    primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
+    return ctx.prompts.render(
+        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
+        task=state["env_name"], queries=queries, **creation_values(ctx, state["env_name"], queries),
+    )  # fmt: skip
+
+
 @holds_slot
 def write_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
     """The learner's reply to ``create_actions``, its top-level functions kept."""
     ctx, cid = runtime.context, state["candidate_id"]
     emit("candidate_start", candidate_id=cid, round=0)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
-    primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
-    messages = ctx.prompts.render(
-        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
-        task=state["env_name"], learned_example=load_learned_example(ctx.prompts_dir, queries=bool(queries)), queries=queries,
-    )  # fmt: skip
-    code = clean_reply(ask_learner(ctx, "learn.create", messages, cid))
+    code = clean_reply(ask_learner(ctx, "learn.create", creation_messages(state, ctx), cid))
     return {"code": code, "demonstration": None, "demos": 0, "tries": [], "checks": [], "shown": ""}
 
 
@@ -85,23 +90,23 @@ def _after_loop(state: CreationState, outcome: LoopOutcome) -> dict:
 @holds_slot
 def fix_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
     """The learner's repair of the last failed try, shown the ones before it."""
-    tries = state["tries"]
-    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, runtime.context, state["candidate_id"])}
+    tries, ctx = state["tries"], runtime.context
+    opening = creation_messages(state, ctx) if ctx.prompt_set == "paper" else None  # the paper: the conversation goes on
+    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, ctx, state["candidate_id"], opening)}
 
 
 @holds_slot
 def demonstrate(state: CreationState, runtime: Runtime[Context]) -> dict:
     """A usage demonstration of the kept library (none with --no-demonstration: the domain example only)."""
     ctx = runtime.context
-    if not ctx.demonstration:
-        return {"demonstration": ""}
     library = state["final"]["library"]
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
-    messages = ctx.prompts.render(
-        "demonstrate", instruction=material.instruction, actions=library.render_actions(), example=material.example, task=state["env_name"]
-    )
-    demonstration = ask_learner(ctx, "learn.demonstrate", messages, state["candidate_id"]).strip()
-    return {"demonstration": demonstration, "code": library.code, "demos": state["demos"] + 1}
+    described = {}
+    if ctx.describe_actions and "descriptions" not in state:  # the reference describes each function before the demonstration
+        described = {"descriptions": describe_functions(ctx, state["env_name"], library, library.names, state["candidate_id"])}
+    if not ctx.demonstration:
+        return {"demonstration": "", **described}
+    demonstration = ask_demonstration(ctx, state["env_name"], library, state["candidate_id"])
+    return {"demonstration": demonstration, "code": library.code, "demos": state["demos"] + 1, **described}
 
 
 def route_after_check(state: CreationState) -> str:
@@ -116,6 +121,9 @@ def route_after_demonstration(state: CreationState) -> str:
 def finish_candidate(state: CreationState) -> dict:
     """The candidate's state record, for the learning graph."""
     cid, final = state["candidate_id"], state["final"]
+    if final["library"] is not None and state.get("descriptions"):  # the learner's own descriptions (describe_actions)
+        known = {n: d for n, d in state["descriptions"].items() if final["library"].get(n) is not None}
+        final = {**final, "library": final["library"].with_descriptions(known)}
     candidate = creation_record(cid, final, state.get("checks", []), state.get("tries", []), state.get("shown", ""))
     library = final["library"]
     if library is None:

@@ -22,8 +22,24 @@ def window_start(n_entries: int, window: int, chunk: int | None = None) -> int:
     return ((n_entries - window) // chunk + 1) * chunk
 
 
-def render_history(first_observation: str, steps: Sequence[StepRecord], window: int) -> str:
-    """``Observation:``/``Action:`` lines; the first observation counts as one entry."""
+def history_lines(first_observation: str, steps: Sequence[StepRecord]) -> list[str]:
+    """The episode as the reference's memory holds it: the first observation, then per step its Action (or
+    Think) line and its Observation line."""
+    lines = [f"Observation: {first_observation}"]
+    for step in steps:
+        lines.append(step["action"] if step.get("thought") else f"Action: {step['action']}")
+        lines.append(f"Observation: {step.get('observation', '')}")
+    return lines
+
+
+def render_history(first_observation: str, steps: Sequence[StepRecord], window: int, trim: str = "chunks") -> str:
+    """``Observation:``/``Action:`` lines; the first observation counts as one entry.
+
+    ``trim="last"`` (the paper's): the last ``2 * window`` lines, one line more each step, with no note of what is hidden
+    (the reference's ``memory[-memory_size:]``, whose window counts lines: 20 lines = 10 entries)."""
+    if trim == "last":
+        lines = history_lines(first_observation, steps)
+        return "\n".join(lines[-2 * window :]) if window > 0 else ""
     entries = [f"Observation: {first_observation}"]
     for step in steps:
         if step.get("thought"):

@@ -39,10 +39,12 @@ def current_candidates(state: LearnState) -> list[Candidate]:
 
 
 def plan_rollouts(state: LearnState, runtime: Runtime[Context]) -> list[Send] | str:
-    """Every candidate of this round on every training instance, skipping rollouts already done."""
-    done = {(r["candidate_id"], r["instance"]) for r in state.get("rollouts", [])}
+    """Every candidate of this round on every training instance, skipping rollouts already done (with
+    ``reroll_best``, the previous best is rolled out again in each round, as the reference does)."""
+    rnd, reroll = state.get("round", 0), runtime.context.reroll_best
+    done = {(r["candidate_id"], r["instance"]) for r in state.get("rollouts", []) if not reroll or r["round"] == rnd}
     sends = [
-        Send("rollout", RolloutTask(candidate=c, env_name=state["env_name"], instance=inst))
+        Send("rollout", RolloutTask(candidate=c, env_name=state["env_name"], instance=inst, round=rnd))
         for c in current_candidates(state)
         for inst in state["train_instances"]
         if (c["id"], inst) not in done
@@ -56,12 +58,14 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
     learning graph was built with) with the candidate's library."""
     ctx = runtime.context
     cand = task["candidate"]
-    journal, key = ctx.journal, rollout_key(cand, task["instance"], ctx.learn_max_steps)
+    rnd = task.get("round", cand["round"])
+    again = ctx.reroll_best and rnd != cand["round"]  # the previous best, rolled out again this round
+    journal, key = ctx.journal, rollout_key(cand, task["instance"], ctx.learn_max_steps, rnd if again else None)
     if journal is not None and (done := journal.get(key)) is not None:
         # Finished before a crash but not yet checkpointed: reuse it, never run it twice.
         emit("rollout_reused", candidate_id=cand["id"], instance=task["instance"], success=done["success"], steps=len(done["steps"]))
         return {"rollouts": [done]}
-    episode_id = f"{cand['id']}@{task['instance']}"
+    episode_id = f"{cand['id']}@{task['instance']}" + (f"#r{rnd}" if again else "")
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
     final = invoke_episode(
         rollout_graph(ctx, episode_graph),
@@ -77,7 +81,7 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
     )
     record = {
         "candidate_id": cand["id"],
-        "round": cand["round"],
+        "round": rnd,
         "instance": task["instance"],
         "goal": final.get("goal", ""),
         "first_observation": final.get("first_observation", ""),
@@ -97,9 +101,10 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
     candidates = current_candidates(state)
     by_candidate: dict[str, list[dict]] = {}
     for r in state.get("rollouts", []):
-        by_candidate.setdefault(r["candidate_id"], []).append(r)
+        if not ctx.reroll_best or r["round"] == rnd:  # re-rolled: this round's rollouts only
+            by_candidate.setdefault(r["candidate_id"], []).append(r)
     scored = [{**c, "scores": score_rollouts(by_candidate.get(c["id"], []))} for c in candidates]
-    best = select_best(scored, ctx.score)
+    best = select_best(scored, ctx.score, ctx.tie_break)
     previous = state.get("best_scores")
     best_value = best["scores"][ctx.score] if best else None
     improved = best is not None and (previous is None or best_value > previous[ctx.score] + 1e-9)

@@ -96,6 +96,7 @@ class CreationState(TypedDict, total=False):
     checks: list[dict[str, Any]]  # the last check of each loop: what it dropped and renamed
     final: LoopOutcome  # the loop whose library the candidate gets
     shown: str  # the demonstration the candidate keeps ("" for none)
+    descriptions: dict[str, str]  # the learner's description of each function (setting describe_actions)
     candidates: Annotated[list[Candidate], operator.add]  # the output: this one candidate
 
 
@@ -105,10 +106,11 @@ class CreationOutput(TypedDict):
     candidates: Annotated[list[Candidate], operator.add]
 
 
-class RolloutTask(TypedDict):
+class RolloutTask(TypedDict, total=False):
     candidate: Candidate
     env_name: str
     instance: str
+    round: int  # the round it is rolled out in (the candidate's own, or a later one for a re-rolled best)
 
 
 class ReviseTask(TypedDict):

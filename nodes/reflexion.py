@@ -19,7 +19,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from llm.models import invoke_text
-from prompts import load_domain_material
+from prompts import load_domain_material, load_paper_material
 
 from .context import Context, holds_slot, rollout_graph
 from .events import emit
@@ -93,14 +93,17 @@ def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context], episode
 
 @holds_slot
 def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
-    """One lesson per failed episode of this round."""
+    """One lesson per failed episode of this round (``reflexion="first_failure"``: the reference's rule, see
+    :func:`reflect_first_failure`)."""
     ctx = runtime.context
+    if ctx.reflexion == "first_failure":
+        return reflect_first_failure(state, ctx)
     rnd = state.get("round", 0)
     failed = sorted((r for r in state.get("rollouts", []) if r["round"] == rnd and not r["success"]), key=lambda r: r["instance"])
     lessons = list(state.get("lessons", []))
     if not failed:
         return {"stop_reason": "all_succeeded", "round": rnd + 1, "lessons": lessons}
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     for rollout in failed:
         messages = ctx.prompts.render(
             "reflect",
@@ -116,6 +119,42 @@ def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
     emit("lessons", round=rnd, lessons=lessons)
     last = rnd + 1 >= reflexion_rounds(state, ctx)
     return {"lessons": lessons, "round": rnd + 1, "stop_reason": "max_rounds" if last else ""}
+
+
+def reflect_first_failure(state: ReflexionState, ctx: Context) -> dict:
+    """The reference's Reflexion: after each round but the last, one reflection from the first failed training
+    task (in the run's order), written with the task's own worked note; the whole reply is kept."""
+    rnd, lessons = state.get("round", 0), list(state.get("lessons", []))
+    if rnd + 1 >= reflexion_rounds(state, ctx):
+        return {"lessons": lessons, "round": rnd + 1, "stop_reason": "max_rounds"}
+    by_instance = {r["instance"]: r for r in state.get("rollouts", []) if r["round"] == rnd}
+    failed = [by_instance[i] for i in state["train_instances"] if i in by_instance and not by_instance[i]["success"]]
+    if not failed:
+        return {"stop_reason": "all_succeeded", "round": rnd + 1, "lessons": lessons}
+    rollout = failed[0]
+    react = getattr(ctx.rollout_graph, "name", None) == "react"  # ReAct+Reflexion: the worked attempt thinks too
+    paper = load_paper_material(state["env_name"], ctx.prompts_dir) if ctx.prompt_set == "paper" else {}
+    example = paper.get("react reflexion example" if react else "reflexion example", "")
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
+    messages = ctx.prompts.render(
+        "reflect", instruction=material.instruction, goal=rollout["goal"], reflexion_example=example,
+        trajectory=failed_attempt(rollout), lessons="\n".join(f"- {l}" for l in lessons) or "(none)",
+    )  # fmt: skip
+    lesson = invoke_text(ctx.learner, messages, usage=ctx.usage, node="reflexion.reflect", key=f"r{rnd}@{rollout['instance']}").strip()
+    lessons += [lesson] if lesson else []
+    emit("lessons", round=rnd, lessons=lessons)
+    return {"lessons": lessons, "round": rnd + 1, "stop_reason": ""}
+
+
+def failed_attempt(rollout: dict[str, Any]) -> str:
+    """The failed episode as the reference's reflection reads it: the goal, the first observation, then each
+    step's Action and Observation lines (a thought shows only its observation)."""
+    lines = [f"Goal: {rollout['goal']}", f"Observation: {rollout['first_observation']}"]
+    for step in rollout["steps"]:
+        if not step.get("thought"):
+            lines.append(f"Action: {step['action']}")
+        lines.append(f"Observation: {step.get('observation', '')}")
+    return "\n".join(lines)
 
 
 def reflexion_rounds(state: ReflexionState, ctx: Context) -> int:

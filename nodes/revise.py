@@ -2,6 +2,8 @@
 candidate, each an Update (new code, checked and repaired) or a Plan (a usage note)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
@@ -12,7 +14,10 @@ from .events import emit
 from .learn_state import Candidate, LearnState, ReviseTask
 from .learning.checks import ask_learner, check_and_repair, primitives_of
 from .learning.reply import brief_error, functions_only
-from .learning.revision import RevisionParseError, check_allowed, choose_target, parse_revision, render_failure, revision_format
+from .learning.paper import ask_demonstration, revision_values, with_descriptions
+from .learning.revision import (
+    RevisionParseError, check_allowed, choose_target, first_failure, parse_revision, render_failure, revision_format,
+)  # fmt: skip
 
 
 def identify_errors(state: LearnState, runtime: Runtime[Context]) -> dict:
@@ -24,9 +29,12 @@ def identify_errors(state: LearnState, runtime: Runtime[Context]) -> dict:
 
 def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     """K revision samples of the best candidate, cycling over the target action's failures."""
-    k = runtime.context.candidates
-    rnd = state["round"]
-    cases = [f for f in state.get("failures", []) if f["name"] == state.get("target")] or state.get("failures", [])
+    ctx = runtime.context
+    k, rnd = ctx.candidates, state["round"]
+    if ctx.revise_target == "first_failure":  # the reference: the same first failure for every sample
+        cases = first_failure(state.get("failures", []), state["train_instances"])
+    else:
+        cases = [f for f in state.get("failures", []) if f["name"] == state.get("target")] or state.get("failures", [])
     return [
         Send(
             "revise_candidate",
@@ -43,27 +51,30 @@ def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     ]
 
 
+def revise_messages(task: ReviseTask, ctx: Context) -> list[tuple[str, str]]:
+    """The ``revise_actions`` request for ``task``'s failure (the paper's parts too under its prompt set)."""
+    library = task["best"]["library"]
+    material = load_domain_material(task["env_name"], ctx.prompts_dir, ctx.feedback)
+    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
+    notes = library.render_notes().strip()
+    values = dict(
+        instruction=material.instruction, primitives=primitives, queries=queries, actions=library.code,
+        notes=f"Usage notes:\n{notes}\n" if notes else "", failure=render_failure(task["failure"]), task=task["env_name"],
+        revision_format=revision_format(ctx.revision, ctx.prompt_set),
+    )  # fmt: skip
+    if ctx.prompt_set == "paper":
+        values.update(revision_values(ctx, task["env_name"], task["failure"]))
+    return ctx.prompts.render("revise_actions", **values)
+
+
 @holds_slot
 def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     cid, best = task["candidate_id"], task["best"]
     emit("candidate_start", candidate_id=cid, round=task["round"])
     library = best["library"]
-    material = load_domain_material(task["env_name"], ctx.prompts_dir)
-    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
-    notes = library.render_notes().strip()
-    messages = ctx.prompts.render(
-        "revise_actions",
-        instruction=material.instruction,
-        primitives=primitives,
-        queries=queries,
-        actions=library.code,
-        notes=f"Usage notes:\n{notes}\n" if notes else "",
-        failure=render_failure(task["failure"]),
-        task=task["env_name"],
-        revision_format=revision_format(ctx.revision),
-    )
-    reply = ask_learner(ctx, "learn.revise", messages, cid)
+    request = revise_messages(task, ctx)
+    reply = ask_learner(ctx, "learn.revise", request, cid)
     candidate: Candidate = {
         "id": cid,
         "round": task["round"],
@@ -72,8 +83,11 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
         "attempts": [],
         "failure": render_failure(task["failure"]),
     }
+    failing = task["failure"].get("name") if ctx.plan_note == "failing_cleared" else None
     try:
-        revision = parse_revision(reply)
+        revision = parse_revision(reply, default_target=failing)
+        if failing and revision.kind == "plan":  # the reference attaches the note to the failing function
+            revision = replace(revision, target=failing)
         candidate.update(origin=revision.kind, reason=revision.reason or "revision", target=revision.target)
         check_allowed(revision, ctx.revision)
         candidate["change"] = revision.content  # the note or the new code, as the learner wrote it
@@ -82,18 +96,22 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
                 raise ValueError(f"Plan names {revision.target!r}, which is not a learned action")
             new_lib = library.with_note(revision.target, revision.content, iteration=task["round"], reason=revision.reason)
         else:
-            new_lib, changed = library.with_update(functions_only(revision.content), iteration=task["round"], reason=revision.reason)
+            keep = ctx.plan_note != "failing_cleared"  # the reference's Update resets the function's notes
+            new_lib, changed = library.with_update(functions_only(revision.content), iteration=task["round"], reason=revision.reason, keep_notes=keep)
             candidate["target"] = ", ".join(changed) if changed else None
             calls = [revision.test_case] if revision.test_case else []
             checked, candidate["code"], errors = check_and_repair(
                 new_lib.code, {"env_name": task["env_name"], "train_instances": task["train_instances"]}, ctx,
-                "\n".join(f"Action: {c}" for c in calls), cid,
+                "\n".join(f"Action: {c}" for c in calls), cid, request if ctx.prompt_set == "paper" else None,
             )
             candidate["attempts"] = errors
             if checked is None:
                 raise ValueError(errors[-1] if errors else "the updated code does not work")
             if errors:  # the learner repaired the update: keep the repaired code as this revision
-                new_lib, _ = library.with_update(checked.code, iteration=task["round"], reason=revision.reason)
+                new_lib, _ = library.with_update(checked.code, iteration=task["round"], reason=revision.reason, keep_notes=keep)
+            new_lib = with_descriptions(ctx, task["env_name"], new_lib, changed, cid)
+            if ctx.redemonstrate and ctx.demonstration:  # the reference writes the usage example again after an Update
+                candidate["demonstration"] = ask_demonstration(ctx, task["env_name"], new_lib, cid)
     except (RevisionParseError, ValueError) as exc:
         candidate.update(library=None, origin=candidate.get("origin", "unparsed"), error=str(exc))
         emit("candidate_dropped", candidate_id=cid, error=brief_error(str(exc)))

@@ -9,6 +9,7 @@ from .loader import (
     load_learned_example,
     parse_override,
 )
+from .paper_material import load_paper_material
 
 __all__ = [
     "NODE_PLACEHOLDERS",
@@ -18,5 +19,6 @@ __all__ = [
     "Template",
     "load_domain_material",
     "load_learned_example",
+    "load_paper_material",
     "parse_override",
 ]

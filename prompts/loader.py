@@ -24,6 +24,10 @@ from environments.pddl.folder import is_folder_name
 from environments.registry import is_registered_name, load_spec
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# The paper's prompt set (``--prompt-set paper``): templates standing for the reference's prompts; a node without one
+# here keeps its template from TEMPLATE_DIR.
+PAPER_TEMPLATE_DIR = Path(__file__).resolve().parent / "paper" / "templates"
+PROMPT_SETS = ("default", "paper")
 DOMAIN_DIR = Path(__file__).resolve().parent / "domains"
 EXAMPLE_DIR = Path(__file__).resolve().parent / "examples"
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -31,16 +35,21 @@ SECTION = re.compile(r"^=== (system|user) ===[ \t]*$", re.MULTILINE)
 
 # node -> (required placeholders, optional placeholders). Nodes render with exactly these names.
 NODE_PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "act": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format"})),
-    "react": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format"})),
+    "act": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format", "system"})),
+    "react": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format", "system"})),
     "act_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
     "react_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
-    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example", "queries"})),
-    "fix_actions": (frozenset({"code", "error"}), frozenset({"instruction", "primitives", "attempts", "queries"})),
-    "demonstrate": (frozenset({"actions", "example"}), frozenset({"instruction", "task"})),
-    "revise_actions": (frozenset({"actions", "failure"}), frozenset({"instruction", "primitives", "notes", "task", "revision_format", "queries"})),
-    "reflect": (frozenset({"goal", "trajectory"}), frozenset({"instruction", "lessons"})),
-    "code_as_policy": (frozenset({"goal", "observation"}), frozenset({"instruction", "primitives", "example"})),
+    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example", "queries", "action_example"})),
+    "fix_actions": (frozenset({"error"}), frozenset({"code", "instruction", "primitives", "attempts", "queries"})),
+    "describe_action": (frozenset({"name", "function"}), frozenset({"instruction", "example", "description_example", "task"})),
+    "demonstrate": (frozenset({"example"}), frozenset({"instruction", "task", "actions", "code", "demonstration_example", "start"})),
+    "revise_actions": (
+        frozenset({"actions", "failure"}),
+        frozenset({"instruction", "primitives", "notes", "task", "revision_format", "queries", "example", "goal", "action_example",
+                   "revision_cases", "name", "error", "trace"}),
+    ),  # fmt: skip
+    "reflect": (frozenset({"trajectory"}), frozenset({"instruction", "lessons", "goal", "reflexion_example"})),
+    "code_as_policy": (frozenset({"goal", "observation"}), frozenset({"instruction", "primitives", "example", "system"})),
 }
 
 
@@ -127,11 +136,15 @@ class PromptSet:
 
     prompts_dir: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)  # node -> file
+    prompt_set: str = "default"  # "paper": prompts/paper/templates first (the reference's prompts)
 
     def __post_init__(self) -> None:
+        if self.prompt_set not in PROMPT_SETS:
+            raise PromptError(f"unknown prompt set {self.prompt_set!r}; known: {', '.join(PROMPT_SETS)}")
         self._templates: dict[str, Template] = {}
         for node in NODE_PLACEHOLDERS:
-            self._templates[node] = _read(node, TEMPLATE_DIR / f"{node}.md")
+            paper = PAPER_TEMPLATE_DIR / f"{node}.md"
+            self._templates[node] = _read(node, paper if self.prompt_set == "paper" and paper.is_file() else TEMPLATE_DIR / f"{node}.md")
         if self.prompts_dir:
             folder = Path(self.prompts_dir)
             if not folder.is_dir():
@@ -206,17 +219,33 @@ def load_learned_example(prompts_dir: str | None = None, queries: bool = True) -
     return QUERIES_BLOCK.sub(r"\1" if queries else "", text).strip()
 
 
-def load_domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMaterial:
-    """Instruction and example for ``env_name``; ``prompts_dir/domains/...`` overrides ours. A domain folder
-    (``pddl:PATH``) has its own: ``PATH/instruction.md`` and ``PATH/example.md``, else derived from its PDDL
-    (environments/pddl/derived.py), never another domain's."""
+# What a refused action tells the agent under named feedback; under generic feedback (the paper's) the
+# instruction must not promise it.
+NAMED_FEEDBACK = re.compile(r"; the observation then says why \(unknown action,\s+wrong number of arguments, unknown object, or which"
+                            r"\s+precondition does not hold\)")  # fmt: skip
+GENERIC_FEEDBACK = "; the observation then only says that it is not valid"
+
+
+def load_domain_material(env_name: str, prompts_dir: str | None = None, feedback: str = "named") -> DomainMaterial:
+    """Instruction and example for ``env_name``; ``prompts_dir/domains/...`` overrides ours. Under ``generic``
+    feedback the instruction does not promise to say which precondition failed."""
+    material = _domain_material(env_name, prompts_dir)
+    if feedback == "generic":
+        return DomainMaterial(NAMED_FEEDBACK.sub(GENERIC_FEEDBACK, material.instruction), material.example)
+    return material
+
+
+def _domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMaterial:
+    """A domain folder (``pddl:PATH``) has its own: ``PATH/instruction.md`` and ``PATH/example.md``, else derived
+    from its PDDL (environments/pddl/derived.py), never another domain's; a registered text environment brings
+    its own (environments/registry.py)."""
     if is_folder_name(env_name):
         try:
             material = folder_material(env_name)
         except (ValueError, OSError) as exc:
             raise PromptError(f"no prompt material for {env_name}: {exc}") from None
         return DomainMaterial(material.instruction, material.example)
-    if is_registered_name(env_name):  # a text environment brings its own (environments/registry.py)
+    if is_registered_name(env_name):
         try:
             spec = load_spec(env_name)
         except ValueError as exc:

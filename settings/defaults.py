@@ -37,7 +37,8 @@ class Defaults:
     train_generated: tuple[str, ...] = ("gen:seed=1,balls=2", "gen:seed=2,balls=3")
     test_generated: tuple[str, ...] = ("gen:seed=11,balls=2", "gen:seed=12,balls=3", "gen:seed=13,balls=4")
     methods: str = "act,learnact"
-    runs: int = 1
+    runs: int = _ours("runs")
+    test_set: str = _ours("test_set")  # split: the test split; all: every instance, the training ones included
     ladder_train_seeds: tuple[int, int] = (1, 999)
     ladder_test_seeds: tuple[int, int] = (1000, 9999)
     # ground actions a PDDL problem may have (every well-typed call, estimated before grounding): a bigger one is refused
@@ -63,11 +64,13 @@ class Defaults:
     feedback: str = _ours("feedback")
     learned_call_invalid: str = _ours("learned_call_invalid")
     agent_prompt: str = _ours("agent_prompt")
+    history_trim: str = _ours("history_trim")  # chunks (a stable prompt prefix) or last (the reference's last lines)
+    learned_observation: str = _ours("learned_observation")
     recent_steps: int = 3  # compact prompt: at least this many last steps shown as chat turns (trimmed 8 at a time)
-    grammar: bool = True
-    typed_grammar: bool = True
+    grammar: bool = _ours("grammar")
+    typed_grammar: bool = _ours("typed_grammar")
     valid_actions_only: bool = False
-    resample_refused: int = 2  # times a reply that repeats a call tried without effect is sampled again
+    resample_refused: int = _ours("resample_refused")  # times a reply that repeats a call tried without effect is sampled again
     resample_temperature: float = 0.8  # the temperature of those samples
     # -- learning
     candidates: int = _ours("candidates")
@@ -81,6 +84,15 @@ class Defaults:
     state_queries: bool = _ours("state_queries")
     creation_trials: bool = _ours("creation_trials")
     probe_unused: bool = _ours("probe_unused")
+    prompt_set: str = _ours("prompt_set")
+    describe_actions: bool = _ours("describe_actions")
+    redemonstrate: bool = _ours("redemonstrate")
+    revise_target: str = _ours("revise_target")
+    plan_note: str = _ours("plan_note")
+    reroll_best: bool = _ours("reroll_best")
+    tie_break: str = _ours("tie_break")
+    reflexion: str = _ours("reflexion")
+    program_cap: str = _ours("program_cap")
 
     def for_env(self, env_name: str) -> dict[str, Any]:
         """The defaults that differ by the task family of ``env_name`` (e.g. ``alfworld/put``)."""

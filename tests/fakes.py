@@ -87,15 +87,44 @@ NODE_OF_TEMPLATE = {
     "act": "act.decide", "act_compact": "act.decide", "react": "react.decide", "react_compact": "react.decide",
     "create_actions": "learn.create", "fix_actions": "learn.fix", "demonstrate": "learn.demonstrate",
     "revise_actions": "learn.revise", "reflect": "reflexion.reflect", "code_as_policy": "code_as_policy.write",
+    "describe_action": "learn.describe",
 }  # fmt: skip
 
 
-def node_of_prompt(system: str) -> str | None:
+def node_of_prompt(system: str, user: str = "") -> str | None:
     """The node tag of a request that arrives without one (over HTTP, at the stub server): the node whose template's
-    system text, up to its first placeholder, opens ``system`` (the longest such opening). Read from the templates
-    themselves, so rewording a prompt changes nothing here."""
+    system text, up to its first placeholder, opens ``system`` (the longest such opening); failing that, the paper
+    template (``--prompt-set paper``: mostly one user message) all of whose fixed parts ``user`` holds in order (the
+    one with the most fixed text). Read from the templates themselves, so rewording a prompt changes nothing here."""
     found = [(len(text), node) for node, text in _template_openings() if text and system.strip().startswith(text)]
+    if found:
+        return max(found)[1]
+    found = [(sum(map(len, parts)), node) for node, parts in _paper_parts() if _in_order(parts, user)]
     return max(found)[1] if found else None
+
+
+def _in_order(parts: tuple[str, ...], text: str) -> bool:
+    at = 0
+    for part in parts:
+        at = text.find(part, at)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
+
+
+@functools.cache
+def _paper_parts() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    from prompts import PromptSet
+    from prompts.loader import PAPER_TEMPLATE_DIR, PLACEHOLDER
+
+    prompts = PromptSet(prompt_set="paper")
+    out = []
+    for name, node in NODE_OF_TEMPLATE.items():
+        if (PAPER_TEMPLATE_DIR / f"{name}.md").is_file():
+            parts = tuple(p.strip() for p in PLACEHOLDER.split(prompts.get(name).user)[::2] if p.strip())
+            out.append((node, parts))
+    return tuple(out)
 
 
 @functools.cache

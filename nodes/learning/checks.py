@@ -80,24 +80,37 @@ def check_once(code: str, task: dict, ctx: Context, demonstration: str | None) -
     return check_code(code, arities, sandbox_check(env_name, instance, ctx, demonstration))
 
 
-def ask_repair(code: str, error: str, earlier: list[dict[str, str]], task: dict, ctx: Context, key: str) -> str:
-    """The learner's repair of ``code`` that failed with ``error`` (``fix_actions``), shown the ``earlier`` failed tries."""
+def ask_repair(
+    code: str, error: str, earlier: list[dict[str, str]], task: dict, ctx: Context, key: str, opening: list | None = None
+) -> str:
+    """The learner's repair of ``code`` that failed with ``error`` (``fix_actions``), shown the ``earlier`` failed tries.
+
+    Under the paper's prompt set with the request that asked for the code (``opening``), the repair goes on as the
+    reference's conversation does: that request, then per failed try the code as the learner's turn and the error
+    as a ``fix_actions`` turn."""
     emit("repair", candidate_id=key, attempt=len(earlier) + 1, error=brief_error(error, 200))
     primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
-    messages = ctx.prompts.render(
-        "fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=render_attempts(earlier)
-    )
+
+    def fix(code: str, error: str, attempts: str) -> list:
+        return ctx.prompts.render("fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=attempts)
+
+    if ctx.prompt_set == "paper" and opening:
+        messages = list(opening)
+        for t in [*earlier, {"code": code, "error": error}]:
+            messages += [("assistant", f"```python\n{t['code'].strip()}\n```"), *fix(t["code"], t["error"], "")]
+    else:
+        messages = fix(code, error, render_attempts(earlier))
     return clean_reply(ask_learner(ctx, "learn.fix", messages, key))
 
 
 def check_and_repair(
-    code: str, task: dict, ctx: Context, demonstration: str | None, key: str
+    code: str, task: dict, ctx: Context, demonstration: str | None, key: str, opening: list | None = None
 ) -> tuple[ActionLibrary | None, str, list[str]]:
     """The whole of ``code`` must work (a revision): while anything fails, the learner repairs it, at most
     ``create_tries`` times. (library or None, the last code, errors met and renames made)."""
     outcome = check_with_repairs(
-        code, lambda c: check_once(c, task, ctx, demonstration), lambda c, error, earlier: ask_repair(c, error, earlier, task, ctx, key),
-        ctx.create_tries, strict=True,
+        code, lambda c: check_once(c, task, ctx, demonstration),
+        lambda c, error, earlier: ask_repair(c, error, earlier, task, ctx, key, opening), ctx.create_tries, strict=True,
     )  # fmt: skip
     notes = [f"renamed {r['from']} to {r['to']}: {r['reason']}" for r in outcome.checked.renamed]
     library = outcome.library

@@ -19,10 +19,14 @@ from ..jsonl import append_line
 FILE_NAME = "rollouts.jsonl"
 
 
-def rollout_key(candidate: dict[str, Any], instance: str, max_steps: int) -> str:
+def rollout_key(candidate: dict[str, Any], instance: str, max_steps: int, again_in: int | None = None) -> str:
+    """The journal's key of one rollout; ``again_in``: the round a candidate from an earlier round is rolled out again in."""
     library = candidate.get("library")
+    fields = {"id": candidate["id"], "library": library.to_dict() if library is not None else None, "demo": candidate.get("demonstration"), "instance": instance, "max_steps": max_steps}
+    if again_in is not None:
+        fields["again_in"] = again_in
     content = json.dumps(
-        {"id": candidate["id"], "library": library.to_dict() if library is not None else None, "demo": candidate.get("demonstration"), "instance": instance, "max_steps": max_steps},
+        fields,
         sort_keys=True,
         default=str,
     )

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ..history import render_history
+from ..history import history_lines, render_history
 
 
 class RevisionParseError(ValueError):
@@ -36,10 +36,12 @@ def _fields(text: str) -> dict[str, str]:
     return out
 
 
-def parse_revision(text: str) -> Revision:
+def parse_revision(text: str, default_target: str | None = None) -> Revision:
+    """The learner's answer; a Plan that names no function goes to ``default_target`` when given (the paper's
+    rule: the note belongs to the failing function)."""
     fields = _fields(text or "")
     improve = fields.get("improve", "")
-    match = re.match(r"(update|plan)\b\s*:?\s*`?([A-Za-z_][A-Za-z0-9_]*)?", improve, re.IGNORECASE)
+    match = re.match(r"(update|plan)\b\s*:?\s*[\[\s'\"`]*([A-Za-z_][A-Za-z0-9_]*)?", improve, re.IGNORECASE)
     if not match:
         raise RevisionParseError("missing 'Improve: Update' or 'Improve: Plan: <function>'")
     kind = match.group(1).lower()
@@ -49,10 +51,12 @@ def parse_revision(text: str) -> Revision:
         content = fenced.group(1).strip() if fenced else content
     if not content:
         raise RevisionParseError("missing 'Content:'")
-    target = match.group(2) if kind == "plan" else None
+    target = (match.group(2) or default_target) if kind == "plan" else None
     if kind == "plan" and not target:
         raise RevisionParseError("'Improve: Plan' must name a function: 'Improve: Plan: <function>'")
-    test = fields.get("test case", "").strip().strip("`").strip() or None
+    test_field = fields.get("test case", "")
+    fenced_test = _FENCE.search(test_field)  # the paper's format writes the test case as a code block
+    test = (fenced_test.group(1) if fenced_test else test_field).strip().strip("`").strip() or None
     return Revision(fields.get("failed reason", "").strip(), kind, target, content, test)
 
 
@@ -71,8 +75,25 @@ Content: <a short usage note for that function>
 Test case: <one call that shows correct usage>"""
 
 
-def revision_format(allowed: str) -> str:
+# The paper prompt set's answer formats (the reference's get_tool_improve_prompt_format_description, in this
+# project's words): one improvement, its target in brackets, a test case for an Update.
+_PAPER_FORMAT = {
+    "both": ("one improvement, Update or Plan", "<Update or Plan: [the function]>", "<a call> (for an Update only, not for a Plan)"),
+    "update": ("an improvement of the kind Update", "<Update: [the function]>", "<a call>"),
+    "plan": ("an improvement of the kind Plan", "<Plan: [the function]>", None),
+}
+
+
+def paper_revision_format(allowed: str) -> str:
+    what, improve, test = _PAPER_FORMAT[allowed]
+    lines = [f"Find out why it failed and give {what}.", "Answer in this format:", "Failed reason: <>", f"Improve: {improve}", "Content: <>"]
+    return "\n".join(lines + ([f"Test case: {test}"] if test else []))
+
+
+def revision_format(allowed: str, prompt_set: str = "default") -> str:
     """The answer format of the revise prompt, offering only the ``allowed`` revision kinds."""
+    if prompt_set == "paper":
+        return paper_revision_format(allowed)
     if allowed == "update":
         return "Fix it by changing the code. Answer in exactly this format:\n" + _UPDATE_FORMAT
     if allowed == "plan":
@@ -121,6 +142,7 @@ def collect_failures(rollouts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if kind:
                 failures.append(
                     {
+                        **failure_context(rollout, i),
                         "name": step.get("name"),
                         "call": step.get("action"),
                         "instance": rollout.get("instance"),
@@ -132,6 +154,24 @@ def collect_failures(rollouts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     }
                 )
     return failures
+
+
+def failure_context(rollout: dict[str, Any], index: int) -> dict[str, Any]:
+    """The observation right before the call at ``index`` and the episode's lines before it (what the paper's
+    revision prompt shows: PDDL the first, ALFWorld the second)."""
+    steps = rollout.get("steps", [])
+    seen = [rollout.get("first_observation", "")] + [s.get("observation", "") for s in steps[:index]]
+    # The reference walks back over observations that only say an action was not valid (they end "... valid actions.")
+    # to the last one that shows the state.
+    before = next((o for o in reversed(seen) if not o.rstrip().endswith("valid actions.")), seen[0])
+    return {"last_observation": before, "lines": history_lines(rollout.get("first_observation", ""), steps[:index])}
+
+
+def first_failure(failures: list[dict[str, Any]], instances: list[str]) -> list[dict[str, Any]]:
+    """The first failed learned call of the first training instance (in the run's order) that has one."""
+    order = {inst: i for i, inst in enumerate(instances)}
+    ranked = sorted(enumerate(failures), key=lambda p: (order.get(p[1].get("instance"), len(order)), p[0]))
+    return [ranked[0][1]] if ranked else []
 
 
 def choose_target(failures: list[dict[str, Any]]) -> str | None:

@@ -43,11 +43,14 @@ def score_rollouts(rollouts: Iterable[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def select_best(candidates: list[dict[str, Any]], score: str) -> dict[str, Any] | None:
+def select_best(candidates: list[dict[str, Any]], score: str, tie_break: str = "success_then_first") -> dict[str, Any] | None:
     """Highest score; ties go to the higher training success, then to the earlier candidate
-    (the previous best comes first, so a revision must be strictly better to replace it)."""
+    (the previous best comes first, so a revision must be strictly better to replace it). ``tie_break="first"``:
+    the reference's ``np.argmax``, the earliest of the highest scores."""
     scored = [c for c in candidates if c.get("scores")]
     if not scored:
         return None
     order = {id(c): i for i, c in enumerate(scored)}
+    if tie_break == "first":
+        return max(scored, key=lambda c: (c["scores"][score], -order[id(c)]))
     return max(scored, key=lambda c: (c["scores"][score], c["scores"]["success_rate"], -order[id(c)]))

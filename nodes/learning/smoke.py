@@ -139,7 +139,7 @@ def example_trials(env_name: str, ctx: Context):
     instance = example_instance(env_name, ctx.episodes.data_dir)
     if instance is None:
         return None
-    example = action_lines(load_domain_material(env_name, ctx.prompts_dir).example)
+    example = action_lines(load_domain_material(env_name, ctx.prompts_dir, ctx.feedback).example)
 
     def run(library: ActionLibrary) -> dict[str, str]:
         env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)

@@ -25,7 +25,8 @@ def by_prompt(respond, delay_s: float = 0.0):
     def reply(body: dict) -> Reply:
         system = "\n".join(m["content"] for m in body["messages"] if m["role"] == "system")
         user = "\n".join(m["content"] for m in body["messages"] if m["role"] != "system")
-        return Reply(text=answer(respond, system, user, node_of_prompt(system)), delay_s=delay_s)
+        last = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")  # a conversation's last turn
+        return Reply(text=answer(respond, system, user, node_of_prompt(system, last)), delay_s=delay_s)
 
     return reply
 

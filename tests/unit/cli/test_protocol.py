@@ -20,6 +20,7 @@ from cli.resolve import resolve_settings
 from cli.session import make_context
 from cli.flags import build_parser
 from cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
+from settings.defaults import DEFAULTS
 from environments import make_env
 from environments.data import DataNotFoundError
 from environments.pddl.env import GENERIC_INVALID
@@ -53,7 +54,7 @@ LEARN = ("--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,
 def test_paper_protocol_sets_the_paper_values_and_default_keeps_ours():
     paper, ours = settings_for(*LEARN, "--protocol", "paper"), settings_for(*LEARN)
     for key in PAPER_PROTOCOL:
-        if key == "max_steps":  # a learn run's --max-steps is its rollout cap, learn_max_steps
+        if key in ("max_steps", "runs"):  # a learn run's --max-steps is its rollout cap, learn_max_steps; it has no runs
             continue
         assert recorded(paper, key, "pddl/gripper") == family_value(PAPER_PROTOCOL[key], "pddl/gripper"), key
         assert recorded(ours, key, "pddl/gripper") == family_value(DEFAULT_PROTOCOL[key], "pddl/gripper"), key
@@ -61,6 +62,51 @@ def test_paper_protocol_sets_the_paper_values_and_default_keeps_ours():
     assert "protocol_departures" not in ours
     act = settings_for("--graph", "act", "--env", "alfworld/put", "--instance", "some-game", "--protocol", "paper")
     assert (act["max_steps"], act["history_window"], act["feedback"]) == (20, 25, "generic")
+
+
+# What config.json records that is not a setting of the method: what to run on, with which models, where, how fast.
+RUN_INPUTS = {
+    "graph", "env", "envs", "data_dir", "train_instances", "instances", "train", "test", "split", "models", "concurrency",
+    "executor", "ray_address", "prompts", "cache", "protocol", "protocol_departures", "actions", "per_env", "episode_max_steps",
+    "learning_seeds", "methods",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", [
+    LEARN, ("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1"),
+    ("--graph", "evaluate", "--methods", "act,react,reflexion,code_as_policy,learnact", "--instance", "gen:seed=1,balls=1"),
+])  # fmt: skip
+def test_a_paper_config_holds_only_values_the_readme_table_lists_as_the_papers(argv):
+    """Every setting a ``--protocol paper`` run records is a row of the README's table, with the value that row gives
+    as the paper's (a setting both protocols share says so in its row); nothing else is recorded."""
+    config = settings_for(*argv, "--protocol", "paper")
+    rows = readme_rows()
+    for key, value in config.items():
+        if key in RUN_INPUTS:
+            continue
+        matching = [r for r in rows if f"`{key}`" in r[3]]
+        assert matching, f"config.json records {key}={value!r}, which the README's protocol table has no row for"
+        if key in PAPER_PROTOCOL:
+            assert value == family_value(PAPER_PROTOCOL[key], "pddl/gripper"), key
+            assert any(f"`{render_value(PAPER_PROTOCOL[key])}`" in r[2] for r in matching), key
+        else:  # an ablation or a knob both protocols share: the paper's value is this project's default
+            assert value == getattr(DEFAULTS, key), (key, value)
+    decoding = {k: config[k] for k in ("grammar", "typed_grammar", "resample_refused", "history_trim", "prompt_set")}
+    assert decoding == {"grammar": False, "typed_grammar": False, "resample_refused": 0, "history_trim": "last", "prompt_set": "paper"}
+    assert not config["creation_trials"] and not config["probe_unused"] and not config["state_queries"]
+    assert config["models"]["learner"]["temperature"] == 0.0 and config["models"]["agent"]["temperature"] == 0.0
+
+
+def test_the_paper_tests_on_every_instance_three_times():
+    try:
+        paper = settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--methods", "act,learnact", "--protocol", "paper")
+        ours = settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--methods", "act,learnact")
+    except DataNotFoundError as exc:
+        pytest.skip(f"needs the benchmark's split files: {exc}")
+    train = paper["train"]["pddl/gripper"]
+    assert set(train) <= set(paper["test"]["pddl/gripper"]) and not set(train) & set(ours["test"]["pddl/gripper"])
+    assert (paper["runs"], ours["runs"], paper["test_set"], ours["test_set"]) == (3, 1, "all", "split")
+    assert settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--protocol", "paper", "--test-set", "split")["test"] == ours["test"]
 
 
 def test_an_explicit_flag_beats_the_protocol_and_is_listed_as_a_departure():
@@ -155,12 +201,12 @@ def test_evaluate_with_protocol_paper_records_the_table_and_runs_it(stub_server,
     texts = ["\n".join(m["content"] for m in body["messages"]) for body in requests]
     assert any(GENERIC_INVALID in t for t in texts) and not any("is not valid because" in t for t in texts)
     systems = ["\n".join(m["content"] for m in body["messages"] if m["role"] == "system") for body in requests]
-    reflections = [b for b, s in zip(requests, systems) if node_of_prompt(s) == "reflexion.reflect"]
+    reflections = [b for b, s, t in zip(requests, systems, texts) if node_of_prompt(s, t) == "reflexion.reflect"]
     assert reflections and all(b["temperature"] == 0.0 for b in reflections)
     lessons = json.loads((run_dir / "learning" / "reflexion-pddl-gripper" / "learning_run.json").read_text())
     assert lessons["stop_reason"] == "max_rounds"
-    (episode,) = [r for r in read_jsonl(run_dir / "episodes.jsonl") if r["method"] == "act"]
-    assert episode["steps"] == 30 and not episode["success"]
+    episodes = [r for r in read_jsonl(run_dir / "episodes.jsonl") if r["method"] == "act"]
+    assert len(episodes) == 3 and all(e["steps"] == 30 and not e["success"] for e in episodes)  # the paper's 3 runs
 
 
 # ------------------------------------------------------------------ each setting where it acts
@@ -278,3 +324,15 @@ def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_
         cells = [c.strip() for c in rows[name].split("|")[1:-1]]
         assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", cells[2]) and int(cells[4].replace(",", "")) > 0  # success, learning tokens
     assert json.loads((tmp_path / "bench" / "max-rounds-1" / "config.json").read_text())["max_rounds"] == 1
+
+
+def test_paper_prompts_without_a_tasks_material_are_refused_before_the_run(tmp_path):
+    from cli.errors import UserError
+    from cli.resolve import check_inputs
+
+    (tmp_path / "paper" / "domains").mkdir(parents=True)
+    (tmp_path / "paper" / "domains" / "gripper.md").write_text("## system\nYou move balls.\n")
+    settings = settings_for(*LEARN, "--protocol", "paper", "--prompts", str(tmp_path))
+    with pytest.raises(UserError, match="--prompt-set paper: .*gripper.md: paper material lacks section"):
+        check_inputs(settings)
+    check_inputs(settings_for(*LEARN, "--protocol", "paper"))  # the built-in material is complete
