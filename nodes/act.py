@@ -132,7 +132,7 @@ def worked_turns(state: EpisodeState, ctx: Context, rt, material) -> list[tuple[
 
 def compact_act_messages(state: EpisodeState, ctx: Context, node: str) -> list[tuple[str, str]]:
     rt = ctx.episodes.get(state, ctx.sandbox)
-    material = load_domain_material(state["env_name"], ctx.prompts_dir)
+    material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     notes = rt.library.render_notes().strip()
     common = dict(
         instruction=material.instruction,
