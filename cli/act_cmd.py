@@ -11,7 +11,7 @@ from nodes.remote import invoke_episode
 from nodes.resume import finished
 
 from .progress import ProgressPrinter
-from .resolve import load_library
+from .inputs import load_library
 from .runs import RunDir
 from .session import make_context, stream_to_run
 

@@ -18,7 +18,8 @@ from .act_cmd import run_act
 from .errors import UserError
 from .evaluate_cmd import run_evaluate
 from .learn_cmd import run_learn
-from .resolve import check_inputs, executor_settings, resolve_settings
+from .inputs import check_inputs
+from .resolve import executor_settings, resolve_settings
 from .runs import RunDir, new_run_id
 from .session import open_models, open_workers
 

@@ -1,5 +1,5 @@
 """From the flags to the run's settings: every knob with its default filled in (settings.defaults), as
-plain JSON (config.json), and every input checked before the run folder is made and the model starts."""
+plain JSON (config.json). Its inputs are checked by cli/inputs.py before the run folder is made."""
 from __future__ import annotations
 
 import argparse
@@ -10,17 +10,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from actions import ActionLibrary, ActionLibraryError, load_actions
-from environments import ENV_NAMES, canonical_env_name, list_instances, make_env
+from environments import ENV_NAMES, canonical_env_name, list_instances
 from environments.pddl.folder import is_folder_name, open_folder
-from environments.registry import check_contract, is_registered_name
-from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
-from environments.alfworld import resolve_game_file
 from llm.config import ModelSpec
-from prompts import PromptError, PromptSet, load_domain_material, load_paper_material, parse_override
+from prompts import parse_override
 from settings.defaults import DEFAULTS, METHODS, default_score
 
 from .errors import UserError
+from .inputs import check_instances
 from .ladder_flags import ladder_instances, ladder_settings
 from .protocol import protocol_settings, protocol_value, resolved
 
@@ -57,96 +54,6 @@ def split_list(values: list[str] | None) -> list[str]:
     return out
 
 
-# ---------------------------------------------------------------- inputs, checked before anything starts
-
-
-def _check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str, ...]:
-    """Every named problem exists, parses and fits its domain before the run folder and the model
-    start, not an hour in; returns the environment's primitive action names.
-
-    PDDL problems are parsed and checked against the domain (cached: the episodes reuse them);
-    ALFWorld games are located by :func:`check_inputs` when the run starts (loading one takes ~0.5 s)."""
-    if not instances:
-        raise UserError(f"no instance to run on {env_name}: --instance was given without a name")
-    if env_name.startswith("alfworld/"):
-        return tuple(p.name for p in ALFWORLD_PRIMITIVES)
-    names: tuple[str, ...] = ()
-    for inst in instances:
-        try:
-            env = make_env(env_name, inst, data_dir=data_dir)
-        except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
-            raise UserError(str(exc) if inst in str(exc) else f"--instance {inst}: {exc}") from None
-        faults = check_contract(env) if is_registered_name(env_name) else []
-        if faults:
-            raise UserError(f"{env_name} on {inst}: the environment breaks the text-environment contract: {'; '.join(faults)} (environments/registry.py)")
-        names = names or tuple(p.name for p in env.primitives)
-        env.close()
-    return names
-
-
-def check_inputs(settings: dict[str, Any]) -> None:
-    """Before the run folder is made and the model starts, for a new run and a resumed one alike (a
-    file may have moved or changed since): every instance exists and parses (PDDL) or is on disk
-    (ALFWorld games: a file check, no game loaded), the ``--actions`` library loads and is safe, and the
-    prompt files read and fit their nodes."""
-    if settings["graph"] == "evaluate":
-        named = {e: list(settings["train"].get(e, [])) + list(settings["test"].get(e, [])) for e in settings["envs"]}
-    else:
-        named = {settings["env"]: settings.get("train_instances") or settings.get("instances") or []}
-    primitives: tuple[str, ...] = ()
-    for env_name, instances in named.items():
-        primitives = _check_instances(env_name, instances, settings.get("data_dir"))
-        if env_name.startswith("alfworld/"):
-            for inst in instances:
-                try:
-                    resolve_game_file(inst, settings.get("data_dir"))
-                except ValueError as exc:
-                    raise UserError(f"--instance {inst!r}: {exc}") from None
-    _check_actions(settings.get("actions"), primitives)
-    if settings.get("prompt_set") == "paper":  # the paper's prompts need each task's worked material (prompts/paper/domains)
-        for env_name in named:
-            try:
-                load_paper_material(env_name, settings["prompts"]["dir"])
-            except PromptError as exc:
-                raise UserError(f"--prompt-set paper: {exc}") from None
-    PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default"))  # every template fits
-    for env_name in named:  # a domain folder's derived material (its example is planned now, once) or a registered env's
-        if is_folder_name(env_name) or is_registered_name(env_name):
-            load_domain_material(env_name, settings["prompts"]["dir"])
-
-
-def load_library(spec: str | None) -> tuple[ActionLibrary | None, str | None]:
-    """``--actions``: a hand-written .py file, a library folder, or a learn run folder; (library, its
-    demonstration or None)."""
-    if not spec:
-        return None, None
-    path = Path(spec)
-    if not path.exists():
-        raise FileNotFoundError(f"--actions {spec}: no such file or folder")
-    demo = None
-    if path.is_dir() and (path / "library").is_dir():
-        path = path / "library"
-    if path.is_dir() and (path / "demonstration.md").is_file():
-        demo = (path / "demonstration.md").read_text(encoding="utf-8").strip() or None
-    return load_actions(path), demo
-
-
-def _check_actions(spec: str | None, primitives: tuple[str, ...]) -> None:
-    """``--actions``: the library loads, no function is one the sandbox refuses, no name is a primitive's."""
-    if not spec:
-        return
-    try:
-        library, _ = load_library(spec)
-        library.check_primitive_names(primitives)
-        refused = library.safety_problems(primitives)
-    except ActionLibraryError as exc:
-        raise UserError(f"--actions {spec}: {exc}") from None
-    if refused:
-        name, why = next(iter(refused.items()))
-        more = f" (and {len(refused) - 1} more function(s))" if len(refused) > 1 else ""
-        raise UserError(f"--actions {spec}: the sandbox refuses function {name!r}: {'; '.join(why)}{more}")
-
-
 # ---------------------------------------------------------------- one graph's settings
 
 
@@ -170,7 +77,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         s.update(_learn_settings(args, env_name, ladder, default_run))
     else:
         s.update(_episode_settings(args, env_name, ladder, default_run))
-    _check_instances(env_name, s["train_instances"] if args.graph == "learn" else s["instances"], args.data_dir)
+    check_instances(env_name, s["train_instances"] if args.graph == "learn" else s["instances"], args.data_dir)
     s["history_window"] = resolved(args, "history_window", env_name)
     s["models"] = model_settings(args, learner_temperature=resolved(args, "learner_temperature", env_name))
     s["concurrency"] = _concurrency(args, s["models"])
@@ -272,7 +179,7 @@ def _evaluate_instances(args: argparse.Namespace, envs: list[str], ladder: dict 
         train = {e: list_instances(e, split="train", data_dir=args.data_dir)[: args.train or None] for e in envs}
         test = {e: split_list(args.instance) or list_instances(e, split=_test_split(args, e), data_dir=args.data_dir) for e in envs}
     for e in envs:
-        _check_instances(e, train[e] + test[e], args.data_dir)
+        check_instances(e, train[e] + test[e], args.data_dir)
     return train, test
 
 

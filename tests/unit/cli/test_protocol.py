@@ -328,7 +328,7 @@ def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_
 
 def test_paper_prompts_without_a_tasks_material_are_refused_before_the_run(tmp_path):
     from cli.errors import UserError
-    from cli.resolve import check_inputs
+    from cli.inputs import check_inputs
 
     (tmp_path / "paper" / "domains").mkdir(parents=True)
     (tmp_path / "paper" / "domains" / "gripper.md").write_text("## system\nYou move balls.\n")
