@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from environments import list_instances, make_env  # noqa: E402
 from environments.pddl import env as pddl_env  # noqa: E402
 from environments.pddl.oracle import plan_file  # noqa: E402
+from benchmarks.bench_pddl_env import bench_ours  # noqa: E402 - the same replay loop on a domain folder
 
 
 def mean_ms(times: list[float]) -> float:
@@ -54,25 +55,6 @@ def load_pyperplan(folder: Path, instance: str) -> float:
     start = time.perf_counter()
     _ground(_parse(str(folder / "domain.pddl"), str(folder / f"{instance}.pddl")), False, False)
     return time.perf_counter() - start
-
-
-def steps_ours(name: str, plans: dict[str, list[str]], seconds: float, cold: bool) -> float:
-    envs = {inst: make_env(name, inst) for inst in plans}
-    steps, elapsed = 0, 0.0
-    while elapsed < seconds:
-        for inst, plan in plans.items():
-            env = envs[inst]
-            if cold:
-                env.ground.clear_caches()
-            start = time.perf_counter()
-            _, info = env.reset()
-            for call in plan:
-                assert call in info["valid_actions"], (inst, call)
-                _, _, _, _, info = env.step(call)
-            elapsed += time.perf_counter() - start
-            steps += len(plan)
-            assert info["success"], inst
-    return steps / elapsed
 
 
 def one_type_per_variable(text: str) -> str:
@@ -136,7 +118,7 @@ def main() -> None:
         ours = mean_ms([load_ours(name, i, full=False) for i in instances])
         full = mean_ms([load_ours(name, i, full=True) for i in instances])
         pyperplan = mean_ms([load_pyperplan(folder, i) for i in instances])
-        cold, warm = steps_ours(name, plans, args.seconds, True), steps_ours(name, plans, args.seconds, False)
+        cold, warm = bench_ours(name, plans, args.seconds, True), bench_ours(name, plans, args.seconds, False)
         gym = steps_pddlgym(folder, plans, args.seconds)
         gym_text, ratio = (f"{gym:9.0f}", f"{cold / gym:7.1f}x") if isinstance(gym, float) else (f"{gym:>9}", "     n/a")
         print(f"{folder.name:<10} {len(plans):>8} {sum(map(len, plans.values())):>6} | {'':9}{ours:>6.2f} {full:>8.2f} {pyperplan:>9.2f} | "

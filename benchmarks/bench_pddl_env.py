@@ -35,8 +35,9 @@ from environments.pddl.oracle import oracle_plans  # noqa: E402
 DOMAINS = ("gripper", "blockworld", "barman", "tyreworld")
 
 
-def bench_ours(domain: str, plans: dict[str, list[str]], seconds: float, cold: bool) -> float:
-    envs = {name: make_env(f"pddl/{domain}", name) for name in plans}
+def bench_ours(env_name: str, plans: dict[str, list[str]], seconds: float, cold: bool) -> float:
+    """Steps/s of our environment ``env_name`` replaying each instance's plan (``cold``: grounding caches cleared)."""
+    envs = {name: make_env(env_name, name) for name in plans}
     steps, elapsed = 0, 0.0
     while elapsed < seconds:
         for name, plan in plans.items():
@@ -118,8 +119,8 @@ def main() -> None:
         if time.perf_counter() - t0 > 5:
             print(f"  (planned {domain} in {time.perf_counter() - t0:.0f} s; cached in {args.plan_cache})")
         plans = {n: found[(domain, n)] for n in names}
-        cold = bench_ours(domain, plans, args.seconds, cold=True)
-        warm = bench_ours(domain, plans, args.seconds, cold=False)
+        cold = bench_ours(f"pddl/{domain}", plans, args.seconds, cold=True)
+        warm = bench_ours(f"pddl/{domain}", plans, args.seconds, cold=False)
         gym = bench_pddlgym(domain, data, plans, args.seconds)
         create, reset = create_and_reset_ms(domain, names[-1])
         ratio = f"{cold / gym:8.1f}x" if gym else "      n/a"
@@ -129,7 +130,7 @@ def main() -> None:
     # The reference point of the issue: gripper prob08 alone.
     if "gripper" in args.domains:
         plan = oracle_plans([("gripper", "prob08")], data_dir=data, cache_dir=args.plan_cache)[("gripper", "prob08")]
-        cold = bench_ours("gripper", {"prob08": plan}, args.seconds, cold=True)
+        cold = bench_ours("pddl/gripper", {"prob08": plan}, args.seconds, cold=True)
         gym = bench_pddlgym("gripper", data, {"prob08": plan}, args.seconds)
         gym_text = f"{gym:.0f} steps/s, ratio {cold / gym:.1f}x" if gym else "pddlgym missing"
         print(f"gripper prob08: ours cold {cold:.0f} steps/s, pddlgym {gym_text}")
