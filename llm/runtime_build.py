@@ -21,6 +21,7 @@ Standard library only: it runs before the project's dependencies are installed. 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -95,7 +96,7 @@ def is_x86() -> bool:
     return platform.machine().lower() in ("x86_64", "amd64", "i686", "i386")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProbeResult:
     option: str
     ok: bool
@@ -127,16 +128,22 @@ def probe_family(family: Family, workdir: Path, cc: str = "gcc", base_flags: tup
 
 
 def probe(cc: str = "gcc") -> list[ProbeResult]:
-    """Every x86 family, probed in order; a family whose prerequisite failed is not run."""
+    """Every x86 family, probed in order; a family whose prerequisite failed is not run. Probed once per
+    process (``verify`` asks for the CMake arguments several times while it falls back)."""
+    return list(_probe(FAMILIES, cc))
+
+
+@functools.cache
+def _probe(families: tuple[Family, ...], cc: str) -> tuple[ProbeResult, ...]:
     results: dict[str, ProbeResult] = {}
     with tempfile.TemporaryDirectory(prefix="learnact-cpu-probe-") as tmp:
-        for family in FAMILIES:
+        for family in families:
             missing = [n for n in family.needs if not results[n].ok]
-            passed = tuple(flag for f in FAMILIES if f.option in results and results[f.option].ok for flag in f.flags)
+            passed = tuple(flag for f in families if f.option in results and results[f.option].ok for flag in f.flags)
             results[family.option] = (
                 ProbeResult(family.option, False, f"needs {missing[0]}") if missing else probe_family(family, Path(tmp), cc, passed)
             )
-    return list(results.values())
+    return tuple(results.values())
 
 
 def probed_args(results: list[ProbeResult] | None = None) -> list[str]:
