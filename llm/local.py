@@ -29,6 +29,7 @@ from pathlib import Path
 from .errors import SIGILL_MESSAGE, LocalModelError, LocalRuntimeCrash, crash_reason
 
 from .model_file import (  # noqa: F401 - re-exported: the model file is part of what a LocalServer serves
+    CHECK_PROMPT,
     EMBEDDED,
     INSTALL_HINT,
     EmbeddedModel,
@@ -212,10 +213,9 @@ class LocalServer:
         return LocalModelError(f"the local model server exited with code {code}: {self.log_tail()}")
 
     def _first_token(self) -> None:
-        """Ask for one token after a short prompt (~100 tokens, evaluated as a batch like a real prompt): a
-        runtime built for instructions this CPU refuses dies on its first matrix product, not at load, and must
-        be told apart from a server that is merely slow before a run starts."""
-        body = json.dumps({"prompt": "def fib(n):\n    " * 20, "max_tokens": 1, "temperature": 0}).encode()
+        """Ask for one token after ``CHECK_PROMPT``: a runtime built for instructions this CPU refuses dies on its
+        first matrix product, not at load, and must be told apart from a server that is merely slow before a run starts."""
+        body = json.dumps({"prompt": CHECK_PROMPT, "max_tokens": 1, "temperature": 0}).encode()
         request = urllib.request.Request(self.base_url + "/completions", data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.startup_timeout_s) as reply:

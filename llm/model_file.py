@@ -18,6 +18,10 @@ from pathlib import Path
 
 from .errors import LocalModelError
 
+# A short prompt (~100 tokens) for start-up checks: evaluated as a batch, it runs the matrix kernels a one-token
+# prompt skips (ggml's AMX kernels are only used for batches), where a runtime built for another CPU dies.
+CHECK_PROMPT = "def fib(n):\n    " * 20
+
 INSTALL_HINT = "install the local model with `pip install -e .[local]`"
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SIGILL_MESSAGE, crash_reason
+from .model_file import CHECK_PROMPT
 
 PACKAGE = "llama-cpp-python"
 VERSION = "0.3.36"
@@ -286,9 +287,7 @@ _ONE_TOKEN = """
 import sys
 from llama_cpp import Llama
 llm = Llama(model_path=sys.argv[1], n_ctx=512, n_threads=2, verbose=False)
-# A prompt of ~100 tokens: evaluated as a batch, it runs the matrix kernels a one-token prompt skips
-# (ggml's AMX kernels are only used for batches).
-out = llm.create_completion("def fib(n):\\n    " * 20, max_tokens=2, temperature=0)
+out = llm.create_completion(sys.argv[2], max_tokens=2, temperature=0)
 print(repr(out["choices"][0]["text"]))
 """
 
@@ -297,7 +296,7 @@ def check(python: str, model_file: str, timeout_s: float = 300) -> tuple[bool, s
     """Run the installed runtime on a short prompt of ``model_file`` in a child: (ok, one line, died of a
     signal that will repeat)."""
     try:
-        ran = subprocess.run([python, "-c", _ONE_TOKEN, model_file], capture_output=True, text=True, timeout=timeout_s)
+        ran = subprocess.run([python, "-c", _ONE_TOKEN, model_file, CHECK_PROMPT], capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return False, f"the embedded runtime did not answer a short prompt within {timeout_s:.0f} s", False
     if ran.returncode == 0:
@@ -350,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     model_file = opts.model_file
     if not model_file:
-        from .local import ensure_model_file  # needs the venv (the model's parts), not the runtime
+        from .model_file import ensure_model_file  # needs the venv (the model's parts), not the runtime
 
         model_file = str(ensure_model_file())
     ok, line = verify(opts.python, model_file) if opts.fix else check(opts.python, model_file)[:2]
