@@ -11,26 +11,26 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 setup: $(VENV)/.installed
 
 # The embedded model's runtime (llama-cpp-python) is built first, for the instructions this machine runs
-# (llm/runtime_build.py probes them; never -march=native), from a wheel cached under ~/.cache/learnact/wheels
+# (learnact/llm/runtime_build.py probes them; never -march=native), from a wheel cached under ~/.cache/learnact/wheels
 # when one was built with the same flags; `pip install -e` then finds it installed and leaves it alone.
 # Then the runtime answers a short prompt of the embedded model; if it crashes (a CPU family that passes the
 # probe but not ggml's use of it, e.g. AMX in some VMs), it is built again without it (remembered per machine).
-$(VENV)/.installed: pyproject.toml llm/runtime_build.py
+$(VENV)/.installed: pyproject.toml learnact/llm/runtime_build.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip
-	case ',$(EXTRAS),' in *,local,*|*,all,*) $(PY) -m llm.runtime_build install --python $(PY);; esac
+	case ',$(EXTRAS),' in *,local,*|*,all,*) $(PY) -m learnact.llm.runtime_build install --python $(PY);; esac
 	$(PY) -m pip install -e '.[$(EXTRAS)]'
-	case ',$(EXTRAS),' in *,local,*|*,all,*) $(PY) -m llm.runtime_build check --fix --python $(PY);; esac
+	case ',$(EXTRAS),' in *,local,*|*,all,*) $(PY) -m learnact.llm.runtime_build check --fix --python $(PY);; esac
 	touch $@
 
 # Compile the runtime again for this machine (after a SIGILL, or on a machine the venv was not built on),
 # then run it on a short prompt of the embedded model.
 rebuild-model: setup
-	$(PY) -m llm.runtime_build install --python $(PY) --rebuild
-	$(PY) -m llm.runtime_build check --fix --python $(PY)
+	$(PY) -m learnact.llm.runtime_build install --python $(PY) --rebuild
+	$(PY) -m learnact.llm.runtime_build check --fix --python $(PY)
 
 check-model: setup
-	$(PY) -m llm.runtime_build check --embedded
+	$(PY) -m learnact.llm.runtime_build check --embedded
 
 learn: setup
 	$(PY) run.py --graph learn

@@ -6,7 +6,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cli.main import main as cli_main
+    from learnact.cli.main import main as cli_main
 
     return cli_main(argv)
 

@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from actions import ActionLibrary, Executor
+from learnact.actions import ActionLibrary, Executor
 
 CODE = '''
 def shuttle(n, a, b):

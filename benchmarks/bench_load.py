@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
-from llm.stub_server import StubOpenAI  # noqa: E402
+from learnact.llm.stub_server import StubOpenAI  # noqa: E402
 
 
 def instances(n: int) -> list[str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from llm.local import LocalServer  # noqa: E402
+from learnact.llm.local import LocalServer  # noqa: E402
 
 SYSTEM = (
     "You are an agent in a gripper world. Primitive actions: pick(obj, room, gripper) picks obj up in room with a free "

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.scripted_model import ScriptedModel, digest  # noqa: E402
-from llm.stub_server import StubOpenAI  # noqa: E402
+from learnact.llm.stub_server import StubOpenAI  # noqa: E402
 
 ALFWORLD_TYPES = ("put", "clean", "heat", "cool", "examine", "puttwo")
 # Valid call forms (environments/alfworld/commands.py PRIMITIVES) over receptacles most games have.
@@ -96,9 +96,9 @@ WARM_EPISODE = {"pddl": lambda: ("pddl/gripper", "gen:seed=999,balls=2"), "alfwo
 def measure(family: str, executor: str, workers: int, episodes: int, max_steps: int, latency: float) -> dict:
     """One evaluation in this process; its figures."""
     from graphs.registry import build_graph
-    from llm.config import ModelSpec
-    from llm.models import make_chat_model
-    from llm.usage import UsageTracker
+    from learnact.llm.config import ModelSpec
+    from learnact.llm.models import make_chat_model
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.ray_pool import RayWorkers
     from nodes.ray_worker import ModelRecipe

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.chaos_compare import Diff, compare  # noqa: E402
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
-from llm.stub_server import FAULT_KINDS, Faults, StubOpenAI  # noqa: E402
+from learnact.llm.stub_server import FAULT_KINDS, Faults, StubOpenAI  # noqa: E402
 
 RUN_TIMEOUT_S = 900  # one process of one job, at most
 REQUEST_TIMEOUT_S = 3  # the client's request timeout; the server's "timeout" fault stays silent longer

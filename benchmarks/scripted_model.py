@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from llm.stub_server import Reply
+from learnact.llm.stub_server import Reply
 
 CARRY = '''def carry(obj, src, dst, gripper):
     """Carry a ball from one room to another with one gripper."""

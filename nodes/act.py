@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from langgraph.runtime import Runtime
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from environments import ActionParseError, make_env, parse_call
-from llm.grammar import call_grammar, choice_grammar, pool_grammar, rename_root
-from llm.models import invoke_text
+from learnact.llm.grammar import call_grammar, choice_grammar, pool_grammar, rename_root
+from learnact.llm.models import invoke_text
 from prompts import load_domain_material
-from settings.defaults import DEFAULTS as D
+from learnact.settings.defaults import DEFAULTS as D
 
 from .agent_prompt import compact_messages, episode_turns, refused_since_change
 from .context import Context

@@ -17,7 +17,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.types import Send
 
 # (module, class) of every project value that graph state may hold.
-STATE_TYPES = (("actions.library", "ActionLibrary"), ("actions.library", "LearnedAction"))
+STATE_TYPES = (("learnact.actions.library", "ActionLibrary"), ("learnact.actions.library", "LearnedAction"))
 
 
 class _Serde(JsonPlusSerializer):
@@ -37,7 +37,7 @@ def upgrade_records(value: Any) -> Any:
     """``value`` with every action-library record inside it (dicts, lists, tuples) made an ``ActionLibrary``."""
     if isinstance(value, dict):
         if value.get("format") == 1 and isinstance(value.get("actions"), list) and set(value) == {"format", "actions"}:
-            from actions import ActionLibrary
+            from learnact.actions import ActionLibrary
 
             return ActionLibrary.from_dict(value)
         return {k: upgrade_records(v) for k, v in value.items()}

@@ -9,8 +9,8 @@ import ast
 
 from langgraph.runtime import Runtime
 
-from actions import ActionLibrary, Limits, strip_fences
-from llm.models import invoke_text
+from learnact.actions import ActionLibrary, Limits, strip_fences
+from learnact.llm.models import invoke_text
 from prompts import load_domain_material, load_paper_material
 
 from .context import Context

@@ -24,11 +24,11 @@ from typing import Any
 
 from pydantic.json_schema import SkipJsonSchema
 
-from actions import Executor
-from llm.config import ModelSpec
-from llm.usage import UsageTracker
+from learnact.actions import Executor
+from learnact.llm.config import ModelSpec
+from learnact.llm.usage import UsageTracker
 from prompts import PromptSet
-from settings.defaults import DEFAULTS as D
+from learnact.settings.defaults import DEFAULTS as D
 
 from . import resources
 from .episodes import EpisodeRegistry
@@ -98,7 +98,7 @@ class Context:
         "and learned code through it.", default=Executor,
     )
     usage: SkipJsonSchema[Any] = _live(
-        "llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."
+        "learnact.llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."
     )
     max_steps: int = field(default=D.max_steps, metadata={"description": "Agent steps per test episode."})
     history_window: int = field(

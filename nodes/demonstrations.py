@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-from actions import ActionLibrary, Executor
+from learnact.actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 from environments.pddl.derived import folder_material
 from environments.pddl.folder import is_folder_name

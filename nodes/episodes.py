@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from actions import ActionLibrary, Executor
+from learnact.actions import ActionLibrary, Executor
 from environments import TextEnv, make_env
 
 from .state import EpisodeState

@@ -23,8 +23,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from environments.pddl.ladder import instance_size
-from llm.models import with_seed_offset
-from llm.usage import ScopedUsage
+from learnact.llm.models import with_seed_offset
+from learnact.llm.usage import ScopedUsage
 
 from .checkpoint import sqlite_checkpointer
 from .context import Context, holds_slot

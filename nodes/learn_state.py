@@ -6,7 +6,7 @@ from typing import Annotated, Any, TypedDict
 
 from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 
 from .records import RoundSummary, Scores
 

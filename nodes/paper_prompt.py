@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from environments import parse_call
 from prompts import load_domain_material, load_paper_material
 

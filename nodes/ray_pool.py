@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from settings.defaults import DEFAULTS as D
+from learnact.settings.defaults import DEFAULTS as D
 
 from .events import emit
 from .ray_worker import EpisodeJob, EpisodeWorker, ModelRecipe, plain_fields

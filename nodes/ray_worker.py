@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from llm.config import ModelSpec
-from llm.errors import ModelConfigError
-from llm.models import make_chat_model
-from llm.retries import RetryCounter
-from llm.usage import UsageTracker
+from learnact.llm.config import ModelSpec
+from learnact.llm.errors import ModelConfigError
+from learnact.llm.models import make_chat_model
+from learnact.llm.retries import RetryCounter
+from learnact.llm.usage import UsageTracker
 
 from .context import Context
 from .episodes import EpisodeRegistry

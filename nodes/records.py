@@ -4,12 +4,12 @@
   ``EpisodeBrief`` is the part of it an evaluation keeps in its state and streams.
 - ``RoundSummary``: one scored round of the learning loop (``LearnState.rounds``, ``learn_summary.json``'s
   ``rounds``, the ``round_scored`` event); ``LearnSummary``: ``learn_summary.json``.
-- The custom stream events (``nodes/events.py`` ``emit``; ``events.jsonl``, the live view ``cli/progress.py``, the
+- The custom stream events (``nodes/events.py`` ``emit``; ``events.jsonl``, the live view ``learnact/cli/progress.py``, the
   report): one ``TypedDict`` per event name in ``EVENTS``. An event forwarded from a learning sub-run also carries
   ``scope`` (the sub-run's key).
 
 They are plain dicts at run time (TypedDicts), so the files they are written to keep their shape. The readers
-(``nodes/``, ``viz/``, ``cli/``) read them leniently: a file written by a killed or older run may lack a key.
+(``nodes/``, ``learnact/viz/``, ``learnact/cli/``) read them leniently: a file written by a killed or older run may lack a key.
 """
 
 from typing import Any, Literal, Union

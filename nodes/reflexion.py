@@ -18,7 +18,7 @@ from typing_extensions import TypedDict as InputDict  # pydantic reads input sch
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from llm.models import invoke_text
+from learnact.llm.models import invoke_text
 from prompts import load_domain_material, load_paper_material
 
 from .context import Context, holds_slot, rollout_graph

@@ -14,7 +14,7 @@ import dataclasses
 import threading
 from typing import Any
 
-from llm.config import ModelSpec
+from learnact.llm.config import ModelSpec
 
 _lock = threading.Lock()
 _models: dict[tuple, Any] = {}
@@ -23,7 +23,7 @@ _servers: dict[str | None, Any] = {}  # model_path -> running LocalServer (a str
 
 def local_server(model_path: str | None = None):
     """The embedded model's server for ``model_path`` (None: the embedded GGUF), started on first use."""
-    from llm.local import LocalServer
+    from learnact.llm.local import LocalServer
 
     with _lock:
         server = _servers.get(model_path)
@@ -35,8 +35,8 @@ def local_server(model_path: str | None = None):
 
 def chat_model(spec: ModelSpec):
     """The chat model for ``spec``, built once per process (the same spec gives the same object)."""
-    from llm.errors import ModelConfigError
-    from llm.models import make_chat_model
+    from learnact.llm.errors import ModelConfigError
+    from learnact.llm.models import make_chat_model
 
     if spec.model == "local" and spec.base_url:
         raise ModelConfigError(

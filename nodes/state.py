@@ -7,7 +7,7 @@ from typing import Annotated, Any, TypedDict
 from typing_extensions import Required
 from typing_extensions import TypedDict as InputDict  # input schemas: pydantic reads them (Studio's input form) on Python 3.11
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 
 
 class StepRecord(TypedDict, total=False):

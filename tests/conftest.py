@@ -14,7 +14,7 @@ TESTS = Path(__file__).resolve().parent
 # which import each other by name (``from test_learn_graph import learner``).
 sys.path[:0] = [str(TESTS), *sorted({str(p.parent) for p in TESTS.rglob("test_*.py")} - {str(TESTS)})]
 
-from llm.stub_server import Reply, StubOpenAI  # noqa: E402
+from learnact.llm.stub_server import Reply, StubOpenAI  # noqa: E402
 
 SKIP_LOCAL_ENV = "LEARNACT_SKIP_LOCAL_MODEL"
 
@@ -45,8 +45,8 @@ def local_llm():
         pytest.skip(f"{SKIP_LOCAL_ENV}=1: tests with the real local model are skipped")
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail(f"llama-cpp-python is not installed: `pip install -e .[local]` (or set {SKIP_LOCAL_ENV}=1 to skip local-model tests)", pytrace=False)
-    from llm.errors import LocalModelError
-    from llm.local import LocalServer
+    from learnact.llm.errors import LocalModelError
+    from learnact.llm.local import LocalServer
 
     server = LocalServer(model_path=os.environ.get("LEARNACT_TEST_MODEL_PATH") or None)
     try:

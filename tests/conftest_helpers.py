@@ -89,7 +89,7 @@ def learn_on_tiny_gripper(tmp_path: Path, agent_fn, learner_fn, **knobs):
 
     from graphs.act import build_act_graph
     from graphs.learn import build_learn_graph
-    from llm.usage import UsageTracker
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
 

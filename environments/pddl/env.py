@@ -22,7 +22,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from settings.defaults import DEFAULTS
+from learnact.settings.defaults import DEFAULTS
 
 from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
 from ..data import PDDL_DOMAINS, DataNotFoundError, find_data_dir, load_split

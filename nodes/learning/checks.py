@@ -3,9 +3,9 @@ queries) as the learner's prompts show them, the sandbox checks of the task (smo
 repair loop (repair.py) wired to the run context."""
 from __future__ import annotations
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from environments import make_env
-from llm.models import invoke_text
+from learnact.llm.models import invoke_text
 
 from ..context import Context
 from ..events import emit

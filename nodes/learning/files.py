@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from actions import ActionStore
+from learnact.actions import ActionStore
 
 from ..context import Context
 from ..learn_state import Candidate, LearnState

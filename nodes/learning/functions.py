@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from actions.sandbox_rules import function_problems
+from learnact.actions.sandbox_rules import function_problems
 
 _DEF_LINE = re.compile(r"^(?:async\s+)?def\s+(\w+)", re.MULTILINE)
 

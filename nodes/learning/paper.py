@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from prompts import load_domain_material, load_learned_example, load_paper_material
 
 from ..context import Context

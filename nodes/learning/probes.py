@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from actions import ActionLibrary, Executor
+from learnact.actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 
 from ..demonstrations import action_calls

@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 
-from actions.sandbox_rules import FORBIDDEN_NAMES
+from learnact.actions.sandbox_rules import FORBIDDEN_NAMES
 
 from .functions import Piece
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from actions import ActionLibrary, ActionLibraryError
+from learnact.actions import ActionLibrary, ActionLibraryError
 
 from .functions import Piece, drop_dependents, drop_idle, drop_refused, split_functions
 from .renames import rename_collisions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from actions import strip_fences
+from learnact.actions import strip_fences
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Iteration)\b")
 _LINE_NUMBER = re.compile(r"\bline \d+")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from actions import ActionLibrary, Executor
+from learnact.actions import ActionLibrary, Executor
 from environments import DataNotFoundError, make_env, parse_call
 from environments.alfworld import example_instance as alfworld_example
 from prompts import load_domain_material

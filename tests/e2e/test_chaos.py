@@ -16,7 +16,7 @@ from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.scripted_model import ScriptedModel, gripper_plan, parse_facts, parse_view  # noqa: E402
-from llm.stub_server import StubOpenAI  # noqa: E402
+from learnact.llm.stub_server import StubOpenAI  # noqa: E402
 from environments.data import find_data_dir  # noqa: E402
 
 # An evaluation of pddl/gripper trains on LearnAct's split (its 3 training problems) even when --instance names the
@@ -72,8 +72,8 @@ def test_scripted_model_replies_depend_on_the_prompt_only():
 
 
 def _learn_settings(url: str) -> dict:
-    from cli.resolve import resolve_settings
-    from cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
+    from learnact.cli.flags import build_parser
 
     argv = ["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--candidates", "1", "--max-steps", "4",
             "--max-rounds", "1", "--model", "scripted", "--base-url", url]  # fmt: skip
@@ -87,7 +87,7 @@ def test_learn_run_killed_in_its_start_up_resumes_from_the_beginning(scripted, t
     fresh start refused too ("already holds a run; continue it with --resume"): a dead end."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from cli.runs import RunDir
+    from learnact.cli.runs import RunDir
 
     run_dir = tmp_path / "run"
     RunDir(run_dir).create(_learn_settings(scripted.url))
@@ -105,9 +105,9 @@ def test_learn_run_killed_in_its_start_up_resumes_from_the_beginning(scripted, t
 
 @needs_pddl_data
 def test_evaluation_killed_in_its_start_up_resumes_from_the_beginning(scripted, tmp_path):
-    from cli.resolve import resolve_settings
-    from cli.flags import build_parser
-    from cli.runs import RunDir
+    from learnact.cli.resolve import resolve_settings
+    from learnact.cli.flags import build_parser
+    from learnact.cli.runs import RunDir
 
     argv = ["--graph", "evaluate", "--methods", "act,code_as_policy", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,gen:seed=2,balls=2",
             "--max-steps", "6", "--model", "scripted", "--base-url", scripted.url]  # fmt: skip
@@ -160,7 +160,7 @@ def test_a_kill_while_the_library_is_saved_loses_no_version(tmp_path, monkeypatc
     from conftest_helpers import learn_on_tiny_gripper
     from test_learn_graph import BAD_CALL, UPDATE, agent, learner
 
-    from actions import ActionStore
+    from learnact.actions import ActionStore
     from nodes.learning.files import save_lineage
 
     (tmp_path / "learned").mkdir()
@@ -191,7 +191,7 @@ def test_a_version_file_left_by_a_kill_before_its_history_line_is_rewritten(tmp_
     failed with FileExistsError (open mode "x"), so the resumed run crashed in finalize."""
     from conftest_helpers import CARRY
 
-    from actions import ActionLibrary, ActionStore
+    from learnact.actions import ActionLibrary, ActionStore
 
     library = ActionLibrary.from_code(CARRY)
     (tmp_path / "lib" / "carry").mkdir(parents=True)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from llm import errors
-from llm.config import ModelSpec
-from llm.local import LocalServer
-from llm.models import invoke_text, make_chat_model
-from llm.retries import RetryCounter
-from llm.stub_server import FAULT_KINDS, Faults, StubOpenAI
-from llm.usage import UsageTracker
+from learnact.llm import errors
+from learnact.llm.config import ModelSpec
+from learnact.llm.local import LocalServer
+from learnact.llm.models import invoke_text, make_chat_model
+from learnact.llm.retries import RetryCounter
+from learnact.llm.stub_server import FAULT_KINDS, Faults, StubOpenAI
+from learnact.llm.usage import UsageTracker
 
 from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
@@ -132,7 +132,7 @@ class StubLocalServer(LocalServer):
         return Path(__file__)
 
     def command(self, model_file: Path, port: int) -> list[str]:
-        return [sys.executable, "-m", "llm.stub_server", "--port", str(port), "--reply", REPLY]
+        return [sys.executable, "-m", "learnact.llm.stub_server", "--port", str(port), "--reply", REPLY]
 
 
 def test_a_killed_local_model_server_is_restarted_and_the_call_goes_through(monkeypatch):

@@ -4,7 +4,7 @@ ALFWorld game), a killed worker costs a replay of its episode and no duplicate, 
 unreachable Ray address and an embedded model server a worker cannot reach.
 
 One Ray per module, on this machine's CPUs (2 in CI), shut down at the end. The model is the scripted
-OpenAI-compatible stub server (llm/stub_server.py) on 127.0.0.1: the workers call it themselves."""
+OpenAI-compatible stub server (learnact/llm/stub_server.py) on 127.0.0.1: the workers call it themselves."""
 from __future__ import annotations
 
 import dataclasses
@@ -23,15 +23,15 @@ from conftest_helpers import CARRY, actions_taken, tiny_gripper  # noqa: E402
 from fakes import ScriptedChatModel  # noqa: E402
 from test_e2e_cli import by_prompt, read_jsonl  # noqa: E402
 
-from actions import ActionLibrary, Executor  # noqa: E402
+from learnact.actions import ActionLibrary, Executor  # noqa: E402
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
-from cli.main import main  # noqa: E402
+from learnact.cli.main import main  # noqa: E402
 from graphs.registry import build_graph  # noqa: E402
-from llm.config import ModelSpec  # noqa: E402
-from llm.errors import ModelConfigError  # noqa: E402
-from llm.models import make_chat_model  # noqa: E402
-from llm.stub_server import StubOpenAI  # noqa: E402
-from llm.usage import UsageTracker  # noqa: E402
+from learnact.llm.config import ModelSpec  # noqa: E402
+from learnact.llm.errors import ModelConfigError  # noqa: E402
+from learnact.llm.models import make_chat_model  # noqa: E402
+from learnact.llm.stub_server import StubOpenAI  # noqa: E402
+from learnact.llm.usage import UsageTracker  # noqa: E402
 from nodes.context import Context  # noqa: E402
 from nodes.ray_pool import RayWorkers, connect  # noqa: E402
 from nodes.ray_worker import EpisodeJob, EpisodeWorker, ModelRecipe, check_embedded_reachable, plain_fields  # noqa: E402

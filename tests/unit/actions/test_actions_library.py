@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from actions import ActionLibrary, ActionLibraryError, LearnedAction
+from learnact.actions import ActionLibrary, ActionLibraryError, LearnedAction
 
 CARRY = '''def carry(obj, src, dst, gripper):
     """Carry a ball from one room to another with one gripper.

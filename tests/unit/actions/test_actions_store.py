@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from actions import ActionLibrary, ActionLibraryError, ActionStore, load_actions_file
+from learnact.actions import ActionLibrary, ActionLibraryError, ActionStore, load_actions_file
 
 V1 = '''def carry(obj, src, dst, gripper):
     """Carry a ball."""

@@ -6,7 +6,7 @@ import json
 import pytest
 from sandbox_fakes import ToyGripper
 
-from actions import NO_PRIMITIVE, ActionLibrary, ActionLibraryError, Executor, Limits
+from learnact.actions import NO_PRIMITIVE, ActionLibrary, ActionLibraryError, Executor, Limits
 
 CODE = '''
 def carry(obj, src, dst, gripper):

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 from sandbox_fakes import ToyGripper
 
-from actions import ActionLibrary, Executor, Limits
+from learnact.actions import ActionLibrary, Executor, Limits
 from environments.base import PrimitiveSpec
 
 BENIGN = '''

@@ -9,7 +9,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.prebuilt import create_react_agent
 
-from actions import ActionLibrary, Limits, as_tools, load_actions_file
+from learnact.actions import ActionLibrary, Limits, as_tools, load_actions_file
 from environments import make_env
 
 from conftest_helpers import ROOT

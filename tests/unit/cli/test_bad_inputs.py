@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import TINY_GRIPPER, TINY_PLAN, plan_agent
-from llm.stub_server import StubOpenAI
+from learnact.llm.stub_server import StubOpenAI
 from test_e2e_cli import by_prompt
 
 from conftest_helpers import ROOT
@@ -424,9 +424,9 @@ def test_resume_of_a_learn_run_with_records_but_no_checkpoint(tmp_path):
     beginning: tests/e2e/test_chaos.py.)"""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from cli.resolve import resolve_settings
-    from cli.flags import build_parser
-    from cli.runs import RunDir
+    from learnact.cli.resolve import resolve_settings
+    from learnact.cli.flags import build_parser
+    from learnact.cli.runs import RunDir
 
     argv = ["--graph", "learn", "--instance", "gen:seed=1,balls=1", "--model", "stub", "--base-url", "http://127.0.0.1:9/v1"]
     run_dir = tmp_path / "run"

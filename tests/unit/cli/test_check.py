@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from cli.check_cmd import check_command
+from learnact.cli.check_cmd import check_command
 from conftest_helpers import ROOT
 from fixtures.pddl_domains import hand_folder, random_folder, write_folder
 from fixtures.pddl_domains.hand import KEYS

@@ -74,7 +74,7 @@ def test_draw_mermaid_shows_the_learning_loop():
 
 
 def test_generated_instances_keep_their_sizes_in_comma_separated_lists():
-    from cli.resolve import split_list as _split_list
+    from learnact.cli.resolve import split_list as _split_list
 
     assert _split_list(["gen:seed=1,balls=2,gen:seed=2", "prob01, prob02", "gen:seed=3,balls=4,rooms=3,prob05"]) == [
         "gen:seed=1,balls=2", "gen:seed=2", "prob01", "prob02", "gen:seed=3,balls=4,rooms=3", "prob05",
@@ -95,7 +95,7 @@ def test_stream_stays_live_while_orchestrating_tasks_wait_on_nested_graphs():
     from langgraph.graph import END, START, StateGraph
     from langgraph.types import Send
 
-    from cli.session import stream_config
+    from learnact.cli.session import stream_config
 
     acks = {(o, i): threading.Event() for o in range(2) for i in range(3)}
 
@@ -140,7 +140,7 @@ def test_stream_stays_live_while_orchestrating_tasks_wait_on_nested_graphs():
 
 def test_resume_line_counts_the_pending_nodes_instead_of_repeating_them():
     """Seen resuming a 68-episode evaluation: the line listed `run_episode` 68 times."""
-    from cli.session import pending_nodes
+    from learnact.cli.session import pending_nodes
 
     assert pending_nodes(("run_episode",) * 68 + ("learn",)) == "run_episode ×68, learn"
     assert pending_nodes(("rollout", "score")) == "rollout, score"

@@ -15,12 +15,12 @@ from fakes import calls_of, node_of_prompt
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, DEMO, GOOD_CALL, PLAN, UPDATE, agent, learn, learner
 
-from actions import ActionLibrary, Executor
-from cli.resolve import resolve_settings
-from cli.session import make_context
-from cli.flags import build_parser
-from cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
-from settings.defaults import DEFAULTS
+from learnact.actions import ActionLibrary, Executor
+from learnact.cli.resolve import resolve_settings
+from learnact.cli.session import make_context
+from learnact.cli.flags import build_parser
+from learnact.cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
+from learnact.settings.defaults import DEFAULTS
 from environments import make_env
 from environments.data import DataNotFoundError
 from environments.pddl.env import GENERIC_INVALID
@@ -136,7 +136,7 @@ def test_evaluate_gives_each_task_type_its_own_score_step_cap_and_history_window
 
 
 def test_settings_reach_the_context_and_its_episode_registry(tmp_path):
-    from cli.runs import RunDir
+    from learnact.cli.runs import RunDir
 
     s = settings_for(*LEARN, "--protocol", "paper", "--revision", "update", "--no-demonstration")
     ctx = make_context(s, {"agent": None, "learner": None}, None, RunDir(tmp_path / "run"))
@@ -327,8 +327,8 @@ def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_
 
 
 def test_paper_prompts_without_a_tasks_material_are_refused_before_the_run(tmp_path):
-    from cli.errors import UserError
-    from cli.inputs import check_inputs
+    from learnact.cli.errors import UserError
+    from learnact.cli.inputs import check_inputs
 
     (tmp_path / "paper" / "domains").mkdir(parents=True)
     (tmp_path / "paper" / "domains" / "gripper.md").write_text("## system\nYou move balls.\n")

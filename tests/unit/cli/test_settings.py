@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from cli.flags import build_parser
-from cli.resolve import resolve_settings
-from cli.runs import RunDir
-from cli.session import make_context
+from learnact.cli.flags import build_parser
+from learnact.cli.resolve import resolve_settings
+from learnact.cli.runs import RunDir
+from learnact.cli.session import make_context
 from nodes.context import Context
-from settings.defaults import DEFAULTS, Defaults
-from settings.protocol import DEFAULT_PROTOCOL, protocol_value
+from learnact.settings.defaults import DEFAULTS, Defaults
+from learnact.settings.protocol import DEFAULT_PROTOCOL, protocol_value
 
 # Context field -> its name in Defaults, where the two differ.
 RENAMED = {"temperature": "agent_temperature", "use_grammar": "grammar"}

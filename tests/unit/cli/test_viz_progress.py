@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from cli.progress import ProgressPrinter
+from learnact.cli.progress import ProgressPrinter
 
 
 class FakeUsage:

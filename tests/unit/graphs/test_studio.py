@@ -1,6 +1,6 @@
 """The graphs outside run.py: a Context of plain fields (models built from them once per process), the README's
 `python -c` snippet, and `langgraph dev` running `act` and `learn` through its HTTP API, all against the
-scripted OpenAI-compatible stub (llm/stub_server.py) on 127.0.0.1."""
+scripted OpenAI-compatible stub (learnact/llm/stub_server.py) on 127.0.0.1."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, tiny_gripper
 from fakes import node_of_prompt
-from llm.stub_server import StubOpenAI
+from learnact.llm.stub_server import StubOpenAI
 
 from graphs.act import build_act_graph
 from nodes.context import Context
@@ -97,7 +97,7 @@ def test_models_are_built_once_per_process_from_the_plain_fields(stub):
     agent, learner = ctx.agent, ctx.learner
     assert agent is Context(model="stub-agent", base_url=stub.url, seed=3).agent  # one per spec and process
     assert agent.model_name == "stub-agent" and learner.model_name == "stub-learner" and learner.temperature == 0.7
-    from llm.errors import ModelConfigError
+    from learnact.llm.errors import ModelConfigError
 
     with pytest.raises(ModelConfigError, match="give the name it serves"):
         Context(model="local", base_url=stub.url).agent  # noqa: B018 - never starts the embedded model

@@ -26,7 +26,7 @@ def test_langgraph_json_points_at_compiled_graphs():
 
 
 def test_the_command_line_runs_the_registry_s_graphs():
-    from cli.flags import build_parser
+    from learnact.cli.flags import build_parser
 
     (graph_flag,) = [a for a in build_parser()._actions if a.dest == "graph"]
     assert tuple(graph_flag.choices) == COMMANDS and set(COMMANDS) < set(GRAPHS)

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from llm.config import ModelSpec
-from llm.grammar import GrammarError, call_grammar, choice_grammar, pool_grammar, validate_gbnf
-from llm.models import invoke_text, make_chat_model
-from llm.usage import UsageTracker
+from learnact.llm.config import ModelSpec
+from learnact.llm.grammar import GrammarError, call_grammar, choice_grammar, pool_grammar, validate_gbnf
+from learnact.llm.models import invoke_text, make_chat_model
+from learnact.llm.usage import UsageTracker
 
 
 def test_known_arities_and_values():

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from llm.config import ModelSpec
-from llm.errors import LocalModelError
-from llm.local import EmbeddedModel, LocalServer, assemble_parts, ensure_model_file, find_part_files
-from llm.models import invoke_text, make_chat_model
-from llm.usage import UsageTracker
+from learnact.llm.config import ModelSpec
+from learnact.llm.errors import LocalModelError
+from learnact.llm.local import EmbeddedModel, LocalServer, assemble_parts, ensure_model_file, find_part_files
+from learnact.llm.models import invoke_text, make_chat_model
+from learnact.llm.usage import UsageTracker
 
 from conftest_helpers import ROOT as REPO
 
@@ -45,7 +45,7 @@ def test_assemble_concatenates_in_order_and_verifies(tmp_path):
 def test_verified_file_is_not_reassembled_or_rehashed(tmp_path, monkeypatch):
     parts = fake_parts(tmp_path, CONTENTS)
     target = assemble_parts(parts, tmp_path / "model.gguf", size=len(WHOLE), sha256=SHA)
-    import llm.model_file as local
+    import learnact.llm.model_file as local
 
     def no_hashing(*args, **kwargs):
         raise AssertionError("re-hashed a verified file")
@@ -163,7 +163,7 @@ CHILD = textwrap.dedent(
     # A shell starts background jobs (`make test &`, nohup) with SIGINT ignored, and Python keeps it
     # ignored: Ctrl-C is then a no-op. The test is about a program that does get Ctrl-C.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    from llm.local import LocalServer
+    from learnact.llm.local import LocalServer
     with LocalServer() as server:
         print(server.pid, flush=True)
         time.sleep(600)
@@ -247,8 +247,8 @@ def sigill_script(tmp_path, monkeypatch) -> Path:
 
 
 def test_a_runtime_that_dies_of_sigill_at_start_is_one_line_and_not_restarted(sigill_script):
-    from llm.errors import LocalRuntimeCrash
-    from llm.runtime_build import SIGILL_MESSAGE
+    from learnact.llm.errors import LocalRuntimeCrash
+    from learnact.llm.runtime_build import SIGILL_MESSAGE
 
     server = SigillServer(sigill_script, "any", startup_timeout_s=60)
     with pytest.raises(LocalRuntimeCrash) as caught:
@@ -257,8 +257,8 @@ def test_a_runtime_that_dies_of_sigill_at_start_is_one_line_and_not_restarted(si
 
 
 def test_a_runtime_that_dies_of_sigill_mid_run_is_not_revived(sigill_script):
-    from llm.errors import LocalRuntimeCrash
-    from llm.runtime_build import SIGILL_MESSAGE
+    from learnact.llm.errors import LocalRuntimeCrash
+    from learnact.llm.runtime_build import SIGILL_MESSAGE
 
     server = SigillServer(sigill_script, "chat", startup_timeout_s=60).start()
     try:

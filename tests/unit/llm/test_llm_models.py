@@ -8,13 +8,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
-from llm.stub_server import Reply, error_reply
+from learnact.llm.stub_server import Reply, error_reply
 
-from llm import errors
-from llm.config import ModelSpec
-from llm.grammar import call_grammar
-from llm.models import invoke_text, is_local, make_chat_model
-from llm.usage import UsageTracker
+from learnact.llm import errors
+from learnact.llm.config import ModelSpec
+from learnact.llm.grammar import call_grammar
+from learnact.llm.models import invoke_text, is_local, make_chat_model
+from learnact.llm.usage import UsageTracker
 
 MESSAGES = [("system", "You are terse."), ("user", "Say hi.")]
 

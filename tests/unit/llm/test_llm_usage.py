@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from llm import usage as usage_mod
-from llm.usage import UsageTracker, cost_of, load_prices, price_for, register_price
+from learnact.llm import usage as usage_mod
+from learnact.llm.usage import UsageTracker, cost_of, load_prices, price_for, register_price
 
 
 @pytest.fixture(autouse=True)

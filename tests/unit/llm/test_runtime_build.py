@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llm import runtime_build as rb
+from learnact.llm import runtime_build as rb
 
 x86_only = pytest.mark.skipif(not rb.is_x86(), reason="the instruction probe is for x86 machines")
 
@@ -131,6 +131,6 @@ def local_model_file() -> Path:
         pytest.skip(f"{SKIP_LOCAL_ENV}=1: tests with the real local model are skipped")
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python is not installed: `make setup` builds it for this machine", pytrace=False)
-    from llm.local import ensure_model_file
+    from learnact.llm.local import ensure_model_file
 
     return Path(os.environ.get("LEARNACT_TEST_MODEL_PATH") or ensure_model_file())

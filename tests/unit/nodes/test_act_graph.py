@@ -5,10 +5,10 @@ import pytest
 from conftest_helpers import CARRY, TINY_PLAN, plan_agent, tiny_gripper, run_episode_graph as run
 from fakes import ScriptedChatModel
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from graphs.act import build_act_graph
 from graphs.react import build_react_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.act import clean_action_line
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
@@ -143,7 +143,7 @@ def test_clean_action_line_keeps_react_thoughts():
 
 def test_valid_actions_only_grammar_follows_the_state_and_keeps_learned_actions(tmp_path):
     """``--valid-actions-only``: every decide call's grammar lists exactly the primitive calls valid right then."""
-    from llm.models import LOCAL_BACKEND
+    from learnact.llm.models import LOCAL_BACKEND
 
     model = ScriptedChatModel(plan_agent(TINY_PLAN), metadata={"learnact_backend": LOCAL_BACKEND})  # takes a grammar
     ctx = Context(agent_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(), valid_actions_only=True)

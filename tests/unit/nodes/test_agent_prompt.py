@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest_helpers import ROOT
 from conftest_helpers import CARRY, tiny_gripper
 
-from actions import ActionLibrary, Executor
+from learnact.actions import ActionLibrary, Executor
 from environments import make_env
 from environments.pddl.prompt_material import EXAMPLE_INSTANCES
 from nodes.act import agent_grammar
@@ -61,7 +61,7 @@ def test_a_valid_call_that_changes_nothing_is_marked_and_not_offered_again(tmp_p
     from fakes import ScriptedChatModel
 
     from graphs.act import build_act_graph
-    from llm.usage import UsageTracker
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
 
@@ -243,7 +243,7 @@ def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
     from fakes import ScriptedChatModel
 
     from graphs.act import build_act_graph
-    from llm.usage import UsageTracker
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from test_alfworld_env import PUT_GAME, needs_data
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from environments import make_env, parse_call
 from nodes.context import Context
 from nodes.demonstrations import action_calls, learned_calls

@@ -9,12 +9,12 @@ from conftest_helpers import TINY_GRIPPER, TINY_PLAN, actions_taken, plan_agent,
 from fakes import ScriptedChatModel
 from langgraph.types import Send
 
-from actions import Executor
+from learnact.actions import Executor
 from graphs.act import build_act_graph
 from graphs.code_as_policy import build_code_as_policy_graph
 from graphs.react import build_react_graph
 from graphs.reflexion import build_reflexion_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.records import episode_record

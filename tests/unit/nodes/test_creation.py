@@ -17,7 +17,7 @@ from fakes import ScriptedChatModel
 
 from graphs.act import build_act_graph
 from graphs.learn import build_learn_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.learning.functions import Piece
@@ -319,7 +319,7 @@ def test_every_dropped_candidate_leaves_its_code_in_candidates(tmp_path, create)
 def test_the_live_view_says_what_was_dropped_and_renamed():
     import io
 
-    from cli.progress import ProgressPrinter
+    from learnact.cli.progress import ProgressPrinter
 
     class Usage:
         def totals(self, key=None):
@@ -480,7 +480,7 @@ def test_a_fact_without_arguments_is_no_find_example(tmp_path):
 
 
 def test_find_reads_the_state_in_the_sandbox_and_a_wrong_fact_name_is_shown_the_true_facts(tmp_path):
-    from actions import ActionLibrary, Executor
+    from learnact.actions import ActionLibrary, Executor
     from environments import make_env
 
     code = '''def goto(room):

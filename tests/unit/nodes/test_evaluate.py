@@ -20,7 +20,7 @@ from test_baselines import LESSON, LESSONS_HEADER, REV_PLAN, is_reversed, revers
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 
 from graphs.registry import build_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.evaluate import episode_id
@@ -448,7 +448,7 @@ def test_learnact_without_a_library_is_marked_with_its_stop_reason_in_table_and_
     """Every candidate dropped: the learnact row silently acted as Act."""
     from test_learn_graph import GOOD_CALL, agent, learner
 
-    from viz.report import write_report
+    from learnact.viz.report import write_report
 
     broken = "def carry(:\n  pass"
     train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]

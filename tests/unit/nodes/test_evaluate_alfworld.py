@@ -11,7 +11,7 @@ from test_alfworld_env import SCRIPTED_WINS, needs_data
 from test_e2e_cli import read_jsonl
 
 from graphs.registry import build_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.evaluate import episode_id

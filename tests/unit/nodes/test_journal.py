@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from nodes.context import Context
 from nodes.learning.journal import RolloutJournal, rollout_key
 

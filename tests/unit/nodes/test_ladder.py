@@ -139,8 +139,8 @@ def test_every_ladder_problem_is_solvable(tmp_path_factory):
 
 # ------------------------------------------------------------------------------ the command line
 def settings(*argv: str) -> dict:
-    from cli.resolve import resolve_settings
-    from cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
+    from learnact.cli.flags import build_parser
 
     return resolve_settings(build_parser().parse_args(list(argv)))
 
@@ -174,7 +174,7 @@ def test_evaluate_takes_training_and_test_instances_from_each_domains_ladder():
 
 
 def test_help_lists_every_ladder_flag():
-    from cli.flags import build_parser
+    from learnact.cli.flags import build_parser
 
     text = build_parser().format_help()
     for flag in ("--ladder", "--sizes", "--per-size", "--train-seeds", "--test-seeds"):
@@ -196,7 +196,7 @@ def test_help_lists_every_ladder_flag():
     ],
 )
 def test_bad_ladder_requests_are_user_errors(argv, message):
-    from cli.errors import UserError
+    from learnact.cli.errors import UserError
 
     with pytest.raises(UserError, match=re.escape(message)):
         settings("--graph", "act", *argv)
@@ -282,7 +282,7 @@ def make_ladder_run(root: Path, method: str = "learnact") -> Path:
 
 
 def test_report_plots_success_against_size_one_line_per_method(tmp_path):
-    from viz.report import write_report
+    from learnact.viz.report import write_report
 
     html = write_report(make_ladder_run(tmp_path), graph_html="").read_text()
     svg = re.search(r'<svg id="size-plot-pddl-gripper".*?</svg>', html, re.S)
@@ -297,7 +297,7 @@ def test_report_plots_success_against_size_one_line_per_method(tmp_path):
 
 
 def test_report_plot_escapes_method_names(tmp_path):
-    from viz.report import write_report
+    from learnact.viz.report import write_report
 
     html = write_report(make_ladder_run(tmp_path, method='x"><script>alert(1)</script>'), graph_html="").read_text()
     assert "<script>alert(1)</script>" not in html
@@ -306,7 +306,7 @@ def test_report_plot_escapes_method_names(tmp_path):
 
 def test_report_prefers_the_recorded_per_size_table(tmp_path):
     from nodes.summary import size_csv
-    from viz.report import write_report
+    from learnact.viz.report import write_report
 
     run = make_ladder_run(tmp_path)
     rows = [{"method": "react", "env": "pddl/gripper", "size": s, "episodes": 1, "runs": 1, "success_mean": v, "success_std": 0.0,
@@ -317,7 +317,7 @@ def test_report_prefers_the_recorded_per_size_table(tmp_path):
 
 
 def test_no_size_section_for_runs_of_one_size(tmp_path):
-    from viz.report import write_report
+    from learnact.viz.report import write_report
 
     run = make_ladder_run(tmp_path)
     eps = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]

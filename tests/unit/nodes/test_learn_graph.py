@@ -7,10 +7,10 @@ import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, learn_on_tiny_gripper, tiny_gripper
 from fakes import ScriptedChatModel, answer, by_node, calls_of
 
-from actions import ActionStore
+from learnact.actions import ActionStore
 from graphs.act import build_act_graph
 from graphs.learn import build_learn_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.events import stream_events
@@ -208,9 +208,9 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
 
 
 def test_the_closing_lines_say_how_the_library_did_in_training_and_warn_when_no_call_worked(tmp_path):
-    from actions import ActionLibrary
-    from cli.learn_cmd import closing_lines
-    from cli.runs import RunDir
+    from learnact.actions import ActionLibrary
+    from learnact.cli.learn_cmd import closing_lines
+    from learnact.cli.runs import RunDir
 
     run = RunDir(tmp_path / "run")
     lib = ActionLibrary.from_code(CARRY)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fakes import ScriptedChatModel, calls_of
 from test_alfworld_env import SCRIPTED_WINS, needs_data
 
-from actions import ActionLibrary
+from learnact.actions import ActionLibrary
 from graphs.registry import build_graph
-from llm.usage import UsageTracker
+from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from prompts import load_domain_material, load_paper_material

@@ -8,8 +8,8 @@ import re
 import pytest
 from conftest_helpers import CARRY
 
-from actions import ActionLibrary
-from actions.results import CallResult, TraceStep
+from learnact.actions import ActionLibrary
+from learnact.actions.results import CallResult, TraceStep
 from environments import ENV_NAMES
 from nodes.code_policy import statements_as_solve
 from nodes.history import render_history
@@ -143,7 +143,7 @@ def test_describe_actions_asks_the_learner_for_each_function_with_either_prompt_
 def test_an_alfworld_paper_demonstration_continues_the_examples_opening():
     from fakes import ScriptedChatModel, calls_of
 
-    from llm.usage import UsageTracker
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.learning.paper import ask_demonstration, episode_opening
 
@@ -164,7 +164,7 @@ def test_a_learned_call_that_changes_nothing_fails_as_in_the_reference(tmp_path)
     from fakes import ScriptedChatModel
 
     from graphs.registry import build_graph
-    from llm.usage import UsageTracker
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
     from nodes.learning.revision import failure_kind
@@ -193,7 +193,7 @@ def test_paper_reflexion_reflects_on_the_first_failed_task_with_the_rollouts_wor
     from graphs.act import build_act_graph
     from graphs.react import build_react_graph
     from graphs.reflexion import build_reflexion_graph
-    from llm.usage import UsageTracker
+    from learnact.llm.usage import UsageTracker
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
 

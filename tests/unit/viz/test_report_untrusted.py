@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from viz.report import write_report
+from learnact.viz.report import write_report
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror="window.__pwned=1">'

@@ -23,7 +23,7 @@ import pytest
 from conftest_helpers import ROOT
 
 from test_viz_report import make_eval_run, make_learn_run
-from viz.report import write_report
+from learnact.viz.report import write_report
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -149,7 +149,7 @@ def browser(tmp_path):
 
 def test_learn_report_renders_in_chromium_without_errors(tmp_path, browser):
     run = make_learn_run(tmp_path)
-    from viz.draw import back_edges  # noqa: F401 - the graph section is built for real when the graphs import
+    from learnact.viz.draw import back_edges  # noqa: F401 - the graph section is built for real when the graphs import
 
     report = write_report(run)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from graphs.registry import GRAPHS, build_graph
-from viz.draw import back_edges, draw_graph, picture_of, to_mermaid, to_svg
+from learnact.viz.draw import back_edges, draw_graph, picture_of, to_mermaid, to_svg
 
 
 def test_back_edges_are_the_edges_that_close_a_cycle():

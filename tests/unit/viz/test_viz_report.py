@@ -5,9 +5,9 @@ import json
 import re
 from pathlib import Path
 
-from cli.report_cmd import report_command
-from viz.report import render_diff, write_report
-from viz.run_data import load_run, usage_tables
+from learnact.cli.report_cmd import report_command
+from learnact.viz.report import render_diff, write_report
+from learnact.viz.run_data import load_run, usage_tables
 
 CARRY_V1 = '''def carry(obj, src, dst, gripper):
     """Carry a ball from one room to another."""

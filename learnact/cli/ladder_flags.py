@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from environments.pddl.ladder import DEFAULT_PER_SIZE, LADDER_SIZES, LadderError, ladder
-from settings.defaults import DEFAULTS
+from learnact.settings.defaults import DEFAULTS
 
 from .errors import UserError
 

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from llm.local import stop_all_servers
+from learnact.llm.local import stop_all_servers
 
 from .errors import describe_user_error, one_line
 from .flags import build_parser

@@ -12,7 +12,7 @@ from environments.pddl.derived import MaterialError, folder_material, smallest_t
 from environments.pddl.env import GroundingBudgetError, check_budget, ground_budget, load_task, read_problem
 from environments.pddl.folder import DomainFolder, make_folder_env, open_folder
 from environments.pddl.parser import Domain, parse_domain
-from settings.defaults import DEFAULTS
+from learnact.settings.defaults import DEFAULTS
 
 from .errors import OneLineParser
 

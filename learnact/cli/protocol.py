@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, PROTOCOLS, SMALL_RUN, protocol_value, render_value
+from learnact.settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, PROTOCOLS, SMALL_RUN, protocol_value, render_value
 
 __all__ = ["DEFAULT_PROTOCOL", "PAPER_PROTOCOL", "SMALL_RUN", "add_protocol_flags", "protocol_settings", "render_value", "resolved"]
 
@@ -95,7 +95,7 @@ def _switch(g, name: str, what: str) -> None:
     g.add_argument(f"--{name}", dest=name.replace("-", "_"), action=argparse.BooleanOptionalAction, default=None, help=what)
 
 
-# Settings every run records with its protocol (the decoding ones are recorded by cli/resolve.py's grammar_settings).
+# Settings every run records with its protocol (the decoding ones are recorded by learnact/cli/resolve.py's grammar_settings).
 RECORDED = (
     "feedback", "learned_call_invalid", "agent_prompt", "probe_unused", "creation_trials", "state_queries", "history_trim",
     "learned_observation", "prompt_set", "describe_actions", "redemonstrate", "revise_target", "plan_note", "reroll_best",

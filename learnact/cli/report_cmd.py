@@ -1,11 +1,11 @@
-"""``run.py report RUN_DIR``: the self-contained HTML report of a run folder (viz/report.py writes it)."""
+"""``run.py report RUN_DIR``: the self-contained HTML report of a run folder (learnact/viz/report.py writes it)."""
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
 
-from viz.report import REPORT_NAME, write_report
+from learnact.viz.report import REPORT_NAME, write_report
 
 from .errors import OneLineParser  # one line for a bad flag, like run.py's own
 

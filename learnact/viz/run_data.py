@@ -212,7 +212,7 @@ class UsageTables:
     totals: dict[str, Any] = field(default_factory=dict)
     per_node: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_round: dict[str, dict[str, Any]] = field(default_factory=dict)  # "round 0", ..., "other"
-    retries: dict[str, int] = field(default_factory=dict)  # failed model requests retried, per kind (llm/retries.py)
+    retries: dict[str, int] = field(default_factory=dict)  # failed model requests retried, per kind (learnact/llm/retries.py)
 
 
 _STAT_KEYS = ("total_tokens", "prompt_tokens", "completion_tokens", "cost", "calls")

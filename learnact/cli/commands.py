@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from llm.errors import ServerError
-from llm.usage import UsageTracker
+from learnact.llm.errors import ServerError
+from learnact.llm.usage import UsageTracker
 from prompts import PromptSet
-from viz.draw import draw_graph
-from viz.report import write_report
+from learnact.viz.draw import draw_graph
+from learnact.viz.report import write_report
 
 from .act_cmd import run_act
 from .errors import UserError

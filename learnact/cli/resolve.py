@@ -1,5 +1,5 @@
 """From the flags to the run's settings: every knob with its default filled in (settings.defaults), as
-plain JSON (config.json). Its inputs are checked by cli/inputs.py before the run folder is made."""
+plain JSON (config.json). Its inputs are checked by learnact/cli/inputs.py before the run folder is made."""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +12,9 @@ from typing import Any
 
 from environments import ENV_NAMES, canonical_env_name, list_instances
 from environments.pddl.folder import is_folder_name, open_folder
-from llm.config import ModelSpec
+from learnact.llm.config import ModelSpec
 from prompts import parse_override
-from settings.defaults import DEFAULTS, METHODS, default_score
+from learnact.settings.defaults import DEFAULTS, METHODS, default_score
 
 from .errors import UserError
 from .inputs import check_instances
@@ -282,7 +282,7 @@ def grammar_settings(args: argparse.Namespace, models: dict[str, dict], env: str
         "grammar": grammar,
         "valid_actions_only": bool(args.valid_actions_only),
         # The agent's decoding and compact prompt (nodes/agent_prompt.py); the prompt's shape (agent_prompt)
-        # comes with the protocol (cli/protocol.py).
+        # comes with the protocol (learnact/cli/protocol.py).
         **({} if resolved(args, "agent_prompt", env) != "compact" else {"recent_steps": _given(recent, DEFAULTS.recent_steps)}),
         "typed_grammar": resolved(args, "typed_grammar", env),
         "resample_refused": resolved(args, "resample_refused", env),

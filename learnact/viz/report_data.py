@@ -1,5 +1,5 @@
 """The report's data shaping: what each section shows, worked out from a run folder's files (``RunData``), as
-plain values; ``viz/report.py`` turns them into HTML."""
+plain values; ``learnact/viz/report.py`` turns them into HTML."""
 from __future__ import annotations
 
 import re

@@ -2,7 +2,7 @@
 
 :data:`PAPER_PROTOCOL` holds every setting where the paper and its reference code differ from this
 project's default. These two tables are the one source of those values: :data:`settings.defaults.DEFAULTS`
-takes this project's from here, ``run.py --protocol paper`` the paper's (cli/protocol.py, which also
+takes this project's from here, ``run.py --protocol paper`` the paper's (learnact/cli/protocol.py, which also
 exposes both tables), and the README's protocol table shows both (tests/unit/cli/test_protocol.py checks it,
 and that a ``--protocol paper`` run records exactly these values in config.json).
 """

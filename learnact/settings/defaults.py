@@ -1,7 +1,7 @@
 """Every default of a run, in one place: :data:`DEFAULTS`.
 
-``run.py``'s flags say these values in ``--help`` (cli/flags.py), the flags' resolution writes them into
-``config.json`` (cli/resolve.py), and :class:`nodes.context.Context`'s fields default to them, so that a
+``run.py``'s flags say these values in ``--help`` (learnact/cli/flags.py), the flags' resolution writes them into
+``config.json`` (learnact/cli/resolve.py), and :class:`nodes.context.Context`'s fields default to them, so that a
 graph run from ``langgraph dev`` or from Python behaves as ``run.py`` does. Where the paper's protocol and
 this project's differ, the value comes from :data:`settings.protocol.DEFAULT_PROTOCOL`, the one source of
 the protocols' values (``--protocol paper`` takes :data:`~settings.protocol.PAPER_PROTOCOL`'s).

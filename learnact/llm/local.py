@@ -1,8 +1,8 @@
-"""The embedded local model served with llama.cpp (its file: `llm/model_file.py`; its build: `llm/runtime_build.py`).
+"""The embedded local model served with llama.cpp (its file: `learnact/llm/model_file.py`; its build: `learnact/llm/runtime_build.py`).
 
 ``LocalServer`` starts ``llama_cpp.server`` on 127.0.0.1 (a free port) in its own process group and
 guarantees it does not outlive this program: ``stop()`` on context exit, at interpreter exit, on
-SIGTERM, and in the child a kernel parent-death signal plus a parent watchdog (``llm/_serve.py``)
+SIGTERM, and in the child a kernel parent-death signal plus a parent watchdog (``learnact/llm/_serve.py``)
 for SIGKILL of the parent. The llama-cpp-python ``--cache`` RAM cache stays off: it grew without
 bound (23 GB) here; the server reuses the prompt prefix of consecutive requests by itself.
 """
@@ -154,7 +154,7 @@ class LocalServer:
 
     def command(self, model_file: Path, port: int) -> list[str]:
         return [
-            sys.executable, "-m", "llm._serve", str(os.getpid()),
+            sys.executable, "-m", "learnact.llm._serve", str(os.getpid()),
             "--model", str(model_file), "--model_alias", self.MODEL_ALIAS,
             "--host", "127.0.0.1", "--port", str(port),
             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads_batch),

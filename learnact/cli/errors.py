@@ -5,9 +5,9 @@ import argparse
 import errno
 import sqlite3
 
-from actions import ActionLibraryError
+from learnact.actions import ActionLibraryError
 from environments import DataNotFoundError, EnvNameError
-from llm.errors import ModelError
+from learnact.llm.errors import ModelError
 from nodes.ray_pool import WorkersError
 from prompts import PromptError
 

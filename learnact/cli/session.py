@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from llm.config import ModelSpec
-from llm.local import LocalServer
-from llm.models import make_chat_model
+from learnact.llm.config import ModelSpec
+from learnact.llm.local import LocalServer
+from learnact.llm.models import make_chat_model
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.events import stream_events

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.defaults import DEFAULTS
+from learnact.settings.defaults import DEFAULTS
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from graphs.registry import COMMANDS, GRAPHS
-from settings.defaults import DEFAULTS as D
-from settings.defaults import METHODS
-from settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, SMALL_RUN, render_value
+from learnact.settings.defaults import DEFAULTS as D
+from learnact.settings.defaults import METHODS
+from learnact.settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, SMALL_RUN, render_value
 
 from .errors import OneLineParser
 from .ladder_flags import add_ladder_flags

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from actions import ActionLibrary, ActionLibraryError, load_actions
+from learnact.actions import ActionLibrary, ActionLibraryError, load_actions
 from environments import make_env
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
