@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Load: one evaluation of many small gripper episodes with ``--concurrency 16`` against the scripted
-OpenAI-compatible server (``llm.stub_server`` with ``benchmarks/scripted_model.py``: each reply is the
+OpenAI-compatible server (``benchmarks.stub_server`` with ``benchmarks/scripted_model.py``: each reply is the
 next step of a greedy plan read from the prompt's state, a share of them refused calls).
 
 While it runs, the resident memory of the run's process (and of its process tree) is read from /proc
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
-from learnact.llm.stub_server import StubOpenAI  # noqa: E402
+from benchmarks.stub_server import StubOpenAI  # noqa: E402
 
 
 def instances(n: int) -> list[str]:

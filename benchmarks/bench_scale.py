@@ -2,7 +2,7 @@
 """Scale: ALFWorld and PDDL evaluation at 1, 2, 4 and 8 workers, the local executor (threads of one process)
 against Ray (``--executor ray``: one worker process per episode slot), with a model of fixed latency.
 
-The model is ``llm.stub_server`` on 127.0.0.1 answering every request after ``--latency`` seconds with a
+The model is ``benchmarks.stub_server`` on 127.0.0.1 answering every request after ``--latency`` seconds with a
 scripted reply (``benchmarks/scripted_model.py``: on gripper the next step of a greedy plan, a share of them
 refused; on ALFWorld a valid command picked by a hash of the prompt, so every step steps TextWorld). Each
 measurement (task family, executor, workers) runs in a fresh process of its own, so neither executor inherits
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.scripted_model import ScriptedModel, digest  # noqa: E402
-from learnact.llm.stub_server import StubOpenAI  # noqa: E402
+from benchmarks.stub_server import StubOpenAI  # noqa: E402
 
 ALFWORLD_TYPES = ("put", "clean", "heat", "cool", "examine", "puttwo")
 # Valid call forms (environments/alfworld/commands.py PRIMITIVES) over receptacles most games have.

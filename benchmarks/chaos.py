@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Kill a run anywhere, resume it, and check that nothing was lost, duplicated or changed.
 
-Against a deterministic scripted OpenAI-compatible server on 127.0.0.1 (``llm.stub_server`` with
+Against a deterministic scripted OpenAI-compatible server on 127.0.0.1 (``benchmarks.stub_server`` with
 ``benchmarks/scripted_model.py``: each reply depends on the prompt only), it runs these jobs:
 
 - ``learn``: ``run.py --graph learn`` on generated gripper instances (creation, rollouts, revision rounds);
@@ -21,7 +21,7 @@ and in every learning sub-run. A record of the reference missing from the killed
 written twice is *duplicated*, one that differs (or exists only in the killed run) is *mismatched*.
 
 ``--fault-rate F`` also makes the server misbehave for the killed run (429 with Retry-After, 500,
-connection resets, timeouts, slow, empty and garbage replies; see ``llm.stub_server.Faults``); the
+connection resets, timeouts, slow, empty and garbage replies; see ``benchmarks.stub_server.Faults``); the
 retries per kind the run counted (usage.json) are printed. ``--kills 0 --fault-rate 0.2`` is the
 model-fault run alone.
 
@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.chaos_compare import Diff, compare  # noqa: E402
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
-from learnact.llm.stub_server import FAULT_KINDS, Faults, StubOpenAI  # noqa: E402
+from benchmarks.stub_server import FAULT_KINDS, Faults, StubOpenAI  # noqa: E402
 
 RUN_TIMEOUT_S = 900  # one process of one job, at most
 REQUEST_TIMEOUT_S = 3  # the client's request timeout; the server's "timeout" fault stays silent longer

@@ -1,4 +1,4 @@
-"""A deterministic scripted model for ``llm.stub_server``: every reply is a function of the request's
+"""A deterministic scripted model for ``benchmarks.stub_server``: every reply is a function of the request's
 messages only, never of the order, timing or number of requests. A run killed and resumed, a run
 through injected faults and an uninterrupted run therefore get the same replies for the same prompts,
 which is what ``benchmarks/chaos.py`` compares.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from learnact.llm.stub_server import Reply
+from benchmarks.stub_server import Reply
 
 CARRY = '''def carry(obj, src, dst, gripper):
     """Carry a ball from one room to another with one gripper."""

@@ -11,10 +11,11 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 # tests/fakes.py and tests/conftest_helpers.py, and every folder of test modules (tests/unit/<layer>/, tests/e2e/),
-# which import each other by name (``from test_learn_graph import learner``).
-sys.path[:0] = [str(TESTS), *sorted({str(p.parent) for p in TESTS.rglob("test_*.py")} - {str(TESTS)})]
+# which import each other by name (``from test_learn_graph import learner``); and the checkout, for ``benchmarks``
+# (the scripted stub server and model, not installed with the package).
+sys.path[:0] = [str(TESTS), str(TESTS.parent), *sorted({str(p.parent) for p in TESTS.rglob("test_*.py")} - {str(TESTS)})]
 
-from learnact.llm.stub_server import Reply, StubOpenAI  # noqa: E402
+from benchmarks.stub_server import Reply, StubOpenAI  # noqa: E402
 
 SKIP_LOCAL_ENV = "LEARNACT_SKIP_LOCAL_MODEL"
 

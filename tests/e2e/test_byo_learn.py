@@ -10,7 +10,7 @@ import subprocess
 from conftest_helpers import ROOT, actions_taken
 from fakes import answer, by_node, node_of_prompt
 from fixtures.pddl_domains import hand_folder
-from learnact.llm.stub_server import Reply
+from benchmarks.stub_server import Reply
 from test_e2e_cli import cli, cli_env, read_jsonl
 
 PASS_DOOR = '''def pass_door(key, here, there):

@@ -16,7 +16,7 @@ from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.scripted_model import ScriptedModel, gripper_plan, parse_facts, parse_view  # noqa: E402
-from learnact.llm.stub_server import StubOpenAI  # noqa: E402
+from benchmarks.stub_server import StubOpenAI  # noqa: E402
 from environments.data import find_data_dir  # noqa: E402
 
 # An evaluation of pddl/gripper trains on LearnAct's split (its 3 training problems) even when --instance names the

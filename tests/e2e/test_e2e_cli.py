@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest_helpers import TINY_PLAN, complete_jsonl, kill_when, plan_agent, tiny_gripper
 from fakes import answer, by_node, node_of_prompt
-from learnact.llm.stub_server import Reply, error_reply
+from benchmarks.stub_server import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
 from conftest_helpers import ROOT

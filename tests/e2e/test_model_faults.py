@@ -17,7 +17,7 @@ from learnact.llm.config import ModelSpec
 from learnact.llm.local import LocalServer
 from learnact.llm.models import invoke_text, make_chat_model
 from learnact.llm.retries import RetryCounter
-from learnact.llm.stub_server import FAULT_KINDS, Faults, StubOpenAI
+from benchmarks.stub_server import FAULT_KINDS, Faults, StubOpenAI
 from learnact.llm.usage import UsageTracker
 
 from conftest_helpers import ROOT
@@ -132,7 +132,7 @@ class StubLocalServer(LocalServer):
         return Path(__file__)
 
     def command(self, model_file: Path, port: int) -> list[str]:
-        return [sys.executable, "-m", "learnact.llm.stub_server", "--port", str(port), "--reply", REPLY]
+        return [sys.executable, str(ROOT / "benchmarks" / "stub_server.py"), "--port", str(port), "--reply", REPLY]
 
 
 def test_a_killed_local_model_server_is_restarted_and_the_call_goes_through(monkeypatch):

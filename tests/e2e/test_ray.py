@@ -4,7 +4,7 @@ ALFWorld game), a killed worker costs a replay of its episode and no duplicate, 
 unreachable Ray address and an embedded model server a worker cannot reach.
 
 One Ray per module, on this machine's CPUs (2 in CI), shut down at the end. The model is the scripted
-OpenAI-compatible stub server (learnact/llm/stub_server.py) on 127.0.0.1: the workers call it themselves."""
+OpenAI-compatible stub server (benchmarks/stub_server.py) on 127.0.0.1: the workers call it themselves."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,7 +30,7 @@ from graphs.registry import build_graph  # noqa: E402
 from learnact.llm.config import ModelSpec  # noqa: E402
 from learnact.llm.errors import ModelConfigError  # noqa: E402
 from learnact.llm.models import make_chat_model  # noqa: E402
-from learnact.llm.stub_server import StubOpenAI  # noqa: E402
+from benchmarks.stub_server import StubOpenAI  # noqa: E402
 from learnact.llm.usage import UsageTracker  # noqa: E402
 from nodes.context import Context  # noqa: E402
 from nodes.ray_pool import RayWorkers, connect  # noqa: E402

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 from conftest_helpers import CARRY
-from learnact.llm.stub_server import Reply, error_reply
+from benchmarks.stub_server import Reply, error_reply
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, UPDATE, agent, learner
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import TINY_GRIPPER, TINY_PLAN, plan_agent
-from learnact.llm.stub_server import StubOpenAI
+from benchmarks.stub_server import StubOpenAI
 from test_e2e_cli import by_prompt
 
 from conftest_helpers import ROOT

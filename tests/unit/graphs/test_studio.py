@@ -1,6 +1,6 @@
 """The graphs outside run.py: a Context of plain fields (models built from them once per process), the README's
 `python -c` snippet, and `langgraph dev` running `act` and `learn` through its HTTP API, all against the
-scripted OpenAI-compatible stub (learnact/llm/stub_server.py) on 127.0.0.1."""
+scripted OpenAI-compatible stub (benchmarks/stub_server.py) on 127.0.0.1."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, tiny_gripper
 from fakes import node_of_prompt
-from learnact.llm.stub_server import StubOpenAI
+from benchmarks.stub_server import StubOpenAI
 
 from graphs.act import build_act_graph
 from nodes.context import Context

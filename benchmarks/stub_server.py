@@ -1,5 +1,6 @@
 """A small scripted OpenAI-compatible chat server on 127.0.0.1, in a background thread, for tests and
-benchmarks (``benchmarks/chaos.py``, ``benchmarks/bench_load.py``).
+benchmarks (``benchmarks/chaos.py``, ``benchmarks/bench_load.py``, ``benchmarks/bench_scale.py``); not part of
+the installed package.
 
 Replies follow a script (one entry per request, then ``respond(body)`` or ``default``): a text, or a
 ``Reply`` with a status code, headers, usage or a raw (garbage) body. Every request is recorded with
@@ -11,7 +12,7 @@ client gives up), a slow reply (late but complete), an empty body and a garbage 
 request does not consume the script, so a scripted or pure ``respond`` run gives the same replies
 with or without faults; ``injected`` counts what was done, per kind.
 
-``python -m llm.stub_server --port P --reply TEXT`` serves one fixed reply from a process of its own.
+``python benchmarks/stub_server.py --port P --reply TEXT`` serves one fixed reply from a process of its own.
 """
 from __future__ import annotations
 
