@@ -2,8 +2,8 @@
 
 The paper's prompt (``agent_prompt="paper"``, templates ``act``/``react``) is one system blob with
 the example episode as text, then the goal and a long Observation/Action transcript. The embedded
-1.5B model copies that example's first actions and repeats its own last line
-(shared/notes/embedded-model-probes.md). The compact shape (templates ``act_compact``/
+1.5B model copies that example's first actions and repeats its own last line (measured in our probes,
+docs/results.md). The compact shape (templates ``act_compact``/
 ``react_compact``) instead shows:
 
 - a system message: the domain instruction and the actions, learned ones first;

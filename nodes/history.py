@@ -2,7 +2,7 @@
 
 The window is trimmed in chunks, not by one entry per step: a window that slides every step
 changes the prompt prefix every step and makes a local server re-read the whole prompt
-(DESIGN §6 measured 9.4 s/step for that). Dropping half a window at a time keeps the prefix
+(a naive Act loop on the embedded model measured 9.4 s/step for that). Dropping half a window at a time keeps the prefix
 stable for many consecutive steps.
 """
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``describe_state`` (the observation) lists every true fact as a sentence, in predicate order: the
 paper's format, and what the environment returns. A small model reading it has to join "Ball1 is at
-roomb" with "Ball1 is at rooma" three sentences further in the goal line by itself; it mostly does
-not (shared/notes/embedded-model-probes.md). The view below puts, for each object, where it is and
+roomb" with "Ball1 is at rooma" three sentences further in the goal line by itself; in our probes of the
+embedded 1.5B model it mostly did not. The view below puts, for each object, where it is and
 where it must go on one line, and marks what is already done. Gripper and blockworld get their own
 view; the other domains get the facts plus the goal split into "still to do" and "already true".
 """

@@ -1,6 +1,6 @@
 """Failure cases for actions the agent never called.
 
-Revision (DESIGN §2, step 5) learns from failed learned calls in the training rollouts. A small agent
+Revision (LearnAct's step 5, after error identification) learns from failed learned calls in the training rollouts. A small agent
 calls a learned action only after seeing it work (the compact prompt's worked steps show learned calls
 that make progress). A broken action is therefore never called, never fails, and learning would stop
 at once with ``no_failed_learned_call``, keeping broken code. Instead, when the best candidate's

@@ -1,4 +1,4 @@
-"""Error identification and the learner's revision answers (DESIGN §2, steps 4-5)."""
+"""Error identification and the learner's revision answers (LearnAct's steps 4-5: identify errors, revise)."""
 from __future__ import annotations
 
 import re

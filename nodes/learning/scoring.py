@@ -1,4 +1,4 @@
-"""Scores of a candidate action set over its training rollouts (DESIGN §2, step 3).
+"""Scores of a candidate action set over its training rollouts (LearnAct's step 3: score and select).
 
 T = agent steps, C = steps that called one learned action, S = those calls that succeeded
 (the structured ``ok`` flag of the executor, never a substring of an observation, and at least one
