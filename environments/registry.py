@@ -56,10 +56,6 @@ class TextEnvSpec:
     options: tuple[str, ...] = field(default=("max_steps",))  # the options make() takes
 
 
-class ContractError(ValueError):
-    """An environment that does not keep the text-environment contract; the message says what is missing."""
-
-
 ENTRY_POINTS = "learnact.environments"
 
 

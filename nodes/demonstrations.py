@@ -131,10 +131,6 @@ def _with_sum(sizes: list[int], total: int):
             yield (first, *rest)
 
 
-def _progress(env) -> float:
-    return env.ground.goal_share(env.state)
-
-
 class _Trials:
     """Learned calls tried from saved states, within a budget; actions that hit a time, memory or crash
     limit are not tried again."""

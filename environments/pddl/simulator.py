@@ -38,9 +38,6 @@ class GroundAction:
     delete: frozenset
     cost: float = 1.0  # the action's cost where the domain has costs, else 1 (PDDL: plan length)
 
-    def applicable(self, state: State) -> bool:
-        return self.pre <= state and self.pre_neg.isdisjoint(state)
-
     def apply(self, state: State) -> State:
         # STRIPS: deletes first, then adds (an atom both deleted and added stays true).
         return (state - self.delete) | self.add

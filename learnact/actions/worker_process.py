@@ -48,7 +48,6 @@ class WorkerProcess:
         self._r = self.proc.stdout.fileno()
         self._poll = select.poll()
         self._poll.register(self._r, select.POLLIN | select.POLLHUP | select.POLLERR)
-        self.killed_by_parent = False
         msg = self.recv(STARTUP_TIMEOUT_S)
         if msg.get("op") != "ready":
             self.kill()
@@ -107,7 +106,6 @@ class WorkerProcess:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
-            self.killed_by_parent = True
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):

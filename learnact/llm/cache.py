@@ -32,8 +32,6 @@ class SQLiteResponseCache(BaseCache):
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")  # several runs may share one cache file
             self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self.hits = 0
-        self.misses = 0
 
     def key(self, prompt: str, llm_string: str) -> str:
         if self.mask_loopback_port:
@@ -44,9 +42,7 @@ class SQLiteResponseCache(BaseCache):
         with self._lock:
             row = self._db.execute("SELECT value FROM responses WHERE key = ?", (self.key(prompt, llm_string),)).fetchone()
             if row is None:
-                self.misses += 1
                 return None
-            self.hits += 1
         try:
             with warnings.catch_warnings():  # langchain_core.load.loads is marked beta; the format is stable enough for a cache
                 warnings.simplefilter("ignore")

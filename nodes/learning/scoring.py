@@ -11,8 +11,6 @@ from typing import Any
 
 from .revision import failure_kind
 
-SCORE_TYPES = ("step_correction", "call_ratio_success", "step_correction_call_ratio_success")
-
 
 def count_calls(rollouts: Iterable[dict[str, Any]]) -> dict[str, float]:
     rollouts = list(rollouts)
