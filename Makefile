@@ -1,4 +1,4 @@
-# Two entry points (see README): `make learn` and `make test`. Both set up .venv first.
+# Two entry points (see README): `make learn` and `make test`. Both set up .venv first. `make lint`: ruff (the CI runs it).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,7 +6,7 @@ EXTRAS ?= all,dev
 # Some source builds (alfworld's fast-downward) call a bare `python`: make it the venv's.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup learn test browser clean-venv rebuild-model check-model
+.PHONY: setup learn test lint browser clean-venv rebuild-model check-model
 
 setup: $(VENV)/.installed
 
@@ -37,6 +37,10 @@ learn: setup
 
 test: setup browser
 	$(PY) -m pytest -q
+
+# The one linter (configured in pyproject.toml; ruff comes with the dev extra).
+lint: setup
+	$(PY) -m ruff check .
 
 # The report test drives Debian's chromium. Installed once (sudo when not root); a no-op when present
 # or when LEARNACT_SKIP_BROWSER=1. Without apt-get it only warns: the browser test then says what to do.

@@ -67,8 +67,8 @@ def run_py_args(args: argparse.Namespace, variant: str) -> list[str]:
 
 def resolved(argv: list[str]) -> dict:
     """The settings run.py would record for ``argv`` (no model is started), minus where-and-when keys."""
-    from learnact.cli.resolve import resolve_settings
     from learnact.cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
 
     settings = resolve_settings(build_parser().parse_args(argv))
     return {k: v for k, v in settings.items() if k not in IRRELEVANT}

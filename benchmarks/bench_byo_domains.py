@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from benchmarks.bench_pddl_env import bench_ours  # noqa: E402 - the same replay loop on a domain folder
 from environments import list_instances, make_env  # noqa: E402
 from environments.pddl import env as pddl_env  # noqa: E402
 from environments.pddl.oracle import plan_file  # noqa: E402
-from benchmarks.bench_pddl_env import bench_ours  # noqa: E402 - the same replay loop on a domain folder
 
 
 def mean_ms(times: list[float]) -> float:

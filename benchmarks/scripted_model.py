@@ -177,7 +177,7 @@ def next_action(robby: str, held: dict[str, str], loc: dict[str, str], goal: dic
     here = [b for b in sorted(loc) if loc[b] == robby and goal.get(b, robby) != robby]
     if here and free:
         return f"pick('{here[0]}', '{robby}', '{free[0]}')"
-    for g, b in sorted(held.items()):
+    for _, b in sorted(held.items()):
         if goal.get(b):
             return f"move('{robby}', '{goal[b]}')"
     todo = [b for b in sorted(loc) if goal.get(b, loc[b]) != loc[b]]

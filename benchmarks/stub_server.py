@@ -110,7 +110,7 @@ class StubOpenAI:
     def chat_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
-    def start(self) -> "StubOpenAI":
+    def start(self) -> StubOpenAI:
         self._thread.start()
         return self
 
@@ -118,7 +118,7 @@ class StubOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "StubOpenAI":
+    def __enter__(self) -> StubOpenAI:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -145,7 +145,7 @@ class StubOpenAI:
 class _Handler(BaseHTTPRequestHandler):
     """Answers as an OpenAI-compatible server would, from ``stub`` (a subclass per server sets it)."""
 
-    stub: "StubOpenAI"
+    stub: StubOpenAI
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: Any) -> None:  # keep test output clean

@@ -12,7 +12,13 @@ from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
 from nodes.create import (
-    check_actions, demonstrate, finish_candidate, fix_actions, route_after_check, route_after_demonstration, write_actions,
+    check_actions,
+    demonstrate,
+    finish_candidate,
+    fix_actions,
+    route_after_check,
+    route_after_demonstration,
+    write_actions,
 )  # fmt: skip
 from nodes.learn_state import CreateTask, CreationOutput, CreationState
 

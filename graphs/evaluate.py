@@ -10,7 +10,16 @@ from functools import partial
 from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
-from nodes.evaluate import EvalInput, EvalState, GraphBuilders, learn_method, plan_episodes, plan_learning, run_episode, summarize
+from nodes.evaluate import (
+    EvalInput,
+    EvalState,
+    GraphBuilders,
+    learn_method,
+    plan_episodes,
+    plan_learning,
+    run_episode,
+    summarize,
+)
 
 
 def build_evaluate_graph(checkpointer=None, graphs: GraphBuilders | None = None):

@@ -13,8 +13,8 @@ from langgraph.graph import END, START, StateGraph
 from nodes.context import Context
 from nodes.create import plan_creation
 from nodes.learn import finalize, gather_candidates, plan_rollouts, rollout, route_after_score, score_round
-from nodes.revise import identify_errors, plan_revisions, revise_candidate
 from nodes.learn_state import LearnInput, LearnState
+from nodes.revise import identify_errors, plan_revisions, revise_candidate
 
 from .act import build_act_graph
 from .create import build_creation_graph

@@ -20,7 +20,6 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-
 Reply = str | Callable[[str, str], str]  # a fixed text, or a function of (system text, user text)
 
 

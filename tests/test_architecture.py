@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from conftest_helpers import ROOT
+
 # Lowest first; a package may import its own modules and those of the layers below.
 LAYERS = (
     ("learnact.settings",),

@@ -24,7 +24,7 @@ from typing import Any
 
 from learnact.settings.defaults import DEFAULTS
 
-from ..base import ActionParseError, PrimitiveSpec, TextEnv, format_call, parse_call
+from ..base import ActionParseError, TextEnv, format_call, parse_call
 from ..data import PDDL_DOMAINS, DataNotFoundError, find_data_dir, load_split
 from .generators import GeneratorError, generate
 from .parser import Domain, PDDLError, check_problem, parse_domain, parse_problem
@@ -128,7 +128,7 @@ def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, 
     return str(candidate), read_problem(candidate), bench_domain if bench_domain.is_file() else None
 
 
-def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **options: Any) -> "PDDLEnv":
+def make_pddl_env(task: str, instance: str, data_dir=None, domain_file=None, **options: Any) -> PDDLEnv:
     if task not in PDDL_DOMAINS:
         raise ValueError(f"unknown PDDL domain {task!r}")
     check_options(options, f"pddl/{task}")
@@ -184,7 +184,7 @@ def check_budget(ground: GroundTask, label: str, budget: int | None = None) -> i
     return total
 
 
-def build_env(task: str, instance: str, domain_path: Path, key: str, text: str, options: dict, name: str | None = None) -> "PDDLEnv":
+def build_env(task: str, instance: str, domain_path: Path, key: str, text: str, options: dict, name: str | None = None) -> PDDLEnv:
     ground = load_task(task, domain_path, key, text)
     check_budget(ground, key, options.get("ground_budget"))
     env = PDDLEnv(task, instance, ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named", name=name)

@@ -59,7 +59,7 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
 
         try:
             with ThreadPoolExecutor(max_workers=max(1, settings.get("concurrency", 1))) as pool:
-                records = list(pool.map(one, todo))
+                list(pool.map(one, todo))  # every episode, and the first one's exception
         finally:
             ctx.episodes.close_all()
             progress.close()

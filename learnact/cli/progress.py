@@ -286,9 +286,9 @@ def _scoped(event: Event) -> Event:
     so that candidates of parallel learning runs (both have an ``r0s0``) stay apart."""
     tag = event["scope"].replace("|pddl/", "@").replace("|alfworld/", "@").replace("|", "@")
     out: dict = dict(event)
-    for field in ("candidate_id", "best_id"):
-        if out.get(field):
-            out[field] = f"{tag}:{out[field]}"
+    for key in ("candidate_id", "best_id"):
+        if out.get(key):
+            out[key] = f"{tag}:{out[key]}"
     if isinstance(out.get("candidates"), list):
         out["candidates"] = [{**c, "id": f"{tag}:{c['id']}"} if isinstance(c, dict) and "id" in c else c for c in out["candidates"]]
     return cast(Event, out)

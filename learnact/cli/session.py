@@ -6,7 +6,6 @@ import contextlib
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from learnact.llm.config import ModelSpec

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import SIGILL_MESSAGE, LocalModelError, LocalRuntimeCrash, crash_reason
-
 from .model_file import (  # noqa: F401 - re-exported: the model file is part of what a LocalServer serves
     CHECK_PROMPT,
     EMBEDDED,
@@ -54,7 +53,7 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-_live_servers: "weakref.WeakSet[LocalServer]" = weakref.WeakSet()
+_live_servers: weakref.WeakSet[LocalServer] = weakref.WeakSet()
 _sigterm_installed = False
 
 
@@ -162,7 +161,7 @@ class LocalServer:
             *self.extra_args,
         ]  # fmt: skip
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         with self._lock:
             if self.proc is not None and self.proc.poll() is None:
                 return self
@@ -266,7 +265,7 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 continue
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

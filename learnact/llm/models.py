@@ -84,7 +84,7 @@ def _local_identity(server: Any) -> str:
 
 
 def make_chat_model(
-    spec: ModelSpec, *, server: "LocalServer | None" = None, cache_dir: str | None = None, retries: RetryCounter | None = None
+    spec: ModelSpec, *, server: LocalServer | None = None, cache_dir: str | None = None, retries: RetryCounter | None = None
 ) -> BaseChatModel:
     """The chat model for ``spec``; raises ``ModelConfigError`` with a one-line reason when it cannot be built.
     ``retries`` counts the failed attempts of OpenAI-compatible models (the local one included) per kind."""

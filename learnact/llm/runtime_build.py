@@ -34,7 +34,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SIGILL_MESSAGE, crash_reason
+from .errors import SIGILL_MESSAGE, crash_reason  # noqa: F401 (SIGILL_MESSAGE: the check's line for a crash, re-exported)
 from .model_file import CHECK_PROMPT
 
 PACKAGE = "llama-cpp-python"

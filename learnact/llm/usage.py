@@ -175,7 +175,7 @@ class UsageTracker:
             out["records"] = [asdict(r) for r in self.records()]
         return out
 
-    def callback(self, *, node: str | None = None, key: str | None = None) -> "UsageCallback":
+    def callback(self, *, node: str | None = None, key: str | None = None) -> UsageCallback:
         """A LangChain callback that records into this tracker (for calls that bypass ``invoke_text``)."""
         return UsageCallback(self, node=node, key=key)
 

@@ -8,14 +8,14 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest_helpers import ROOT, plan_agent
+from fixtures.pddl_domains import HAND_DOMAINS, RANDOM_SEEDS, all_folders, random_folder
+from test_e2e_cli import by_prompt, cli, cli_env, read_jsonl
+
 from environments import list_instances, make_env
 from environments.pddl.env import OWN_DOMAINS
 from environments.pddl.generators import generate
 from environments.pddl.search import find_plan
-from fixtures.pddl_domains import HAND_DOMAINS, RANDOM_SEEDS, all_folders, random_folder
-from test_e2e_cli import by_prompt, cli, cli_env, read_jsonl
 
 pytest.importorskip("pyperplan", reason="pyperplan plans the replayed episodes (pip install -e .[dev])")
 

@@ -10,8 +10,9 @@ import subprocess
 from conftest_helpers import ROOT, actions_taken
 from fakes import answer, by_node, node_of_prompt
 from fixtures.pddl_domains import hand_folder
-from benchmarks.stub_server import Reply
 from test_e2e_cli import cli, cli_env, read_jsonl
+
+from benchmarks.stub_server import Reply
 
 PASS_DOOR = '''def pass_door(key, here, there):
     """Take the key lying here, unlock the next room with it, walk in and put the key down."""

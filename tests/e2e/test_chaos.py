@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest_helpers import ROOT
+
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.scripted_model import ScriptedModel, gripper_plan, parse_facts, parse_view  # noqa: E402
@@ -72,8 +72,8 @@ def test_scripted_model_replies_depend_on_the_prompt_only():
 
 
 def _learn_settings(url: str) -> dict:
-    from learnact.cli.resolve import resolve_settings
     from learnact.cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
 
     argv = ["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--candidates", "1", "--max-steps", "4",
             "--max-rounds", "1", "--model", "scripted", "--base-url", url]  # fmt: skip
@@ -105,8 +105,8 @@ def test_learn_run_killed_in_its_start_up_resumes_from_the_beginning(scripted, t
 
 @needs_pddl_data
 def test_evaluation_killed_in_its_start_up_resumes_from_the_beginning(scripted, tmp_path):
-    from learnact.cli.resolve import resolve_settings
     from learnact.cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
     from learnact.cli.runs import RunDir
 
     argv = ["--graph", "evaluate", "--methods", "act,code_as_policy", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,gen:seed=2,balls=2",

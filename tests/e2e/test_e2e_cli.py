@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest_helpers import TINY_PLAN, complete_jsonl, kill_when, plan_agent, tiny_gripper
+from conftest_helpers import ROOT, TINY_PLAN, complete_jsonl, kill_when, plan_agent, tiny_gripper
 from fakes import answer, by_node, node_of_prompt
-from benchmarks.stub_server import Reply, error_reply
 from test_learn_graph import BAD_CALL, PLAN, agent, learner
 
-from conftest_helpers import ROOT
+from benchmarks.stub_server import Reply, error_reply
 
 
 def by_prompt(respond, delay_s: float = 0.0):

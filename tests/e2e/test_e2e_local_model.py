@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest_helpers import ROOT
 
 from environments.base import parse_call
 
-from conftest_helpers import ROOT
 pytestmark = pytest.mark.skipif(os.environ.get("LEARNACT_SKIP_LOCAL_MODEL") == "1", reason="LEARNACT_SKIP_LOCAL_MODEL=1: real local-model runs skipped")
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 
 from conftest_helpers import ROOT
+
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.bench_load import check_records, instances, rss_at, run_load  # noqa: E402

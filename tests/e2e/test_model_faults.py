@@ -11,16 +11,16 @@ import types
 from pathlib import Path
 
 import pytest
+from conftest_helpers import ROOT
 
+from benchmarks.stub_server import FAULT_KINDS, Faults, StubOpenAI
 from learnact.llm import errors
 from learnact.llm.config import ModelSpec
 from learnact.llm.local import LocalServer
 from learnact.llm.models import invoke_text, make_chat_model
 from learnact.llm.retries import RetryCounter
-from benchmarks.stub_server import FAULT_KINDS, Faults, StubOpenAI
 from learnact.llm.usage import UsageTracker
 
-from conftest_helpers import ROOT
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402

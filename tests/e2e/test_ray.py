@@ -23,14 +23,14 @@ from conftest_helpers import CARRY, actions_taken, tiny_gripper  # noqa: E402
 from fakes import ScriptedChatModel  # noqa: E402
 from test_e2e_cli import by_prompt, read_jsonl  # noqa: E402
 
-from learnact.actions import ActionLibrary, Executor  # noqa: E402
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
-from learnact.cli.main import main  # noqa: E402
+from benchmarks.stub_server import StubOpenAI  # noqa: E402
 from graphs.registry import build_graph  # noqa: E402
+from learnact.actions import ActionLibrary, Executor  # noqa: E402
+from learnact.cli.main import main  # noqa: E402
 from learnact.llm.config import ModelSpec  # noqa: E402
 from learnact.llm.errors import ModelConfigError  # noqa: E402
 from learnact.llm.models import make_chat_model  # noqa: E402
-from benchmarks.stub_server import StubOpenAI  # noqa: E402
 from learnact.llm.usage import UsageTracker  # noqa: E402
 from nodes.context import Context  # noqa: E402
 from nodes.ray_pool import RayWorkers, connect  # noqa: E402

@@ -19,9 +19,10 @@ import subprocess
 from pathlib import Path
 
 from conftest_helpers import CARRY
-from benchmarks.stub_server import Reply, error_reply
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, UPDATE, agent, learner
+
+from benchmarks.stub_server import Reply, error_reply
 
 FIXTURES = ROOT / "tests" / "fixtures" / "replay"
 INSTANCE = "tests/fixtures/replay/tiny.pddl"  # relative to the project: the same text in every request

@@ -8,13 +8,13 @@ import re
 import subprocess
 
 import pytest
-
 from conftest_helpers import ROOT
+from fakes import answer, by_node, node_of_prompt
+from test_e2e_cli import cli, cli_env, read_jsonl
+
+from benchmarks.stub_server import Reply
 from environments import EnvNameError, canonical_env_name, list_instances, make_env
 from environments.registry import check_contract
-from fakes import answer, by_node, node_of_prompt
-from benchmarks.stub_server import Reply
-from test_e2e_cli import cli, cli_env, read_jsonl
 
 ENV = "examples.courier:COURIER"
 DELIVER = '''def deliver(parcel, src, dst):

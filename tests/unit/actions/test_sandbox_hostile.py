@@ -13,8 +13,8 @@ import textwrap
 import pytest
 from sandbox_fakes import ToyGripper
 
-from learnact.actions import ActionLibrary, Executor, Limits
 from environments.base import PrimitiveSpec
+from learnact.actions import ActionLibrary, Executor, Limits
 
 BENIGN = '''
 def carry(obj, src, dst, gripper):

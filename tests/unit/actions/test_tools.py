@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest_helpers import ROOT
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.prebuilt import create_react_agent
 
-from learnact.actions import ActionLibrary, Limits, as_tools, load_actions_file
 from environments import make_env
+from learnact.actions import ActionLibrary, Limits, as_tools, load_actions_file
 
-from conftest_helpers import ROOT
 GRIPPER_LIBRARY = ROOT / "benchmarks" / "libraries" / "gripper.py"
 INSTANCE = "gen:seed=9,balls=2,rooms=3"  # Robby in roomc; ball1 roomb -> rooma, ball2 rooma -> roomb
 # create_react_agent is deprecated in favour of langchain.agents.create_agent (langchain is not a dependency here).

@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest_helpers import TINY_GRIPPER, TINY_PLAN, plan_agent
-from benchmarks.stub_server import StubOpenAI
+from conftest_helpers import ROOT, TINY_GRIPPER, TINY_PLAN, plan_agent
 from test_e2e_cli import by_prompt
 
-from conftest_helpers import ROOT
+from benchmarks.stub_server import StubOpenAI
+
 PLAIN = {"LEARNACT_PLAIN_PROGRESS": "1", "OPENAI_API_KEY": "sk-test"}
 ERROR_PREFIXES = ("error: ", "run.py: error: ", "run.py report: error: ", "run.py prompts: error: ")
 
@@ -424,8 +424,8 @@ def test_resume_of_a_learn_run_with_records_but_no_checkpoint(tmp_path):
     beginning: tests/e2e/test_chaos.py.)"""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from learnact.cli.resolve import resolve_settings
     from learnact.cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
     from learnact.cli.runs import RunDir
 
     argv = ["--graph", "learn", "--instance", "gen:seed=1,balls=1", "--model", "stub", "--base-url", "http://127.0.0.1:9/v1"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from learnact.cli.flags import build_parser
-from learnact.cli.resolve import resolve_settings
 from fixtures.pddl_domains import hand_folder, write_folder
 from fixtures.pddl_domains.hand import KEYS
 from test_bad_inputs import assert_one_clear_line, run_cli
+
+from learnact.cli.flags import build_parser
+from learnact.cli.resolve import resolve_settings
 
 
 def settings_for(*argv: str) -> dict:

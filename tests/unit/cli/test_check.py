@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-
-from learnact.cli.check_cmd import check_command
 from conftest_helpers import ROOT
 from fixtures.pddl_domains import hand_folder, random_folder, write_folder
 from fixtures.pddl_domains.hand import KEYS
+
+from learnact.cli.check_cmd import check_command
 
 EXPLODE = """(define (domain explode) (:requirements :typing) (:types thing)
  (:predicates (p ?a ?b ?c ?d ?e ?f - thing))

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest_helpers import ROOT
 
 
@@ -99,7 +98,7 @@ def test_stream_stays_live_while_orchestrating_tasks_wait_on_nested_graphs():
 
     acks = {(o, i): threading.Event() for o in range(2) for i in range(3)}
 
-    S = TypedDict("S", {"x": Annotated[list, operator.add]})  # noqa: N806 (functional form: no string annotations)
+    S = TypedDict("S", {"x": Annotated[list, operator.add]})  # noqa: N806, UP013 (functional form: no string annotations)
 
     def inner_node(s):
         o, received = s["x"][0], []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 from conftest_helpers import TINY_PLAN, actions_taken, tiny_gripper
@@ -15,15 +14,15 @@ from fakes import calls_of, node_of_prompt
 from test_e2e_cli import ROOT, by_prompt, cli, cli_env, read_jsonl
 from test_learn_graph import BAD_CALL, DEMO, GOOD_CALL, PLAN, UPDATE, agent, learn, learner
 
-from learnact.actions import ActionLibrary, Executor
-from learnact.cli.resolve import resolve_settings
-from learnact.cli.session import make_context
-from learnact.cli.flags import build_parser
-from learnact.cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
-from learnact.settings.defaults import DEFAULTS
 from environments import make_env
 from environments.data import DataNotFoundError
 from environments.pddl.env import GENERIC_INVALID
+from learnact.actions import ActionLibrary, Executor
+from learnact.cli.flags import build_parser
+from learnact.cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
+from learnact.cli.resolve import resolve_settings
+from learnact.cli.session import make_context
+from learnact.settings.defaults import DEFAULTS
 from nodes.episodes import EpisodeRegistry
 from nodes.history import render_history
 

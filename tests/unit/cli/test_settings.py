@@ -8,9 +8,9 @@ from learnact.cli.flags import build_parser
 from learnact.cli.resolve import resolve_settings
 from learnact.cli.runs import RunDir
 from learnact.cli.session import make_context
-from nodes.context import Context
 from learnact.settings.defaults import DEFAULTS, Defaults
 from learnact.settings.protocol import DEFAULT_PROTOCOL, protocol_value
+from nodes.context import Context
 
 # Context field -> its name in Defaults, where the two differ.
 RENAMED = {"temperature": "agent_temperature", "use_grammar": "grammar"}

@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixtures.pddl_domains import HAND_DOMAINS, RANDOM_SEEDS, all_folders, extended_folders, reference_successors
+from fixtures.pddl_domains.generated import random_domain
 
 from environments import list_instances, make_env
 from environments.pddl.env import OWN_DOMAINS
 from environments.pddl.generators import generate
-from fixtures.pddl_domains import HAND_DOMAINS, RANDOM_SEEDS, all_folders, extended_folders, reference_successors
-from fixtures.pddl_domains.generated import random_domain
 
 pytest.importorskip("pyperplan", reason="pyperplan is the reference planner (pip install -e .[dev])")
 from pyperplan.planner import _ground, _parse  # noqa: E402

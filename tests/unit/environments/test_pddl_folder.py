@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from fixtures.pddl_domains import hand_folder, write_folder
+from fixtures.pddl_domains.hand import KEYS
 
 from environments import DataNotFoundError, EnvNameError, canonical_env_name, list_instances, make_env
 from environments.pddl.derived import folder_material
 from environments.pddl.env import GroundingBudgetError
 from environments.pddl.folder import FolderError
-from fixtures.pddl_domains import hand_folder, write_folder
-from fixtures.pddl_domains.hand import KEYS
 
 COSTS = """(define (domain tolls) (:requirements :typing :negative-preconditions :equality :action-costs)
  (:types town) (:constants capital - town)

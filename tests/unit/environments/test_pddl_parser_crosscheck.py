@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from fixtures.pddl_domains import all_folders, extended_folders
 
 from environments.pddl.env import OWN_DOMAINS
 from environments.pddl.parser import either_parts, parse_domain
-from fixtures.pddl_domains import all_folders, extended_folders
 
 pddl = pytest.importorskip("pddl", reason="the pddl package is the cross-check (pip install -e .[dev])")
 

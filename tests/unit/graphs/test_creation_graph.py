@@ -7,10 +7,10 @@ from conftest_helpers import CARRY, tiny_gripper
 from fakes import ScriptedChatModel
 from test_learn_graph import BROKEN, GOOD_CALL, agent, learner
 
-from learnact.actions import ActionLibrary, Executor
 from graphs.act import build_act_graph
 from graphs.create import build_creation_graph
 from graphs.learn import build_learn_graph
+from learnact.actions import ActionLibrary, Executor
 from learnact.llm.usage import UsageTracker
 from nodes.checkpoint import sqlite_checkpointer
 from nodes.context import Context

@@ -16,15 +16,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest_helpers import CARRY, TINY_PLAN, actions_taken, tiny_gripper
+from conftest_helpers import CARRY, ROOT, TINY_PLAN, actions_taken, tiny_gripper
 from fakes import node_of_prompt
-from benchmarks.stub_server import StubOpenAI
 
+from benchmarks.stub_server import StubOpenAI
 from graphs.act import build_act_graph
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 
-from conftest_helpers import ROOT
 INSTANCE = "gen:seed=9,balls=2,rooms=3"  # Robby in roomc; ball1 roomb -> rooma, ball2 rooma -> roomb
 PLAN = [
     "move('roomc', 'roomb')", "pick('ball1', 'roomb', 'left')", "move('roomb', 'rooma')", "drop('ball1', 'rooma', 'left')",

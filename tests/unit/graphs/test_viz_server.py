@@ -6,11 +6,10 @@ import importlib
 import json
 
 import pytest
+from conftest_helpers import ROOT
 from langgraph.pregel import Pregel
 
 from graphs.registry import COMMANDS, GRAPHS, build_graph
-
-from conftest_helpers import ROOT
 
 
 def test_langgraph_json_points_at_compiled_graphs():

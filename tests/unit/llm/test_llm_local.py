@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest_helpers import ROOT as REPO
 
 from learnact.llm.config import ModelSpec
 from learnact.llm.errors import LocalModelError
 from learnact.llm.local import EmbeddedModel, LocalServer, assemble_parts, ensure_model_file, find_part_files
 from learnact.llm.models import invoke_text, make_chat_model
 from learnact.llm.usage import UsageTracker
-
-from conftest_helpers import ROOT as REPO
 
 
 def fake_parts(tmp_path: Path, contents: list[bytes]) -> list[Path]:

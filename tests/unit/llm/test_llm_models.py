@@ -8,8 +8,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
-from benchmarks.stub_server import Reply, error_reply
 
+from benchmarks.stub_server import Reply, error_reply
 from learnact.llm import errors
 from learnact.llm.config import ModelSpec
 from learnact.llm.grammar import call_grammar

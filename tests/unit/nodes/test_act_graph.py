@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest_helpers import CARRY, TINY_PLAN, plan_agent, tiny_gripper, run_episode_graph as run
+from conftest_helpers import CARRY, TINY_PLAN, plan_agent, tiny_gripper
+from conftest_helpers import run_episode_graph as run
 from fakes import ScriptedChatModel
 
-from learnact.actions import ActionLibrary
 from graphs.act import build_act_graph
 from graphs.react import build_react_graph
+from learnact.actions import ActionLibrary
 from learnact.llm.usage import UsageTracker
 from nodes.act import clean_action_line
 from nodes.context import Context

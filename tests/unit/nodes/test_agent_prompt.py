@@ -2,13 +2,11 @@
 verified in the sandbox, and learned code that reads the state (observe/facts/valid_actions)."""
 from __future__ import annotations
 
+from conftest_helpers import CARRY, ROOT, tiny_gripper
 
-from conftest_helpers import ROOT
-from conftest_helpers import CARRY, tiny_gripper
-
-from learnact.actions import ActionLibrary, Executor
 from environments import make_env
 from environments.pddl.prompt_material import EXAMPLE_INSTANCES
+from learnact.actions import ActionLibrary, Executor
 from nodes.act import agent_grammar
 from nodes.agent_prompt import episode_turns, refused_since_change, turn_text, window_start
 from nodes.demonstrations import few_shot_turns, learned_plan

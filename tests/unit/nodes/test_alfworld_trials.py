@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from test_alfworld_env import PUT_GAME, needs_data
 
-from learnact.actions import ActionLibrary
 from environments import make_env, parse_call
+from learnact.actions import ActionLibrary
 from nodes.context import Context
 from nodes.demonstrations import action_calls, learned_calls
 from nodes.learning.probes import probe_failures, trial_failures

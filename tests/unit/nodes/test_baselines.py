@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest_helpers import TINY_GRIPPER, TINY_PLAN, actions_taken, plan_agent, tiny_gripper, run_episode_graph as run_episode
+from conftest_helpers import TINY_GRIPPER, TINY_PLAN, actions_taken, plan_agent, tiny_gripper
+from conftest_helpers import run_episode_graph as run_episode
 from fakes import ScriptedChatModel
 from langgraph.types import Send
 
-from learnact.actions import Executor
 from graphs.act import build_act_graph
 from graphs.code_as_policy import build_code_as_policy_graph
 from graphs.react import build_react_graph
 from graphs.reflexion import build_reflexion_graph
+from learnact.actions import Executor
 from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry

@@ -11,8 +11,7 @@ import json
 import re
 
 import pytest
-from conftest_helpers import ROOT
-from conftest_helpers import CARRY, learn_on_tiny_gripper, tiny_gripper
+from conftest_helpers import CARRY, ROOT, learn_on_tiny_gripper, tiny_gripper
 from fakes import ScriptedChatModel
 
 from graphs.act import build_act_graph
@@ -470,8 +469,9 @@ def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():
 
 def test_a_fact_without_arguments_is_no_find_example(tmp_path):
     """A user's domain folder with (handfree): find() of it would return the predicate's own name."""
-    from environments import make_env
     from fixtures.pddl_domains import hand_folder
+
+    from environments import make_env
     from nodes.learning.checks import render_queries
 
     text = render_queries(make_env(f"pddl:{hand_folder(tmp_path, 'keys')}", "p01"))
@@ -480,8 +480,8 @@ def test_a_fact_without_arguments_is_no_find_example(tmp_path):
 
 
 def test_find_reads_the_state_in_the_sandbox_and_a_wrong_fact_name_is_shown_the_true_facts(tmp_path):
-    from learnact.actions import ActionLibrary, Executor
     from environments import make_env
+    from learnact.actions import ActionLibrary, Executor
 
     code = '''def goto(room):
     """Go to room from wherever Robby is."""

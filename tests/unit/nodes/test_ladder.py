@@ -12,14 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest_helpers import TINY_GRIPPER, TINY_PLAN
+from conftest_helpers import ROOT, TINY_GRIPPER, TINY_PLAN
 
 from environments.data import find_data_dir
 from environments.pddl import LadderError, instance_size, ladder
 from environments.pddl.generators import generate
 from environments.pddl.ladder import LADDER_SIZES, already_solved, problem_key
 
-from conftest_helpers import ROOT
 ladder_module = importlib.import_module("environments.pddl.ladder")  # the package's `ladder` is the function
 DATA = find_data_dir(required="pddl/gripper")
 
@@ -139,8 +138,8 @@ def test_every_ladder_problem_is_solvable(tmp_path_factory):
 
 # ------------------------------------------------------------------------------ the command line
 def settings(*argv: str) -> dict:
-    from learnact.cli.resolve import resolve_settings
     from learnact.cli.flags import build_parser
+    from learnact.cli.resolve import resolve_settings
 
     return resolve_settings(build_parser().parse_args(list(argv)))
 
@@ -305,8 +304,8 @@ def test_report_plot_escapes_method_names(tmp_path):
 
 
 def test_report_prefers_the_recorded_per_size_table(tmp_path):
-    from nodes.summary import size_csv
     from learnact.viz.report import write_report
+    from nodes.summary import size_csv
 
     run = make_ladder_run(tmp_path)
     rows = [{"method": "react", "env": "pddl/gripper", "size": s, "episodes": 1, "runs": 1, "success_mean": v, "success_std": 0.0,

@@ -1,15 +1,13 @@
 """The learning loop end to end with a scripted learner and agent on a real PDDL env and sandbox."""
 from __future__ import annotations
 
-import json
-
 import pytest
 from conftest_helpers import CARRY, TINY_PLAN, actions_taken, learn_on_tiny_gripper, tiny_gripper
 from fakes import ScriptedChatModel, answer, by_node, calls_of
 
-from learnact.actions import ActionStore
 from graphs.act import build_act_graph
 from graphs.learn import build_learn_graph
+from learnact.actions import ActionStore
 from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry

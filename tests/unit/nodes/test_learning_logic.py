@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from learnact.settings.defaults import default_score
 from nodes.history import render_history, window_start
 from nodes.learning.revision import RevisionParseError, choose_target, collect_failures, parse_revision, render_failure
 from nodes.learning.scoring import score_rollouts, select_best
-from learnact.settings.defaults import default_score
 
 
 def test_window_trims_in_chunks_so_the_prompt_prefix_stays_stable():

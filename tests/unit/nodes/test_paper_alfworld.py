@@ -6,8 +6,8 @@ from __future__ import annotations
 from fakes import ScriptedChatModel, calls_of
 from test_alfworld_env import SCRIPTED_WINS, needs_data
 
-from learnact.actions import ActionLibrary
 from graphs.registry import build_graph
+from learnact.actions import ActionLibrary
 from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry

@@ -8,9 +8,9 @@ import re
 import pytest
 from conftest_helpers import CARRY
 
+from environments import ENV_NAMES
 from learnact.actions import ActionLibrary
 from learnact.actions.results import CallResult, TraceStep
-from environments import ENV_NAMES
 from nodes.code_policy import statements_as_solve
 from nodes.history import render_history
 from nodes.learning.revision import first_failure, paper_revision_format, parse_revision

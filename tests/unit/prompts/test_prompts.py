@@ -9,7 +9,7 @@ from prompts.loader import parse_template
 
 def test_builtin_templates_are_valid_and_render():
     prompts = PromptSet()
-    for node, (required, optional) in NODE_PLACEHOLDERS.items():
+    for node, (required, _) in NODE_PLACEHOLDERS.items():
         t = prompts.get(node)
         assert required <= t.placeholders
         messages = t.render(**{name: f"<{name}>" for name in t.placeholders})

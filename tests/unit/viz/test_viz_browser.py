@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 from conftest_helpers import ROOT
-
 from test_viz_report import make_eval_run, make_learn_run
+
 from learnact.viz.report import write_report
 
 ARTIFACTS = ROOT / "test-artifacts"
