@@ -35,7 +35,7 @@ def render_queries(env) -> str:
     ``find``), with the facts that can change as they are at the start of ``env``'s task and what find
     returns for two of them. Empty where the state is not symbolic (ALFWorld)."""
     env.reset()
-    changing = getattr(getattr(env, "ground", None), "changing_predicates", None)
+    changing = env.changing_predicates()
     facts = [tuple(f) for f in env.facts() if changing is None or f[0] in changing]
     if not facts:
         return ""
