@@ -10,6 +10,7 @@ from langgraph.types import Send
 from prompts import load_domain_material
 
 from .context import Context, holds_slot
+from .episodes import TaskEnvs
 from .events import emit
 from .learn_state import Candidate, LearnState, ReviseTask
 from .learning.checks import ask_learner, check_and_repair, primitives_of
@@ -51,11 +52,11 @@ def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
     ]
 
 
-def revise_messages(task: ReviseTask, ctx: Context) -> list[tuple[str, str]]:
+def revise_messages(task: ReviseTask, ctx: Context, envs: TaskEnvs | None = None) -> list[tuple[str, str]]:
     """The ``revise_actions`` request for ``task``'s failure (the paper's parts too under its prompt set)."""
     library = task["best"]["library"]
     material = load_domain_material(task["env_name"], ctx.prompts_dir, ctx.feedback)
-    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
+    primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx, envs)
     notes = library.render_notes().strip()
     values = dict(
         instruction=material.instruction, primitives=primitives, queries=queries, actions=library.code,
@@ -69,11 +70,16 @@ def revise_messages(task: ReviseTask, ctx: Context) -> list[tuple[str, str]]:
 
 @holds_slot
 def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context
+    """One revision sample; the task's environments are made once for it (its request, checks and repairs)."""
+    with TaskEnvs(runtime.context.episodes) as envs:
+        return revise(task, runtime.context, envs)
+
+
+def revise(task: ReviseTask, ctx: Context, envs: TaskEnvs) -> dict:
     cid, best = task["candidate_id"], task["best"]
     emit("candidate_start", candidate_id=cid, round=task["round"])
     library = best["library"]
-    request = revise_messages(task, ctx)
+    request = revise_messages(task, ctx, envs)
     reply = ask_learner(ctx, "learn.revise", request, cid)
     candidate: Candidate = {
         "id": cid,
@@ -102,13 +108,13 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context]) -> dict:
             calls = [revision.test_case] if revision.test_case else []
             checked, candidate["code"], errors = check_and_repair(
                 new_lib.code, {"env_name": task["env_name"], "train_instances": task["train_instances"]}, ctx,
-                "\n".join(f"Action: {c}" for c in calls), cid, request if ctx.prompt_set == "paper" else None,
+                "\n".join(f"Action: {c}" for c in calls), cid, request if ctx.prompt_set == "paper" else None, envs,
             )
             candidate["attempts"] = errors
             if checked is None:
                 raise ValueError(errors[-1] if errors else "the updated code does not work")
-            if errors:  # the learner repaired the update: keep the repaired code as this revision
-                new_lib, _ = library.with_update(checked.code, iteration=task["round"], reason=revision.reason, keep_notes=keep)
+            if errors:  # the learner repaired the update: the check's value (not parsed again) is this revision
+                new_lib, _ = library.with_update(checked, iteration=task["round"], reason=revision.reason, keep_notes=keep)
             new_lib = with_descriptions(ctx, task["env_name"], new_lib, changed, cid)
             if ctx.redemonstrate and ctx.demonstration:  # the reference writes the usage example again after an Update
                 candidate["demonstration"] = ask_demonstration(ctx, task["env_name"], new_lib, cid)

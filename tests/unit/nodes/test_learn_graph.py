@@ -247,3 +247,28 @@ def test_probing_is_off_with_the_paper_protocol(tmp_path):
     final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False, creation_trials=False)
     assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
     assert not calls_of(ctx.learner_model, "learn.revise")
+
+
+def test_a_revision_makes_its_environment_once_for_its_checks_and_repairs(tmp_path, monkeypatch):
+    import nodes.revise
+    from nodes.episodes import EpisodeRegistry as Registry
+
+    good = UPDATE.split("```python\n")[1].split("```")[0]
+    broken = UPDATE.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # its test case breaks: one repair
+    made, revising = [], []
+    make, revise = Registry.make_env, nodes.revise.revise
+    monkeypatch.setattr(Registry, "make_env", lambda self, env, inst: made.append((bool(revising), inst)) or make(self, env, inst))
+
+    def counted(*args):
+        revising.append(1)
+        try:
+            return revise(*args)
+        finally:
+            revising.pop()
+
+    monkeypatch.setattr(nodes.revise, "revise", counted)
+    final, ctx = learn(tmp_path, {**learner(revise=broken), "learn.fix": f"```python\n{good}\n```"}, agent(BAD_CALL),
+                       candidates=1, max_rounds=1)
+    assert len(calls_of(ctx.learner_model, "learn.fix")) == 1 and final["best"]["origin"] == "update"
+    in_revision = [inst for revising_now, inst in made if revising_now]  # the training instance, the example's (trials)
+    assert in_revision and len(in_revision) == len(set(in_revision))  # two checks (the update's, the repair's), one each
