@@ -1,15 +1,14 @@
 """A candidate's code checked against its task, with the learner repairing it: the primitives (and state
-queries) as the learner's prompts show them, the sandbox checks of the task (smoke.py), and the check and
-repair loop (repair.py) wired to the run context."""
+queries) as the learner's prompts show them, the sandbox checks of the task (smoke.py), one check and one
+repair request wired to the run context (the loop around them: graphs/repair.py, nodes/repair.py)."""
 from __future__ import annotations
 
-from learnact.actions import ActionLibrary
 from learnact.llm.models import invoke_text
 
 from ..context import Context
 from ..episodes import TaskEnvs
 from ..events import emit
-from .repair import Checked, check_code, check_with_repairs, render_attempts
+from .repair import Checked, check_code, render_attempts
 from .reply import brief_error, clean_reply
 from .smoke import sandbox_check
 
@@ -98,19 +97,3 @@ def ask_repair(
     else:
         messages = fix(code, error, render_attempts(earlier))
     return clean_reply(ask_learner(ctx, "learn.fix", messages, key))
-
-
-def check_and_repair(
-    code: str, task: dict, ctx: Context, demonstration: str | None, key: str, opening: list | None = None,
-    envs: TaskEnvs | None = None,
-) -> tuple[ActionLibrary | None, str, list[str]]:
-    """The whole of ``code`` must work (a revision): while anything fails, the learner repairs it, at most
-    ``create_tries`` times, every check on ``envs``' environments. (library or None, the last code, errors met and
-    renames made)."""
-    outcome = check_with_repairs(
-        code, lambda c: check_once(c, task, ctx, demonstration, envs),
-        lambda c, error, earlier: ask_repair(c, error, earlier, task, ctx, key, opening), ctx.create_tries, strict=True,
-    )  # fmt: skip
-    notes = [f"renamed {r['from']} to {r['to']}: {r['reason']}" for r in outcome.checked.renamed]
-    library = outcome.library
-    return library, library.code if library is not None else outcome.checked.code, [t["error"] for t in outcome.tries] + notes
