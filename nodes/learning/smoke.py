@@ -95,9 +95,10 @@ def executor_kwargs(ctx: Context) -> dict[str, Any]:
     return kwargs
 
 
-def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str | None, envs: TaskEnvs):
-    """The check's calls, in the sandbox on ``envs``' environments (reset): the demonstration's learned calls, and
-    (``ctx.creation_trials``) each action tried in the situations of the domain's example episode."""
+def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str | None, envs: TaskEnvs | None = None):
+    """The check's calls, in the sandbox on ``envs``' environments (reset; None: made for each run): the
+    demonstration's learned calls, and (``ctx.creation_trials``) each action tried in the situations of the domain's
+    example episode."""
     trials = example_trials(env_name, ctx, envs) if getattr(ctx, "creation_trials", False) else None
     if not demonstration and trials is None:
         return None
@@ -106,7 +107,9 @@ def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str
         failed: dict[str, str] = {}
         calls = demo_calls(demonstration, library) if demonstration else []
         if calls:
-            failed.update(smoke_failures(library, envs.get(env_name, instance), calls, ctx.sandbox, **executor_kwargs(ctx)))
+            with TaskEnvs(ctx.episodes) as own:  # no caller's environments: one made for this run
+                env = (envs or own).get(env_name, instance)
+                failed.update(smoke_failures(library, env, calls, ctx.sandbox, **executor_kwargs(ctx)))
         if trials is not None:
             for name, why in trials(library).items():
                 failed.setdefault(name, why)
@@ -130,7 +133,7 @@ def example_instance(env_name: str, data_dir=None) -> str | None:
         return None
 
 
-def example_trials(env_name: str, ctx: Context, envs: TaskEnvs):
+def example_trials(env_name: str, ctx: Context, envs: TaskEnvs | None = None):
     """``library -> {action: why}`` for actions that work nowhere in the example episode (nodes.learning.probes.trial_failures);
     None where the domain has no replayable example instance."""
     instance = example_instance(env_name, ctx.episodes.data_dir)
@@ -139,6 +142,7 @@ def example_trials(env_name: str, ctx: Context, envs: TaskEnvs):
     example = action_lines(load_domain_material(env_name, ctx.prompts_dir, ctx.feedback).example)
 
     def run(library: ActionLibrary) -> dict[str, str]:
-        return trial_failures(library, envs.get(env_name, instance), example, ctx.sandbox, **executor_kwargs(ctx))
+        with TaskEnvs(ctx.episodes) as own:  # no caller's environments: one made for this run
+            return trial_failures(library, (envs or own).get(env_name, instance), example, ctx.sandbox, **executor_kwargs(ctx))
 
     return run
