@@ -75,13 +75,13 @@ def warm_up(ctx, family: str, n: int) -> None:
     the figures are steady-state throughput, not each process's first-episode costs (lazy imports, pydantic
     and LangGraph set-up, TextWorld's template cache), which a real run pays once per worker."""
     from graphs.registry import build_graph
-    from nodes.remote import invoke_episode
+    from nodes.runner import play_episode
 
     graph = build_graph("act", checkpointer=False)
     env, instance = WARM_EPISODE[family]()
     inputs = [{"episode_id": f"warm-up-{i}", "env_name": env, "instance": instance, "max_steps": 3} for i in range(n)]
     with ThreadPoolExecutor(n) as pool:
-        list(pool.map(lambda x: invoke_episode(graph, x, ctx), inputs))
+        list(pool.map(lambda x: play_episode(graph, x, ctx), inputs))
 
 
 def _alfworld_warm_episode() -> tuple[str, str]:

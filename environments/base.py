@@ -66,9 +66,15 @@ class TextEnv(gym.Env):
     """A gymnasium text environment whose actions are primitive calls in Python-call form.
 
     Subclasses set ``primitives`` and ``goal`` and implement ``reset``/``step``.
-    ``step`` never raises for a bad action: it returns ``info["valid"] = False`` and an
-    observation that explains why, leaving the state unchanged.
+    ``step`` never raises for a bad action: it returns ``info["valid"] = False`` and an observation that
+    explains why, leaving the state unchanged.
     ``info`` always carries ``valid``, ``success``, ``progress``, ``goal`` and ``valid_actions``.
+
+    Everything else the nodes use is declared here with a default that means "not known here" (the nodes call
+    it unconditionally; an environment overrides what it can answer): ``objects``, ``state``, ``observe``,
+    ``valid_actions``, ``state_view``, ``typed_calls``, ``call_pools``, ``objects_for``, ``goal_objects``,
+    ``facts``, ``changing_predicates``. ``state`` with ``restore(state)`` (not declared: an environment that
+    can put the world back defines it) lets the creation trials and the probes try calls from one state.
     """
 
     metadata = {"render_modes": []}
@@ -76,6 +82,8 @@ class TextEnv(gym.Env):
     instance: str = ""
     primitives: tuple[PrimitiveSpec, ...] = ()
     goal: str = ""
+    objects: tuple[str, ...] = ()  # the instance's object names, where known (the grammar's learned-call arguments)
+    state: Any = None  # the symbolic state (a value: compared, saved, restored), where there is one
 
     def __init__(self) -> None:
         super().__init__()
@@ -86,8 +94,13 @@ class TextEnv(gym.Env):
     def primitive_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.primitives)
 
-    def valid_actions(self) -> list[str]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def observe(self) -> str:
+        """The current state as text, without acting (learned code's ``observe()``); "" where it cannot be read."""
+        return ""
+
+    def valid_actions(self) -> list[str] | None:
+        """The primitive calls that apply now; None where they cannot be listed."""
+        return None
 
     def state_view(self) -> str | None:
         """The current state and goal per object, for the agent's compact prompt; None where the
@@ -98,9 +111,14 @@ class TextEnv(gym.Env):
         """Every well-typed primitive call (valid now or not), or None where they cannot be listed."""
         return None
 
+    def call_pools(self) -> dict[str, list[list[str]]] | None:
+        """Each primitive's argument pools (one list of names per parameter), where the calls are not listed but
+        their arguments are known (ALFWorld: typed names seen so far); None otherwise."""
+        return None
+
     def objects_for(self, param: str) -> tuple[str, ...]:
         """Objects a learned action's parameter named ``param`` plausibly takes (all the env knows)."""
-        return tuple(getattr(self, "objects", ()) or ())
+        return tuple(self.objects)
 
     def goal_objects(self) -> tuple[str, ...]:
         """Objects the goal is about, in the goal's order (tried first where calls are sampled); none known here."""
@@ -109,3 +127,7 @@ class TextEnv(gym.Env):
     def facts(self) -> list[tuple[str, ...]]:
         """The true facts of the current state as tuples; empty where the state is not symbolic."""
         return []
+
+    def changing_predicates(self) -> frozenset[str] | None:
+        """The predicates of ``facts()`` that actions can change (the rest describe the instance); None: unknown."""
+        return None

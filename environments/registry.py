@@ -7,7 +7,8 @@ an attribute of it holding a :class:`TextEnvSpec`: how to make the environment o
 instances train and which test, and the prompt material (the domain's instruction and one worked episode).
 
 The contract the environment ``make(instance, **options)`` returns must keep (:func:`check_contract` tests it
-on the first reset; :class:`~environments.base.TextEnv` is a base class that has it):
+on the first reset). It is a :class:`~environments.base.TextEnv`, which declares every method the nodes call with
+a default, and it keeps:
 
 - ``primitives``: a non-empty tuple of :class:`~environments.base.PrimitiveSpec`, the calls the agent may make;
   ``goal``: the goal as text; ``instance``: the instance's name.
@@ -17,13 +18,14 @@ on the first reset; :class:`~environments.base.TextEnv` is a base class that has
   says why, and leaves the state unchanged.
 - ``info`` carries ``valid`` (did the primitive apply), ``success`` (the goal holds; the episode terminates),
   ``progress`` (0..1, the best share of the goal reached in the episode) and ``goal``.
-- optional, used where present: ``valid_actions()`` (the calls applicable now: the ``valid_actions_only``
-  grammar and learned code's ``valid_actions()`` query), ``state_view()`` (a compact state for the agent's
-  prompt; default: the last observation), ``typed_calls()`` (every well-typed call, for the typed grammar),
-  ``facts()`` (true facts as tuples, for learned code's ``find``), ``observe()`` (the observation without
-  acting), and ``state`` / ``restore(state)`` / ``objects_for(param)`` together (put the world back in a saved
-  state and list the objects a parameter takes: the creation trials and the probes of unused actions try
-  calls with them), ``close()``.
+- optional, overriding TextEnv's defaults where the environment can answer: ``valid_actions()`` (the calls
+  applicable now: the ``valid_actions_only`` grammar and learned code's ``valid_actions()`` query), ``state_view()``
+  (a compact state for the agent's prompt; default: the last observation), ``typed_calls()`` (every well-typed
+  call, for the typed grammar), ``call_pools()`` (argument pools per primitive, where the calls are not listed),
+  ``objects`` and ``goal_objects()``, ``facts()`` and ``changing_predicates()`` (true facts as tuples, for learned
+  code's ``find``), ``observe()`` (the observation without acting), and ``state`` / ``restore(state)`` /
+  ``objects_for(param)`` together (put the world back in a saved state and list the objects a parameter takes:
+  the creation trials and the probes of unused actions try calls with them), ``close()``.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .base import TextEnv
 from .data import EnvNameError
 
 NAME = re.compile(r"^(?P<module>[A-Za-z_][\w.]*|[^:]+\.py):(?P<attr>[A-Za-z_]\w*)$")
@@ -123,6 +126,8 @@ def registered_instances(name: str, split: str | None = None) -> list[str]:
 
 def check_contract(env) -> list[str]:
     """What ``env`` misses of the contract (an empty list when it keeps it); resets it."""
+    if not isinstance(env, TextEnv):
+        return [f"make() must return an environments.TextEnv (it declares what the nodes call), got {type(env).__name__}"]
     faults = []
     primitives = getattr(env, "primitives", ())
     if not primitives or not all(hasattr(p, "name") and hasattr(p, "params") for p in primitives):

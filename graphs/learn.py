@@ -18,6 +18,7 @@ from nodes.revise import identify_errors, plan_revisions, revise_candidate
 
 from .act import build_act_graph
 from .create import build_creation_graph
+from .repair import build_repair_graph
 
 
 def build_learn_graph(checkpointer=None, rollout_graph=None):
@@ -30,7 +31,8 @@ def build_learn_graph(checkpointer=None, rollout_graph=None):
     graph.add_node("rollout", partial(rollout, episode_graph=rollout_graph))
     graph.add_node("score", score_round)
     graph.add_node("identify_errors", identify_errors)
-    graph.add_node("revise_candidate", revise_candidate)
+    # An Update goes through the same check-and-repair loop as creation (graphs/repair.py), run by the revision node.
+    graph.add_node("revise_candidate", partial(revise_candidate, repair_graph=build_repair_graph(checkpointer=False)))
     graph.add_node("finalize", finalize)
 
     graph.add_conditional_edges(START, plan_creation, ["create_candidate"])

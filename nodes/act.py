@@ -182,12 +182,12 @@ def agent_grammar(rt, *, valid_only: bool = False, typed: bool = False, refused:
     only when they run).
     """
     learned = {a.name: len(a.params) for a in rt.library.actions}
-    objects = list(getattr(rt.env, "objects", ()) or ()) or None
+    objects = list(rt.env.objects) or None
     if valid_only:
         valid = rt.env.valid_actions()
-        if valid or learned:
+        if valid is not None and (valid or learned):
             return choice_grammar(valid, learned, objects)
-    if typed and (pools := getattr(rt.env, "call_pools", lambda: None)()):
+    if typed and (pools := rt.env.call_pools()):
         return typed_pool_grammar(pools, refused, learned, objects)
     if typed and (calls := rt.env.typed_calls()):
         listed = learned_calls(rt.env, rt.library, MAX_LEARNED_LITERALS) if learned else []
@@ -312,11 +312,9 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
 
 def _world(env) -> Any:
     """A value that changes when the environment's state does (None where it cannot be read)."""
-    state = getattr(env, "state", None)
-    if state is not None:
-        return state
-    observe = getattr(env, "observe", None)
-    return observe() if callable(observe) else None
+    if env.state is not None:
+        return env.state
+    return env.observe() or None
 
 
 def finish_episode(state: EpisodeState, runtime: Runtime[Context]) -> dict:

@@ -14,6 +14,7 @@ the graph that node belongs to (graphs/); ``rollout_graph`` and ``graphs`` only 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import os
@@ -291,13 +292,23 @@ class Context:
         return resources.chat_model(self.model_spec("learner"))
 
 
+_IN_SLOT: contextvars.ContextVar[bool] = contextvars.ContextVar("learnact_in_slot", default=False)
+
+
 def holds_slot(node: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a leaf node ``(task, runtime)`` so that it runs inside one of the run's work slots."""
+    """Decorate a leaf node ``(task, runtime)`` so that it runs inside one of the run's work slots. A node of a graph
+    that such a node runs (a revision's check-and-repair loop) works in its caller's slot."""
 
     @functools.wraps(node)
     def wrapper(task: Any, runtime: Any, **bound: Any) -> Any:
-        with runtime.context.slot():
+        if _IN_SLOT.get():
             return node(task, runtime, **bound)
+        with runtime.context.slot():
+            token = _IN_SLOT.set(True)
+            try:
+                return node(task, runtime, **bound)
+            finally:
+                _IN_SLOT.reset(token)
 
     return wrapper
 

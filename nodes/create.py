@@ -1,8 +1,8 @@
 """Nodes of the creation subgraph (graphs/create.py): one candidate action set, from the learner's reply to
 a checked ``ActionLibrary`` with its usage demonstration.
 
-    write -> check -> fix -> check ...            the repair loop, while nothing of the code works
-    check -> demonstrate -> check -> finish       the demonstration's learned calls are checked the same way
+    write -> repair -> after_check                  the check-and-repair loop (graphs/repair.py, nodes/repair.py)
+    after_check -> demonstrate -> repair -> finish  the demonstration's learned calls are checked the same way
 
 A check (nodes/learning/checks.py) judges the code function by function and keeps what works as an
 ``ActionLibrary`` value, which stays the candidate's library from here on (the state holds the value).
@@ -20,9 +20,8 @@ from prompts import load_domain_material
 from .context import Context, holds_slot
 from .events import emit
 from .learn_state import Candidate, CreateTask, CreationState, LearnState, LoopOutcome
-from .learning.checks import ask_learner, ask_repair, check_once, primitives_of
+from .learning.checks import ask_learner, primitives_of
 from .learning.paper import ask_demonstration, creation_values, describe_functions
-from .learning.repair import judge
 from .learning.reply import brief_error, clean_reply
 from .learning.smoke import shows_lost_actions
 
@@ -54,23 +53,16 @@ def write_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
     """The learner's reply to ``create_actions``, its top-level functions kept."""
     ctx, cid = runtime.context, state["candidate_id"]
     emit("candidate_start", candidate_id=cid, round=0)
-    code = clean_reply(ask_learner(ctx, "learn.create", creation_messages(state, ctx), cid))
-    return {"code": code, "demonstration": None, "demos": 0, "tries": [], "checks": [], "shown": ""}
+    request = creation_messages(state, ctx)
+    code = clean_reply(ask_learner(ctx, "learn.create", request, cid))
+    opening = request if ctx.prompt_set == "paper" else None  # the paper: a repair goes on as this conversation
+    return {"code": code, "demonstration": None, "demos": 0, "tries": [], "checks": [], "shown": "", "opening": opening}
 
 
-@holds_slot
-def check_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
-    """One check of ``code``; a failure goes to ``fix`` while repairs are left, and the end of a loop decides
-    what comes next (the demonstration, or the candidate)."""
-    ctx = runtime.context
-    tries = list(state.get("tries", []))
-    checked = check_once(state["code"], state, ctx, state.get("demonstration"))
-    error, stop = judge(checked, tries, ctx.create_tries)
-    if error is not None and stop is None:
-        return {"tries": tries, "route": "fix"}
-    outcome = LoopOutcome(library=checked.library if stop is None else None, code=checked.code, stop=stop, error=error)
-    checks = [*state.get("checks", []), {"dropped": checked.dropped, "renamed": checked.renamed}]
-    return {"tries": tries, "checks": checks, **_after_loop(state, outcome)}
+def after_check(state: CreationState) -> dict:
+    """The end of a check-and-repair loop decides what comes next (the demonstration, or the candidate)."""
+    checks = [*state.get("checks", []), state["checked"]]
+    return {"checks": checks, **_after_loop(state, state["outcome"])}
 
 
 def _after_loop(state: CreationState, outcome: LoopOutcome) -> dict:
@@ -85,14 +77,6 @@ def _after_loop(state: CreationState, outcome: LoopOutcome) -> dict:
     if not shows_lost_actions(demonstration, state["final"]["library"], outcome["library"]):
         return {"final": outcome, "shown": demonstration, "route": "finish"}
     return {"final": outcome, "shown": "", "route": "finish" if state["demos"] >= 2 else "demonstrate"}
-
-
-@holds_slot
-def fix_actions(state: CreationState, runtime: Runtime[Context]) -> dict:
-    """The learner's repair of the last failed try, shown the ones before it."""
-    tries, ctx = state["tries"], runtime.context
-    opening = creation_messages(state, ctx) if ctx.prompt_set == "paper" else None  # the paper: the conversation goes on
-    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, ctx, state["candidate_id"], opening)}
 
 
 @holds_slot
@@ -115,7 +99,7 @@ def route_after_check(state: CreationState) -> str:
 
 def route_after_demonstration(state: CreationState) -> str:
     """An empty demonstration (none asked for, or the learner wrote none) is not checked: the candidate is done."""
-    return "check" if state.get("demonstration") else "finish"
+    return "repair" if state.get("demonstration") else "finish"
 
 
 def finish_candidate(state: CreationState) -> dict:

@@ -84,8 +84,7 @@ def replay_turns(env, executor: Executor, calls: Sequence[str]) -> Turns | None:
 
 def _pools(env, action) -> list[list[str]]:
     """The objects each parameter of ``action`` plausibly takes (``env.objects_for``), objects of the goal first."""
-    goal = getattr(env, "goal_objects", None)
-    rank = {o: i for i, o in enumerate(dict.fromkeys(goal() if goal else ()))}
+    rank = {o: i for i, o in enumerate(dict.fromkeys(env.goal_objects()))}
     return [sorted(env.objects_for(p), key=lambda o: (rank.get(o, len(rank)), o)) for p in action.params]
 
 

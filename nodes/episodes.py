@@ -44,8 +44,12 @@ class EpisodeRegistry:
         # The learner's view of the primitives per (environment, instance, state queries): nodes/learning/checks.py.
         self.primitives: dict[tuple, tuple[str, str, dict[str, int]]] = {}
 
+    def make_env(self, env_name: str, instance: str) -> TextEnv:
+        """An environment of this run (its data folder and options), not reset yet."""
+        return make_env(env_name, instance, data_dir=self.data_dir, **self.env_options)
+
     def _build(self, state: EpisodeState, sandbox: Callable[..., Executor]) -> tuple[EpisodeRuntime, str, dict]:
-        env = make_env(state["env_name"], state["instance"], data_dir=self.data_dir, **self.env_options)
+        env = self.make_env(state["env_name"], state["instance"])
         obs, info = env.reset()
         given = state.get("library")  # the value (a learning graph's candidate) or its record (JSON input, --actions)
         library = given if isinstance(given, ActionLibrary) else ActionLibrary.from_dict(given)
@@ -95,3 +99,27 @@ class EpisodeRegistry:
     def sibling(self) -> EpisodeRegistry:
         """An empty registry with the same data, environment options, limits and executor rule."""
         return EpisodeRegistry(self.data_dir, self.env_options, self.limits, self.learned_call_invalid)
+
+
+class TaskEnvs:
+    """The environments one node's checks use (a candidate's checks, repairs and trials), made once per instance
+    with the registry's settings and closed together: passed to the helpers, which reset one before each use,
+    rather than made anew by each. Use as a context manager."""
+
+    def __init__(self, registry: EpisodeRegistry) -> None:
+        self.registry = registry
+        self._envs: dict[tuple[str, str], TextEnv] = {}
+
+    def get(self, env_name: str, instance: str) -> TextEnv:
+        key = (env_name, instance)
+        if key not in self._envs:
+            self._envs[key] = self.registry.make_env(env_name, instance)
+        return self._envs[key]
+
+    def __enter__(self) -> TaskEnvs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        envs, self._envs = list(self._envs.values()), {}
+        for env in envs:
+            env.close()

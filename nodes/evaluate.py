@@ -32,8 +32,8 @@ from .episodes import EpisodeRegistry
 from .events import emit, stream_events
 from .jsonl import append_line
 from .records import BRIEF, EpisodeBrief, EpisodeRecord, episode_record
-from .remote import invoke_episode
 from .resume import finished
+from .runner import episode_inputs, play_episode
 from .summary import size_csv, size_markdown, summarize_by_size, summarize_records, to_csv, to_markdown
 
 LEARNING = {"learnact": "learn", "reflexion": "reflexion", "react_reflexion": "reflexion"}
@@ -282,19 +282,11 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuild
     art = task["artefact"] or {}
     env_ctx = ctx.for_env(task["env"])  # this task type's step cap and history window
     graph = graph_builders(ctx, graphs)[EPISODE_GRAPH[task["method"]]](checkpointer=False)
-    final = invoke_episode(
-        graph,
-        {
-            "episode_id": eid,
-            "env_name": task["env"],
-            "instance": task["instance"],
-            "library": art.get("library"),
-            "examples": art.get("demonstration"),
-            "lessons": art.get("lessons", []),
-            "max_steps": task.get("max_steps") or env_ctx.max_steps,
-        },
-        env_ctx,
+    inputs = episode_inputs(
+        eid, task["env"], task["instance"], library=art.get("library"), examples=art.get("demonstration"),
+        lessons=art.get("lessons", []), max_steps=task.get("max_steps") or env_ctx.max_steps,
     )
+    final = play_episode(graph, inputs, env_ctx)
     usage = ctx.usage.totals(key=eid) if ctx.usage is not None else {}
     record = episode_record(final, method=task["method"], usage=usage, run=task["run"])
     if ctx.run_dir and eid not in recorded_ids(ctx.run_dir):

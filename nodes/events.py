@@ -19,7 +19,7 @@ def emit(event: str, /, **data: Any) -> None:
 # Nodes that are subgraphs of the graph they belong to (the creation subgraph, graphs/create.py, in the learning
 # graph): their events are the graph's own. A graph that a node runs by calling it (a rollout's episode, an
 # evaluation's learning sub-run) is not one: its events are its own, and the node passes on what it wants shown.
-SUBGRAPH_NODES = frozenset({"create_candidate"})
+SUBGRAPH_NODES = frozenset({"create_candidate", "repair"})  # "repair": the check-and-repair loop inside creation
 
 
 def stream_events(graph: Any, inputs: Any, config: Any = None, *, context: Any) -> Iterator[dict[str, Any]]:

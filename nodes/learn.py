@@ -22,7 +22,7 @@ from .learning.probes import probe_failures
 from .learning.revision import collect_failures
 from .learning.scoring import score_rollouts, select_best
 from .records import RoundSummary
-from .remote import invoke_episode
+from .runner import episode_inputs, play_episode
 
 
 def gather_candidates(state: LearnState) -> dict:
@@ -67,18 +67,11 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
         return {"rollouts": [done]}
     episode_id = f"{cand['id']}@{task['instance']}" + (f"#r{rnd}" if again else "")
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
-    final = invoke_episode(
-        rollout_graph(ctx, episode_graph),
-        {
-            "episode_id": episode_id,
-            "env_name": task["env_name"],
-            "instance": task["instance"],
-            "library": cand["library"],
-            "examples": cand.get("demonstration") or None,
-            "max_steps": ctx.learn_max_steps,
-        },
-        ctx,
+    inputs = episode_inputs(
+        episode_id, task["env_name"], task["instance"], library=cand["library"],
+        examples=cand.get("demonstration") or None, max_steps=ctx.learn_max_steps,
     )
+    final = play_episode(rollout_graph(ctx, episode_graph), inputs, ctx)
     record = {
         "candidate_id": cand["id"],
         "round": rnd,

@@ -73,7 +73,7 @@ class CreateTask(InputDict):
 
 
 class LoopOutcome(TypedDict):
-    """A check-and-repair loop's end (nodes/create.py): its library (None: it gave up), the code it last
+    """A check-and-repair loop's end (nodes/repair.py): its library (None: it gave up), the code it last
     judged, why repairs stopped and the last error (both None when the code was good)."""
 
     library: ActionLibrary | None
@@ -82,8 +82,33 @@ class LoopOutcome(TypedDict):
     error: str | None
 
 
+class RepairState(TypedDict, total=False):
+    """State of the one check-and-repair loop (graphs/repair.py: check -> fix -> check ...), which the creation
+    subgraph embeds and a revision runs; its keys are the creation state's own."""
+
+    env_name: str
+    train_instances: list[str]
+    candidate_id: str
+    code: str  # what the next check judges
+    demonstration: str | None  # the learned calls the check runs in the sandbox (a demonstration, a revision's test case)
+    strict: bool  # anything dropped is an error (a revision: the whole update must work); else only nothing kept
+    opening: list | None  # the request that asked for the code (paper prompt set: a repair goes on as its conversation)
+    tries: list[dict[str, str]]  # every failed check of the candidate, in order: {"code", "error"} (repairs count over all)
+    route: str  # where the check goes next: "fix", or "done"
+    outcome: LoopOutcome  # the loop's end
+    checked: dict[str, Any]  # what the last check dropped and renamed
+
+
+class RepairOutput(TypedDict):
+    """What the loop gives its caller."""
+
+    tries: list[dict[str, str]]
+    outcome: LoopOutcome
+    checked: dict[str, Any]
+
+
 class CreationState(TypedDict, total=False):
-    """State of one candidate's creation (graphs/create.py): write -> check -> fix ... -> demonstrate -> check -> finish."""
+    """State of one candidate's creation (graphs/create.py): write -> repair -> demonstrate -> repair -> finish."""
 
     env_name: str
     train_instances: list[str]
@@ -92,7 +117,10 @@ class CreationState(TypedDict, total=False):
     demonstration: str | None  # the demonstration whose learned calls the check runs (None: the reply's own check)
     demos: int  # demonstrations written (at most 2: a second one when the first showed a dropped action)
     tries: list[dict[str, str]]  # every failed check of this candidate, in order: {"code", "error"}
-    route: str  # where the check goes next: "fix", "demonstrate" or "finish"
+    opening: list | None  # the create_actions request under the paper's prompt set (its repairs go on from it)
+    outcome: LoopOutcome  # the last check-and-repair loop's end (graphs/repair.py)
+    checked: dict[str, Any]  # what that loop's last check dropped and renamed
+    route: str  # where creation goes after a loop: "demonstrate" or "finish"
     checks: list[dict[str, Any]]  # the last check of each loop: what it dropped and renamed
     final: LoopOutcome  # the loop whose library the candidate gets
     shown: str  # the demonstration the candidate keeps ("" for none)

@@ -24,7 +24,7 @@ from prompts import load_domain_material, load_paper_material
 from .context import Context, holds_slot, rollout_graph
 from .events import emit
 from .history import render_trajectory
-from .remote import invoke_episode
+from .runner import episode_inputs, play_episode
 
 
 class ReflexionState(TypedDict, total=False):
@@ -65,17 +65,11 @@ def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
 @holds_slot
 def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context], episode_graph: Any = None) -> dict:
     ctx = runtime.context
-    final = invoke_episode(
-        rollout_graph(ctx, episode_graph),
-        {
-            "episode_id": f"reflexion-r{task['round']}@{task['instance']}",
-            "env_name": task["env_name"],
-            "instance": task["instance"],
-            "lessons": task["lessons"],
-            "max_steps": ctx.learn_max_steps,  # the training step cap, as LearnAct's rollouts
-        },
-        ctx,
+    inputs = episode_inputs(
+        f"reflexion-r{task['round']}@{task['instance']}", task["env_name"], task["instance"], lessons=task["lessons"],
+        max_steps=ctx.learn_max_steps,  # the training step cap, as LearnAct's rollouts
     )
+    final = play_episode(rollout_graph(ctx, episode_graph), inputs, ctx)
     emit("rollout_end", candidate_id=f"reflexion-r{task['round']}", instance=task["instance"], success=bool(final.get("success")), steps=len(final.get("steps", [])))
     return {
         "rollouts": [

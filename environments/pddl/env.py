@@ -332,6 +332,9 @@ class PDDLEnv(TextEnv):
         matching = tuple(o for o in self.objects if any(k in name for k in kinds.get(o, ())))
         return matching or self.objects
 
+    def changing_predicates(self) -> frozenset[str]:
+        return frozenset(self.ground.changing_predicates)
+
     def goal_objects(self) -> tuple[str, ...]:
         """The objects of the goal's facts, in order."""
         return tuple(dict.fromkeys(o for atom in self.ground.goal_pos for o in atom[1:]))

@@ -157,7 +157,7 @@ class Executor:
         if what == "facts":
             return {"value": [list(f) for f in self.env.facts()]}
         if what == "valid_actions":
-            return {"value": list(self.env.valid_actions())}
+            return {"value": list(self.env.valid_actions() or ())}
         raise WorkerDied(f"unknown query from the worker: {str(what)[:80]}")
 
     def _unknown_message(self, name: str, helper: LearnedAction | None) -> str:

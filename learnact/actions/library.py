@@ -10,6 +10,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from .sandbox_rules import function_problems
@@ -119,9 +120,17 @@ def parse_functions(code: str) -> list[LearnedAction]:
 
     Raises ActionLibraryError for a syntax error, module-level statements other than function
     definitions (reported, never run), async functions, duplicate names or no function at all.
+    A text is parsed once per process (:func:`_parsed`: a version's code is checked, rolled out, revised
+    and stored many times); each call gets its own values.
     """
     if not isinstance(code, str):
         raise ActionLibraryError(f"expected Python source text, got {type(code).__name__}")
+    return [replace(a, notes=[], scores={}) for a in _parsed(code)]
+
+
+@lru_cache(maxsize=512)
+def _parsed(code: str) -> tuple[LearnedAction, ...]:
+    """The parse of one code text (pure: the same text, the same functions); an error is raised again each time."""
     code = strip_fences(code)
     if len(code) > MAX_CODE_CHARS:
         raise ActionLibraryError(f"the code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}")
@@ -150,7 +159,7 @@ def parse_functions(code: str) -> list[LearnedAction]:
         raise ActionLibraryError("the code cannot be an action library:\n" + "\n".join(f"- {p}" for p in problems))
     if not functions:
         raise ActionLibraryError("the code defines no function; write each action as a top-level `def name(...):`")
-    return [_action_from_def(fn, code) for fn in functions]
+    return tuple(_action_from_def(fn, code) for fn in functions)
 
 
 def _check_names(actions: Iterable[LearnedAction], primitives: Iterable[str]) -> None:
@@ -260,8 +269,9 @@ class ActionLibrary:
     def _next_version(old: LearnedAction, **updates: Any) -> LearnedAction:
         return replace(old, version=old.version + 1, parent_version=old.version, scores={}, **updates)
 
-    def with_update(self, code: str, *, iteration: int, reason: str, keep_notes: bool = True) -> tuple[ActionLibrary, list[str]]:
-        """Replace or add the functions defined in ``code``; returns (new library, changed names).
+    def with_update(self, code: str | ActionLibrary, *, iteration: int, reason: str, keep_notes: bool = True) -> tuple[ActionLibrary, list[str]]:
+        """Replace or add the functions defined in ``code`` (source text, or a library already parsed: a check's
+        value); returns (new library, changed names).
 
         A function whose source is unchanged keeps its version. An updated one gets version+1 and
         keeps its usage notes (``keep_notes=False``: the reference's rule, an update clears them); it keeps its
@@ -269,7 +279,7 @@ class ActionLibrary:
         """
         changed: dict[str, LearnedAction] = {}
         added: list[LearnedAction] = []
-        for new in parse_functions(code):
+        for new in code.all_functions if isinstance(code, ActionLibrary) else parse_functions(code):
             old = self.get(new.name)
             if old is None:
                 added.append(replace(new, iteration=iteration, reason=reason))

@@ -10,7 +10,8 @@ environment: a learned action runs in the worker process with its limits, each p
 stepped in ``env``. The tool returns the observation text; a call that fails (refused, raised, timed
 out, hit an invalid primitive) returns the executor's explanation instead of raising, so the agent
 can read it and try something else. The caller resets ``env``; the tool set holds no episode state
-beyond the steps it records.
+beyond the steps it records. Inside a run, ``nodes/runner.py`` ``episode_tools`` opens the episode (environment,
+library, sandbox) as the episode graphs do and hands its tools over as this adapter.
 """
 from __future__ import annotations
 
@@ -39,14 +40,19 @@ class ToolSet:
     ``tools``: one :class:`StructuredTool` per offered learned action (helpers are not offered), then one
     per primitive with ``primitives=True``. ``steps``: a step record (``CallResult.as_step``) per call
     made through any tool, in the order they ran. Use as a context manager or call :meth:`close`.
+    ``executor``: the sandbox of an episode opened elsewhere (``nodes/runner.py`` ``episode_tools``: its owner
+    starts and closes it); else the tool set makes its own from ``executor_kwargs``.
     """
 
-    def __init__(self, library: ActionLibrary, env, *, primitives: bool = False, **executor_kwargs: Any) -> None:
+    def __init__(self, library: ActionLibrary, env, *, primitives: bool = False, executor: Executor | None = None,
+                 **executor_kwargs: Any) -> None:
         self.env = env
         self.library = library
-        self.executor = Executor(env, library, **executor_kwargs)
+        self._owns_executor = executor is None
+        self.executor = Executor(env, library, **executor_kwargs) if executor is None else executor
         self.steps: list[dict[str, Any]] = []
         self.last_info: dict[str, Any] = {}
+        self.first_observation = ""  # set where the tool set's episode was opened for it (episode_tools)
         # A ToolNode runs the tool calls of one message in threads; the environment takes one step at a time.
         self._lock = threading.RLock()
         self.tools: list[StructuredTool] = [self._learned_tool(a) for a in library.actions]
@@ -55,14 +61,16 @@ class ToolSet:
 
     # ------------------------------------------------------------------ lifetime
     def __enter__(self) -> ToolSet:
-        self.executor.start()
+        if self._owns_executor:
+            self.executor.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        self.executor.close()
+        if self._owns_executor:
+            self.executor.close()
 
     @property
     def success(self) -> bool:

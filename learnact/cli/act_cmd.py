@@ -7,13 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from graphs.registry import build_graph
 from nodes.checkpoint import sqlite_checkpointer
 from nodes.records import episode_record
-from nodes.remote import invoke_episode
-from nodes.resume import finished
+from nodes.runner import episode_inputs, play_episode
 
 from .progress import ProgressPrinter
 from .inputs import load_library
 from .runs import RunDir
-from .session import make_context, stream_to_run
+from .session import make_context
 
 
 def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act", workers=None) -> int:
@@ -27,32 +26,17 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
         progress.line(f"{len(jobs) - len(todo)} episodes already recorded; running the other {len(todo)}")
     with sqlite_checkpointer(run.checkpoints) as saver:
         graph = build_graph(method, checkpointer=saver)
-        remote_graph = build_graph(method, checkpointer=False) if workers is not None else None
 
         def logged(chunk: dict) -> None:
             run.append("events.jsonl", chunk)
             progress(chunk)
 
         def one(episode_id: str) -> dict:
-            config = {"configurable": {"thread_id": episode_id}, "recursion_limit": 10_000}
-            snapshot = graph.get_state(config)
-            inputs = {
-                "episode_id": episode_id,
-                "env_name": settings["env"],
-                "instance": episode_id.rsplit("#", 1)[0],
-                "library": library,
-                "examples": demo,
-            }
-            if finished(snapshot):  # not `not snapshot.next`: see nodes/resume.py
-                # The episode ended and was checkpointed, but its record is missing: a kill came between the
-                # two, or cut the line short. The checkpoint holds the whole episode: record it from there.
-                # Playing it again on this thread would start from its final state. (Its tokens were counted
-                # by the process that was killed: this record says 0.)
-                state = snapshot.values
-            elif remote_graph is not None:  # --executor ray: the whole episode on a worker, from its start
-                state = invoke_episode(remote_graph, inputs, ctx, on_event=logged)
-            else:  # None: resume this episode from its last checkpoint
-                state = stream_to_run(graph, None if snapshot.values else inputs, config, ctx, run, progress)
+            # Each episode is its own checkpoint thread: a killed one goes on from its last checkpoint, a finished
+            # but unrecorded one is recorded from its checkpoint (its tokens were counted by the process that was
+            # killed: this record says 0). With --executor ray an unfinished one is played on a worker from its start.
+            inputs = episode_inputs(episode_id, settings["env"], episode_id.rsplit("#", 1)[0], library=library, examples=demo)
+            state = play_episode(graph, inputs, ctx, thread=episode_id, on_event=logged)
             record = episode_record(state, method=method, usage=usage.totals(key=episode_id), run=int(episode_id.rsplit("run", 1)[1]))
             run.append("episodes.jsonl", record)
             return record

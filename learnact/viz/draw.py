@@ -79,7 +79,7 @@ def picture_of(graph: Any, name: str = "graph") -> GraphPicture:
 
 def _mermaid_id(node: str) -> str:
     # `end` is a Mermaid keyword; LangGraph's own ids (__start__, __end__) are safe. A subgraph's node
-    # (`create_candidate:check`, drawn with xray) keeps its name as the label; ':' is not valid in an id.
+    # (`create_candidate:repair:check`, drawn with xray) keeps its name as the label; ':' is not valid in an id.
     return node.replace(":", "__")
 
 
@@ -146,7 +146,7 @@ def to_svg(picture: GraphPicture) -> str:
 
 def draw_graph(name: str, fmt: str, out_dir: Path) -> str:
     """Mermaid text (returned) or the path of a PNG written into ``out_dir``; ``name``: any of graphs.registry.GRAPHS."""
-    picture = picture_of(build_graph(name).get_graph(xray=1), name)  # xray: a subgraph's loop (creation's repairs) shows
+    picture = picture_of(build_graph(name).get_graph(xray=2), name)  # xray 2: the loop inside creation (graphs/repair.py) shows
     if fmt == "mermaid":
         return to_mermaid(picture)
     if fmt != "png":

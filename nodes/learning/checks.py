@@ -1,15 +1,14 @@
 """A candidate's code checked against its task, with the learner repairing it: the primitives (and state
-queries) as the learner's prompts show them, the sandbox checks of the task (smoke.py), and the check and
-repair loop (repair.py) wired to the run context."""
+queries) as the learner's prompts show them, the sandbox checks of the task (smoke.py), one check and one
+repair request wired to the run context (the loop around them: graphs/repair.py, nodes/repair.py)."""
 from __future__ import annotations
 
-from learnact.actions import ActionLibrary
-from environments import make_env
 from learnact.llm.models import invoke_text
 
 from ..context import Context
+from ..episodes import TaskEnvs
 from ..events import emit
-from .repair import Checked, check_code, check_with_repairs, render_attempts
+from .repair import Checked, check_code, render_attempts
 from .reply import brief_error, clean_reply
 from .smoke import sandbox_check
 
@@ -35,7 +34,7 @@ def render_queries(env) -> str:
     ``find``), with the facts that can change as they are at the start of ``env``'s task and what find
     returns for two of them. Empty where the state is not symbolic (ALFWorld)."""
     env.reset()
-    changing = getattr(getattr(env, "ground", None), "changing_predicates", None)
+    changing = env.changing_predicates()
     facts = [tuple(f) for f in env.facts() if changing is None or f[0] in changing]
     if not facts:
         return ""
@@ -53,31 +52,28 @@ def render_queries(env) -> str:
     )
 
 
-def primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str, dict[str, int]]:
+def primitives_of(env_name: str, instance: str, ctx: Context, envs: TaskEnvs | None = None) -> tuple[str, str, dict[str, int]]:
     """The primitives and (setting ``state_queries``) the state queries as the learner's prompts show them,
     and the primitives' argument counts; made once per run (``ctx.episodes.primitives``: each check and repair
-    of a candidate asks)."""
+    of a candidate asks), from ``envs``' environment (else one made for it)."""
     key = (env_name, instance, bool(getattr(ctx, "state_queries", False)))
     if key not in ctx.episodes.primitives:
-        ctx.episodes.primitives[key] = _primitives_of(env_name, instance, ctx)
+        with TaskEnvs(ctx.episodes) as own:
+            env = (envs or own).get(env_name, instance)
+            queries = render_queries(env) if getattr(ctx, "state_queries", False) else ""
+            ctx.episodes.primitives[key] = render_primitives(env), queries, {p.name: len(p.params) for p in env.primitives}
     return ctx.episodes.primitives[key]
 
 
-def _primitives_of(env_name: str, instance: str, ctx: Context) -> tuple[str, str, dict[str, int]]:
-    env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-    try:
-        queries = render_queries(env) if getattr(ctx, "state_queries", False) else ""
-        return render_primitives(env), queries, {p.name: len(p.params) for p in env.primitives}
-    finally:
-        env.close()
-
-
-def check_once(code: str, task: dict, ctx: Context, demonstration: str | None) -> Checked:
+def check_once(code: str, task: dict, ctx: Context, demonstration: str | None, envs: TaskEnvs | None = None) -> Checked:
     """One check of ``code`` against ``task`` (repair.py ``check_code``): static, then in the sandbox the
-    demonstration's learned calls and (``ctx.creation_trials``) the creation trials."""
+    demonstration's learned calls and (``ctx.creation_trials``) the creation trials, on ``envs``' environments
+    (a caller that checks again passes its own; else they are made for this check)."""
     env_name, instance = task["env_name"], task["train_instances"][0]
-    _, _, arities = primitives_of(env_name, instance, ctx)
-    return check_code(code, arities, sandbox_check(env_name, instance, ctx, demonstration))
+    with TaskEnvs(ctx.episodes) as own:
+        envs = envs or own
+        _, _, arities = primitives_of(env_name, instance, ctx, envs)
+        return check_code(code, arities, sandbox_check(env_name, instance, ctx, demonstration, envs))
 
 
 def ask_repair(
@@ -101,17 +97,3 @@ def ask_repair(
     else:
         messages = fix(code, error, render_attempts(earlier))
     return clean_reply(ask_learner(ctx, "learn.fix", messages, key))
-
-
-def check_and_repair(
-    code: str, task: dict, ctx: Context, demonstration: str | None, key: str, opening: list | None = None
-) -> tuple[ActionLibrary | None, str, list[str]]:
-    """The whole of ``code`` must work (a revision): while anything fails, the learner repairs it, at most
-    ``create_tries`` times. (library or None, the last code, errors met and renames made)."""
-    outcome = check_with_repairs(
-        code, lambda c: check_once(c, task, ctx, demonstration),
-        lambda c, error, earlier: ask_repair(c, error, earlier, task, ctx, key, opening), ctx.create_tries, strict=True,
-    )  # fmt: skip
-    notes = [f"renamed {r['from']} to {r['to']}: {r['reason']}" for r in outcome.checked.renamed]
-    library = outcome.library
-    return library, library.code if library is not None else outcome.checked.code, [t["error"] for t in outcome.tries] + notes

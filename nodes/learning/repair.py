@@ -1,4 +1,5 @@
-"""One check of a reply's code, function by function, and the repair loop around it.
+"""One check of a reply's code, function by function, and the decision of the repair loop around it (``judge``;
+the loop: graphs/repair.py).
 
 A small model's answer is rarely all good, and sending the whole set back for repair until every
 function works loses everything when one never does (the embedded model once repeated the same
@@ -82,48 +83,6 @@ def check_code(code: str, arities: Mapping[str, int], smoke: Callable[[ActionLib
         drop_dependents(pieces, arities)
         library = _library(pieces, arities)
     return Checked(pieces, renamed, library, given=code)
-
-
-@dataclass
-class Outcome:
-    """The last check, and every failed attempt on the way (code and error of each)."""
-
-    checked: Checked
-    tries: list[dict[str, str]]
-    stop: str | None = None  # why repairs stopped without working code
-
-    @property
-    def library(self) -> ActionLibrary | None:
-        return self.checked.library if self.stop is None else None
-
-
-def check_with_repairs(
-    code: str,
-    check: Callable[[str], Checked],
-    repair: Callable[[str, str, list[dict[str, str]]], str],
-    tries: int,
-    *,
-    strict: bool = False,
-    on_repair: Callable[[int, str], None] | None = None,
-    earlier: Iterable[dict[str, str]] = (),
-) -> Outcome:
-    """Check ``code``; while it is not good enough, ``repair(code, error, earlier tries)`` up to ``tries`` times.
-
-    ``earlier``: failed tries of the same candidate in an earlier check, each of which was repaired
-    (a repair sees them too).
-    Repairs stop early when an attempt fails with the same error (see :func:`error_key`) as the
-    attempt before it: a small model that repeats a mistake once repeats it again.
-    """
-    history: list[dict[str, str]] = list(earlier)
-    first_new = len(history)
-    while True:
-        checked = check(code)
-        error, stop = judge(checked, history, first_new + tries, strict=strict)
-        if error is None or stop is not None:
-            return Outcome(checked, history[first_new:], stop=stop)
-        if on_repair is not None:
-            on_repair(len(history), error)  # repairs are numbered over the candidate's whole creation
-        code = repair(checked.code, error, history[:-1])
 
 
 def judge(checked: Checked, history: list[dict[str, str]], budget: int, *, strict: bool = False) -> tuple[str | None, str | None]:

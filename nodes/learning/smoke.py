@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from learnact.actions import ActionLibrary, Executor
-from environments import DataNotFoundError, make_env, parse_call
+from environments import DataNotFoundError, parse_call
 from environments.alfworld import example_instance as alfworld_example
 from prompts import load_domain_material
 
 from ..context import Context
 from ..demonstrations import action_lines, worked_instances
+from ..episodes import TaskEnvs
 from .probes import trial_failures
 
 # Error kinds that mean the learned code itself is broken, as opposed to a call with wrong
@@ -94,10 +95,11 @@ def executor_kwargs(ctx: Context) -> dict[str, Any]:
     return kwargs
 
 
-def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str | None):
-    """The check's calls, in the sandbox on fresh environments: the demonstration's learned calls, and
-    (``ctx.creation_trials``) each action tried in the situations of the domain's example episode."""
-    trials = example_trials(env_name, ctx) if getattr(ctx, "creation_trials", False) else None
+def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str | None, envs: TaskEnvs | None = None):
+    """The check's calls, in the sandbox on ``envs``' environments (reset; None: made for each run): the
+    demonstration's learned calls, and (``ctx.creation_trials``) each action tried in the situations of the domain's
+    example episode."""
+    trials = example_trials(env_name, ctx, envs) if getattr(ctx, "creation_trials", False) else None
     if not demonstration and trials is None:
         return None
 
@@ -105,11 +107,9 @@ def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str
         failed: dict[str, str] = {}
         calls = demo_calls(demonstration, library) if demonstration else []
         if calls:
-            env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-            try:
+            with TaskEnvs(ctx.episodes) as own:  # no caller's environments: one made for this run
+                env = (envs or own).get(env_name, instance)
                 failed.update(smoke_failures(library, env, calls, ctx.sandbox, **executor_kwargs(ctx)))
-            finally:
-                env.close()
         if trials is not None:
             for name, why in trials(library).items():
                 failed.setdefault(name, why)
@@ -133,7 +133,7 @@ def example_instance(env_name: str, data_dir=None) -> str | None:
         return None
 
 
-def example_trials(env_name: str, ctx: Context):
+def example_trials(env_name: str, ctx: Context, envs: TaskEnvs | None = None):
     """``library -> {action: why}`` for actions that work nowhere in the example episode (nodes.learning.probes.trial_failures);
     None where the domain has no replayable example instance."""
     instance = example_instance(env_name, ctx.episodes.data_dir)
@@ -142,10 +142,7 @@ def example_trials(env_name: str, ctx: Context):
     example = action_lines(load_domain_material(env_name, ctx.prompts_dir, ctx.feedback).example)
 
     def run(library: ActionLibrary) -> dict[str, str]:
-        env = make_env(env_name, instance, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options)
-        try:
-            return trial_failures(library, env, example, ctx.sandbox, **executor_kwargs(ctx))
-        finally:
-            env.close()
+        with TaskEnvs(ctx.episodes) as own:  # no caller's environments: one made for this run
+            return trial_failures(library, (envs or own).get(env_name, instance), example, ctx.sandbox, **executor_kwargs(ctx))
 
     return run

@@ -133,3 +133,25 @@ def test_safety_problems_are_reported_up_front():
     problems = lib.safety_problems()
     assert set(problems) == {"a", "b"}
     assert "line 2: import" in problems["a"][0] and "__class__" in problems["b"][0]
+
+
+def test_a_code_text_is_parsed_once_and_each_parse_gives_its_own_values():
+    from learnact.actions.library import _parsed
+
+    code = 'def once(x):\n    """Parsed once."""\n    return x\n'
+    misses = _parsed.cache_info().misses
+    first, second = ActionLibrary.from_code(code), ActionLibrary.from_code(code, iteration=3, reason="again")
+    assert _parsed.cache_info().misses == misses + 1
+    assert first.get("once").notes is not second.get("once").notes and second.get("once").iteration == 3
+    with pytest.raises(ActionLibraryError, match="syntax error"):
+        ActionLibrary.from_code("def broken(:\n")
+    with pytest.raises(ActionLibraryError, match="syntax error"):  # an error is not cached as a value
+        ActionLibrary.from_code("def broken(:\n")
+
+
+def test_an_update_from_a_checked_library_equals_the_update_from_its_code():
+    base = ActionLibrary.from_code("def a(x):\n    return x\n\n\ndef b(y):\n    return y\n").with_note("a", "first", iteration=1, reason="plan")
+    checked = ActionLibrary.from_code("def a(x):\n    return [x]\n\n\ndef c(z):\n    return z\n")
+    from_value = base.with_update(checked, iteration=2, reason="update")
+    from_code = base.with_update(checked.code, iteration=2, reason="update")
+    assert from_value == from_code and from_value[1] == ["a", "c"] and from_value[0].get("a").version == 3

@@ -9,6 +9,7 @@ from test_learn_graph import BROKEN, GOOD_CALL, agent, learner
 
 from graphs.act import build_act_graph
 from graphs.create import build_creation_graph
+from graphs.repair import build_repair_graph
 from graphs.learn import build_learn_graph
 from learnact.actions import ActionLibrary, Executor
 from learnact.llm.usage import UsageTracker
@@ -27,12 +28,17 @@ def make_ctx(tmp_path, learner_fn, **kw) -> Context:
 
 
 def test_the_repair_loop_is_in_the_graph():
+    """One check-and-repair loop (graphs/repair.py): creation embeds it, a revision runs it."""
+    loop = build_repair_graph().get_graph()
+    assert {("__start__", "check"), ("check", "fix"), ("fix", "check"), ("check", "__end__")} <= {(e.source, e.target) for e in loop.edges}
     creation = build_creation_graph().get_graph()
-    assert {"write", "check", "fix", "demonstrate", "finish"} <= set(creation.nodes)
+    assert {"write", "repair", "after_check", "demonstrate", "finish"} <= set(creation.nodes)
     edges = {(e.source, e.target) for e in creation.edges}
-    assert {("write", "check"), ("check", "fix"), ("fix", "check"), ("check", "demonstrate"), ("demonstrate", "check")} <= edges
-    learning = build_learn_graph(checkpointer=False).get_graph(xray=1)
-    assert {"create_candidate:check", "create_candidate:fix"} <= set(learning.nodes)
+    assert {("write", "repair"), ("repair", "after_check"), ("after_check", "demonstrate"), ("demonstrate", "repair")} <= edges
+    learning = build_learn_graph(checkpointer=False).get_graph(xray=2)
+    assert {"create_candidate:repair:check", "create_candidate:repair:fix"} <= set(learning.nodes)
+    revise = learning.nodes["revise_candidate"].data
+    assert revise.func.keywords["repair_graph"].get_graph().nodes.keys() == loop.nodes.keys()
 
 
 def test_each_attempt_is_checkpointed_and_the_library_comes_back_as_a_value(tmp_path):

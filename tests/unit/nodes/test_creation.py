@@ -20,7 +20,7 @@ from learnact.llm.usage import UsageTracker
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.learning.functions import Piece
-from nodes.learning.repair import Checked, check_code, check_with_repairs, render_attempts
+from nodes.learning.repair import Checked, check_code, render_attempts
 from nodes.learning.reply import error_key
 from prompts import PromptSet, load_learned_example
 
@@ -174,17 +174,28 @@ def test_error_key_ignores_line_numbers_and_the_traceback_around_the_exception()
     assert error_key("syntax error at line 2: x") == error_key("syntax error at line 9: x") != error_key("syntax error at line 2: y")
 
 
-def test_repairs_stop_when_the_same_error_comes_back():
+def run_repair_loop(monkeypatch, errors: dict[str, str], repair, strict: bool = False) -> dict:
+    """The check-and-repair loop (graphs/repair.py) from code "v1", its checks looked up in ``errors``."""
+    import nodes.repair
+    from graphs.repair import build_repair_graph
+
+    check = _fake_check(errors)
+    monkeypatch.setattr(nodes.repair, "check_once", lambda code, *rest: check(code))
+    monkeypatch.setattr(nodes.repair, "ask_repair", lambda code, error, earlier, *rest: repair(code, error, earlier))
+    ctx = Context(usage=UsageTracker(), episodes=EpisodeRegistry(), create_tries=4)
+    inputs = {"env_name": "pddl/gripper", "train_instances": ["p"], "candidate_id": "c", "code": "v1", "strict": strict, "tries": []}
+    return build_repair_graph(checkpointer=False).invoke(inputs, context=ctx)
+
+
+def test_repairs_stop_when_the_same_error_comes_back(monkeypatch):
     same = "carry: ValueError: too many values to unpack (expected 2)"
     repairs = []
-    outcome = check_with_repairs(
-        "v1", _fake_check({"v1": same, "v2": same}), lambda code, error, earlier: repairs.append(code.strip()) or "v2", tries=4
-    )
+    final = run_repair_loop(monkeypatch, {"v1": same, "v2": same}, lambda code, error, earlier: repairs.append(code.strip()) or "v2")
     assert repairs == ["v1"]  # one repair, whose result failed the same way: no second one
-    assert outcome.library is None and "same error" in outcome.stop and len(outcome.tries) == 2
+    assert final["outcome"]["library"] is None and "same error" in final["outcome"]["stop"] and len(final["tries"]) == 2
 
 
-def test_repairs_see_the_earlier_failed_attempts_and_go_on_while_errors_change():
+def test_repairs_see_the_earlier_failed_attempts_and_go_on_while_errors_change(monkeypatch):
     errors = {"v1": "ValueError: unpack", "v2": "NameError: name 'nowhere' is not defined"}
     seen = []
 
@@ -192,8 +203,8 @@ def test_repairs_see_the_earlier_failed_attempts_and_go_on_while_errors_change()
         seen.append([t["code"].strip() for t in earlier])
         return {"v1": "v2", "v2": "v3"}[code.strip()]
 
-    outcome = check_with_repairs("v1", _fake_check(errors), repair, tries=4)
-    assert outcome.library is not None and outcome.stop is None
+    final = run_repair_loop(monkeypatch, errors, repair)
+    assert final["outcome"]["library"] is not None and final["outcome"]["stop"] is None
     assert seen == [[], ["v1"]]  # the second repair is shown the first attempt
     text = render_attempts([{"code": "v1", "error": errors["v1"]}])
     assert "Earlier attempts" in text and "v1" in text and "ValueError: unpack" in text
@@ -332,23 +343,27 @@ def test_the_live_view_says_what_was_dropped_and_renamed():
     assert "candidate r0s0 ready (create); renamed drop to learned_drop; dropped carry_unpack" in out.getvalue()
 
 
-def test_a_revision_named_like_a_primitive_is_renamed_and_the_rename_reported(tmp_path):
-    from nodes.learning.checks import check_and_repair
+def repair_update(code: str, task: dict, ctx: Context, calls: list[str]):
+    """A revision's Update through the check-and-repair loop (nodes/revise.py)."""
+    from graphs.repair import build_repair_graph
+    from nodes.revise import repair_update as through_the_loop
 
+    return through_the_loop(build_repair_graph(checkpointer=False), code, {**task, "candidate_id": "r1s0"}, ctx, calls, None)
+
+
+def test_a_revision_named_like_a_primitive_is_renamed_and_the_rename_reported(tmp_path):
     ctx = Context(learner_model=ScriptedChatModel(lambda system, user, node: pytest.fail(f"no {node} call expected")),
                   usage=UsageTracker(), episodes=EpisodeRegistry())  # fmt: skip
     task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
-    library, code, errors = check_and_repair(COLLIDING, task, ctx, "Action: carry('ball1', 'rooma', 'roomb')", "r1s0")
+    library, code, errors = repair_update(COLLIDING, task, ctx, ["carry('ball1', 'rooma', 'roomb')"])
     assert library is not None and set(library.names) == {"learned_drop", "carry"} and "learned_drop(obj, dst)" in code
     assert errors == ["renamed drop to learned_drop: 'drop' is the name of a primitive action"]  # so the revision keeps the renamed code
 
 
 def test_a_revision_must_work_whole_so_a_failing_function_is_repaired(tmp_path):
-    from nodes.learning.checks import check_and_repair
-
     ctx = Context(learner_model=ScriptedChatModel(scripted_learner("", fixes=[CARRY])), usage=UsageTracker(), episodes=EpisodeRegistry())
     task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
-    library, _, errors = check_and_repair(CARRY + "\n\n" + UNPACK, task, ctx, f"Action: {UNPACK_CALL}", "r1s0")
+    library, _, errors = repair_update(CARRY + "\n\n" + UNPACK, task, ctx, [UNPACK_CALL])
     assert [c["node"] for c in ctx.learner_model.calls] == ["learn.fix"]
     assert library is not None and library.names == ("carry",) and "too many values to unpack" in errors[0]
 

@@ -245,3 +245,47 @@ def test_probing_is_off_with_the_paper_protocol(tmp_path):
     final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False, creation_trials=False)
     assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
     assert not calls_of(ctx.learner_model, "learn.revise")
+
+
+def test_a_revision_makes_its_environment_once_for_its_checks_and_repairs(tmp_path, monkeypatch):
+    import nodes.revise
+    from nodes.episodes import EpisodeRegistry as Registry
+
+    good = UPDATE.split("```python\n")[1].split("```")[0]
+    broken = UPDATE.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # its test case breaks: one repair
+    made, revising = [], []
+    make, revise = Registry.make_env, nodes.revise.revise
+    monkeypatch.setattr(Registry, "make_env", lambda self, env, inst: made.append((bool(revising), inst)) or make(self, env, inst))
+
+    def counted(*args):
+        revising.append(1)
+        try:
+            return revise(*args)
+        finally:
+            revising.pop()
+
+    monkeypatch.setattr(nodes.revise, "revise", counted)
+    final, ctx = learn(tmp_path, {**learner(revise=broken), "learn.fix": f"```python\n{good}\n```"}, agent(BAD_CALL),
+                       candidates=1, max_rounds=1)
+    assert len(calls_of(ctx.learner_model, "learn.fix")) == 1 and final["best"]["origin"] == "update"
+    in_revision = [inst for revising_now, inst in made if revising_now]  # the training instance, the example's (trials)
+    assert in_revision and len(in_revision) == len(set(in_revision))  # two checks (the update's, the repair's), one each
+
+
+def test_a_revisions_repairs_are_streamed_once_as_the_revisions_own_events(tmp_path):
+    good = UPDATE.split("```python\n")[1].split("```")[0]
+    broken = UPDATE.replace("    move(src, dst)", "    move(src, dst, nowhere)")
+    learner_fn = {**learner(revise=broken), "learn.fix": f"```python\n{good}\n```"}
+    ctx = Context(
+        agent_model=ScriptedChatModel(agent(BAD_CALL)), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
+        episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False),
+        candidates=1, learn_max_steps=4, max_rounds=1, concurrency=1,
+    )
+    inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
+    try:
+        events = list(stream_events(build_learn_graph(), inputs, context=ctx))
+    finally:
+        ctx.episodes.close_all()
+    repairs = [e for e in events if e["event"] == "repair"]
+    assert [(e["candidate_id"], e["attempt"]) for e in repairs] == [("r1s0", 1)] and "NameError" in repairs[0]["error"]
+    assert [e["candidate_id"] for e in events if e["event"] == "candidate_ready"] == ["r0s0", "r1s0"]

@@ -27,8 +27,8 @@ def test_learn_mermaid_draws_the_revision_loop_as_a_loop_edge(tmp_path):
 
 def test_learn_picture_shows_the_creation_subgraphs_repair_loop(tmp_path):
     text = draw_graph("learn", "mermaid", tmp_path)
-    assert "create_candidate__fix ==>|loop| create_candidate__check" in text  # the repair loop, drawn as a loop
-    assert 'create_candidate__check["create_candidate:check"]' in text  # ids without ':', the name as the label
+    assert "create_candidate__repair__fix ==>|loop| create_candidate__repair__check" in text  # the repair loop, drawn as a loop
+    assert 'create_candidate__repair__check["create_candidate:repair:check"]' in text  # ids without ':', the name as the label
     assert "create_candidate:" not in text.replace('"create_candidate:', "")  # no raw ':' in an id or edge
 
 
