@@ -275,13 +275,13 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
 def check_decoding(s: dict[str, Any]) -> None:
     """The agent's decoding settings go together: --valid-actions-only works through the local model's grammar."""
     if s["valid_actions_only"]:
-        if not s["grammar"]:
-            raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
         if s["models"]["agent"]["model"] != "local":
             raise UserError(
                 "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
                 " (--agent-model local, optionally with --model-path)"
             )
+        if not s["grammar"]:
+            raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
     for name in ("recent_steps", "resample_refused", "create_tries", "max_retries"):
         if s[name] is not None and s[name] < 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {s[name]}")

@@ -70,7 +70,7 @@ _ASSIST = [
 
 _ACTING = [
     Setting("max_steps", int, {"pddl": 30, "alfworld": 20}, "Agent steps per test episode (learn: --max-steps sets "
-            "learn_max_steps)"),
+            "learn_max_steps)", paper={"pddl": 30, "alfworld": 20}),
     Setting("history_window", int, {"pddl": 20, "alfworld": 50}, "History entries shown to the agent, one entry = one "
             "Action with its Observation (the reference's window counts lines, 2 per entry: its 20 / 50 lines are 10 / 25)",
             paper={"pddl": 10, "alfworld": 25}),
@@ -102,13 +102,13 @@ _ACTING = [
 
 _LEARNING = [
     Setting("candidates", int, 4, "K: candidate action sets, and revision samples per round (2 in the small run without "
-            "--env)", group="learning"),
+            "--env)", group="learning", paper=4),
     Setting("max_rounds", int, 3, "Cap on revision rounds (2 in the small run without --env); Reflexion gets as many "
             "rounds of training rollouts as LearnAct, max_rounds + 1", group="learning", paper=2),
     Setting("patience", int, 1, "Stop when the best score has not improved for this many rounds (0: never, a fixed "
             "number of rounds)", group="learning", paper=0, why="a round costs K x instances rollouts"),
     Setting("learn_max_steps", int, 10, "Agent steps per training rollout (8 in the small run without --env; "
-            "--graph learn's --max-steps sets it too)", group="learning"),
+            "--graph learn's --max-steps sets it too)", group="learning", paper=10),
     Setting("score", str, {"pddl": CHOICES_SCORE[2], "alfworld": CHOICES_SCORE[1]}, "The score that selects the best "
             "candidate", group="learning", choices=CHOICES_SCORE),
     Setting("create_tries", int, 4, "Repairs over one candidate's creation", group="learning"),
