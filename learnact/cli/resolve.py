@@ -87,7 +87,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     s.update(protocol_settings(args))
     for name, value in setting_values(args, env_name, args.graph).items():
         s.setdefault(name, value)
-    check_decoding(s)
+    check_decoding(s, args)
     return s
 
 
@@ -225,7 +225,7 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     s.update(protocol_settings(args))
     for name, value in setting_values(args, envs[0], "evaluate").items():
         s.setdefault(name, value)
-    check_decoding(s)
+    check_decoding(s, args)
     if s["models"]["learner"]["seed"] is not None:  # each run of a learning method learns with its own seed
         s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(runs)]
     _validate_counts(s)
@@ -272,16 +272,17 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": executor, "ray_address": address.strip() if address else DEFAULTS.ray_address}
 
 
-def check_decoding(s: dict[str, Any]) -> None:
+def check_decoding(s: dict[str, Any], args: argparse.Namespace) -> None:
     """The agent's decoding settings go together: --valid-actions-only works through the local model's grammar."""
     if s["valid_actions_only"]:
-        if s["models"]["agent"]["model"] != "local":
+        local = s["models"]["agent"]["model"] == "local"
+        if getattr(args, "grammar", None) is False or (local and not s["grammar"]):
+            raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
+        if not local:
             raise UserError(
                 "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
                 " (--agent-model local, optionally with --model-path)"
             )
-        if not s["grammar"]:
-            raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
     for name in ("recent_steps", "resample_refused", "create_tries", "max_retries"):
         if s[name] is not None and s[name] < 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {s[name]}")
