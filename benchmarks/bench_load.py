@@ -91,7 +91,7 @@ def run_load(run_dir: Path, n: int, concurrency: int, every_s: float, max_steps:
     with StubOpenAI(respond=ScriptedModel(noise=noise), record=False) as stub:
         cmd = [sys.executable, str(ROOT / "run.py"), "--graph", "evaluate", "--methods", "act", "--env", "pddl/gripper",
                "--instance", ",".join(instances(n)), "--runs", "1", "--max-steps", str(max_steps), "--concurrency", str(concurrency),
-               "--base-url", stub.url, "--model", "scripted", "--timeout", "60", "--run-dir", str(run_dir)]  # fmt: skip
+               "--base-url", stub.url, "--model", "scripted", "--assist", "small", "--timeout", "60", "--run-dir", str(run_dir)]  # fmt: skip
         env = {**os.environ, "OPENAI_API_KEY": "sk-load", "LEARNACT_PLAIN_PROGRESS": "1",
                "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}  # fmt: skip
         t0 = time.monotonic()

@@ -228,7 +228,7 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
     rt = ctx.episodes.get(state, ctx.sandbox)
     grammar = None
     refused = refused_since_change(state.get("steps", []))
-    if ctx.use_grammar:
+    if ctx.grammar:
         grammar = agent_grammar(rt, valid_only=ctx.valid_actions_only, typed=ctx.typed_grammar, refused=refused)
         grammar = with_think(grammar) if allow_think else grammar
     messages = act_messages(state, ctx, template)

@@ -30,19 +30,20 @@ from learnact.llm.config import ModelSpec
 from learnact.llm.usage import UsageTracker
 from prompts import PromptSet
 from learnact.settings.defaults import DEFAULTS as D
+from learnact.settings.registry import check_assist, default_assist, default_model, settings_dataclass
+from learnact.settings.table import SETTINGS
 
 from . import resources
 from .episodes import EpisodeRegistry
 from .learning.journal import RolloutJournal
 
-# Plain model fields that, left at their default, take a value from the environment (as in
-# langchain-ai/react-agent's Context): set once where ``langgraph dev`` runs instead of in every request.
-ENV_DEFAULTS = {"model": "LEARNACT_MODEL", "learner_model_name": "LEARNACT_LEARNER_MODEL", "base_url": "LEARNACT_BASE_URL"}
+# Plain fields that, left None, take a value from the environment (as in langchain-ai/react-agent's Context):
+# set once where ``langgraph dev`` runs instead of in every request. `model` follows the one model rule
+# (learnact.settings.registry.default_model), as run.py does.
+ENV_DEFAULTS = {"learner_model_name": "LEARNACT_LEARNER_MODEL", "base_url": "LEARNACT_BASE_URL"}
 
-
-def _knob(default: Any, description: str) -> Any:
-    """A plain field: its default (settings.defaults) and the description Studio's context panel shows."""
-    return field(default=default, metadata={"description": description})
+# The plain fields of every setting (learnact.settings.table): type, default and the description Studio shows.
+ContextSettings = settings_dataclass("ContextSettings", [s for s in SETTINGS.values() if s.context])
 
 
 def _live(description: str, default: Any = None, **kw: Any) -> Any:
@@ -53,34 +54,16 @@ def _live(description: str, default: Any = None, **kw: Any) -> Any:
 
 
 @dataclass
-class Context:
-    # -- plain fields: what a run is made from (JSON from Studio or an HTTP request) --------------------
-    model: str = field(
-        default="local",
-        metadata={"description": "Chat model of both roles: 'local' (the embedded GGUF, started once per process), an "
-                  "OpenAI name such as 'gpt-4o-mini' (OPENAI_API_KEY from the environment), the model name served at "
-                  "base_url, or 'provider:model'. Default: $LEARNACT_MODEL, else 'local'."},
+class Context(ContextSettings):
+    # -- plain fields: the settings (ContextSettings, from learnact.settings.table) and these paths ---------
+    prompts_dir: str | None = field(default=None, metadata={"description": "User folder overriding domain material."})
+    run_dir: str | None = field(
+        default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
     )
-    learner_model_name: str | None = field(
-        default=None,
-        metadata={"description": "Chat model of the learner, when it differs from `model` ($LEARNACT_LEARNER_MODEL)."},
-    )
-    base_url: str | None = field(
-        default=None,
-        metadata={"description": "OpenAI-compatible server (vLLM, Ollama, llama.cpp) serving `model` ($LEARNACT_BASE_URL)."},
-    )
-    model_path: str | None = field(default=None, metadata={"description": "A GGUF that replaces the embedded model (model 'local')."})
-    temperature: float = field(default=D.agent_temperature, metadata={"description": "Agent sampling temperature (the learner's: learner_temperature)."})
-    max_tokens: int | None = field(
-        default=None, metadata={"description": f"Reply cap of both roles (None: {D.agent_max_tokens} agent, {D.learner_max_tokens} learner)."}
-    )
-    seed: int | None = field(default=D.seed, metadata={"description": "Sampling seed, varied per call by node and key (None: unseeded)."})
-    data_dir: str | None = field(
-        default=None, metadata={"description": "Benchmark data (None: $LEARNACT_DATA or ../shared/data; generated problems need none)."}
-    )
-    feedback: str = field(default=D.feedback, metadata={"description": "Refused PDDL action: 'named' (which precondition failed) or 'generic'."})
-    learned_call_invalid: str = field(
-        default=D.learned_call_invalid, metadata={"description": "A learned call's invalid primitive: 'stop' (the call failed) or 'continue'."}
+    per_env: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={"description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
+                  "(max_steps, history_window, score)."},
     )
     # -- live fields: run.py fills them; None means "made from the plain fields" ----------------------
     agent_model: SkipJsonSchema[Any] = _live("Chat model that acts (BaseChatModel); None: built from `model`.")
@@ -88,7 +71,6 @@ class Context:
         "Chat model that writes and revises actions; defaults to the agent's (or to one built from the plain fields)."
     )
     prompts: SkipJsonSchema[Any] = _live("Templates per node (prompts.PromptSet); None: the defaults with prompts_dir applied.")
-    prompts_dir: str | None = field(default=None, metadata={"description": "User folder overriding domain material."})
     episodes: SkipJsonSchema[Any] = _live(
         "Live episodes (nodes.episodes.EpisodeRegistry); also holds the env options (feedback) and the executor's rule for an "
         "invalid primitive in a learned call (learned_call_invalid). None: one made from data_dir, feedback, learned_call_invalid."
@@ -101,77 +83,6 @@ class Context:
     usage: SkipJsonSchema[Any] = _live(
         "learnact.llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."
     )
-    max_steps: int = field(default=D.max_steps, metadata={"description": "Agent steps per test episode."})
-    history_window: int = field(
-        default=D.history_window,
-        metadata={"description": "History entries shown to the agent; one entry = one Action with its Observation "
-                  "(2 lines of the reference's window, which counts lines: its 20 lines = 10 entries)."},
-    )
-    use_grammar: bool = field(default=D.grammar, metadata={"description": "Constrain local-model replies to one call."})
-    valid_actions_only: bool = field(
-        default=D.valid_actions_only,
-        metadata={"description": "The grammar admits only primitive calls valid in the current state, or a learned action."},
-    )
-    agent_prompt: str = field(
-        default=D.agent_prompt,
-        metadata={"description": "Agent prompt shape: compact (state per object, recent steps, worked steps as chat turns) "
-                  "or paper (one system text with the example, goal and transcript)."},
-    )
-    recent_steps: int = field(default=D.recent_steps, metadata={"description": "Compact prompt: at least this many of the episode's last steps are shown as chat turns (trimmed 8 at a time)."})
-    typed_grammar: bool = field(
-        default=D.typed_grammar,
-        metadata={"description": "Grammar admits only well-typed primitive calls (minus calls refused since the state last "
-                  "changed) and learned calls over the environment's objects, where the environment lists them (PDDL)."},
-    )
-    probe_unused: bool = field(
-        default=D.probe_unused,
-        metadata={"description": "When the agent made no learned call in a round's rollouts, revise from failed calls "
-                  "the framework tries itself (nodes/learning/probes.py) instead of stopping."},
-    )
-    creation_trials: bool = field(
-        default=D.creation_trials,
-        metadata={"description": "Creation drops a learned action none of whose calls works in any situation of the "
-                  "domain's example episode, and the learner's repair is told why (nodes/learning/probes.py, PDDL)."},
-    )
-    state_queries: bool = field(
-        default=D.state_queries,
-        metadata={"description": "The learner is told that a learned action may read the state with find(fact, *known), "
-                  "and shown the environment's changing facts (PDDL)."},
-    )
-    resample_refused: int = field(
-        default=D.resample_refused,
-        metadata={"description": "A reply repeating a call tried without effect since the state last changed is sampled "
-                  f"again (at temperature {D.resample_temperature}) up to this many times."},
-    )
-    history_trim: str = _knob(
-        D.history_trim, "How the history window is cut: 'chunks' (half a window at a time, a stable prompt prefix) or 'last' "
-        "(the last lines, as the reference's memory)."
-    )
-    learned_observation: str = _knob(
-        D.learned_observation, "What the agent sees after a learned call: 'trace' (the last valid observation and the failing "
-        "step) or 'reference' (the last primitive's observation; ALFWorld: the valid ones joined)."
-    )
-    prompt_set: str = _knob(D.prompt_set, "The templates: 'default' (prompts/templates) or 'paper' (prompts/paper: the reference's parts).")
-    describe_actions: bool = _knob(D.describe_actions, "A separate learner request describes each new or updated function.")
-    redemonstrate: bool = _knob(D.redemonstrate, "An Update gets a new usage demonstration (else the parent's is kept).")
-    revise_target: str = _knob(
-        D.revise_target, "The failures revised: 'most_failed' (the action that failed most, cycling over its failures) or "
-        "'first_failure' (the first failed learned call, the same for all K samples)."
-    )
-    plan_note: str = _knob(
-        D.plan_note, "A Plan note: 'named_kept' (to the function the learner names, kept across Updates) or 'failing_cleared' "
-        "(to the failing function; an Update of it clears its notes)."
-    )
-    reroll_best: bool = _knob(D.reroll_best, "Roll the previous best out again with each round's new candidates.")
-    tie_break: str = _knob(D.tie_break, "Equal scores: 'success_then_first' or 'first' (the reference's argmax).")
-    reflexion: str = _knob(
-        D.reflexion, "Reflexion: 'per_failure' (a lesson per failed episode every round) or 'first_failure' (one reflection "
-        "per round from the first failed task, none after the last round)."
-    )
-    program_cap: str = _knob(D.program_cap, "Code-as-Policies: 'step_cap' (primitives up to the step cap) or 'none'.")
-    run_dir: str | None = field(
-        default=None, metadata={"description": "Where results of this run are written (None: nothing is written)."}
-    )
     journal: SkipJsonSchema[Any] = _live(
         "The run folder's journal of finished training rollouts (nodes.learning.journal.RolloutJournal), shared by the parallel "
         "rollout tasks; made from run_dir (None without one).", repr=False,
@@ -183,56 +94,22 @@ class Context:
         "Graph builders by name (checkpointer=...) the evaluation runs; empty: the ones it was built with (graphs.registry).",
         default_factory=dict,
     )
-    concurrency: int | None = field(
-        default=None,
-        metadata={"description": "At most this many episodes, rollouts and learner tasks at once (None: unbounded)."},
-    )
     slots: SkipJsonSchema[Any] = _live("The semaphore behind slot(); made from concurrency.", repr=False)
-    executor: str = field(
-        default=D.executor,
-        metadata={"description": "Where episodes and training rollouts run: 'local' (threads of this process) or 'ray' "
-                  "(Ray workers, each with its own environments and sandboxes; nodes/remote.py)."},
-    )
-    ray_address: str | None = field(
-        default=D.ray_address,
-        metadata={"description": "executor 'ray': the cluster to join ('auto', HOST:PORT); None: a Ray started on this machine."},
-    )
     workers: SkipJsonSchema[Any] = _live(
         "executor 'ray': the pool of Ray workers (nodes.ray_pool.RayWorkers) the episodes run on; None: made on first use.",
         repr=False,
     )
-    # Learning knobs (graphs/learn.py).
-    candidates: int = _knob(D.candidates, "K: candidate action sets, and revision samples per round.")
-    learn_max_steps: int = _knob(D.learn_max_steps, "Agent steps per training rollout.")
-    max_rounds: int = _knob(D.max_rounds, "Cap on revision rounds (Reflexion: max_rounds + 1 rounds of rollouts).")
-    patience: int = _knob(D.patience, "Stop after this many rounds without improvement of the best score (0: never, the paper's fixed rounds).")
-    score: str = _knob(D.score, "Score that selects the best candidate (ALFWorld: call_ratio_success, per_env).")
-    revision: str = field(
-        default=D.revision, metadata={"description": "Revision kinds the learner may answer: update, plan or both (an ablation)."}
-    )
-    demonstration: bool = field(
-        default=D.demonstration,
-        metadata={"description": "The learner writes a usage demonstration per candidate (off: the domain example only)."},
-    )
-    per_env: dict[str, dict[str, Any]] = field(
-        default_factory=dict,
-        metadata={"description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
-                  "(max_steps, history_window, score)."},
-    )
-    create_tries: int = _knob(D.create_tries, "Repairs over one candidate's creation.")
-    learner_temperature: float = _knob(D.learner_temperature, "Learner sampling temperature (K samples that differ).")
-    program_max_tokens: int = field(
-        default=D.program_max_tokens, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}
-    )
-    program_wall_s: float | None = field(
-        default=None,
-        metadata={"description": "Wall-clock limit of one Code-as-Policies program run (None: max(30 s, 2 s per step))."},
-    )
 
     def __post_init__(self) -> None:
         for name, variable in ENV_DEFAULTS.items():
-            if getattr(self, name) == type(self).__dataclass_fields__[name].default and os.environ.get(variable):
+            if getattr(self, name) is None and os.environ.get(variable):
                 setattr(self, name, os.environ[variable])
+        self.model = self.model or default_model(self.base_url)
+        # The small-model aids left None take their value from the assist level, itself from the agent's model.
+        self.assist = check_assist(self.assist or default_assist(self.agent_model_name or self.model))
+        for s in SETTINGS.values():
+            if s.is_aid and s.context and getattr(self, s.name) is None:
+                setattr(self, s.name, s.value(assist=self.assist))
         # The cheap live fields left None are made here (dataclasses.replace passes them on, so a sub-run
         # shares them; `slots` too: sub-runs share the bound with their parent).
         if self.slots is None and self.concurrency:
@@ -265,22 +142,28 @@ class Context:
 
     def model_spec(self, role: str) -> ModelSpec:
         """The ``ModelSpec`` the plain fields give for ``role`` ("agent" or "learner"), as run.py makes them."""
+        common = {
+            "base_url": self.base_url, "model_path": self.model_path, "seed": self.seed, "timeout_s": self.timeout,
+            "max_retries": self.max_retries, "requests_per_second": self.rps,
+        }  # fmt: skip
+        agent = self.agent_model_name or self.model
         if role == "agent":
-            return ModelSpec(
-                model=self.model, base_url=self.base_url, temperature=self.temperature,
-                max_tokens=self.max_tokens or D.agent_max_tokens, model_path=self.model_path, seed=self.seed,
-            )  # fmt: skip
+            return ModelSpec(model=agent, temperature=self.agent_temperature, max_tokens=self.max_tokens or D.agent_max_tokens, **common)
         return ModelSpec(
-            model=self.learner_model_name or self.model, base_url=self.base_url, temperature=self.learner_temperature,
-            max_tokens=self.max_tokens or D.learner_max_tokens, model_path=self.model_path, seed=self.seed,
+            model=self.learner_model_name or agent, temperature=self.learner_temperature,
+            max_tokens=self.max_tokens or D.learner_max_tokens, **common,
         )  # fmt: skip
+
+    def cache_dir(self) -> str | None:
+        """Where ``cache`` keeps model replies: the run folder's llm-cache (None: no cache, or no run folder)."""
+        return os.path.join(self.run_dir, "llm-cache") if self.cache and self.run_dir else None
 
     @property
     def agent(self) -> Any:
         """The agent's chat model: ``agent_model``, else the one the plain fields give (built once per process)."""
         if self.agent_model is not None:
             return self.agent_model
-        return resources.chat_model(self.model_spec("agent"))
+        return resources.chat_model(self.model_spec("agent"), cache_dir=self.cache_dir())
 
     @property
     def learner(self) -> Any:
@@ -289,7 +172,7 @@ class Context:
             return self.learner_model
         if self.agent_model is not None:
             return self.agent_model
-        return resources.chat_model(self.model_spec("learner"))
+        return resources.chat_model(self.model_spec("learner"), cache_dir=self.cache_dir())
 
 
 _IN_SLOT: contextvars.ContextVar[bool] = contextvars.ContextVar("learnact_in_slot", default=False)

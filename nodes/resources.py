@@ -33,8 +33,9 @@ def local_server(model_path: str | None = None):
         return server
 
 
-def chat_model(spec: ModelSpec):
-    """The chat model for ``spec``, built once per process (the same spec gives the same object)."""
+def chat_model(spec: ModelSpec, cache_dir: str | None = None):
+    """The chat model for ``spec`` (replies cached in ``cache_dir`` when given), built once per process (the same
+    spec gives the same object)."""
     from learnact.llm.errors import ModelConfigError
     from learnact.llm.models import make_chat_model
 
@@ -43,12 +44,12 @@ def chat_model(spec: ModelSpec):
             f"model 'local' is the embedded model this process serves itself; for the server at {spec.base_url} "
             "give the name it serves as `model` (any name, for a server that serves one model)"
         )
-    key = tuple(sorted(dataclasses.asdict(spec).items()))
+    key = (*sorted(dataclasses.asdict(spec).items()), cache_dir)
     with _lock:
         model = _models.get(key)
     if model is not None:
         return model
     server = local_server(spec.model_path) if spec.model == "local" else None
-    model = make_chat_model(spec, server=server)
+    model = make_chat_model(spec, server=server, cache_dir=cache_dir)
     with _lock:
         return _models.setdefault(key, model)

@@ -19,7 +19,7 @@ from learnact.settings.defaults import DEFAULTS, METHODS, default_score
 from .errors import UserError
 from .inputs import check_instances
 from .ladder_flags import ladder_instances, ladder_settings
-from .protocol import protocol_settings, protocol_value, resolved
+from .protocol import agent_model, protocol_settings, resolved, setting_values
 
 # Counts checked in the settings, and the flag that sets each (where it is not the setting's name).
 COUNTS = ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window", "patience")
@@ -84,9 +84,10 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     s.update(executor_settings(args))
     _validate_counts(s)
     s["prompts"] = {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)}
-    s.update(grammar_settings(args, s["models"], env_name))
-    s.update(protocol_settings(args, env_name, learning=args.graph == "learn"))
-    s["cache"] = args.cache
+    s.update(protocol_settings(args))
+    for name, value in setting_values(args, env_name, args.graph).items():
+        s.setdefault(name, value)
+    check_decoding(s, args)
     return s
 
 
@@ -134,9 +135,15 @@ def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None
         "candidates": resolved(args, "candidates", env_name, default_run),
         "max_rounds": resolved(args, "max_rounds", env_name, default_run),
         "patience": resolved(args, "patience", env_name),
-        "learn_max_steps": resolved(args, "learn_max_steps", env_name, default_run, flag="max_steps"),
+        "learn_max_steps": _learn_max_steps(args, env_name, default_run),
         "score": args.score or default_score(env_name),
     }
+
+
+def _learn_max_steps(args: argparse.Namespace, env_name: str, default_run: bool) -> int:
+    """--learn-max-steps, else (learn) --max-steps, else the protocol's."""
+    flag = "learn_max_steps" if getattr(args, "learn_max_steps", None) is not None or args.graph != "learn" else "max_steps"
+    return resolved(args, "learn_max_steps", env_name, default_run, flag=flag)
 
 
 def _episode_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:
@@ -200,24 +207,25 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
         "candidates": resolved(args, "candidates", envs[0], default_run),
         "max_rounds": resolved(args, "max_rounds", envs[0], default_run),
         "patience": resolved(args, "patience", envs[0]),
-        "learn_max_steps": protocol_value(args.protocol, "learn_max_steps", envs[0], default_run),
+        "learn_max_steps": _learn_max_steps(args, envs[0], default_run),
         "max_steps": _given(args.max_steps, DEFAULTS.max_steps),
         # Per task type: ALFWorld episodes get 20 steps unless --max-steps says otherwise.
         "episode_max_steps": {e: resolved(args, "max_steps", e) for e in envs},
         "per_env": per_env_settings(args, envs),
         "models": model_settings(args, learner_temperature=resolved(args, "learner_temperature", envs[0])),
         "prompts": {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)},
-        "cache": args.cache,
     }  # fmt: skip
     if ladder:
         s["ladder"] = ladder
     folders = {e: folder_settings(e) for e in envs if is_folder_name(e)}
     if folders:
         s["domain_folders"] = folders
-    s.update(grammar_settings(args, s["models"], envs[0]))
-    s.update(protocol_settings(args, envs[0], learning=True))
     s["concurrency"] = _concurrency(args, s["models"])
     s.update(executor_settings(args))
+    s.update(protocol_settings(args))
+    for name, value in setting_values(args, envs[0], "evaluate").items():
+        s.setdefault(name, value)
+    check_decoding(s, args)
     if s["models"]["learner"]["seed"] is not None:  # each run of a learning method learns with its own seed
         s["learning_seeds"] = [s["models"]["learner"]["seed"] + k for k in range(runs)]
     _validate_counts(s)
@@ -264,36 +272,26 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": executor, "ray_address": address.strip() if address else DEFAULTS.ray_address}
 
 
-def grammar_settings(args: argparse.Namespace, models: dict[str, dict], env: str) -> dict[str, Any]:
-    grammar = resolved(args, "grammar", env)
-    if args.valid_actions_only:
-        if not grammar:
+def check_decoding(s: dict[str, Any], args: argparse.Namespace) -> None:
+    """The agent's decoding settings go together: --valid-actions-only works through the local model's grammar."""
+    if s["valid_actions_only"]:
+        local = s["models"]["agent"]["model"] == "local"
+        if getattr(args, "grammar", None) is False or (local and not s["grammar"]):
             raise UserError("--valid-actions-only works through the grammar: it cannot go with --no-grammar")
-        if models["agent"]["model"] != "local":
+        if not local:
             raise UserError(
                 "--valid-actions-only constrains decoding with a grammar, which only the local model server takes"
                 " (--agent-model local, optionally with --model-path)"
             )
-    recent, resample = getattr(args, "recent_steps", None), getattr(args, "resample_refused", None)
-    for flag, value in (("--recent-steps", recent), ("--resample-refused", resample)):
-        if value is not None and value < 0:
-            raise UserError(f"{flag} must be 0 or more, got {value}")
-    return {
-        "grammar": grammar,
-        "valid_actions_only": bool(args.valid_actions_only),
-        # The agent's decoding and compact prompt (nodes/agent_prompt.py); the prompt's shape (agent_prompt)
-        # comes with the protocol (learnact/cli/protocol.py).
-        **({} if resolved(args, "agent_prompt", env) != "compact" else {"recent_steps": _given(recent, DEFAULTS.recent_steps)}),
-        "typed_grammar": resolved(args, "typed_grammar", env),
-        "resample_refused": resolved(args, "resample_refused", env),
-    }
+    for name in ("recent_steps", "resample_refused", "create_tries", "max_retries"):
+        if s[name] is not None and s[name] < 0:
+            raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {s[name]}")
 
 
 def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAULTS.learner_temperature) -> dict[str, dict]:
     """Both roles' model specs; ``learner_temperature`` applies unless --learner-temperature is given."""
-    default = args.model or ("local" if not (os.environ.get("OPENAI_API_KEY") or args.base_url) else "gpt-4o-mini")
-    agent = args.agent_model or default
-    learner = args.learner_model or agent
+    agent = agent_model(args)
+    learner = args.learner_model_name or os.environ.get("LEARNACT_LEARNER_MODEL") or agent
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UserError(f"--max-tokens must be positive, got {args.max_tokens}")
     if args.rps is not None and not args.rps > 0:
@@ -307,10 +305,11 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAUL
     if retries is not None and retries < 0:
         raise UserError(f"--max-retries must be 0 or more, got {retries}")
     common = {
-        "base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps, "seed": args.seed,
-        "timeout_s": _given(timeout, DEFAULTS.model_timeout_s), "max_retries": _given(retries, DEFAULTS.model_max_retries),
+        "base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps,
+        "seed": _given(args.seed, DEFAULTS.seed),
+        "timeout_s": _given(timeout, DEFAULTS.timeout), "max_retries": _given(retries, DEFAULTS.max_retries),
     }  # fmt: skip
-    agent_spec = ModelSpec(model=agent, temperature=args.agent_temperature, max_tokens=args.max_tokens or DEFAULTS.agent_max_tokens, **common)
+    agent_spec = ModelSpec(model=agent, temperature=_given(args.agent_temperature, DEFAULTS.agent_temperature), max_tokens=args.max_tokens or DEFAULTS.agent_max_tokens, **common)
     learner_spec = ModelSpec(
         model=learner, temperature=_given(args.learner_temperature, learner_temperature),
         max_tokens=args.max_tokens or DEFAULTS.learner_max_tokens, **common,

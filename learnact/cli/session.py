@@ -16,19 +16,14 @@ from nodes.episodes import EpisodeRegistry
 from nodes.events import stream_events
 from nodes.ray_pool import RayWorkers
 from nodes.ray_worker import ModelRecipe
+from learnact.settings.table import SETTINGS
 from prompts import PromptSet
 
 from .runs import RunDir
 
-# Settings that are Context fields of the same name; one missing from config.json (an older run) takes
-# the Context's default, which is settings.defaults' (one place for both).
-CONTEXT_KNOBS = (
-    "max_steps", "history_window", "per_env", "revision", "demonstration", "concurrency", "valid_actions_only",
-    "agent_prompt", "recent_steps", "typed_grammar", "resample_refused", "probe_unused", "creation_trials",
-    "state_queries", "candidates", "learn_max_steps", "max_rounds", "patience", "score", "feedback", "learned_call_invalid",
-    "executor", "ray_address", "history_trim", "learned_observation", "prompt_set", "describe_actions", "redemonstrate",
-    "revise_target", "plan_note", "reroll_best", "tie_break", "reflexion", "program_cap",
-)  # fmt: skip
+# config.json's keys that are Context fields of the same name: every setting of the table (learnact.settings.table)
+# and the evaluation's per-task fields. One missing from config.json (an older run) takes the Context's default.
+CONTEXT_KEYS = (*(s.name for s in SETTINGS.values() if s.context), "per_env")
 
 
 @contextlib.contextmanager
@@ -70,18 +65,16 @@ def open_workers(settings: dict[str, Any], server: LocalServer | None) -> Iterat
 def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, workers: RayWorkers | None = None) -> Context:
     """The run's Context: its live models, episodes and usage, the Ray workers (executor ray), and every knob
     the settings hold."""
-    knobs = {name: settings[name] for name in CONTEXT_KNOBS if name in settings}
-    knobs.update(_model_fields(settings.get("models", {})))
+    knobs = {name: settings[name] for name in CONTEXT_KEYS if name in settings}
+    for name, value in _model_fields(settings.get("models", {})).items():
+        knobs.setdefault(name, value)
     return Context(
         agent_model=models["agent"],
         learner_model=models["learner"],
         prompts=PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")),
         prompts_dir=settings["prompts"]["dir"],
-        data_dir=settings.get("data_dir"),
-        use_grammar=settings["grammar"],
         episodes=EpisodeRegistry(
-            data_dir=settings.get("data_dir"),
-            env_options={"feedback": knobs.get("feedback", Context.feedback)},
+                env_options={"feedback": knobs.get("feedback", Context.feedback)},
             learned_call_invalid=knobs.get("learned_call_invalid", Context.learned_call_invalid),
         ),
         usage=usage,
@@ -97,7 +90,7 @@ def _model_fields(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
     agent, learner = models.get("agent"), models.get("learner")
     if not agent or not learner:
         return {}
-    return {"temperature": agent["temperature"], "learner_temperature": learner["temperature"], "seed": agent.get("seed")}
+    return {"agent_temperature": agent["temperature"], "learner_temperature": learner["temperature"], "seed": agent.get("seed")}
 
 
 def stream_config(thread_id: str, concurrency: int, orchestrators: int = 0) -> dict[str, Any]:

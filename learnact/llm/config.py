@@ -20,8 +20,8 @@ class ModelSpec:
     temperature: float = 0.0
     max_tokens: int = 512
     model_path: str | None = None  # a GGUF that replaces the embedded one (model == "local")
-    timeout_s: float = DEFAULTS.model_timeout_s
-    max_retries: int = DEFAULTS.model_max_retries
+    timeout_s: float = DEFAULTS.timeout
+    max_retries: int = DEFAULTS.max_retries
     requests_per_second: float | None = None
     # Sampling seed (OpenAI and OpenAI-compatible servers, llama.cpp included); each call varies it by
     # node and key, so parallel samples differ while a re-run repeats them. None: the server's choice.

@@ -49,8 +49,8 @@ def section_header(run: RunData) -> str:
     models = cfg.get("models") or {}
     model_text = ", ".join(f"{role}: {m.get('model', m) if isinstance(m, dict) else m}" for role, m in models.items()) or "models unknown"
     bits = [f"graph <b>{escape(run.graph)}</b>", f"env <b>{escape(str(env))}</b>", escape(model_text)]
-    if cfg.get("created"):
-        bits.append(f"created {escape(str(cfg['created']))}")
+    bits += [f"{key} <b>{escape(str(cfg[key]))}</b>" for key in ("protocol", "assist") if cfg.get(key)]
+    bits += [f"created {escape(str(cfg['created']))}"] if cfg.get("created") else []
     return (
         f"<header><h1>LearnAct run report: {escape(run.path.name)}</h1>"
         f'<div class="meta">{" · ".join(bits)}</div></header>'

@@ -53,7 +53,7 @@ def test_act_replays_a_plan_to_success(stub_server, folders, name, tmp_path, mon
     run_dir = tmp_path / "run"
     out = subprocess.run(
         cli("--graph", "act", "--env", f"pddl:{folder}", "--instance", instance, "--base-url", stub.url,
-            "--model", "stub-model", "--max-steps", str(len(plan) + 2), "--run-dir", str(run_dir)),
+            "--model", "stub-model", "--assist", "small", "--max-steps", str(len(plan) + 2), "--run-dir", str(run_dir)),
         capture_output=True, text=True, env={**cli_env(), "LEARNACT_CACHE": str(tmp_path / "cache")}, cwd=ROOT, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr

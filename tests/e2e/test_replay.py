@@ -30,6 +30,7 @@ BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # N
 ARGS = (
     "--graph", "learn", "--env", "pddl/gripper", "--instance", INSTANCE, "--agent-model", "stub-agent",
     "--learner-model", "stub-learner", "--candidates", "2", "--max-steps", "4", "--max-rounds", "2", "--concurrency", "1",
+    "--assist", "small",  # the recorded requests are those of the small-model aids (today's defaults before --assist)
 )  # fmt: skip
 
 

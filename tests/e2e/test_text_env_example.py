@@ -79,7 +79,7 @@ def test_an_installed_package_registers_a_name(monkeypatch):
 
 def test_learn_then_act_on_the_example_game(stub_server, tmp_path):
     stub = stub_server(respond=stub_reply)
-    common = ("--env", ENV, "--base-url", stub.url, "--model", "stub-model")
+    common = ("--env", ENV, "--base-url", stub.url, "--model", "stub-model", "--assist", "small")  # replies for the compact prompt
     learn = subprocess.run(cli("--graph", "learn", *common, "--candidates", "1", "--max-rounds", "1", "--run-dir", str(tmp_path / "learn")),
                            capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)  # fmt: skip
     assert learn.returncode == 0, learn.stderr

@@ -22,7 +22,8 @@ from learnact.cli.flags import build_parser
 from learnact.cli.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, render_value
 from learnact.cli.resolve import resolve_settings
 from learnact.cli.session import make_context
-from learnact.settings.defaults import DEFAULTS
+from learnact.settings.render import protocol_table, table_region
+from learnact.settings.table import SETTINGS
 from nodes.episodes import EpisodeRegistry
 from nodes.history import render_history
 
@@ -76,24 +77,27 @@ RUN_INPUTS = {
     ("--graph", "evaluate", "--methods", "act,react,reflexion,code_as_policy,learnact", "--instance", "gen:seed=1,balls=1"),
 ])  # fmt: skip
 def test_a_paper_config_holds_only_values_the_readme_table_lists_as_the_papers(argv):
-    """Every setting a ``--protocol paper`` run records is a row of the README's table, with the value that row gives
-    as the paper's (a setting both protocols share says so in its row); nothing else is recorded."""
+    """Every setting a ``--protocol paper`` run records is a setting of the table; one the protocols differ on has the
+    value the README's protocol table gives as the paper's, any other this project's default."""
     config = settings_for(*argv, "--protocol", "paper")
     rows = readme_rows()
     for key, value in config.items():
         if key in RUN_INPUTS:
             continue
-        matching = [r for r in rows if f"`{key}`" in r[3]]
-        assert matching, f"config.json records {key}={value!r}, which the README's protocol table has no row for"
-        if key in PAPER_PROTOCOL:
-            assert value == family_value(PAPER_PROTOCOL[key], "pddl/gripper"), key
-            assert any(f"`{render_value(PAPER_PROTOCOL[key])}`" in r[2] for r in matching), key
-        else:  # an ablation or a knob both protocols share: the paper's value is this project's default
-            assert value == getattr(DEFAULTS, key), (key, value)
+        assert key in SETTINGS, f"config.json records {key}={value!r}, which is no setting of learnact/settings/table.py"
+        matching = [r for r in rows if f"(`{key}`)" in r[3]]
+        if key in PAPER_PROTOCOL or key == "assist":
+            assert matching, f"config.json records {key}={value!r}, which the README's protocol table has no row for"
+            paper = PAPER_PROTOCOL.get(key, "none")
+            assert value == family_value(paper, "pddl/gripper"), key
+            assert any(f"`{render_value(paper)}`" in r[2] for r in matching), key
+        elif not SETTINGS[key].default_text:  # a knob both protocols share: the paper's value is this project's default
+            assert not matching and value == SETTINGS[key].value("pddl/gripper"), (key, value)
     decoding = {k: config[k] for k in ("grammar", "typed_grammar", "resample_refused", "history_trim", "prompt_set")}
     assert decoding == {"grammar": False, "typed_grammar": False, "resample_refused": 0, "history_trim": "last", "prompt_set": "paper"}
     assert not config["creation_trials"] and not config["probe_unused"] and not config["state_queries"]
     assert config["models"]["learner"]["temperature"] == 0.0 and config["models"]["agent"]["temperature"] == 0.0
+    assert config["assist"] == "none"
 
 
 def test_the_paper_tests_on_every_instance_three_times():
@@ -152,24 +156,22 @@ def test_bad_protocol_flags_are_one_line(argv, message, tmp_path):
 
 # ------------------------------------------------------------------ the README's table
 def readme_rows() -> list[list[str]]:
+    """The README's protocol table (test_settings checks that the README holds the generated one)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Protocol: this project vs the paper", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| element")]
+    assert table_region(text) == protocol_table()
+    rows = [line for line in protocol_table().splitlines()[2:]]
     return [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in rows]
 
 
 def test_readme_protocol_table_matches_the_code():
     rows = readme_rows()
-    assert all(len(r) == 4 for r in rows) and len(rows) >= 20
+    assert all(len(r) == 5 for r in rows) and len(rows) >= 20
     for key in PAPER_PROTOCOL:
-        (row,) = [r for r in rows if f"(`{key}`" in r[3]]
+        (row,) = [r for r in rows if f"(`{key}`)" in r[3]]
         assert f"`{render_value(DEFAULT_PROTOCOL[key])}`" in row[1], (key, row[1])
         assert f"`{render_value(PAPER_PROTOCOL[key])}`" in row[2], (key, row[2])
-    elements = " ".join(r[0] for r in rows)
-    for element in ("creation", "demonstration", "rollouts", "scores", "error identification", "Update / Plan", "stopping",
-                    "test-time Act", "Reflexion", "Code-as-Policies", "ReAct", "splits", "step caps", "temperatures",
-                    "history window", "feedback", "learned-call", "agent prompt", "metrics"):  # fmt: skip
-        assert element in elements, element
+    (assist,) = [r for r in rows if r[0] == "assist"]
+    assert "small with the local model" in assist[1] and assist[2] == "`none`"
 
 
 def stub_agent(system: str, user: str, node: str | None) -> str:
@@ -192,7 +194,7 @@ def test_evaluate_with_protocol_paper_records_the_table_and_runs_it(stub_server,
     assert config["protocol"] == "paper" and config["protocol_departures"] == {}
     rows = readme_rows()
     for key, value in PAPER_PROTOCOL.items():  # the table's paper column is what the run recorded
-        (row,) = [r for r in rows if f"(`{key}`" in r[3]]
+        (row,) = [r for r in rows if f"(`{key}`)" in r[3]]
         assert f"`{render_value(value)}`" in row[2], key
         assert recorded(config, key, "pddl/gripper") == family_value(value, "pddl/gripper"), key
     # ... and the run did what the config says.

@@ -70,10 +70,11 @@ def stub():
 def test_the_context_schema_holds_the_plain_fields_and_not_the_live_ones():
     schema = build_act_graph().get_context_jsonschema()  # what Studio's context panel shows
     props = schema["properties"]
-    assert {"model", "base_url", "learner_model_name", "temperature", "max_tokens", "seed", "data_dir", "feedback",
-            "max_steps", "candidates"} <= set(props)  # fmt: skip
+    assert {"model", "base_url", "learner_model_name", "agent_temperature", "max_tokens", "seed", "data_dir", "feedback",
+            "max_steps", "candidates", "assist", "grammar", "timeout", "max_retries", "cache"} <= set(props)  # fmt: skip
     assert not {"agent_model", "learner_model", "episodes", "usage", "rollout_graph", "graphs", "slots", "prompts"} & set(props)
-    assert props["model"]["default"] == "local" and "OpenAI" in props["model"]["description"]
+    assert props["model"]["default"] is None and "OpenAI" in props["model"]["description"]  # None: the model rule
+    assert props["assist"]["default"] is None and props["grammar"]["default"] is None  # from the model, then the assist level
     json.dumps(schema)
 
 

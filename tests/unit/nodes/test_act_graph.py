@@ -50,7 +50,7 @@ def test_compact_prompt_worked_turns_then_the_episode_as_turns(tmp_path):
 
     replies = iter(["move('roomb', 'rooma')"] * 5)  # refused: Robby is in rooma
     ctx = Context(agent_model=Recorder(lambda s, u: next(replies, "pick('ball1', 'rooma', 'left')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, use_grammar=False,
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, grammar=False,
                   resample_refused=0)
     run(build_act_graph(), ctx, tiny_gripper(tmp_path))
     # system, then the example's worked steps as user/assistant pairs, then the episode's, then the current user turn

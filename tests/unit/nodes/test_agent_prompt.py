@@ -247,7 +247,7 @@ def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
 
     replies = iter(["move('roomb', 'rooma')", "move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"])
     ctx = Context(agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=2, use_grammar=False)
+                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=2, grammar=False)
     final = run_episode_graph(build_act_graph(), ctx, tiny_gripper(tmp_path))
     assert [s["action"] for s in final["steps"]] == ["move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"]
     calls = ctx.agent_model.calls

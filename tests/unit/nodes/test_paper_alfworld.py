@@ -31,7 +31,7 @@ def test_a_paper_alfworld_episode_has_the_references_parts_and_observation(tmp_p
     model = ScriptedChatModel(agent)
     ctx = Context(
         agent_model=model, learner_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(learned_call_invalid="continue"),
-        prompt_set="paper", agent_prompt="paper", use_grammar=False, resample_refused=0, history_trim="last",
+        prompt_set="paper", agent_prompt="paper", grammar=False, resample_refused=0, history_trim="last",
         learned_observation="reference", history_window=25, max_steps=8,
     )  # fmt: skip
     inputs = {"episode_id": "e", "env_name": "alfworld/put", "instance": GAME, "library": ActionLibrary.from_code(FETCH), "max_steps": 8}

@@ -174,7 +174,7 @@ def test_a_learned_call_that_changes_nothing_fails_as_in_the_reference(tmp_path)
     for rule in ("reference", "trace"):
         model = ScriptedChatModel(lambda s, u: "shuttle('rooma', 'roomb')")
         ctx = Context(agent_model=model, learner_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(learned_call_invalid="continue"),
-                      agent_prompt="paper", prompt_set="paper", learned_observation=rule, use_grammar=False, max_steps=1)  # fmt: skip
+                      agent_prompt="paper", prompt_set="paper", learned_observation=rule, grammar=False, max_steps=1)  # fmt: skip
         inputs = {"episode_id": rule, "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "max_steps": 1,
                   "library": ActionLibrary.from_code(there_and_back)}  # fmt: skip
         try:
@@ -202,7 +202,7 @@ def test_paper_reflexion_reflects_on_the_first_failed_task_with_the_rollouts_wor
     learner = ScriptedChatModel({"reflexion.reflect": "Look before moving."})
     ctx = Context(
         agent_model=ScriptedChatModel(wander), learner_model=learner, usage=UsageTracker(), episodes=EpisodeRegistry(),
-        prompt_set="paper", agent_prompt="paper", reflexion="first_failure", use_grammar=False, resample_refused=0, learn_max_steps=3,
+        prompt_set="paper", agent_prompt="paper", reflexion="first_failure", grammar=False, resample_refused=0, learn_max_steps=3,
         rollout_graph=(build_react_graph if react else build_act_graph)(checkpointer=False),
     )  # fmt: skip
     first, second = tiny_gripper(tmp_path, "b.pddl"), tiny_gripper(tmp_path, "a.pddl")

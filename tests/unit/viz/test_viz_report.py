@@ -54,7 +54,7 @@ def make_learn_run(root: Path, *, finished: bool = True) -> Path:
     (run / "candidates").mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({
         "graph": "learn", "env": "pddl/gripper", "train_instances": ["gen:seed=1", "gen:seed=2"], "candidates": 3,
-        "max_rounds": 3, "patience": 1, "score": SCORE,
+        "max_rounds": 3, "patience": 1, "score": SCORE, "protocol": "default", "assist": "small",
         "models": {"agent": {"model": "local"}, "learner": {"model": "local"}}, "created": "2025-01-01T00:00:00",
     }))
     events = [
@@ -140,6 +140,7 @@ def test_learn_report_names_every_candidate_marks_the_best_and_diffs_versions(tm
     html = path.read_text()
     for cid in ("r0s0", "r0s1", "r0s2", "r1s0", "r1s1"):
         assert f'id="cand-{cid}"' in html, cid
+    assert "protocol <b>default</b> · assist <b>small</b>" in html  # the header says which aids the run had
     # The best candidate is starred in the curve and tagged in its card.
     assert re.search(r'data-candidate="r1s0"><a href="#cand-r1s0"><title>[^<]*</title><polygon', html)
     assert re.search(r'id="cand-r1s0"><summary>r1s0 <span class="tag">update</span> <span class="tag best">best</span>', html)
