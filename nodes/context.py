@@ -219,6 +219,9 @@ class Context:
                   "(max_steps, history_window, score)."},
     )
     create_tries: int = _knob(D.create_tries, "Repairs over one candidate's creation.")
+    # A person in the loop (issue 28, nodes/review.py).
+    review: bool = _knob(D.review, "Learning pauses (interrupt) after creation and after each revision that changes code: a "
+                         "person approves, rejects (with a reason the learner is told) or edits each new or changed function.")
     learner_temperature: float = _knob(D.learner_temperature, "Learner sampling temperature (K samples that differ).")
     program_max_tokens: int = field(
         default=D.program_max_tokens, metadata={"description": "Reply cap for a Code-as-Policies program (a whole program is long)."}

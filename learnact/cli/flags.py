@@ -161,6 +161,12 @@ def _learning(l) -> None:
         help=f"where episodes and training rollouts run (default {D.executor}): local, threads of this process; ray, Ray "
         "workers, each with its own environments and sandboxes, on this machine or a cluster (pip install -e '.[ray]')",
     )  # fmt: skip
+    # A person in the loop (issue 28): learnact/cli/review_prompt.py
+    l.add_argument(
+        "--review", action="store_true", default=None,
+        help="pause learning for you to approve, reject (with a reason the learner is told) or edit ($EDITOR) each new or "
+        "changed function, in this terminal (needs one); Studio: the context field review",
+    )  # fmt: skip
     l.add_argument(
         "--ray-address", metavar="ADDRESS",
         help="with --executor ray: the running cluster to join, 'auto' or HOST:PORT of `ray start --head` "

@@ -136,6 +136,7 @@ def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None
         "patience": resolved(args, "patience", env_name),
         "learn_max_steps": resolved(args, "learn_max_steps", env_name, default_run, flag="max_steps"),
         "score": args.score or default_score(env_name),
+        "review": bool(getattr(args, "review", None) or DEFAULTS.review),  # a person in the loop (issue 28)
     }
 
 

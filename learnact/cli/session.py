@@ -29,6 +29,7 @@ CONTEXT_KNOBS = (
     "state_queries", "candidates", "learn_max_steps", "max_rounds", "patience", "score", "feedback", "learned_call_invalid",
     "executor", "ray_address", "history_trim", "learned_observation", "prompt_set", "describe_actions", "redemonstrate",
     "revise_target", "plan_note", "reroll_best", "tie_break", "reflexion", "program_cap",
+    "review",  # a person in the loop (issue 28)
 )  # fmt: skip
 
 

@@ -93,6 +93,8 @@ class Defaults:
     tie_break: str = _ours("tie_break")
     reflexion: str = _ours("reflexion")
     program_cap: str = _ours("program_cap")
+    # -- a person in the loop (issue 28, nodes/review.py)
+    review: bool = False  # learning pauses (interrupt) for a person to approve, reject or edit new and changed code
 
     def for_env(self, env_name: str) -> dict[str, Any]:
         """The defaults that differ by the task family of ``env_name`` (e.g. ``alfworld/put``)."""
