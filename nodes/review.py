@@ -65,10 +65,15 @@ class ReviewAnswer(TypedDict, total=False):
     code: str  # edit: the function's new code
 
 
+def _parent(state: LearnState):
+    """The library this round's candidates revise (None in the creation round: all their code is new)."""
+    best = state.get("best")
+    return best["library"] if best and state.get("round", 0) > 0 else None
+
+
 def pending_review(state: LearnState) -> list[Candidate]:
     """This round's new candidates that change code and have not been reviewed yet."""
-    rnd, best = state.get("round", 0), state.get("best")
-    parent = best["library"] if best and rnd > 0 else None
+    rnd, parent = state.get("round", 0), _parent(state)
     return [
         c for c in current_candidates(state)
         if c.get("round") == rnd and "review" not in c and changed_functions(c["library"], parent)
@@ -77,7 +82,10 @@ def pending_review(state: LearnState) -> list[Candidate]:
 
 def route_after_gather(state: LearnState, runtime: Runtime[Context]) -> list[Send] | str:
     """With ``review`` on and new code to see: the review; else the rollouts (``plan_rollouts``)."""
-    if runtime.context.review and pending_review(state):
+    if runtime.context.review and (pending := pending_review(state)):
+        # Said here, once: the review node runs again on each resume (and on --resume after a kill).
+        names = [f"{c['id']}:{name}" for c in pending for name in changed_functions(c["library"], _parent(state))]
+        emit("review_requested", round=state.get("round", 0), functions=names)
         return "review"
     return plan_rollouts(state, runtime)
 
@@ -86,10 +94,8 @@ def review_code(state: LearnState, runtime: Runtime[Context]) -> dict:
     """Pause for the person's answers; the reviewed candidates replace the learner's (``add_candidates``)."""
     ctx, rnd = runtime.context, state.get("round", 0)
     pending = pending_review(state)
-    best = state.get("best")
-    parent = best["library"] if best and rnd > 0 else None
+    parent = _parent(state)
     functions = [function_review(c, name, parent) for c in pending for name in changed_functions(c["library"], parent)]
-    emit("review_requested", round=rnd, functions=[f"{f['candidate_id']}:{f['name']}" for f in functions])
     task = {"env_name": state["env_name"], "train_instances": state["train_instances"]}
     problems: list[str] = []
     while True:

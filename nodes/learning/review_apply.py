@@ -31,8 +31,10 @@ def changed_functions(library: ActionLibrary | None, parent: ActionLibrary | Non
 
 
 def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
-    lines = difflib.unified_diff(old.splitlines(True), new.rstrip("\n").splitlines(True) + ["\n"], old_name, new_name)
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    def lines(code: str) -> list[str]:
+        return [line + "\n" for line in code.rstrip("\n").split("\n")] if code.strip() else []
+
+    return "".join(difflib.unified_diff(lines(old), lines(new), old_name, new_name))
 
 
 def function_review(cand: Candidate, name: str, parent: ActionLibrary | None) -> dict[str, Any]:
