@@ -3,6 +3,7 @@ review's questions, ``kill -9`` while a review waits, ``--resume`` asking the sa
 ``$EDITOR`` that the agent then calls and the library's history records as the person's; no terminal: refused."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
@@ -11,6 +12,7 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 
 from conftest_helpers import ROOT, complete_jsonl, tiny_gripper
@@ -26,7 +28,10 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict):
         master, slave = pty.openpty()
-        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # its controlling terminal: Ctrl-C is a SIGINT
+        )  # fmt: skip
         os.close(slave)
         self.fd, self.text = master, ""
 
@@ -106,3 +111,36 @@ def test_review_without_a_terminal_is_refused_in_one_line(tmp_path):
     assert out.returncode == 2 and out.stderr.strip().count("\n") == 0, out.stderr
     assert "--review asks you in the terminal, and stdin is not one" in out.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_at_the_question_and_kill_9_after_the_answer_lose_nothing(stub_server, tmp_path):
+    """Ctrl-C while a review waits: exit 130, the review is asked again on --resume; kill -9 once it is answered (the
+    rollouts are slow): the answer is kept, --resume goes on without asking again."""
+    stub = stub_server(respond=by_prompt({**learner(), "act.decide": agent(BAD_CALL)}, delay_s=0.5))
+    editor = tmp_path / "editor.py"
+    editor.write_text(f"import sys\nopen(sys.argv[1], 'w').write({SWAPPED!r})\n")
+    env = {**cli_env(), "EDITOR": f"{sys.executable} {editor}", "TERM": "dumb"}
+    run_dir = tmp_path / "run"
+    args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--base-url", stub.url,
+            "--model", "stub-model", "--candidates", "1", "--max-steps", "4", "--max-rounds", "1", "--review"]  # fmt: skip
+    first = Terminal(cli(*args, "--run-dir", str(run_dir)), env)
+    first.wait_for(PROMPT)
+    os.write(first.fd, b"\x03")  # Ctrl-C
+    assert first.finish() == 130 and "interrupted: finished work is saved; continue with --resume" in first.text
+
+    second = Terminal(cli("--graph", "learn", "--resume", str(run_dir)), env)
+    second.wait_for(PROMPT)  # asked again
+    second.type("e")
+    second.wait_for("what you changed")
+    second.type("")
+    second.wait_for("round 0 reviewed: 0 approved, 0 rejected, 1 edited")
+    os.killpg(second.proc.pid, signal.SIGKILL)  # during the slow rollout that follows the answer
+    second.finish()
+    assert not (run_dir / "learn_summary.json").exists()
+
+    third = Terminal(cli("--graph", "learn", "--resume", str(run_dir)), env)
+    assert third.finish() == 0, third.text[-3000:]
+    assert PROMPT not in third.text  # the answer was kept
+    history = [json.loads(line) for line in (run_dir / "library" / "history.jsonl").read_text().splitlines()]
+    assert [(h["name"], h["version"], h.get("author"), h["reason"]) for h in history] == [("carry", 2, "person", "edited by a person")]
+    assert json.loads((run_dir / "learn_summary.json").read_text())["stop_reason"] == "nothing_failed"
