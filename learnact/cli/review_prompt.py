@@ -62,8 +62,11 @@ class TerminalReview:
         for evidence in f.get("judged_by", []):
             head, _, rest = evidence.partition("\n")
             self.console.print(f"  [dim]{head}[/]", markup=True)
-            for line in rest.splitlines()[:6]:
+            lines = rest.splitlines()
+            for line in lines[:10]:
                 self.console.print(f"    {line}", style="dim", markup=False)
+            if len(lines) > 10:
+                self.console.print(f"    ... ({len(lines) - 10} more lines)", style="dim", markup=False)
         self.console.print(Syntax(f["diff"].rstrip("\n") or f["code"], "diff", theme="ansi_dark", background_color="default"))
 
     def one(self, f: dict[str, Any]) -> dict[str, Any]:
