@@ -77,7 +77,10 @@ def parse_answers(raw: Any, functions: list[dict[str, Any]]) -> tuple[dict[tuple
             ids = [c for c, n in known if n == name]
             cid = ids[0] if len(ids) == 1 else None
         key = (cid, name)
-        if key not in known:
+        if cid is None and a.get("candidate_id") is None and name in {n for _, n in known}:
+            problems.append(f"{name} is under review in several candidates ({', '.join(sorted(c for c, n in known if n == name))}): "
+                            "give its candidate_id")
+        elif key not in known:
             problems.append(f"no function {name!r} of candidate {cid!r} is under review")
         elif a.get("decision") not in DECISIONS:
             problems.append(f"{cid}:{name}: decision must be one of {', '.join(DECISIONS)}, got {a.get('decision')!r}")

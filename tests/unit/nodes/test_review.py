@@ -179,3 +179,21 @@ def test_the_note_the_learner_gets():
     assert review_note_text([]) == ""
     text = review_note_text([{"name": "carry", "round": 1, "reason": "too slow"}])
     assert text.startswith("A person reviewing your code rejected") and "- carry (round 1): too slow" in text
+
+
+def test_answers_are_read_leniently_and_wrong_ones_are_said():
+    from nodes.learning.review_apply import parse_answers
+
+    functions = [{"candidate_id": "r0s0", "name": "carry"}, {"candidate_id": "r0s1", "name": "carry"}, {"candidate_id": "r0s1", "name": "go"}]
+    answers, problems = parse_answers({"answers": [{"name": "go", "decision": "reject", "reason": " slow "}]}, functions)
+    assert answers == {("r0s1", "go"): {"decision": "reject", "reason": "slow", "code": ""}} and problems == []
+    assert parse_answers(None, functions) == ({}, [])  # nothing answered: everything approved
+    _, problems = parse_answers([{"name": "carry", "decision": "approve"}, {"name": "fly", "decision": "approve"},
+                                 {"candidate_id": "r0s0", "name": "carry", "decision": "edit"}, "yes"], functions)
+    assert problems == [
+        "carry is under review in several candidates (r0s0, r0s1): give its candidate_id",
+        "no function 'fly' of candidate None is under review",
+        "r0s0:carry: an edit needs the function's code",
+        "an answer must be an object, got 'yes'",
+    ]
+    assert parse_answers("approve", functions)[1] == ["the answers must be a list of {candidate_id, name, decision}, got str"]
