@@ -37,10 +37,11 @@ def test_a_learn_run_is_reviewed_over_http_with_a_rejection_and_an_edit(langgrap
     thread = _http("POST", langgraph_dev + "/threads", {})["thread_id"]
     inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
     events = stream(langgraph_dev, thread, {"assistant_id": "learn", "input": inputs, "context": context,
-                                            "stream_mode": ["updates", "custom"]})  # fmt: skip
-    kinds = [name for name, _ in events]
-    assert "updates" in kinds and "custom" in kinds, kinds
-    custom = [data["event"] for name, data in events if name == "custom"]
+                                            "stream_mode": ["updates", "custom"], "stream_subgraphs": True})  # fmt: skip
+    kinds = {name.split("|")[0] for name, _ in events}  # a subgraph's: "custom|create_candidate:<task id>"
+    assert {"updates", "custom"} <= kinds, kinds
+    custom = [data["event"] for name, data in events if name.split("|")[0] == "custom"]
+    assert custom.count("candidate_ready") == 2  # the creation subgraph's events, as the terminal's live view shows them
     assert "review_requested" in custom and "rollout_start" not in custom  # paused before anything ran
     updates = [data for name, data in events if name == "updates"]
     assert any("gather" in u for u in updates)  # a node's update
