@@ -3,6 +3,7 @@
     START -> create_candidate (xK, Send: the creation subgraph, graphs/create.py) -> gather -> rollout (candidates x instances, Send) -> score
     score -> identify_errors -> revise_candidate (xK, Send) -> gather -> rollout ... (the loop)
     score -> finalize -> END      (plateau of the best score, round cap, or nothing failed)
+    gather -> review -> rollout   (Context.review: a person approves, rejects or edits the new code; nodes/review.py)
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from nodes.create import plan_creation
 from nodes.learn import finalize, gather_candidates, plan_rollouts, rollout, route_after_score, score_round
 from nodes.learn_state import LearnInput, LearnState
 from nodes.revise import identify_errors, plan_revisions, revise_candidate
+from nodes.review import review_code, route_after_gather
 
 from .act import build_act_graph
 from .create import build_creation_graph
@@ -34,10 +36,12 @@ def build_learn_graph(checkpointer=None, rollout_graph=None):
     # An Update goes through the same check-and-repair loop as creation (graphs/repair.py), run by the revision node.
     graph.add_node("revise_candidate", partial(revise_candidate, repair_graph=build_repair_graph(checkpointer=False)))
     graph.add_node("finalize", finalize)
+    graph.add_node("review", review_code)  # a person in the loop (Context.review): pauses with interrupt()
 
     graph.add_conditional_edges(START, plan_creation, ["create_candidate"])
     graph.add_edge("create_candidate", "gather")
-    graph.add_conditional_edges("gather", plan_rollouts, ["rollout", "score"])
+    graph.add_conditional_edges("gather", route_after_gather, ["review", "rollout", "score"])
+    graph.add_conditional_edges("review", plan_rollouts, ["rollout", "score"])
     graph.add_edge("rollout", "score")
     graph.add_conditional_edges("score", route_after_score, {"identify_errors": "identify_errors", "finalize": "finalize"})
     graph.add_conditional_edges("identify_errors", plan_revisions, ["revise_candidate"])

@@ -29,6 +29,18 @@ class Candidate(TypedDict, total=False):
     repair_stop: str | None  # why repairs stopped without working code (e.g. the same error came back)
     dropped_functions: list[dict[str, str]]  # functions left out of a kept candidate: {"name", "reason", "code"}
     renamed: list[dict[str, str]]  # functions renamed because their name collided: {"from", "to", "reason"}
+    review: list[dict[str, Any]]  # a person's review of its new and changed functions (nodes/review.py): one decision each
+
+
+def add_candidates(left: list[Candidate], right: list[Candidate]) -> list[Candidate]:
+    """``left + right``, except that a candidate of ``right`` whose id is in ``left`` replaces it there (a person's
+    review, nodes/review.py, gives the reviewed candidate back under its id)."""
+    right_ids = {c.get("id") for c in right}
+    if not right_ids & {c.get("id") for c in left}:
+        return left + right
+    by_id = {c.get("id"): c for c in right}
+    kept = [by_id.pop(c.get("id")) if c.get("id") in by_id else c for c in left]
+    return kept + [c for c in right if c.get("id") in by_id]
 
 
 class Rollout(TypedDict, total=False):
@@ -46,7 +58,7 @@ class LearnState(TypedDict, total=False):
     env_name: str
     train_instances: list[str]
     round: int
-    candidates: Annotated[list[Candidate], operator.add]
+    candidates: Annotated[list[Candidate], add_candidates]
     rollouts: Annotated[list[Rollout], operator.add]
     rounds: Annotated[list[RoundSummary], operator.add]  # one summary per round (the learning curve)
     best: Candidate | None
@@ -55,6 +67,7 @@ class LearnState(TypedDict, total=False):
     failures: list[dict[str, Any]]
     target: str | None
     stop_reason: str
+    review_notes: Annotated[list[dict[str, Any]], operator.add]  # a person's rejections, told to the learner (nodes/review.py)
 
 
 class LearnInput(InputDict):
@@ -148,3 +161,4 @@ class ReviseTask(TypedDict):
     failure: dict[str, Any]
     candidate_id: str
     round: int
+    review_notes: list[dict[str, Any]]  # a person's rejections so far, told to the learner (nodes/review.py)

@@ -259,6 +259,22 @@ class LearningDone(_Event):
     best_scores: Scores | None
 
 
+class ReviewRequested(_Event):
+    """A person in the loop (nodes/review.py): learning pauses for these functions ("candidate:function")."""
+
+    event: Literal["review_requested"]
+    round: int
+    functions: list[str]
+
+
+class ReviewDone(_Event):
+    event: Literal["review_done"]
+    round: int
+    approved: int
+    rejected: int
+    edited: int
+
+
 class _Learning(_Event):
     method: str
     env: str
@@ -301,6 +317,7 @@ Event = Union[
     EpisodeStart, WorkedSteps, StepEvent, EpisodeEnd, EpisodeNote, CandidateStart, Repair, CandidateReady, CandidateDropped,
     RolloutStart, RolloutEnd, ActionsProbed, RoundScored, ErrorsIdentified, Lessons, LearningDone, LearningStart,
     LearningEnd, EpisodeRecorded, EpisodeRetried, EvaluationDone,
+    ReviewRequested, ReviewDone,  # a person in the loop (nodes/review.py)
 ]
 # event name -> its payload's type
 EVENTS: dict[str, type] = {name: kind for kind in get_args(Event) for name in get_args(get_type_hints(kind)["event"])}

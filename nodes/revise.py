@@ -19,6 +19,7 @@ from .learn_state import Candidate, LearnState, ReviseTask
 from .learning.checks import ask_learner, primitives_of
 from .learning.reply import brief_error, functions_only
 from .learning.paper import ask_demonstration, revision_values, with_descriptions
+from .review import with_review_notes
 from .learning.revision import (
     RevisionParseError, check_allowed, choose_target, first_failure, parse_revision, render_failure, revision_format,
 )  # fmt: skip
@@ -49,6 +50,7 @@ def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
                 failure=cases[i % len(cases)],
                 candidate_id=f"r{rnd}s{i}",
                 round=rnd,
+                review_notes=state.get("review_notes", []),  # a person's rejections (nodes/review.py)
             ),
         )
         for i in range(k)
@@ -68,7 +70,7 @@ def revise_messages(task: ReviseTask, ctx: Context, envs: TaskEnvs | None = None
     )  # fmt: skip
     if ctx.prompt_set == "paper":
         values.update(revision_values(ctx, task["env_name"], task["failure"]))
-    return ctx.prompts.render("revise_actions", **values)
+    return with_review_notes(ctx.prompts.render("revise_actions", **values), task.get("review_notes"))
 
 
 @holds_slot

@@ -39,6 +39,7 @@ class LearnedAction:
     iteration: int = 0
     reason: str = ""
     scores: dict[str, Any] = field(default_factory=dict)
+    author: str = ""  # who wrote this version: "" the learner, "person" a reviewer's edit (nodes/review.py)
     # Positional arity accepted by a call: (minimum, maximum or None for *args).
     min_args: int = 0
     max_args: int | None = 0
@@ -57,6 +58,8 @@ class LearnedAction:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["params"] = list(self.params)
+        if not self.author:  # the learner's: recorded as before authors existed
+            del d["author"]
         return d
 
     @classmethod
@@ -267,7 +270,7 @@ class ActionLibrary:
 
     @staticmethod
     def _next_version(old: LearnedAction, **updates: Any) -> LearnedAction:
-        return replace(old, version=old.version + 1, parent_version=old.version, scores={}, **updates)
+        return replace(old, version=old.version + 1, parent_version=old.version, scores={}, **{"author": "", **updates})
 
     def with_update(self, code: str | ActionLibrary, *, iteration: int, reason: str, keep_notes: bool = True) -> tuple[ActionLibrary, list[str]]:
         """Replace or add the functions defined in ``code`` (source text, or a library already parsed: a check's

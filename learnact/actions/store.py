@@ -29,6 +29,8 @@ def render_version_file(a: LearnedAction) -> str:
     """The readable ``v<N>.py`` text: metadata as comments, then the source."""
     parent = f" (parent v{a.parent_version})" if a.parent_version is not None else ""
     header = [f"# {a.name} v{a.version}{parent} · iteration {a.iteration} · reason: {_one_line(a.reason)}"]
+    if a.author:
+        header[0] += f" · written by: {a.author}"
     if a.description:
         header.append(f"# description: {_one_line(a.description)}")
     header.extend(f"# note: {_one_line(n)}" for n in a.notes)
@@ -102,7 +104,8 @@ class ActionStore:
             record = {k: v for k, v in a.to_dict().items() if k in _RECORD_FIELDS}
             old = stored.get((a.name, a.version))
             if old is not None:
-                if {k: old.get(k) for k in _RECORD_FIELDS} != record or old.get("action_scores") != a.scores:
+                same = {k: old.get(k) for k in _RECORD_FIELDS} == record and old.get("author", "") == a.author
+                if not same or old.get("action_scores") != a.scores:
                     raise ActionLibraryError(
                         f"{a.name} v{a.version} is already stored with different content; versions are never overwritten"
                     )
@@ -112,7 +115,7 @@ class ActionStore:
             # (a stored version is never rewritten: it was skipped above). Write it whole.
             (self.folder / a.name / f"v{a.version}.py").write_text(render_version_file(a), encoding="utf-8")
             self._append(self.history_path, {
-                **record, "action_scores": a.scores, "scores": scores or {}, "saved_iteration": iteration,
+                **record, **({"author": a.author} if a.author else {}), "action_scores": a.scores, "scores": scores or {}, "saved_iteration": iteration,
                 "saved_reason": reason, "snapshot": tag, "created": now,
             })
         self._append(self.snapshots_path, {
@@ -142,7 +145,7 @@ class ActionStore:
     @staticmethod
     def _action(record: dict[str, Any]) -> LearnedAction:
         fields = {k: record[k] for k in _RECORD_FIELDS if k in record}
-        return LearnedAction.from_dict({**fields, "scores": record.get("action_scores") or {}})
+        return LearnedAction.from_dict({**fields, "scores": record.get("action_scores") or {}, "author": record.get("author", "")})
 
     def versions(self, name: str) -> list[int]:
         return sorted(v for (n, v) in self.records() if n == name)

@@ -14,6 +14,7 @@ from environments.registry import check_contract, is_registered_name
 from prompts import PromptError, PromptSet, load_domain_material, load_paper_material
 
 from .errors import UserError
+from .review_prompt import require_terminal
 
 
 def check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str, ...]:
@@ -49,6 +50,7 @@ def check_inputs(settings: dict[str, Any]) -> None:
         named = {e: list(settings["train"].get(e, [])) + list(settings["test"].get(e, [])) for e in settings["envs"]}
     else:
         named = {settings["env"]: settings.get("train_instances") or settings.get("instances") or []}
+    require_terminal(settings)  # --review: somebody must be there to answer
     primitives: tuple[str, ...] = ()
     for env_name, instances in named.items():
         primitives = check_instances(env_name, instances, settings.get("data_dir"))

@@ -9,6 +9,7 @@ from nodes.records import LearnSummary
 from nodes.resume import finished, pending_names
 
 from .progress import ProgressPrinter
+from .review_prompt import answer_reviews
 from .runs import RunDir
 from .session import make_context, pending_nodes, stream_config, stream_to_run
 
@@ -36,6 +37,8 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
                 inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"]}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")
             final = stream_to_run(graph, inputs, config, ctx, run, progress)
+            if settings.get("review"):  # a person in the loop: answer each review, then stream on
+                final = answer_reviews(graph, config, lambda value: stream_to_run(graph, value, config, ctx, run, progress), progress) or final
     finally:
         ctx.episodes.close_all()
         progress.close()

@@ -99,6 +99,13 @@ class ProgressPrinter:
                 self._live = None
             self._live_wanted = False
 
+    def pause(self) -> None:
+        """Stop the live view while the person answers a review (learnact/cli/review_prompt.py); the next line starts it again."""
+        with self._lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+
     def _tokens(self) -> str:
         if self.usage is None:
             return ""
@@ -215,6 +222,10 @@ class ProgressPrinter:
             return f"round {event['round']} scored: {scores or 'no working candidate'}; best {event['best_id']} ({event['best_score']})"
         if kind == "errors_identified":
             return f"round {event['round']}: {event['failures']} failed learned calls; revising {event['target']}"
+        if kind == "review_requested":  # a person in the loop (nodes/review.py)
+            return f"round {event['round']}: {len(event['functions'])} function(s) wait for your review"
+        if kind == "review_done":
+            return f"round {event['round']} reviewed: {event['approved']} approved, {event['rejected']} rejected, {event['edited']} edited"
         if kind == "learning_done":
             return f"learning stopped: {event['stop_reason']}; best candidate {event['best_id']}"
         return None

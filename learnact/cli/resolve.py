@@ -64,6 +64,8 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError("--env is empty; give an environment such as pddl/gripper or alfworld/put")
     if args.model_path and not Path(args.model_path).expanduser().is_file():
         raise UserError(f"--model-path {args.model_path}: no such file (a GGUF model file)")
+    if getattr(args, "review", None) and args.graph != "learn":  # a person in the loop (issue 28)
+        raise UserError(f"--review goes with --graph learn (this is --graph {args.graph})")
     if args.graph == "evaluate":
         return resolve_evaluate_settings(args, default_run)
     env_name = canonical_env_name(args.env or DEFAULTS.env)
@@ -137,6 +139,7 @@ def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None
         "patience": resolved(args, "patience", env_name),
         "learn_max_steps": _learn_max_steps(args, env_name, default_run),
         "score": args.score or default_score(env_name),
+        "review": bool(getattr(args, "review", None) or DEFAULTS.review),  # a person in the loop (issue 28)
     }
 
 

@@ -114,6 +114,9 @@ _LEARNING = [
     Setting("create_tries", int, 4, "Repairs over one candidate's creation", group="learning"),
     Setting("revision", str, "both", "Ablation: the revision kinds the learner may answer (Update = new code, Plan = a "
             "usage note)", group="learning", choices=("both", "update", "plan")),
+    Setting("review", bool, False, "A person in the loop: learning pauses (LangGraph interrupt) after creation and after each "
+            "revision that changes code, for a person to approve, reject (with a reason the learner is told) or edit each "
+            "new or changed function; run.py asks in the terminal (it needs one), Studio shows a form", group="learning"),
     Setting("demonstration", bool, True, "The learner writes a usage demonstration per candidate (off, an ablation: the "
             "domain example only)", group="learning"),
     Setting("prompt_set", str, "default", "The templates: default (prompts/templates) or paper (prompts/paper: the "

@@ -23,8 +23,6 @@ from .report_data import (
     best_lines,
     candidate_ids,
     episode_groups,
-    library_timeline,
-    notes_text,
     plain,
     round_sort,
     score_type,
@@ -33,8 +31,8 @@ from .report_data import (
     size_rows,
     summary_rows,
     training_rollouts,
-    version_meta_rows,
 )
+from .report_library import section_library  # the library's versions, the learner's or a person's (issue 28)
 from .run_data import RunData, load_run, usage_tables
 from .svg import Point, SeriesPoint, bar_chart, learning_curve, line_chart
 
@@ -210,39 +208,6 @@ def section_candidates(run: RunData) -> str:
             body.append(f'<details><summary>training rollout {escape(eid)}: {"success" if won else "no success"} in {len(st)} steps</summary>'
                         f'{table(["step", "action", "result"], rows)}</details>')
         out.append(f'<details class="card" id="cand-{slug(cid)}"><summary>{summary}</summary>{"".join(body)}</details>')
-    out.append("</section>")
-    return "\n".join(out)
-
-
-def section_library(run: RunData) -> str:
-    if not run.library and not run.demonstration:
-        return ""
-    out = ['<section id="library"><h2>Action library timeline</h2>',
-           "<p>Every version of every learned action in the best candidate's lineage: the code, the change against the "
-           "parent version, why it changed and the usage notes (Plan) attached to it.</p>"]
-    timeline = library_timeline(run)
-    if timeline:
-        out.append(table(["iteration", "action", "version", "reason"],
-                         [[td(text(it), True), td(f'<a href="#lib-{slug(name)}-v{ver}">{escape(name)}</a>'), td(f"v{ver}", True),
-                           td(escape(reason))] for it, name, ver, reason in timeline]))
-    for name, versions in run.library.items():
-        out.append(f'<h3 id="lib-{slug(name)}">{escape(name)}</h3>')
-        by_number = {v.version: v for v in versions}
-        for v in versions:
-            body = [table(["", ""], [[f"<th>{escape(k)}</th>", td(escape(x))] for k, x in version_meta_rows(v)])]
-            if note_text := notes_text(v):
-                body.append(f"<p><b>Plan notes</b></p>{pre(note_text)}")
-            failure = v.meta.get("failure")
-            if failure:
-                body.append(f"<details><summary>failure that caused this revision</summary>{pre(str(failure))}</details>")
-            body.append(f"<details><summary>code</summary>{pre(v.code) or '<p>(file missing)</p>'}</details>")
-            parent = by_number.get(v.parent_version) if v.parent_version is not None else None
-            if parent is not None:
-                body.append(f"<details open><summary>diff against v{parent.version}</summary>"
-                            f"{render_diff(parent.code, v.code, f'{name} v{parent.version}', f'{name} v{v.version}')}</details>")
-            out.append(f'<div class="card" id="lib-{slug(name)}-v{v.version}"><b>{escape(name)} v{v.version}</b>{"".join(body)}</div>')
-    if run.demonstration:
-        out.append(f"<details><summary>usage demonstration</summary>{pre(run.demonstration)}</details>")
     out.append("</section>")
     return "\n".join(out)
 

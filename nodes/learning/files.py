@@ -11,7 +11,7 @@ from learnact.actions import ActionStore
 from ..context import Context
 from ..learn_state import Candidate, LearnState
 
-CANDIDATE_KEYS = ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts", "change",
+CANDIDATE_KEYS = ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts", "change", "review",
                    "error", "repair_stop", "dropped_functions", "renamed", "tries")
 
 

@@ -69,6 +69,7 @@ RUN_INPUTS = {
     "graph", "env", "envs", "data_dir", "train_instances", "instances", "train", "test", "split", "models", "concurrency",
     "executor", "ray_address", "prompts", "cache", "protocol", "protocol_departures", "actions", "per_env", "episode_max_steps",
     "learning_seeds", "methods",
+    "review",  # a person in the loop (issue 28): who answers, not how the method learns
 }  # fmt: skip
 
 
