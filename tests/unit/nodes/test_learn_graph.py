@@ -247,3 +247,26 @@ def test_probing_is_off_with_the_paper_protocol(tmp_path):
     final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False, creation_trials=False)
     assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
     assert not calls_of(ctx.learner_model, "learn.revise")
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ({"round": 0}, "no_working_candidate"),
+        ({"round": 0, "best": {"id": "r0s0"}, "best_scores": {"success_rate": 1.0}}, "nothing_failed"),
+        ({"round": 0, "best": {"id": "r0s0"}, "best_scores": {"success_rate": 0.5}}, "no_failed_learned_call"),
+        ({"round": 2, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}]}, "max_rounds"),
+        ({"round": 1, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1}, "plateau"),
+        ({"round": 1, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 0}, None),
+        ({"round": 0, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1}, None),  # round 0 never plateaus
+    ],
+)
+def test_the_stop_rules_are_one_function_read_in_order(state, reason):
+    """nodes/learn.py ``stop_rule``: what error identification routes on and finalize reports (None: revise)."""
+    from types import SimpleNamespace
+
+    from nodes.learn import stop_rule
+
+    assert stop_rule(state, SimpleNamespace(max_rounds=2, patience=1)) == reason
+    fixed_rounds = SimpleNamespace(max_rounds=2, patience=0)  # patience 0: no plateau, however stale
+    assert stop_rule({**state, "stale_rounds": 5}, fixed_rounds) == (None if reason == "plateau" else reason)
