@@ -4,14 +4,9 @@ The core nodes run the reference's method. Each aid is switched by its own ``Con
 one hook; a core node reads the switch (``switches``) first and calls the hook only when it is on, so with every
 aid off no code of this package runs (tests/unit/nodes/test_assist.py counts it).
 
-| aid | switch (``Context``) | hook | called from |
-|---|---|---|---|
-| compact prompt, worked steps | ``agent_prompt == "compact"`` (+ ``recent_steps``) | ``agent_messages`` | nodes/act.py ``act_messages`` |
-| grammar | ``use_grammar`` (+ ``valid_actions_only``, ``typed_grammar``) and the embedded model | ``decode`` | nodes/act.py ``_decide`` |
-| resampling a refused call | ``resample_refused`` > 0 | ``decode`` | nodes/act.py ``_decide`` |
-| creation trials | ``creation_trials`` | ``creation_trials`` | nodes/learning/smoke.py ``sandbox_check`` |
-| probes of unused actions | ``probe_unused`` | ``unused_action_failures`` | nodes/learn.py ``identify_errors`` |
-| state queries | ``state_queries`` | ``learner_queries`` | nodes/learning/checks.py ``primitives_of`` |
+Hooks: ``agent_messages`` (the compact prompt), ``decode`` (grammar, resampling), ``creation_trials``,
+``unused_action_failures`` (probes), ``learner_queries`` (state queries); which core node calls each, under which
+switch: ARCHITECTURE.md, "The small-model aids".
 """
 from __future__ import annotations
 
