@@ -129,7 +129,8 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
     messages = act_messages(state, ctx, template)
 
     def ask(grammar: str | None = None, key_suffix: str = "", temperature: float | None = None) -> str:
-        """One request of the agent, its reply's call line (the decoding aids pass a grammar, a resample's key and temperature)."""
+        """One request of the agent, as its reply's call line (the decoding aids pass a grammar, and a
+        resample's key suffix and temperature)."""
         reply = invoke_text(
             ctx.agent, messages, stop=["\n"], grammar=grammar, usage=ctx.usage, node=f"{template}.decide",
             key=state["episode_id"] + key_suffix, temperature=temperature,

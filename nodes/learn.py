@@ -122,7 +122,9 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
         "scored": {
             "round": rnd,
             "score_type": ctx.score,
-            "candidates": [{"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]} for c in scored],
+            "candidates": [
+                {"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]} for c in scored
+            ],
             "dropped": [{"id": c["id"], "error": c.get("error")} for c in dropped],
             "best_id": best["id"] if best else None,
             "best_score": best_value,

@@ -21,7 +21,9 @@ from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 
 MODULES = ("agent_prompt", "creation_trials", "decode", "probes", "state_queries", "turns", "worked_steps")
-AIDS_OFF = dict(agent_prompt="paper", use_grammar=False, resample_refused=0, creation_trials=False, probe_unused=False, state_queries=False)
+AIDS_OFF = dict(
+    agent_prompt="paper", use_grammar=False, resample_refused=0, creation_trials=False, probe_unused=False, state_queries=False,
+)  # fmt: skip
 AIDS_ON = dict(agent_prompt="compact", use_grammar=True, typed_grammar=True, resample_refused=2, creation_trials=True,
                probe_unused=True, state_queries=True)  # fmt: skip
 BAD_CALL = "carry('ball1', 'roomb', 'rooma', 'left')"  # the first primitive fails: a failed learned call to revise
@@ -47,10 +49,11 @@ def assist_calls(monkeypatch) -> Counter:
 
         return wrapper
 
-    targets = [(nodes.assist, "nodes.assist")] + [(importlib.import_module(f"nodes.assist.{m}"), m) for m in MODULES] + [(gbnf, "grammar")]
-    for module, label in targets:
+    modules = [(importlib.import_module(f"nodes.assist.{m}"), m) for m in MODULES]
+    for module, label in [(nodes.assist, "nodes.assist"), *modules, (gbnf, "grammar")]:
         for name, fn in list(vars(module).items()):
-            if inspect.isfunction(fn) and fn.__module__ != switches.__name__ and (module is nodes.assist or fn.__module__ == module.__name__):
+            own = module is nodes.assist or fn.__module__ == module.__name__ if inspect.isfunction(fn) else False
+            if own and fn.__module__ != switches.__name__:  # the switches are read by the core: they decide, they do not aid
                 monkeypatch.setattr(module, name, counted(f"{label}.{name}", fn))
     return counts
 
