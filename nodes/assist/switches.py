@@ -15,10 +15,17 @@ def compact_prompt(ctx: Any) -> bool:
     return getattr(ctx, "agent_prompt", "paper") == "compact"
 
 
+def agent_is_local(ctx: Any) -> bool:
+    """Whether the agent is the embedded llama.cpp model, without building it (``Context.agent`` makes the model
+    its plain fields give on first use; that one is local exactly when its spec says ``local``)."""
+    live = getattr(ctx, "agent_model", None)
+    return is_local(live) if live is not None else ctx.model_spec("agent").model == "local"
+
+
 def grammar_on(ctx: Any) -> bool:
     """A grammar constrains the agent's reply: ``use_grammar`` and the agent is the embedded model (any other
     ignores grammars, so none is built for it)."""
-    return bool(getattr(ctx, "use_grammar", False)) and is_local(ctx.agent)
+    return bool(getattr(ctx, "use_grammar", False)) and agent_is_local(ctx)
 
 
 def resample_on(ctx: Any) -> bool:

@@ -114,3 +114,11 @@ def test_a_remote_model_gets_the_other_aids_but_no_grammar(tmp_path, assist_call
     assert switches.active(ctx) == [a for a in switches.AIDS if a != "grammar"]
     assert assist_calls["nodes.assist.agent_messages"] and assist_calls["nodes.assist.decode"]  # the resampling
     assert not assist_calls["decode.agent_grammar"] and not any(k.startswith("grammar.") for k in assist_calls)
+
+
+def test_which_aids_are_on_is_read_without_building_a_model(monkeypatch):
+    """``switches.active`` (for a run's record): the grammar is on only for the embedded model, told from the spec."""
+    monkeypatch.delenv("LEARNACT_MODEL", raising=False)  # "local" is the default, which this variable replaces
+    assert switches.active(Context(model="local", **AIDS_ON)) == list(switches.AIDS)
+    assert switches.active(Context(model="gpt-4o-mini", **AIDS_ON)) == [a for a in switches.AIDS if a != "grammar"]
+    assert switches.active(Context(model="local", **AIDS_OFF)) == []
