@@ -2,7 +2,7 @@
 
     START -> create_candidate (xK, Send: the creation subgraph, graphs/create.py) -> gather -> rollout (candidates x instances, Send) -> score
     score -> identify_errors -> revise_candidate (xK, Send) -> gather -> rollout ... (the loop)
-    score -> finalize -> END      (plateau of the best score, round cap, or nothing failed)
+    identify_errors -> finalize -> END      (a stop rule: plateau of the best score, round cap, or nothing failed)
     gather -> review -> rollout   (Context.review: a person approves, rejects or edits the new code; nodes/review.py)
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
 from nodes.create import plan_creation
-from nodes.learn import finalize, gather_candidates, plan_rollouts, rollout, route_after_score, score_round
+from nodes.learn import finalize, gather_candidates, identify_errors, plan_rollouts, rollout, route_after_errors, score_round
+from nodes.revise import revise_candidate
 from nodes.learn_state import LearnInput, LearnState
-from nodes.revise import identify_errors, plan_revisions, revise_candidate
 from nodes.review import review_code, route_after_gather
 
 from .act import build_act_graph
@@ -43,8 +43,8 @@ def build_learn_graph(checkpointer=None, rollout_graph=None):
     graph.add_conditional_edges("gather", route_after_gather, ["review", "rollout", "score"])
     graph.add_conditional_edges("review", plan_rollouts, ["rollout", "score"])
     graph.add_edge("rollout", "score")
-    graph.add_conditional_edges("score", route_after_score, {"identify_errors": "identify_errors", "finalize": "finalize"})
-    graph.add_conditional_edges("identify_errors", plan_revisions, ["revise_candidate"])
+    graph.add_edge("score", "identify_errors")
+    graph.add_conditional_edges("identify_errors", route_after_errors, ["revise_candidate", "finalize"])
     graph.add_edge("revise_candidate", "gather")
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer, name="learn")

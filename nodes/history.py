@@ -7,9 +7,17 @@ stable for many consecutive steps.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .state import StepRecord
+
+_ACTION = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def action_lines(text: str) -> list[str]:
+    """The calls on a transcript's ``Action:`` lines (an example episode, a learner's demonstration), in order."""
+    return _ACTION.findall(text or "")
 
 
 def window_start(n_entries: int, window: int, chunk: int | None = None) -> int:

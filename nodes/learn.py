@@ -1,5 +1,5 @@
 """Nodes of the learning loop around creation and revision: gather the candidates, roll each out on every
-training instance, score and select, decide whether to go on, finalize.
+training instance, score and select, identify the errors and decide whether to go on (the stop rules), finalize.
 
 graphs/learn.py wires them with the creation subgraph (graphs/create.py, nodes/create.py) and the revision
 nodes (nodes/revise.py); each returns a partial state update. Learned code is only ever run through the
@@ -13,21 +13,23 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
+from . import assist
 from .context import Context, holds_slot, rollout_graph
 from .events import emit
 from .learn_state import Candidate, LearnState, RolloutTask
 from .learning.files import save_candidates, save_lineage
 from .learning.journal import rollout_key
-from .learning.probes import probe_failures
-from .learning.revision import collect_failures
+from .learning.revision import choose_target, collect_failures
 from .learning.scoring import score_rollouts, select_best
 from .records import RoundSummary
+from .revise import plan_revisions
 from .runner import episode_inputs, play_episode
 
 
 def gather_candidates(state: LearnState) -> dict:
-    """Fan-in point after creation or revision (the rollouts are routed from here)."""
-    return {}
+    """Fan-in point after creation or revision (the rollouts are routed from here): the round is the newest
+    candidates' (creation's 0, then each revision's)."""
+    return {"round": max((c.get("round", 0) for c in state.get("candidates", [])), default=state.get("round", 0))}
 
 
 def current_candidates(state: LearnState) -> list[Candidate]:
@@ -88,68 +90,68 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
     return {"rollouts": [record]}
 
 
+def round_rollouts(state: LearnState, ctx: Context) -> dict[str, list[dict]]:
+    """The rollouts each candidate is scored on, by candidate id (with ``reroll_best``: this round's only)."""
+    rnd, by_candidate = state.get("round", 0), {}
+    for r in state.get("rollouts", []):
+        if not ctx.reroll_best or r["round"] == rnd:
+            by_candidate.setdefault(r["candidate_id"], []).append(r)
+    return by_candidate
+
+
 def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
+    """Score this round's candidates (T, C, S) and keep the best; the round's summary waits for its errors."""
     ctx = runtime.context
     rnd = state.get("round", 0)
-    candidates = current_candidates(state)
-    by_candidate: dict[str, list[dict]] = {}
-    for r in state.get("rollouts", []):
-        if not ctx.reroll_best or r["round"] == rnd:  # re-rolled: this round's rollouts only
-            by_candidate.setdefault(r["candidate_id"], []).append(r)
-    scored = [{**c, "scores": score_rollouts(by_candidate.get(c["id"], []))} for c in candidates]
+    by_candidate = round_rollouts(state, ctx)
+    scored = [{**c, "scores": score_rollouts(by_candidate.get(c["id"], []))} for c in current_candidates(state)]
     best = select_best(scored, ctx.score, ctx.tie_break)
     previous = state.get("best_scores")
     best_value = best["scores"][ctx.score] if best else None
     improved = best is not None and (previous is None or best_value > previous[ctx.score] + 1e-9)
-    stale = 0 if improved else state.get("stale_rounds", 0) + 1
-    failures = collect_failures(by_candidate.get(best["id"], [])) if best else []
-    if best and not failures and ctx.probe_unused and best["scores"].get("C", 0) == 0:
-        failures = probe_failures(
-            best["library"], state["env_name"], state["train_instances"][0],
-            data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits, sandbox=ctx.sandbox,
-        )
-        if failures:
-            emit("actions_probed", round=rnd, candidate_id=best["id"], failures=len(failures))
     dropped = [c for c in state.get("candidates", []) if c.get("round") == rnd and not c.get("library")]
-    summary: RoundSummary = {
-        "round": rnd,
-        "score_type": ctx.score,
-        "candidates": [
-            {"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]} for c in scored
-        ],
-        "dropped": [{"id": c["id"], "error": c.get("error")} for c in dropped],
-        "best_id": best["id"] if best else None,
-        "best_score": best_value,
-        "improved": improved,
-        "failures": len(failures),
-    }
     save_candidates(ctx, scored, dropped)
-    emit("round_scored", **summary)
-    best_candidate = {k: v for k, v in best.items() if k != "scores"} if best else state.get("best")
     return {
-        "rounds": [summary],
-        "best": best_candidate,
+        "scored": {
+            "round": rnd,
+            "score_type": ctx.score,
+            "candidates": [
+                {"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]} for c in scored
+            ],
+            "dropped": [{"id": c["id"], "error": c.get("error")} for c in dropped],
+            "best_id": best["id"] if best else None,
+            "best_score": best_value,
+            "improved": improved,
+        },
+        "best": {k: v for k, v in best.items() if k != "scores"} if best else state.get("best"),
         "best_scores": best["scores"] if best else previous,
-        "stale_rounds": stale,
-        "failures": failures,
+        "stale_rounds": 0 if improved else state.get("stale_rounds", 0) + 1,
     }
 
 
-def route_after_score(state: LearnState, runtime: Runtime[Context]) -> str:
+def identify_errors(state: LearnState, runtime: Runtime[Context]) -> dict:
+    """Error identification: the best candidate's failed learned calls (with the aid ``probe_unused``, failure
+    cases found by trying actions the agent never called), the round's summary, whether learning stops
+    (:func:`stop_rule`) and, if it goes on, the action the revisions target (the one that failed most)."""
     ctx = runtime.context
-    rnd = state.get("round", 0)
-    if not state.get("best"):
-        return "finalize"
-    if not state.get("failures"):
-        return "finalize"
-    if rnd >= ctx.max_rounds:
-        return "finalize"
-    if ctx.patience and rnd > 0 and state.get("stale_rounds", 0) >= ctx.patience:  # patience 0: fixed rounds
-        return "finalize"
-    return "identify_errors"
+    rnd, best = state.get("round", 0), state.get("best")
+    failures = collect_failures(round_rollouts(state, ctx).get(best["id"], [])) if best else []
+    if best and assist.probes_on(ctx):  # the aid (nodes/assist/probes.py)
+        failures = assist.unused_action_failures(state, ctx, failures)
+    summary: RoundSummary = {**state["scored"], "failures": len(failures)}  # type: ignore[typeddict-item]
+    emit("round_scored", **summary)
+    stop = stop_rule({**state, "failures": failures}, ctx)
+    update = {"rounds": [summary], "failures": failures, "stop_reason": stop or ""}
+    if stop:
+        return update
+    target = choose_target(failures)
+    count = sum(1 for f in failures if f["name"] == target)
+    emit("errors_identified", round=rnd, target=target, failures=len(failures), target_failures=count)
+    return {**update, "target": target}
 
 
-def stop_reason(state: LearnState, ctx: Context) -> str:
+def stop_rule(state: LearnState, ctx: Context) -> str | None:
+    """Why learning stops after this round's errors are identified, or None: it goes on (the one place of the rules)."""
     rnd = state.get("round", 0)
     if not state.get("best"):
         return "no_working_candidate"
@@ -160,13 +162,20 @@ def stop_reason(state: LearnState, ctx: Context) -> str:
         return "nothing_failed" if won_all else "no_failed_learned_call"
     if rnd >= ctx.max_rounds:
         return "max_rounds"
-    return "plateau"
+    if ctx.patience and rnd > 0 and state.get("stale_rounds", 0) >= ctx.patience:  # patience 0: fixed rounds
+        return "plateau"
+    return None
+
+
+def route_after_errors(state: LearnState, runtime: Runtime[Context]) -> list[Send] | str:
+    """Finalize when a stop rule holds, else the next round's revisions."""
+    return "finalize" if state.get("stop_reason") else plan_revisions(state, runtime)
 
 
 def finalize(state: LearnState, runtime: Runtime[Context]) -> dict:
     """Persist the best candidate's lineage as the run's action library; say why we stopped."""
     ctx = runtime.context
-    reason = stop_reason(state, ctx)
+    reason = state.get("stop_reason") or ""
     best = state.get("best")
     if ctx.run_dir and best:
         save_lineage(Path(ctx.run_dir) / "library", best, state)

@@ -64,6 +64,7 @@ class LearnState(TypedDict, total=False):
     best: Candidate | None
     best_scores: Scores | None
     stale_rounds: int
+    scored: dict[str, Any]  # this round's summary from scoring (a RoundSummary but its failures, which error identification adds)
     failures: list[dict[str, Any]]
     target: str | None
     stop_reason: str

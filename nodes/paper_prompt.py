@@ -15,7 +15,7 @@ from environments import parse_call
 from prompts import load_domain_material, load_paper_material
 
 from .context import Context
-from .demonstrations import action_lines
+from .history import action_lines
 from .history import render_history
 from .state import EpisodeState
 

@@ -1,5 +1,5 @@
-"""Nodes of the learning loop's revision: choose the action that failed most, then K revisions of the best
-candidate, each an Update (new code, checked and repaired) or a Plan (a usage note)."""
+"""Nodes of the learning loop's revision: K revisions of the best candidate for the action error identification
+chose (nodes/learn.py), each an Update (new code, checked and repaired) or a Plan (a usage note)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -21,21 +21,14 @@ from .learning.reply import brief_error, functions_only
 from .learning.paper import ask_demonstration, revision_values, with_descriptions
 from .review import with_review_notes
 from .learning.revision import (
-    RevisionParseError, check_allowed, choose_target, first_failure, parse_revision, render_failure, revision_format,
+    RevisionParseError, check_allowed, first_failure, parse_revision, render_failure, revision_format,
 )  # fmt: skip
 
 
-def identify_errors(state: LearnState, runtime: Runtime[Context]) -> dict:
-    target = choose_target(state.get("failures", []))
-    count = sum(1 for f in state.get("failures", []) if f["name"] == target)
-    emit("errors_identified", round=state.get("round", 0), target=target, failures=len(state.get("failures", [])), target_failures=count)
-    return {"target": target, "round": state.get("round", 0) + 1}
-
-
 def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
-    """K revision samples of the best candidate, cycling over the target action's failures."""
+    """K revision samples of the best candidate for the next round, cycling over the target action's failures."""
     ctx = runtime.context
-    k, rnd = ctx.candidates, state["round"]
+    k, rnd = ctx.candidates, state.get("round", 0) + 1
     if ctx.revise_target == "first_failure":  # the reference: the same first failure for every sample
         cases = first_failure(state.get("failures", []), state["train_instances"])
     else:

@@ -26,7 +26,7 @@ EXAMPLE_INSTANCES = {
     "tyreworld": "gen:seed=3,wheels=1",
 }
 
-# A second worked episode for the compact prompt (nodes/demonstrations.py), solved at run time with the
+# A second worked episode for the compact prompt (nodes/assist/worked_steps.py), solved at run time with the
 # agent's actions: a situation whose first step differs from the example's (gripper: Robby must first go
 # to a ball). Seeds below 1000: never a test instance of the ladder.
 SECOND_WORKED_INSTANCES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from learnact.llm.models import invoke_text
 
+from .. import assist
 from ..context import Context
 from ..episodes import TaskEnvs
 from ..events import emit
@@ -29,38 +30,15 @@ def render_primitives(env) -> str:
     return "\n".join(out)
 
 
-def render_queries(env) -> str:
-    """For the learner's prompts: how a learned action reads the state it acts on (the sandbox's
-    ``find``), with the facts that can change as they are at the start of ``env``'s task and what find
-    returns for two of them. Empty where the state is not symbolic (ALFWorld)."""
-    env.reset()
-    changing = env.changing_predicates()
-    facts = [tuple(f) for f in env.facts() if changing is None or f[0] in changing]
-    if not facts:
-        return ""
-    examples, seen = [], set()
-    for f in facts:
-        if f[0] not in seen and len(f) >= 2 and len(examples) < 2:  # a fact without arguments (handempty) has nothing to find
-            seen.add(f[0])
-            examples.append(f"find({', '.join(repr(x) for x in f[:-1])}) returns {f[-1]!r}")
-    so = f"so {' and '.join(examples)}. " if examples else ""
-    return (
-        "\nYour functions may also read the state with find(fact, *known) (it takes no step and changes nothing).\n"
-        f"In this environment the true facts that can change look like this at the start of a task:\n"
-        f"[{', '.join(map(repr, facts))}]\n"
-        f"{so}Use exactly these fact names.\n"
-    )
-
-
 def primitives_of(env_name: str, instance: str, ctx: Context, envs: TaskEnvs | None = None) -> tuple[str, str, dict[str, int]]:
-    """The primitives and (setting ``state_queries``) the state queries as the learner's prompts show them,
+    """The primitives and (aid ``state_queries``) the state queries as the learner's prompts show them,
     and the primitives' argument counts; made once per run (``ctx.episodes.primitives``: each check and repair
     of a candidate asks), from ``envs``' environment (else one made for it)."""
-    key = (env_name, instance, bool(getattr(ctx, "state_queries", False)))
+    key = (env_name, instance, assist.queries_on(ctx))
     if key not in ctx.episodes.primitives:
         with TaskEnvs(ctx.episodes) as own:
             env = (envs or own).get(env_name, instance)
-            queries = render_queries(env) if getattr(ctx, "state_queries", False) else ""
+            queries = assist.learner_queries(env) if assist.queries_on(ctx) else ""
             ctx.episodes.primitives[key] = render_primitives(env), queries, {p.name: len(p.params) for p in env.primitives}
     return ctx.episodes.primitives[key]
 

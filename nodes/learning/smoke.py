@@ -1,6 +1,7 @@
-"""Smoke-running learned code in the sandbox: the demonstration's learned calls, and (creation trials) each
-action tried in the situations of the domain's example episode; a function that breaks is charged with the
-error. Nothing here runs learned code except through the sandbox executor (actions.Executor)."""
+"""Smoke-running learned code in the sandbox: the demonstration's learned calls, and (the creation trials aid,
+nodes/assist/creation_trials.py) each action tried in the situations of the domain's example episode; a function
+that breaks is charged with the error. Nothing here runs learned code except through the sandbox executor
+(actions.Executor)."""
 from __future__ import annotations
 
 import re
@@ -8,14 +9,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from learnact.actions import ActionLibrary, Executor
-from environments import DataNotFoundError, parse_call
-from environments.alfworld import example_instance as alfworld_example
-from prompts import load_domain_material
+from environments import parse_call
 
+from .. import assist
 from ..context import Context
-from ..demonstrations import action_lines, worked_instances
 from ..episodes import TaskEnvs
-from .probes import trial_failures
+from ..history import action_lines
 
 # Error kinds that mean the learned code itself is broken, as opposed to a call with wrong
 # arguments or a primitive that did not apply in the current state.
@@ -97,9 +96,9 @@ def executor_kwargs(ctx: Context) -> dict[str, Any]:
 
 def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str | None, envs: TaskEnvs | None = None):
     """The check's calls, in the sandbox on ``envs``' environments (reset; None: made for each run): the
-    demonstration's learned calls, and (``ctx.creation_trials``) each action tried in the situations of the domain's
+    demonstration's learned calls, and (aid ``creation_trials``) each action tried in the situations of the domain's
     example episode."""
-    trials = example_trials(env_name, ctx, envs) if getattr(ctx, "creation_trials", False) else None
+    trials = assist.creation_trials(env_name, ctx, envs, **executor_kwargs(ctx)) if assist.trials_on(ctx) else None
     if not demonstration and trials is None:
         return None
 
@@ -114,35 +113,5 @@ def sandbox_check(env_name: str, instance: str, ctx: Context, demonstration: str
             for name, why in trials(library).items():
                 failed.setdefault(name, why)
         return failed
-
-    return run
-
-
-def example_instance(env_name: str, data_dir=None) -> str | None:
-    """The instance the domain's example episode was played on (PDDL: a generated one; ALFWorld: the type's
-    first demonstration game), or None where there is none (no ALFWorld data)."""
-    instances = worked_instances(env_name)
-    if instances:
-        return instances[0]
-    family, _, task = env_name.partition("/")
-    if family != "alfworld":
-        return None
-    try:
-        return alfworld_example(task, data_dir)
-    except DataNotFoundError:
-        return None
-
-
-def example_trials(env_name: str, ctx: Context, envs: TaskEnvs | None = None):
-    """``library -> {action: why}`` for actions that work nowhere in the example episode (nodes.learning.probes.trial_failures);
-    None where the domain has no replayable example instance."""
-    instance = example_instance(env_name, ctx.episodes.data_dir)
-    if instance is None:
-        return None
-    example = action_lines(load_domain_material(env_name, ctx.prompts_dir, ctx.feedback).example)
-
-    def run(library: ActionLibrary) -> dict[str, str]:
-        with TaskEnvs(ctx.episodes) as own:  # no caller's environments: one made for this run
-            return trial_failures(library, (envs or own).get(env_name, instance), example, ctx.sandbox, **executor_kwargs(ctx))
 
     return run

@@ -415,7 +415,7 @@ def test_the_agent_grammar_offers_typed_calls_over_names_seen_and_never_a_refuse
     from test_llm_grammar import gbnf_regex
 
     from learnact.actions import ActionLibrary
-    from nodes.act import agent_grammar
+    from nodes.assist.decode import agent_grammar
 
     env = make_env("alfworld/put", PUT_GAME)
     env.reset()

@@ -8,7 +8,7 @@ from environments.base import PrimitiveSpec, TextEnv
 from environments.registry import check_contract
 from learnact.actions import ActionLibrary
 from nodes.act import _world, agent_grammar
-from nodes.learning.checks import render_queries
+from nodes.assist.state_queries import learner_queries as render_queries
 
 
 class Bare(TextEnv):

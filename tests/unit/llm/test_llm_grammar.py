@@ -36,7 +36,7 @@ def test_quotes_in_values_are_escaped():
 
 
 def test_root_line_can_be_wrapped_by_callers():
-    from nodes.act import with_think
+    from nodes.assist.decode import with_think
 
     validate_gbnf(with_think(call_grammar({"move": 2})))
 

@@ -7,9 +7,9 @@ from conftest_helpers import CARRY, ROOT, tiny_gripper
 from environments import make_env
 from environments.pddl.prompt_material import EXAMPLE_INSTANCES
 from learnact.actions import ActionLibrary, Executor
-from nodes.act import agent_grammar
-from nodes.agent_prompt import episode_turns, refused_since_change, turn_text, window_start
-from nodes.demonstrations import few_shot_turns, learned_plan
+from nodes.assist.decode import agent_grammar
+from nodes.assist.turns import episode_turns, refused_since_change, turn_text, window_start
+from nodes.assist.worked_steps import few_shot_turns, learned_plan
 from nodes.episodes import EpisodeRuntime
 from prompts import load_domain_material
 
@@ -185,7 +185,7 @@ def test_paper_prompt_puts_the_demonstration_before_the_example_and_drops_a_stal
 
 
 def test_learned_call_arguments_follow_parameter_names_and_may_repeat():
-    from nodes.demonstrations import learned_calls
+    from nodes.assist.worked_steps import learned_calls
 
     code = 'def carry(ball, from_room, to_room, gripper, here):\n    """Carry."""\n    return move(here, from_room)\n'
     env = make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3")
@@ -255,7 +255,7 @@ def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
 
 
 def test_probes_report_broken_actions_only_with_a_call_an_agent_would_make():
-    from nodes.learning.probes import probe_failures
+    from nodes.assist.probes import probe_failures
 
     code = '''def go(from_room, to_room):
     """Only moves: no goal fact becomes true, but it works."""

@@ -1,4 +1,4 @@
-"""Creation trials and unused-action probes (nodes/learning/probes.py) on real ALFWorld games: the env's state
+"""Creation trials and unused-action probes (nodes/assist/probes.py) on real ALFWorld games: the env's state
 is restored by replaying the game's commands, so an action with hard-coded objects that never apply is caught
 as on PDDL, and a sound one is kept. Skips with the reason when the alfworld extra or the data is absent (see
 tests/unit/environments/test_alfworld_env.py)."""
@@ -9,9 +9,9 @@ from test_alfworld_env import PUT_GAME, needs_data
 from environments import make_env, parse_call
 from learnact.actions import ActionLibrary
 from nodes.context import Context
-from nodes.demonstrations import action_calls, learned_calls
-from nodes.learning.probes import probe_failures, trial_failures
-from nodes.learning.smoke import example_instance, example_trials
+from nodes.assist.worked_steps import action_calls, learned_calls
+from nodes.assist.probes import probe_failures, trial_failures
+from nodes.assist.creation_trials import creation_trials, example_instance
 from prompts import load_domain_material
 
 HARD_CODED = '''def grab_thing():
@@ -48,7 +48,7 @@ def test_trials_drop_an_action_with_hard_coded_objects_and_keep_a_sound_one() ->
 @needs_data
 def test_creation_trials_play_the_alfworld_example_episodes_game() -> None:
     """The example episode of prompts/domains/alfworld/examples/<task>.md was recorded on the type's first demo
-    game: the creation check's trials run there (before, example_trials was None on ALFWorld)."""
+    game: the creation check's trials run there (before, they were None on ALFWorld)."""
     assert example_instance("alfworld/put").startswith("valid_train/pick_and_place_simple-")
     env, calls = example_episode()
     try:
@@ -56,7 +56,7 @@ def test_creation_trials_play_the_alfworld_example_episodes_game() -> None:
         assert all(env.step(call)[4]["valid"] for call in calls) and len(env.state) == len(calls)
     finally:
         env.close()
-    trials = example_trials("alfworld/put", Context(creation_trials=True))
+    trials = creation_trials("alfworld/put", Context(creation_trials=True))
     assert trials is not None and set(trials(ActionLibrary.from_code(HARD_CODED + "\n\n" + SOUND))) == {"grab_thing"}
 
 

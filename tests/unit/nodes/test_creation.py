@@ -472,7 +472,7 @@ def test_without_creation_trials_an_action_that_never_works_is_kept(tmp_path):
 
 def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():
     from environments import make_env
-    from nodes.learning.checks import render_queries
+    from nodes.assist.state_queries import learner_queries as render_queries
 
     full, bare = load_learned_example(), load_learned_example(queries=False)
     assert "find('you-at')" in full and "water_anywhere" in full and "<!--" not in full
@@ -487,7 +487,7 @@ def test_a_fact_without_arguments_is_no_find_example(tmp_path):
     from fixtures.pddl_domains import hand_folder
 
     from environments import make_env
-    from nodes.learning.checks import render_queries
+    from nodes.assist.state_queries import learner_queries as render_queries
 
     text = render_queries(make_env(f"pddl:{hand_folder(tmp_path, 'keys')}", "p01"))
     assert "('handfree',)" in text and "find() returns" not in text

@@ -289,3 +289,26 @@ def test_a_revisions_repairs_are_streamed_once_as_the_revisions_own_events(tmp_p
     repairs = [e for e in events if e["event"] == "repair"]
     assert [(e["candidate_id"], e["attempt"]) for e in repairs] == [("r1s0", 1)] and "NameError" in repairs[0]["error"]
     assert [e["candidate_id"] for e in events if e["event"] == "candidate_ready"] == ["r0s0", "r1s0"]
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ({"round": 0}, "no_working_candidate"),
+        ({"round": 0, "best": {"id": "r0s0"}, "best_scores": {"success_rate": 1.0}}, "nothing_failed"),
+        ({"round": 0, "best": {"id": "r0s0"}, "best_scores": {"success_rate": 0.5}}, "no_failed_learned_call"),
+        ({"round": 2, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}]}, "max_rounds"),
+        ({"round": 1, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1}, "plateau"),
+        ({"round": 1, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 0}, None),
+        ({"round": 0, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1}, None),  # round 0 never plateaus
+    ],
+)
+def test_the_stop_rules_are_one_function_read_in_order(state, reason):
+    """nodes/learn.py ``stop_rule``: what error identification routes on and finalize reports (None: revise)."""
+    from types import SimpleNamespace
+
+    from nodes.learn import stop_rule
+
+    assert stop_rule(state, SimpleNamespace(max_rounds=2, patience=1)) == reason
+    fixed_rounds = SimpleNamespace(max_rounds=2, patience=0)  # patience 0: no plateau, however stale
+    assert stop_rule({**state, "stale_rounds": 5}, fixed_rounds) == (None if reason == "plateau" else reason)

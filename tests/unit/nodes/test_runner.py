@@ -35,7 +35,7 @@ def test_a_checkpointed_episode_goes_on_from_its_last_checkpoint_and_a_finished_
             raise KeyboardInterrupt
         return plan(system, user)
 
-    ctx = make_ctx(respond, use_grammar=False)
+    ctx = make_ctx(respond, grammar=False)
     graph = build_act_graph(checkpointer=InMemorySaver())
     inputs = episode_inputs("e1", "pddl/gripper", tiny_gripper(tmp_path))
     events: list[dict] = []

@@ -18,7 +18,8 @@ def test_learn_mermaid_draws_the_revision_loop_as_a_loop_edge(tmp_path):
     text = draw_graph("learn", "mermaid", tmp_path)
     assert text.startswith("flowchart TD")
     assert "revise_candidate ==>|loop| gather" in text
-    assert "score -.-> identify_errors" in text and "identify_errors -.-> revise_candidate" in text
+    assert "score --> identify_errors" in text and "identify_errors -.-> revise_candidate" in text
+    assert "identify_errors -.-> finalize" in text  # the stop rules are decided with the errors
     loop_index = [line.strip() for line in text.splitlines() if "-->" in line or "-.->" in line or "==>" in line or ".->" in line].index(
         "revise_candidate ==>|loop| gather")
     assert f"linkStyle {loop_index} stroke:" in text  # the red style hits the loop edge, not another one

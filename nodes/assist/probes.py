@@ -1,11 +1,12 @@
-"""Failure cases for actions the agent never called.
+"""Failure cases for actions the agent never called (an aid: ``probe_unused``), and the creation trials' search
+(``creation_trials``, nodes/assist/creation_trials.py).
 
-Revision (LearnAct's step 5, after error identification) learns from failed learned calls in the training rollouts. A small agent
+Revision learns from failed learned calls in the training rollouts. A small agent
 calls a learned action only after seeing it work (the compact prompt's worked steps show learned calls
 that make progress). A broken action is therefore never called, never fails, and learning would stop
 at once with ``no_failed_learned_call``, keeping broken code. Instead, when the best candidate's
 rollouts made no learned call at all, each of its actions is *probed*: called in the sandbox from the
-start of a training instance with the arguments the instance suggests (``nodes.demonstrations.action_calls``), and an
+start of a training instance with the arguments the instance suggests (``nodes.assist.worked_steps.action_calls``), and an
 action none of whose calls runs and changes the world yields its most telling failed call as a failure
 case for revision. It needs an environment whose state can be restored (:func:`can_try_calls`: PDDL,
 ALFWorld); elsewhere nothing is probed. ``probe_unused=False`` (``--protocol paper``) turns this off.
@@ -18,7 +19,8 @@ from typing import Any
 from learnact.actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 
-from ..demonstrations import action_calls
+from ..events import emit
+from .worked_steps import action_calls
 
 PROBES_PER_ACTION = 200
 
@@ -88,6 +90,22 @@ def probe_failures(
             return [f for f in found if f is not None]
     finally:
         env.close()
+
+
+def unused_action_failures(state, ctx, failures: list) -> list[dict[str, Any]]:
+    """The hook of error identification (nodes/learn.py ``identify_errors``, with ``probe_unused`` on): where the best
+    candidate's rollouts made no learned call at all (and so none failed), a failure case per action that works
+    nowhere from the start of the first training instance; ``failures`` as they are otherwise."""
+    best = state["best"]
+    if failures or (state.get("best_scores") or {}).get("C", 0) != 0:
+        return failures
+    found = probe_failures(
+        best["library"], state["env_name"], state["train_instances"][0],
+        data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits, sandbox=ctx.sandbox,
+    )  # fmt: skip
+    if found:
+        emit("actions_probed", round=state.get("round", 0), candidate_id=best["id"], failures=len(found))
+    return found
 
 
 TRIALS_PER_STATE = 60  # calls of one action tried from each state of the example episode

@@ -1,4 +1,5 @@
-"""The agent's compact prompt: the state per object, a few recent steps, few-shot as chat turns.
+"""The compact prompt's turns (an aid, nodes/assist/agent_prompt.py): the state per object, a few recent steps,
+few-shot as chat turns.
 
 The paper's prompt (``agent_prompt="paper"``, templates ``act``/``react``) is one system blob with
 the example episode as text, then the goal and a long Observation/Action transcript. The embedded
@@ -9,7 +10,7 @@ docs/results.md). The compact shape (templates ``act_compact``/
 - a system message: the domain instruction and the actions, learned ones first;
 - worked steps as real chat turns: user = the state view, assistant = one call. When the agent has
   learned actions, the turns use them (a *verified* demonstration: calls replayed on the example
-  instance in the sandbox, see :mod:`nodes.demonstrations`), so the model sees them being chosen;
+  instance in the sandbox, see :mod:`nodes.assist.worked_steps`), so the model sees them being chosen;
 - the current turn: the last few steps with their outcome and the current state view.
 
 - the episode as chat turns that only grow: each step the agent took is an assistant turn (its call),
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .state import StepRecord
+from ..state import StepRecord
 
 HISTORY_CHUNK = 8  # the episode's turns are trimmed this many steps at a time
 

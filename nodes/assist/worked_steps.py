@@ -1,4 +1,4 @@
-"""Worked steps for the compact prompt, checked by running them.
+"""Worked steps for the compact prompt (an aid), checked by running them.
 
 A small model uses a learned action only after it has seen one chosen in a situation like its own.
 The learner's usage demonstration (the paper's) is free text that may call actions with wrong
@@ -27,19 +27,15 @@ from environments import make_env, parse_call
 from environments.pddl.derived import folder_material
 from environments.pddl.folder import is_folder_name
 
-from .agent_prompt import turn_text
-from .state import StepRecord
+from ..history import action_lines
+from ..state import StepRecord
+from .turns import turn_text
 
-_ACTION = re.compile(r"^\s*Action\s*:\s*(.+?)\s*$", re.MULTILINE)
 _OBSERVATION = re.compile(r"^\s*Observation\s*:\s*(.*)$")
 PRIMITIVE_DEPTH = 6  # steps searched for progress where no single learned call makes any
 MAX_TRIALS = 3000  # learned calls tried while planning one demonstration (each a sandbox call of a few ms)
 
 Turns = list[tuple[str, str]]
-
-
-def action_lines(text: str) -> list[str]:
-    return _ACTION.findall(text or "")
 
 
 def worked_instances(env_name: str) -> list[str]:
