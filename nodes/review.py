@@ -27,6 +27,7 @@ from .events import emit
 from .learn import current_candidates, plan_rollouts
 from .learn_state import Candidate, LearnState
 from .learning.review_apply import apply_answers, changed_functions, function_review, parse_answers
+from .learning.review_apply import review_note_text, with_review_notes  # noqa: F401  (the review's public names)
 
 HOW = ("Answer per function with {candidate_id, name, decision}: decision 'approve', 'reject' (with 'reason', told to "
        "the learner) or 'edit' (with 'code', the whole function; checked as the learner's code is). Unanswered: approved.")
@@ -109,20 +110,3 @@ def review_code(state: LearnState, runtime: Runtime[Context]) -> dict:
     counts = {k: sum(1 for d in decisions if d["decision"] == k) for k in ("approve", "reject", "edit")}
     emit("review_done", round=rnd, approved=counts["approve"], rejected=counts["reject"], edited=counts["edit"])
     return {"candidates": reviewed, "review_notes": notes}
-
-
-def review_note_text(notes: list[dict[str, Any]]) -> str:
-    """What the learner is told of a person's rejections (empty without any)."""
-    if not notes:
-        return ""
-    lines = [f"- {n['name']} (round {n['round']}): {n['reason'] or 'no reason given'}" for n in notes]
-    return "A person reviewing your code rejected these functions; take their reasons into account:\n" + "\n".join(lines)
-
-
-def with_review_notes(messages: list[tuple[str, str]], notes: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
-    """``messages`` with the rejections appended to the last user message (unchanged without any)."""
-    text = review_note_text(notes or [])
-    if not text:
-        return messages
-    last = max(i for i, (role, _) in enumerate(messages) if role == "user")
-    return [*messages[:last], ("user", f"{messages[last][1]}\n\n{text}"), *messages[last + 1:]]

@@ -19,7 +19,7 @@ from .learn_state import Candidate, LearnState, ReviseTask
 from .learning.checks import ask_learner, primitives_of
 from .learning.reply import brief_error, functions_only
 from .learning.paper import ask_demonstration, revision_values, with_descriptions
-from .review import with_review_notes
+from .learning.review_apply import with_review_notes
 from .learning.revision import (
     RevisionParseError, check_allowed, first_failure, parse_revision, render_failure, revision_format,
 )  # fmt: skip

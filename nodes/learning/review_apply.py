@@ -155,3 +155,20 @@ def apply_answers(pending: list[Candidate], answers: dict, parent: ActionLibrary
         notes += n
         problems += p
     return reviewed, notes, problems
+
+
+def review_note_text(notes: list[dict[str, Any]]) -> str:
+    """What the learner is told of a person's rejections (empty without any)."""
+    if not notes:
+        return ""
+    lines = [f"- {n['name']} (round {n['round']}): {n['reason'] or 'no reason given'}" for n in notes]
+    return "A person reviewing your code rejected these functions; take their reasons into account:\n" + "\n".join(lines)
+
+
+def with_review_notes(messages: list[tuple[str, str]], notes: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    """``messages`` with the rejections appended to the last user message (unchanged without any)."""
+    text = review_note_text(notes or [])
+    if not text:
+        return messages
+    last = max(i for i, (role, _) in enumerate(messages) if role == "user")
+    return [*messages[:last], ("user", f"{messages[last][1]}\n\n{text}"), *messages[last + 1:]]
