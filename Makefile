@@ -41,6 +41,7 @@ test: setup browser
 # The one linter (configured in pyproject.toml; ruff comes with the dev extra).
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # The report test drives Debian's chromium. Installed once (sudo when not root); a no-op when present
 # or when LEARNACT_SKIP_BROWSER=1. Without apt-get it only warns: the browser test then says what to do.

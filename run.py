@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Command line entry point: ``python run.py --graph learn|act|evaluate ...``."""
+
 from __future__ import annotations
 
 import sys

@@ -12,6 +12,7 @@ one's (``candidates-4`` is the default's K) is not run twice. The table: held-ou
 over runs, each run learning anew), then the learning cost summed over runs: tokens, wall time and
 LLM calls, and how each learning run stopped. Any run.py flag after ``--`` is passed through.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--per-size", type=int, default=1, help="ladder instances per size, training and test (default 1)")
     p.add_argument("--runs", type=int, default=1, help="runs per variant; each learns anew (default 1)")
     p.add_argument("--run-dir", default=str(ROOT / "runs" / "bench-ablation"), help="one sub-folder per variant")
-    p.add_argument("--small", action="store_true",
-                   help="base every variant on make learn's small run (2 candidates, 2 rounds) instead of the protocol's 4 and 3")
+    p.add_argument(
+        "--small",
+        action="store_true",
+        help="base every variant on make learn's small run (2 candidates, 2 rounds) instead of the protocol's 4 and 3",
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER, help="extra run.py flags after --")
     args = p.parse_args()
     unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
@@ -60,9 +64,25 @@ def run_py_args(args: argparse.Namespace, variant: str) -> list[str]:
     extra = [a for a in args.rest if a != "--"]
     base = ["--candidates", "2", "--max-rounds", "2"] if args.small else []  # a variant's own flags come later and win
     return [
-        "--graph", "evaluate", "--methods", "learnact", "--env", "pddl/gripper", "--ladder", "--sizes", args.sizes,
-        "--per-size", str(args.per_size), "--runs", str(args.runs), "--model", args.model, *base, *VARIANTS[variant], *extra,
-    ]  # fmt: skip
+        "--graph",
+        "evaluate",
+        "--methods",
+        "learnact",
+        "--env",
+        "pddl/gripper",
+        "--ladder",
+        "--sizes",
+        args.sizes,
+        "--per-size",
+        str(args.per_size),
+        "--runs",
+        str(args.runs),
+        "--model",
+        args.model,
+        *base,
+        *VARIANTS[variant],
+        *extra,
+    ]
 
 
 def resolved(argv: list[str]) -> dict:
@@ -91,8 +111,14 @@ def results(folder: Path) -> dict:
         cost["tokens"] += int(data.get("total_tokens", 0))
         cost["wall_s"] += float(data.get("wall_s", 0.0))
         cost["calls"] += int(data.get("calls", 0))
-    return {**cost, "success": row.get("success_mean"), "sd": row.get("success_std"), "episodes": row.get("episodes", 0),
-            "stop": row.get("learning_stop", ""), "note": row.get("learning_note", "")}  # fmt: skip
+    return {
+        **cost,
+        "success": row.get("success_mean"),
+        "sd": row.get("success_std"),
+        "episodes": row.get("episodes", 0),
+        "stop": row.get("learning_stop", ""),
+        "note": row.get("learning_note", ""),
+    }
 
 
 def table(lines: list[tuple[str, str, dict]]) -> str:
@@ -129,7 +155,9 @@ def main() -> int:
         flags = " ".join(VARIANTS[variant]) + (f" (= {same})" if same else "")
         lines.append((variant, flags, results(folder)))
     base = " (base: 2 candidates, 2 rounds)" if args.small else ""
-    print(f"LearnAct ablations on pddl/gripper, ladder sizes {args.sizes}, {args.per_size} per size, {args.runs} run(s), model {args.model}{base}:")
+    print(
+        f"LearnAct ablations on pddl/gripper, ladder sizes {args.sizes}, {args.per_size} per size, {args.runs} run(s), model {args.model}{base}:"
+    )
     print(table(lines))
     return 0
 

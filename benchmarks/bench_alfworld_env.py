@@ -8,6 +8,7 @@ planner's solution (computed once, outside the timing) through ``env.step`` in c
 ``info["valid_actions"]`` built at every step, and check that it wins. The two modes must give
 identical observations and admissible commands; the script says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,7 @@ def run_mode(cache: bool, games_per_type: int, data_dir: str | None) -> dict:
     transcript = hashlib.sha256()
     for task in TASK_TYPES:
         for instance in list_instances(f"alfworld/{task}", data_dir=data_dir)[:games_per_type]:
-            planner = make_env(
-                f"alfworld/{task}", instance, data_dir=data_dir, walkthrough=True, textgen_cache=cache
-            )
+            planner = make_env(f"alfworld/{task}", instance, data_dir=data_dir, walkthrough=True, textgen_cache=cache)
             plan = planner.reset()[1]["walkthrough"]
             planner.close()
             clear_translation_cache()  # time the game's first load, not one the planner's left memoised
@@ -58,9 +57,14 @@ def run_mode(cache: bool, games_per_type: int, data_dir: str | None) -> dict:
             wins += bool(info["success"])
             env.close()
     return {
-        "cache": cache, "episodes": episodes, "wins": wins, "steps": steps,
-        "create_s": create_s / episodes, "reset_s": reset_s / episodes,
-        "steps_per_s": steps / step_s, "transcript": transcript.hexdigest(),
+        "cache": cache,
+        "episodes": episodes,
+        "wins": wins,
+        "steps": steps,
+        "create_s": create_s / episodes,
+        "reset_s": reset_s / episodes,
+        "steps_per_s": steps / step_s,
+        "transcript": transcript.hexdigest(),
     }
 
 
@@ -80,7 +84,9 @@ def main() -> None:
             cmd += ["--data-dir", args.data_dir]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
-    print(f"{'caches':<14} {'episodes':>8} {'won':>4} {'steps':>6} {'make+1st reset s':>16} {'reset s':>8} {'steps/s':>8}")
+    print(
+        f"{'caches':<14} {'episodes':>8} {'won':>4} {'steps':>6} {'make+1st reset s':>16} {'reset s':>8} {'steps/s':>8}"
+    )
     for r in results:
         print(
             f"{'on' if r['cache'] else 'off':<14} {r['episodes']:>8} {r['wins']:>4} {r['steps']:>6} "
@@ -89,7 +95,9 @@ def main() -> None:
     same = results[0]["transcript"] == results[1]["transcript"]
     print(f"identical observations and admissible commands in both modes: {same}")
     print(f"speed-up of steps/s from the caches: {results[1]['steps_per_s'] / results[0]['steps_per_s']:.2f}x")
-    print(f"speed-up of a game's load (make + first reset) and of a reset: {results[0]['create_s'] / results[1]['create_s']:.2f}x, {results[0]['reset_s'] / results[1]['reset_s']:.2f}x")
+    print(
+        f"speed-up of a game's load (make + first reset) and of a reset: {results[0]['create_s'] / results[1]['create_s']:.2f}x, {results[0]['reset_s'] / results[1]['reset_s']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ predicates, shown as "refused". Per domain, over its problems:
 - steps/s: each problem's pyperplan plan replayed with the valid actions listed at every step, ours cold (caches
   cleared per episode) and warm, and pddlgym 0.0.7 (``step`` + ``all_ground_literals`` per step; skipped if absent).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,9 @@ def load_pyperplan(folder: Path, instance: str) -> float:
 
 def one_type_per_variable(text: str) -> str:
     """``?a ?b - t`` -> ``?a - t ?b - t``: pddlgym 0.0.7 reads one variable per ``- type`` only (the same domain)."""
-    return re.sub(r"((?:\?[\w-]+\s+)+)-\s+([\w-]+)", lambda m: " ".join(f"{v} - {m[2]}" for v in m[1].split()) + " ", text)
+    return re.sub(
+        r"((?:\?[\w-]+\s+)+)-\s+([\w-]+)", lambda m: " ".join(f"{v} - {m[2]}" for v in m[1].split()) + " ", text
+    )
 
 
 def steps_pddlgym(folder: Path, plans: dict[str, list[str]], seconds: float) -> float | str:
@@ -87,7 +90,10 @@ def steps_pddlgym(folder: Path, plans: dict[str, list[str]], seconds: float) -> 
             obs, _ = env.reset()
             for call in plan:
                 valid = env.action_space.all_ground_literals(obs, valid_only=True)
-                by_call = {f"{lit.predicate.name.replace('-', '_')}({', '.join(repr(v.name) for v in lit.variables)})": lit for lit in valid}
+                by_call = {
+                    f"{lit.predicate.name.replace('-', '_')}({', '.join(repr(v.name) for v in lit.variables)})": lit
+                    for lit in valid
+                }
                 obs, reward, done, *_ = env.step(by_call[call])
             elapsed += time.perf_counter() - start
             steps += len(plan)
@@ -99,7 +105,10 @@ def default_folders() -> list[Path]:
     from fixtures.pddl_domains import hand_folder
 
     root = Path(tempfile.mkdtemp(prefix="bench-byo-"))
-    return [hand_folder(root, name, sizes=(2, 4, 6, 8), seed=1) for name in ("logistics", "elevator", "ferry", "hanoi", "switches")]
+    return [
+        hand_folder(root, name, sizes=(2, 4, 6, 8), seed=1)
+        for name in ("logistics", "elevator", "ferry", "hanoi", "switches")
+    ]
 
 
 def main() -> None:
@@ -109,20 +118,30 @@ def main() -> None:
     parser.add_argument("--plan-cache", default=str(Path(tempfile.gettempdir()) / "learnact-oracle-plans"))
     args = parser.parse_args()
     random.seed(0)
-    print(f"{'domain':<10} {'problems':>8} {'steps':>6} | load ms: {'ours':>6} {'ours+all':>8} {'pyperplan':>9} | "
-          f"steps/s: {'cold':>6} {'warm':>6} {'pddlgym':>9} {'cold/gym':>8}")
+    print(
+        f"{'domain':<10} {'problems':>8} {'steps':>6} | load ms: {'ours':>6} {'ours+all':>8} {'pyperplan':>9} | "
+        f"steps/s: {'cold':>6} {'warm':>6} {'pddlgym':>9} {'cold/gym':>8}"
+    )
     for folder in args.folders or default_folders():
         name = f"pddl:{folder.resolve()}"
         instances = list_instances(name)
-        plans = {i: plan_file(folder / "domain.pddl", (folder / f"{i}.pddl").read_text(), cache_dir=args.plan_cache) for i in instances}
+        plans = {
+            i: plan_file(folder / "domain.pddl", (folder / f"{i}.pddl").read_text(), cache_dir=args.plan_cache)
+            for i in instances
+        }
         ours = mean_ms([load_ours(name, i, full=False) for i in instances])
         full = mean_ms([load_ours(name, i, full=True) for i in instances])
         pyperplan = mean_ms([load_pyperplan(folder, i) for i in instances])
         cold, warm = bench_ours(name, plans, args.seconds, True), bench_ours(name, plans, args.seconds, False)
         gym = steps_pddlgym(folder, plans, args.seconds)
-        gym_text, ratio = (f"{gym:9.0f}", f"{cold / gym:7.1f}x") if isinstance(gym, float) else (f"{gym:>9}", "     n/a")
-        print(f"{folder.name:<10} {len(plans):>8} {sum(map(len, plans.values())):>6} | {'':9}{ours:>6.2f} {full:>8.2f} {pyperplan:>9.2f} | "
-              f"{'':9}{cold:>6.0f} {warm:>6.0f} {gym_text} {ratio}", flush=True)
+        gym_text, ratio = (
+            (f"{gym:9.0f}", f"{cold / gym:7.1f}x") if isinstance(gym, float) else (f"{gym:>9}", "     n/a")
+        )
+        print(
+            f"{folder.name:<10} {len(plans):>8} {sum(map(len, plans.values())):>6} | {'':9}{ours:>6.2f} {full:>8.2f} {pyperplan:>9.2f} | "
+            f"{'':9}{cold:>6.0f} {warm:>6.0f} {gym_text} {ratio}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

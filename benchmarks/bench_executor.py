@@ -5,6 +5,7 @@
 Targets (issue 3): < 5 ms added per learned call of a few primitives, < 0.5 ms per primitive round trip.
 "Added" means beyond the environment's own step time, which is measured on the same moves.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -12,6 +12,7 @@ training seeds are 1-999). With ``--library FILE`` it also runs Act with that li
 test instances (the "does the agent use what it is given" check). It prints one table: success and
 progress as mean ± sd over runs, per method and per size, learned calls made and failed, and wall time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,21 +67,45 @@ def table(records: list[dict], walls: dict[str, float]) -> str:
         by[r["method"]][int(r.get("run", 0))].append(r)
         sizes.add(instance_size(r["env"], r["instance"]))
     sizes_sorted = sorted(s for s in sizes if s is not None)
-    head = ["method", "success %", "progress %", *[f"size {s}" for s in sizes_sorted], "learned calls (failed)", "episodes", "wall s"]
+    head = [
+        "method",
+        "success %",
+        "progress %",
+        *[f"size {s}" for s in sizes_sorted],
+        "learned calls (failed)",
+        "episodes",
+        "wall s",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for method, runs in by.items():
         per_run = [statistics.mean(float(r["success"]) for r in rs) for rs in runs.values()]
         prog = [statistics.mean(float(r["progress"]) for r in rs) for rs in runs.values()]
         per_size = []
         for s in sizes_sorted:
-            vals = [statistics.mean(float(r["success"]) for r in rs if instance_size(r["env"], r["instance"]) == s)
-                    for rs in runs.values() if any(instance_size(r["env"], r["instance"]) == s for r in rs)]
+            vals = [
+                statistics.mean(float(r["success"]) for r in rs if instance_size(r["env"], r["instance"]) == s)
+                for rs in runs.values()
+                if any(instance_size(r["env"], r["instance"]) == s for r in rs)
+            ]
             per_size.append(mean_sd(vals))
         calls = sum(r.get("learned_calls", 0) for rs in runs.values() for r in rs)
         failed = sum(r.get("failed_learned_calls", 0) for rs in runs.values() for r in rs)
         n = sum(len(rs) for rs in runs.values())
-        lines.append("| " + " | ".join([method, mean_sd(per_run), mean_sd(prog), *per_size, f"{calls} ({failed})", str(n),
-                                         f"{walls.get(method, walls.get('evaluate', 0)):.0f}"]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    method,
+                    mean_sd(per_run),
+                    mean_sd(prog),
+                    *per_size,
+                    f"{calls} ({failed})",
+                    str(n),
+                    f"{walls.get(method, walls.get('evaluate', 0)):.0f}",
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -100,19 +125,48 @@ def main() -> None:
     out = Path(args.out or ROOT / "runs" / f"bench_gain_{time.strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
     py = sys.executable
-    ladder = ["--env", args.env, "--ladder", "--sizes", args.sizes, "--per-size", str(args.per_size),
-              "--test-seeds", args.test_seeds, "--max-steps", str(args.max_steps), *args.extra]
+    ladder = [
+        "--env",
+        args.env,
+        "--ladder",
+        "--sizes",
+        args.sizes,
+        "--per-size",
+        str(args.per_size),
+        "--test-seeds",
+        args.test_seeds,
+        "--max-steps",
+        str(args.max_steps),
+        *args.extra,
+    ]
     walls: dict[str, float] = {}
     records: list[dict] = []
-    walls["evaluate"] = run([py, "run.py", "--graph", "evaluate", "--methods", args.methods, "--runs", str(args.runs),
-                             *ladder, "--run-dir", str(out / "evaluate")])
+    walls["evaluate"] = run(
+        [
+            py,
+            "run.py",
+            "--graph",
+            "evaluate",
+            "--methods",
+            args.methods,
+            "--runs",
+            str(args.runs),
+            *ladder,
+            "--run-dir",
+            str(out / "evaluate"),
+        ]
+    )
     records += read_records(out / "evaluate")
     if args.library:
         lib_dir = out / "act_library"
-        walls["act+library"] = run([py, "run.py", "--graph", "act", "--actions", args.library, *ladder, "--run-dir", str(lib_dir)])
+        walls["act+library"] = run(
+            [py, "run.py", "--graph", "act", "--actions", args.library, *ladder, "--run-dir", str(lib_dir)]
+        )
         records += [{**r, "method": "act+library"} for r in read_records(lib_dir)]
-    print(f"\n{args.env}, ladder sizes {args.sizes}, {args.per_size} held-out instance(s) per size "
-          f"(test seeds {args.test_seeds}), {args.runs} run(s), {args.max_steps} steps; success over runs, mean ± sd\n")
+    print(
+        f"\n{args.env}, ladder sizes {args.sizes}, {args.per_size} held-out instance(s) per size "
+        f"(test seeds {args.test_seeds}), {args.runs} run(s), {args.max_steps} steps; success over runs, mean ± sd\n"
+    )
     print(table(records, walls))
     print(f"\nrun folders: {out}")
 

@@ -7,6 +7,7 @@ Runs ``run.py --graph evaluate`` (resumable: re-run the same command with the sa
 continue), then (after run.py's summary table) prints seconds per agent step and per episode and learning cost, read
 from the run folder. Any run.py flag after ``--`` is passed through (e.g. ``-- --max-steps 15``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,18 @@ def main() -> int:
     p.add_argument("rest", nargs=argparse.REMAINDER, help="extra run.py flags after --")
     args = p.parse_args()
     run_dir = Path(args.run_dir)
-    cmd = [sys.executable, str(ROOT / "run.py"), "--graph", "evaluate", "--methods", args.methods, "--env", args.env, "--runs", str(args.runs)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "--graph",
+        "evaluate",
+        "--methods",
+        args.methods,
+        "--env",
+        args.env,
+        "--runs",
+        str(args.runs),
+    ]
     cmd += ["--resume", str(run_dir)] if (run_dir / "config.json").exists() else ["--run-dir", str(run_dir)]
     cmd += [a for a in args.rest if a != "--"]
     print("$", " ".join(cmd), file=sys.stderr)

@@ -16,6 +16,7 @@ step, until ``--seconds`` have passed. Printed per domain, in steps per second:
 Ours does more per step than pddlgym here: it also writes the observation text and the info dict.
 Also printed: the time to create an env and to reset it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,10 @@ def bench_pddlgym(domain: str, data: Path, plans: dict[str, list[str]], seconds:
     except ImportError:
         return None
     env = PDDLEnv(
-        str(data / "pddl" / f"{domain}.pddl"), str(data / "pddl" / domain),
-        operators_as_actions=True, dynamic_action_space=True,
+        str(data / "pddl" / f"{domain}.pddl"),
+        str(data / "pddl" / domain),
+        operators_as_actions=True,
+        dynamic_action_space=True,
     )
     # pddlgym numbers problems by their position in the sorted file names.
     index = {Path(p.problem_fname).stem: i for i, p in enumerate(env.problems)}
@@ -109,8 +112,10 @@ def main() -> None:
     if data is None:
         sys.exit("benchmark data not found: pass --data-dir DIR (a folder with pddl/) or set LEARNACT_DATA")
 
-    print(f"{'domain':<11} {'problems':>8} {'plan steps':>10} {'ours cold':>10} {'ours warm':>10} "
-          f"{'pddlgym':>9} {'cold/gym':>9}   create / reset")
+    print(
+        f"{'domain':<11} {'problems':>8} {'plan steps':>10} {'ours cold':>10} {'ours warm':>10} "
+        f"{'pddlgym':>9} {'cold/gym':>9}   create / reset"
+    )
     gym: float | None = None
     for domain in args.domains:
         names = list_instances(f"pddl/{domain}", data_dir=data)
@@ -125,8 +130,11 @@ def main() -> None:
         create, reset = create_and_reset_ms(domain, names[-1])
         ratio = f"{cold / gym:8.1f}x" if gym else "      n/a"
         gym_text = f"{gym:9.0f}" if gym else "  missing"
-        print(f"{domain:<11} {len(plans):>8} {sum(map(len, plans.values())):>10} {cold:>10.0f} {warm:>10.0f} "
-              f"{gym_text} {ratio}   {create:.3f} ms / {reset:.3f} ms", flush=True)
+        print(
+            f"{domain:<11} {len(plans):>8} {sum(map(len, plans.values())):>10} {cold:>10.0f} {warm:>10.0f} "
+            f"{gym_text} {ratio}   {create:.3f} ms / {reset:.3f} ms",
+            flush=True,
+        )
     # The reference point of the issue: gripper prob08 alone.
     if "gripper" in args.domains:
         plan = oracle_plans([("gripper", "prob08")], data_dir=data, cache_dir=args.plan_cache)[("gripper", "prob08")]

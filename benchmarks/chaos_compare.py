@@ -1,4 +1,5 @@
 """``benchmarks/chaos.py``'s comparison of two run folders as sets of records (see its docstring)."""
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,9 @@ def _without(rec: dict, *keys: str) -> dict:
 def records_of(run_dir: Path) -> dict[str, list[tuple[str, str]]]:
     """Every record a run folder holds, by kind: ``{kind: [(key, canonical content), ...]}`` (a key twice
     is a duplicate). Wall times and timestamps are left out: they differ between any two runs."""
-    kinds: dict[str, list[tuple[str, str]]] = {k: [] for k in ("rollouts", "episodes", "library versions", "candidates", "learning outcomes", "summary tables")}
+    kinds: dict[str, list[tuple[str, str]]] = {
+        k: [] for k in ("rollouts", "episodes", "library versions", "candidates", "learning outcomes", "summary tables")
+    }
 
     def add(kind: str, key: str, content) -> None:
         kinds[kind].append((key, json.dumps(content, sort_keys=True, default=str)))

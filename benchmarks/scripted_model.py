@@ -17,6 +17,7 @@ It plays every role the project asks a model for, on gripper (and, crudely, ALFW
 On ALFWorld the agent cycles through a few plausible commands: it does not solve the games, it only
 has to be the same every time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,15 @@ CARRY_UPDATED = '''def carry(obj, src, dst, gripper):
 NOTE = "Pass the room the ball is in as src."
 DEMO = "Goal: ball1 in roomb\nObservation: Robby is in rooma.\nAction: carry('ball1', 'rooma', 'roomb', 'left')\nObservation: done"
 LESSON = "Go to the room the ball is in before picking it up, and drop it only in its goal room."
-ALFWORLD_MOVES = ("look", "go to countertop 1", "go to cabinet 1", "open cabinet 1", "inventory", "go to shelf 1", "go to drawer 1")
+ALFWORLD_MOVES = (
+    "look",
+    "go to countertop 1",
+    "go to cabinet 1",
+    "open cabinet 1",
+    "inventory",
+    "go to shelf 1",
+    "go to drawer 1",
+)
 
 CARRY_CALL = re.compile(r"carry\('(\w+)', '(\w+)', '(\w+)', '(\w+)'\)")
 
@@ -70,7 +79,12 @@ class ScriptedModel:
         users = [_text(m.get("content")) for m in messages if m.get("role") == "user"]
         user = users[-1] if users else ""
         text = self.reply(system, user)
-        return Reply(text=text, prompt_tokens=10 + len(system + user) // 40, completion_tokens=2 + len(text) // 8, delay_s=self.delay_s)
+        return Reply(
+            text=text,
+            prompt_tokens=10 + len(system + user) // 40,
+            completion_tokens=2 + len(text) // 8,
+            delay_s=self.delay_s,
+        )
 
     def noisy(self, *parts: str) -> bool:
         return digest("\0".join(parts)) % 1000 < self.noise * 1000
@@ -125,7 +139,11 @@ class ScriptedModel:
     # -- the learner -------------------------------------------------------------------------------
     def revision(self, user: str) -> str:
         calls = CARRY_CALL.findall(user)
-        test = f"carry('{calls[-1][0]}', '{calls[-1][2]}', '{calls[-1][1]}', '{calls[-1][3]}')" if calls else "carry('ball1', 'rooma', 'roomb', 'left')"
+        test = (
+            f"carry('{calls[-1][0]}', '{calls[-1][2]}', '{calls[-1][1]}', '{calls[-1][3]}')"
+            if calls
+            else "carry('ball1', 'rooma', 'roomb', 'left')"
+        )
         if digest(user) % 2:
             return f"Failed reason: the rooms were passed the wrong way round.\nImprove: Plan: carry\nContent: {NOTE}\nTest case: {test}"
         return (
@@ -135,7 +153,9 @@ class ScriptedModel:
 
 
 # -- gripper ----------------------------------------------------------------------------------------
-State = tuple[str, dict[str, str], dict[str, str], dict[str, str]]  # robby, gripper -> ball, ball -> room, ball -> goal room
+State = tuple[
+    str, dict[str, str], dict[str, str], dict[str, str]
+]  # robby, gripper -> ball, ball -> room, ball -> goal room
 
 
 def parse_view(view: str) -> State | None:
@@ -148,7 +168,9 @@ def parse_view(view: str) -> State | None:
     goal: dict[str, str] = {}
     for ball, room in re.findall(r"^Done: (\w+) is in (\w+)\.", view, re.MULTILINE):
         loc[ball] = goal[ball] = room
-    for ball, where, target in re.findall(r"^To do: (\w+) is (in the \w+ gripper|in \w+); it must go to (\w+)\.", view, re.MULTILINE):
+    for ball, where, target in re.findall(
+        r"^To do: (\w+) is (in the \w+ gripper|in \w+); it must go to (\w+)\.", view, re.MULTILINE
+    ):
         goal[ball] = target
         if "gripper" not in where:
             loc[ball] = where.split()[-1]
@@ -184,7 +206,9 @@ def next_action(robby: str, held: dict[str, str], loc: dict[str, str], goal: dic
     return f"move('{robby}', '{loc[todo[0]]}')" if todo else None
 
 
-def gripper_plan(robby: str, held: dict[str, str], loc: dict[str, str], goal: dict[str, str], limit: int = 60) -> list[str]:
+def gripper_plan(
+    robby: str, held: dict[str, str], loc: dict[str, str], goal: dict[str, str], limit: int = 60
+) -> list[str]:
     held, loc, plan = dict(held), dict(loc), []
     while len(plan) < limit and (action := next_action(robby, held, loc, goal)):
         plan.append(action)

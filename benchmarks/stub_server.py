@@ -14,6 +14,7 @@ with or without faults; ``injected`` counts what was done, per kind.
 
 ``python benchmarks/stub_server.py --port P --reply TEXT`` serves one fixed reply from a process of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,9 @@ class Reply:
 
 
 def error_reply(status: int, message: str, **headers: str) -> Reply:
-    kind = {401: "invalid_request_error", 404: "invalid_request_error", 429: "rate_limit_error"}.get(status, "server_error")
+    kind = {401: "invalid_request_error", 404: "invalid_request_error", 429: "rate_limit_error"}.get(
+        status, "server_error"
+    )
     code = {401: "invalid_api_key", 404: "model_not_found"}.get(status)
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return Reply(status=status, raw=json.dumps(body), headers=dict(headers))
@@ -66,7 +69,9 @@ class Faults:
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(FAULT_KINDS)
         if unknown or not 0.0 <= self.rate <= 1.0:
-            raise ValueError(f"faults: rate must be in [0, 1] and kinds among {', '.join(FAULT_KINDS)} (got {self.rate}, {sorted(unknown)})")
+            raise ValueError(
+                f"faults: rate must be in [0, 1] and kinds among {', '.join(FAULT_KINDS)} (got {self.rate}, {sorted(unknown)})"
+            )
 
 
 @dataclass
@@ -151,7 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
 
-    def _send(self, status: int, body: str, headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
+    def _send(
+        self, status: int, body: str, headers: dict[str, str] | None = None, content_type: str = "application/json"
+    ) -> None:
         data = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -163,7 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, json.dumps({"object": "list", "data": [{"id": "stub-model", "object": "model", "owned_by": "stub"}]}))
+            self._send(
+                200,
+                json.dumps({"object": "list", "data": [{"id": "stub-model", "object": "model", "owned_by": "stub"}]}),
+            )
         else:
             self._send(404, json.dumps({"error": {"message": "no such path"}}))
 
@@ -176,7 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"_unparsed": raw}
         if self.stub.record:
             with self.stub._lock:
-                self.stub.requests.append(Request(self.path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()))
+                self.stub.requests.append(
+                    Request(self.path, body, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+                )
         fault = self.stub._fault() if self.path.endswith("/chat/completions") else None
         if fault is not None and self._misbehave(fault):
             return
@@ -194,7 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Act out fault ``kind``; True when the request is answered (or dropped) by it."""
         faults = self.stub.faults
         if kind == "rate_limit":
-            self._send(429, error_reply(429, "rate limited (injected)").raw or "", {"Retry-After": str(faults.retry_after_s)})
+            self._send(
+                429, error_reply(429, "rate limited (injected)").raw or "", {"Retry-After": str(faults.retry_after_s)}
+            )
         elif kind == "server_error":
             self._send(500, error_reply(500, "internal error (injected)").raw or "")
         elif kind == "reset":  # close with RST: the client sees a reset connection and no reply
@@ -220,7 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _stream(self, body: dict, reply: Reply) -> None:
-        chunks = [chunk(body, {"role": "assistant", "content": ""}), *(chunk(body, {"content": w}) for w in _pieces(reply.text)), chunk(body, {}, "stop")]
+        chunks = [
+            chunk(body, {"role": "assistant", "content": ""}),
+            *(chunk(body, {"content": w}) for w in _pieces(reply.text)),
+            chunk(body, {}, "stop"),
+        ]
         if (body.get("stream_options") or {}).get("include_usage"):
             chunks.append({**chunk(body, {}), "choices": [], "usage": usage(reply)})
         payload = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
@@ -233,22 +251,39 @@ def _pieces(text: str) -> list[str]:
 
 
 def usage(reply: Reply) -> dict[str, int]:
-    return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens, "total_tokens": reply.prompt_tokens + reply.completion_tokens}
+    return {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+    }
 
 
 def completion(body: dict, reply: Reply) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": body.get("model", "stub-model"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop", "logprobs": None}],
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "stub-model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply.text},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
         "usage": usage(reply),
-    }  # fmt: skip
+    }
 
 
 def chunk(body: dict, delta: dict, finish: str | None = None) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model", "stub-model"),
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "stub-model"),
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-    }  # fmt: skip
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

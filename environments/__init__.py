@@ -5,6 +5,7 @@
 >>> env = make_env("pddl:path/to/my_domain", "p01")   # a folder with domain.pddl and p01.pddl
 >>> env = make_env("examples.courier:COURIER", "g1")   # any text environment registered as a TextEnvSpec
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Common ground for the text environments: primitive specs, call parsing, the base Env."""
+
 from __future__ import annotations
 
 import ast

@@ -5,6 +5,7 @@ The data folder is laid out like the project's ``../shared/data``: ``pddl/``, ``
 the explicit ``data_dir`` argument, ``$LEARNACT_DATA``, then ``../shared/data`` next to the
 project (or next to the current directory). ALFWorld also honours ``$ALFWORLD_DATA``.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,6 +85,4 @@ def load_split(task_key: str, data_dir=None) -> dict[str, list[str]] | None:
     if task_key not in manifest:
         raise DataNotFoundError(f"no LearnAct split for {task_key!r} in {root / 'learnact_splits'}")
     entry = manifest[task_key]
-    return {
-        split: [e.get("problem") or e["game"] for e in entry[split]] for split in ("train", "test")
-    }
+    return {split: [e.get("problem") or e["game"] for e in entry[split]] for split in ("train", "test")}

@@ -27,6 +27,7 @@ a default, and it keeps:
   ``objects_for(param)`` together (put the world back in a saved state and list the objects a parameter takes:
   the creation trials and the probes of unused actions try calls with them), ``close()``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -71,7 +72,11 @@ def entry_point(name: str) -> str | None:
 
 
 def is_registered_name(name: str) -> bool:
-    return isinstance(name, str) and not name.startswith(("pddl:", "pddl/", "alfworld/")) and bool(NAME.match(name.strip()))
+    return (
+        isinstance(name, str)
+        and not name.startswith(("pddl:", "pddl/", "alfworld/"))
+        and bool(NAME.match(name.strip()))
+    )
 
 
 def _import(module: str):
@@ -87,7 +92,9 @@ def _import(module: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise EnvNameError(f"--env {module}: cannot import it ({exc}); put its folder on PYTHONPATH or give a .py file") from None
+        raise EnvNameError(
+            f"--env {module}: cannot import it ({exc}); put its folder on PYTHONPATH or give a .py file"
+        ) from None
 
 
 @lru_cache(maxsize=32)
@@ -100,7 +107,9 @@ def load_spec(name: str) -> TextEnvSpec:
     spec = getattr(module, match["attr"], None)
     if not isinstance(spec, TextEnvSpec):
         found = type(spec).__name__ if spec is not None else "nothing"
-        raise EnvNameError(f"--env {name}: {match['attr']} in {match['module']} is {found}, not an environments.TextEnvSpec")
+        raise EnvNameError(
+            f"--env {name}: {match['attr']} in {match['module']} is {found}, not an environments.TextEnvSpec"
+        )
     return spec
 
 
@@ -127,7 +136,9 @@ def registered_instances(name: str, split: str | None = None) -> list[str]:
 def check_contract(env) -> list[str]:
     """What ``env`` misses of the contract (an empty list when it keeps it); resets it."""
     if not isinstance(env, TextEnv):
-        return [f"make() must return an environments.TextEnv (it declares what the nodes call), got {type(env).__name__}"]
+        return [
+            f"make() must return an environments.TextEnv (it declares what the nodes call), got {type(env).__name__}"
+        ]
     faults = []
     primitives = getattr(env, "primitives", ())
     if not primitives or not all(hasattr(p, "name") and hasattr(p, "params") for p in primitives):

@@ -8,6 +8,7 @@ A courier in a house carries parcels between rooms, one at a time: ``go(room)``,
 environment keeps the contract of environments/registry.py, its optional parts included (valid actions, a
 state view, facts, and state/restore/objects_for for the creation trials and probes).
 """
+
 from __future__ import annotations
 
 import random
@@ -19,9 +20,27 @@ from environments.base import ActionParseError
 ROOMS = ("hall", "kitchen", "garage", "attic", "cellar")
 PARCELS = ("box", "crate", "letter", "vase")
 PRIMITIVES = (
-    PrimitiveSpec("go", ("room",), "Walk to another room.", "`room` is a room other than the one you are in.", "You are in `room`."),
-    PrimitiveSpec("take", ("parcel",), "Pick up a parcel.", "`parcel` is in your room; your hands are empty.", "You carry `parcel`."),
-    PrimitiveSpec("drop", ("parcel",), "Put the parcel you carry down.", "You carry `parcel`.", "`parcel` is in your room; your hands are empty."),
+    PrimitiveSpec(
+        "go",
+        ("room",),
+        "Walk to another room.",
+        "`room` is a room other than the one you are in.",
+        "You are in `room`.",
+    ),
+    PrimitiveSpec(
+        "take",
+        ("parcel",),
+        "Pick up a parcel.",
+        "`parcel` is in your room; your hands are empty.",
+        "You carry `parcel`.",
+    ),
+    PrimitiveSpec(
+        "drop",
+        ("parcel",),
+        "Put the parcel you carry down.",
+        "You carry `parcel`.",
+        "`parcel` is in your room; your hands are empty.",
+    ),
 )
 
 
@@ -84,7 +103,9 @@ class CourierEnv(TextEnv):
             self.room = arg
         elif name == "take":
             if self.where.get(arg) != self.room or held:
-                return f"You cannot take {arg!r}: " + (f"you already carry the {held}." if held else f"there is no {arg} in the {self.room}.")
+                return f"You cannot take {arg!r}: " + (
+                    f"you already carry the {held}." if held else f"there is no {arg} in the {self.room}."
+                )
             self.where[arg] = "hand"
         else:
             if held != arg:
@@ -98,14 +119,23 @@ class CourierEnv(TextEnv):
     def observe(self) -> str:
         here = [p for p, r in self.where.items() if r == self.room]
         held = self.holding()
-        return (f"You are in the {self.room}. " + (f"Here: {', '.join(here)}. " if here else "No parcel here. ")
-                + (f"You carry the {held}." if held else "Your hands are empty."))
+        return (
+            f"You are in the {self.room}. "
+            + (f"Here: {', '.join(here)}. " if here else "No parcel here. ")
+            + (f"You carry the {held}." if held else "Your hands are empty.")
+        )
 
     def _info(self, valid: bool) -> dict[str, Any]:
         done = sum(1 for p, r in self.target.items() if self.where[p] == r)
         self.best = max(self.best, done / len(self.target))
-        return {"valid": valid, "success": done == len(self.target), "progress": self.best, "goal": self.goal,
-                "valid_actions": self.valid_actions(), "steps": self.steps}  # fmt: skip
+        return {
+            "valid": valid,
+            "success": done == len(self.target),
+            "progress": self.best,
+            "goal": self.goal,
+            "valid_actions": self.valid_actions(),
+            "steps": self.steps,
+        }
 
     def valid_actions(self) -> list[str]:
         held = self.holding()
@@ -114,11 +144,16 @@ class CourierEnv(TextEnv):
         return sorted(calls)
 
     def facts(self) -> list[tuple[str, ...]]:
-        return sorted([("at", "you", self.room)] + [("carry", p) if r == "hand" else ("at", p, r) for p, r in self.where.items()])
+        return sorted(
+            [("at", "you", self.room)] + [("carry", p) if r == "hand" else ("at", p, r) for p, r in self.where.items()]
+        )
 
     def state_view(self) -> str:
-        todo = [f"the {p} must go to the {r} (now {'in your hands' if self.where[p] == 'hand' else 'in the ' + self.where[p]})"
-                for p, r in self.target.items() if self.where[p] != r]  # fmt: skip
+        todo = [
+            f"the {p} must go to the {r} (now {'in your hands' if self.where[p] == 'hand' else 'in the ' + self.where[p]})"
+            for p, r in self.target.items()
+            if self.where[p] != r
+        ]
         return self.observe() + "\n" + ("To do: " + "; ".join(todo) + "." if todo else "Nothing left to do.")
 
     def objects_for(self, param: str) -> tuple[str, ...]:
@@ -135,7 +170,12 @@ def solve(env: CourierEnv) -> list[str]:
     env.reset()
     plan, room = [], env.room
     for parcel, target in env.target.items():
-        for call, dest in ((f"go('{env.where[parcel]}')", env.where[parcel]), (f"take('{parcel}')", None), (f"go('{target}')", target), (f"drop('{parcel}')", None)):
+        for call, dest in (
+            (f"go('{env.where[parcel]}')", env.where[parcel]),
+            (f"take('{parcel}')", None),
+            (f"go('{target}')", target),
+            (f"drop('{parcel}')", None),
+        ):
             if dest is None or dest != room:
                 plan.append(call)
                 room = dest or room
@@ -152,14 +192,16 @@ def record(instance: str) -> str:
     return "\n".join(lines)
 
 
-INSTRUCTION = f"""You are a courier in a house with the rooms {', '.join(ROOMS)}. Parcels ({', '.join(PARCELS)}) lie in the rooms.
+INSTRUCTION = f"""You are a courier in a house with the rooms {", ".join(ROOMS)}. Parcels ({", ".join(PARCELS)}) lie in the rooms.
 You carry one parcel at a time. The task is to bring each parcel the goal names to its room.
 
 Act with exactly one action per step, written as a Python call with the names in quotes, e.g. go('kitchen').
 An action that cannot be done changes nothing; the observation then says why.
 
 The actions:
-""" + "\n".join(f"- {p.signature}: {p.description}\n  Requires: {p.preconditions}\n  Result: {p.effects}" for p in PRIMITIVES)
+""" + "\n".join(
+    f"- {p.signature}: {p.description}\n  Requires: {p.preconditions}\n  Result: {p.effects}" for p in PRIMITIVES
+)
 
 COURIER = TextEnvSpec(
     make=lambda instance, **options: CourierEnv(instance, **options),

@@ -1,4 +1,5 @@
 """Test-time Act agent: start -> decide -> execute -> (decide | finish)."""
+
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph

@@ -1,4 +1,5 @@
 """Code-as-Policies baseline: start -> write_program -> run_program -> finish (open loop)."""
+
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph

@@ -6,12 +6,20 @@
 
 Each attempt is a step of its own: checkpointed, drawn and streamed like any other node.
 """
+
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
-from nodes.create import after_check, demonstrate, finish_candidate, route_after_check, route_after_demonstration, write_actions
+from nodes.create import (
+    after_check,
+    demonstrate,
+    finish_candidate,
+    route_after_check,
+    route_after_demonstration,
+    write_actions,
+)
 from nodes.learn_state import CreateTask, CreationOutput, CreationState
 
 from .repair import build_repair_graph
@@ -20,8 +28,13 @@ from .repair import build_repair_graph
 def build_creation_graph(checkpointer=None):
     """``checkpointer``: None inside the learning graph (its checkpointer is used, per attempt)."""
     graph = StateGraph(CreationState, context_schema=Context, input_schema=CreateTask, output_schema=CreationOutput)
-    nodes = {"write": write_actions, "repair": build_repair_graph(), "after_check": after_check, "demonstrate": demonstrate,
-             "finish": finish_candidate}
+    nodes = {
+        "write": write_actions,
+        "repair": build_repair_graph(),
+        "after_check": after_check,
+        "demonstrate": demonstrate,
+        "finish": finish_candidate,
+    }
     for name, node in nodes.items():
         graph.add_node(name, node)
 

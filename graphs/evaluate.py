@@ -3,6 +3,7 @@
 The evaluation runs the other graphs by name; ``graphs`` are their builders, as graphs.registry gives
 them (``build_graph("evaluate")``); ``Context.graphs`` overrides them per run.
 """
+
 from __future__ import annotations
 
 from functools import partial

@@ -1,10 +1,11 @@
 """The learning loop.
 
-    START -> create_candidate (xK, Send: the creation subgraph, graphs/create.py) -> gather -> rollout (candidates x instances, Send) -> score
-    score -> identify_errors -> revise_candidate (xK, Send) -> gather -> rollout ... (the loop)
-    identify_errors -> finalize -> END      (a stop rule: plateau of the best score, round cap, or nothing failed)
-    gather -> review -> rollout   (Context.review: a person approves, rejects or edits the new code; nodes/review.py)
+START -> create_candidate (xK, Send: the creation subgraph, graphs/create.py) -> gather -> rollout (candidates x instances, Send) -> score
+score -> identify_errors -> revise_candidate (xK, Send) -> gather -> rollout ... (the loop)
+identify_errors -> finalize -> END      (a stop rule: plateau of the best score, round cap, or nothing failed)
+gather -> review -> rollout   (Context.review: a person approves, rejects or edits the new code; nodes/review.py)
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -13,10 +14,18 @@ from langgraph.graph import END, START, StateGraph
 
 from nodes.context import Context
 from nodes.create import plan_creation
-from nodes.learn import finalize, gather_candidates, identify_errors, plan_rollouts, rollout, route_after_errors, score_round
-from nodes.revise import revise_candidate
+from nodes.learn import (
+    finalize,
+    gather_candidates,
+    identify_errors,
+    plan_rollouts,
+    rollout,
+    route_after_errors,
+    score_round,
+)
 from nodes.learn_state import LearnInput, LearnState
 from nodes.review import review_code, route_after_gather
+from nodes.revise import revise_candidate
 
 from .act import build_act_graph
 from .create import build_creation_graph

@@ -1,4 +1,5 @@
 """ReAct baseline: the Act loop whose agent may also write ``Think:`` steps."""
+
 from __future__ import annotations
 
 from nodes.act import react_decide

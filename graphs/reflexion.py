@@ -4,6 +4,7 @@ The rollouts use the Act graph, or the episode graph the context carries (ReAct)
 gives Act+Reflexion and ReAct+Reflexion. Rollouts take ``learn_max_steps`` steps; the number of
 rounds comes from ``--max-rounds`` (nodes.reflexion.reflexion_rounds).
 """
+
 from __future__ import annotations
 
 from functools import partial

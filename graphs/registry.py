@@ -6,6 +6,7 @@ and argument errors do not load LangGraph and every node module first (about 1.5
 is imported when the graph is built. The evaluation composes the other graphs: it is built here with
 their builders (``graphs=``), so that it runs whatever this table names.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,7 +27,10 @@ class GraphEntry:
 GRAPHS: dict[str, GraphEntry] = {
     "learn": GraphEntry("graphs.learn", "build_learn_graph", "learn an action library (LearnAct)"),
     "create": GraphEntry(
-        "graphs.create", "build_creation_graph", "one candidate action set: write, check, fix, demonstrate (inside learn)", command=False
+        "graphs.create",
+        "build_creation_graph",
+        "one candidate action set: write, check, fix, demonstrate (inside learn)",
+        command=False,
     ),
     "act": GraphEntry("graphs.act", "build_act_graph", "test-time Act episodes, optionally with learned actions"),
     "react": GraphEntry("graphs.react", "build_react_graph", "ReAct episodes (Act with Think: steps)"),

@@ -3,6 +3,7 @@
 The creation subgraph (graphs/create.py) embeds it for the reply's code and for its demonstration's calls; a
 revision (nodes/revise.py) runs it for an Update's code. Each attempt is a step of its own.
 """
+
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph

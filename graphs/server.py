@@ -9,6 +9,7 @@ A run needs only its input and a context of plain fields (``nodes.context.Contex
 usage tracker are made from them inside the server, and each graph brings the graphs it runs (README,
 "LangGraph Studio").
 """
+
 from __future__ import annotations
 
 from graphs.registry import build_graph

@@ -3,6 +3,7 @@
 The Act graph (graphs/act.py) loops decide -> execute until success or the step cap. A learned
 call counts as one agent step however many primitives it runs.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,13 +22,17 @@ from .context import Context
 from .events import emit as _emit
 from .history import render_history
 from .paper_prompt import (  # noqa: F401 (demonstration_fits: re-exported)
-    CALL_NO_CHANGE, demonstration_fits, paper_examples, previous_observation, reference_messages, reference_observation,
+    CALL_NO_CHANGE,
+    demonstration_fits,
+    paper_examples,
+    previous_observation,
+    reference_messages,
+    reference_observation,
 )
 from .state import EpisodeState, StepRecord
 
 ACTION_FORMAT = (
-    "Reply with exactly one action call on one line, such as {example}, and nothing else. "
-    "Quote every argument."
+    "Reply with exactly one action call on one line, such as {example}, and nothing else. Quote every argument."
 )
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(.*\)")
 
@@ -56,7 +61,9 @@ def render_actions(env, library: ActionLibrary) -> str:
     lines = [f"- {p.signature}: {p.description}" if p.description else f"- {p.signature}" for p in env.primitives]
     learned = library.render_actions().strip()
     if learned:
-        lines.append("\nLearned actions (each call runs several primitive actions as one step; call one whenever it does what you need):")
+        lines.append(
+            "\nLearned actions (each call runs several primitive actions as one step; call one whenever it does what you need):"
+        )
         lines.append(learned)
     return "\n".join(lines)
 
@@ -120,7 +127,9 @@ def paper_act_messages(state: EpisodeState, ctx: Context, node: str = "act") -> 
         **agent_values(state, rt, material),
         examples=paper_examples(state.get("examples"), material.example, rt.library, rt.env.primitive_names),
         goal=state.get("goal", ""),
-        history=render_history(state.get("first_observation", ""), state.get("steps", []), ctx.history_window, ctx.history_trim),
+        history=render_history(
+            state.get("first_observation", ""), state.get("steps", []), ctx.history_window, ctx.history_trim
+        ),
     )
 
 
@@ -132,8 +141,14 @@ def _decide(state: EpisodeState, runtime: Runtime[Context], template: str, allow
         """One request of the agent, as its reply's call line (the decoding aids pass a grammar, and a
         resample's key suffix and temperature)."""
         reply = invoke_text(
-            ctx.agent, messages, stop=["\n"], grammar=grammar, usage=ctx.usage, node=f"{template}.decide",
-            key=state["episode_id"] + key_suffix, temperature=temperature,
+            ctx.agent,
+            messages,
+            stop=["\n"],
+            grammar=grammar,
+            usage=ctx.usage,
+            node=f"{template}.decide",
+            key=state["episode_id"] + key_suffix,
+            temperature=temperature,
         )
         return clean_action_line(reply, allow_think=allow_think)
 
@@ -186,8 +201,15 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     line = state.get("pending_action", "")
     if state.get("pending_thought"):
         thought: StepRecord = {
-            "index": len(state.get("steps", [])), "action": line, "observation": "Ok." if ctx.prompt_set == "paper" else "OK.", "ok": True,
-            "is_learned": False, "name": None, "error_kind": None, "trace": [], "thought": True,
+            "index": len(state.get("steps", [])),
+            "action": line,
+            "observation": "Ok." if ctx.prompt_set == "paper" else "OK.",
+            "ok": True,
+            "is_learned": False,
+            "name": None,
+            "error_kind": None,
+            "trace": [],
+            "thought": True,
         }
         return finish_update(state, ctx, thought, rt.last_info)
     before = _world(rt.env)
@@ -197,7 +219,9 @@ def execute(state: EpisodeState, runtime: Runtime[Context]) -> dict:
     step: StepRecord = result.as_step(len(state.get("steps", [])), line)  # type: ignore[assignment]
     if step["is_learned"] and ctx.learned_observation == "reference":
         step["observation"] = reference_observation(result, previous_observation(state), state["env_name"])
-        if step["observation"] == CALL_NO_CHANGE and step["ok"]:  # the reference judges it by "not valid" in its observation
+        if (
+            step["observation"] == CALL_NO_CHANGE and step["ok"]
+        ):  # the reference judges it by "not valid" in its observation
             step.update(ok=False, error_kind="no_change")
     if before is not None and result.ok and _world(rt.env) == before:
         step["no_change"] = True  # valid, but the world is as it was (e.g. a ball delivered twice)

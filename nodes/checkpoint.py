@@ -5,6 +5,7 @@ State must be serialisable for the checkpointer. The learning graph keeps a cand
 back between nodes); LangGraph's serde stores a dataclass by its fields and rebuilds it on a resume, for
 the types named here (any other type that is not one of LangGraph's own is refused, not rebuilt blindly).
 """
+
 from __future__ import annotations
 
 import contextlib

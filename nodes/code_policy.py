@@ -19,7 +19,6 @@ from .learning.checks import render_primitives
 from .learning.reply import functions_only
 from .state import EpisodeState, StepRecord
 
-
 UNCAPPED_PRIMITIVES = 10_000  # a safety bound only: no benchmark task needs more than a few hundred steps
 
 

@@ -11,6 +11,7 @@ on first use by ``ctx.agent`` and ``ctx.learner`` through ``nodes.resources`` (b
 the embedded server started once). The graphs a node runs (rollouts, the evaluation's methods) come with
 the graph that node belongs to (graphs/); ``rollout_graph`` and ``graphs`` only override them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,10 +29,10 @@ from pydantic.json_schema import SkipJsonSchema
 from learnact.actions import Executor
 from learnact.llm.config import ModelSpec
 from learnact.llm.usage import UsageTracker
-from prompts import PromptSet
 from learnact.settings.defaults import DEFAULTS as D
 from learnact.settings.registry import check_assist, default_assist, default_model, settings_dataclass
 from learnact.settings.table import SETTINGS
+from prompts import PromptSet
 
 from . import resources
 from .episodes import EpisodeRegistry
@@ -62,15 +63,19 @@ class Context(ContextSettings):
     )
     per_env: dict[str, dict[str, Any]] = field(
         default_factory=dict,
-        metadata={"description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
-                  "(max_steps, history_window, score)."},
+        metadata={
+            "description": "Evaluate: Context fields that differ per task type, env -> {field: value} "
+            "(max_steps, history_window, score)."
+        },
     )
     # -- live fields: run.py fills them; None means "made from the plain fields" ----------------------
     agent_model: SkipJsonSchema[Any] = _live("Chat model that acts (BaseChatModel); None: built from `model`.")
     learner_model: SkipJsonSchema[Any] = _live(
         "Chat model that writes and revises actions; defaults to the agent's (or to one built from the plain fields)."
     )
-    prompts: SkipJsonSchema[Any] = _live("Templates per node (prompts.PromptSet); None: the defaults with prompts_dir applied.")
+    prompts: SkipJsonSchema[Any] = _live(
+        "Templates per node (prompts.PromptSet); None: the defaults with prompts_dir applied."
+    )
     episodes: SkipJsonSchema[Any] = _live(
         "Live episodes (nodes.episodes.EpisodeRegistry); also holds the env options (feedback) and the executor's rule for an "
         "invalid primitive in a learned call (learned_call_invalid). None: one made from data_dir, feedback, learned_call_invalid."
@@ -78,14 +83,16 @@ class Context(ContextSettings):
     sandbox: SkipJsonSchema[Any] = _live(
         "Makes the sandbox that runs learned code, as langgraph-codeact's eval_fn: (env, library, *, limits=None, "
         "invalid_primitive='stop') -> an actions.Executor (a context manager with run(line)). Every node runs agent lines "
-        "and learned code through it.", default=Executor,
+        "and learned code through it.",
+        default=Executor,
     )
     usage: SkipJsonSchema[Any] = _live(
         "learnact.llm.usage.UsageTracker for tokens and cost; None with no live model: a fresh tracker for this context."
     )
     journal: SkipJsonSchema[Any] = _live(
         "The run folder's journal of finished training rollouts (nodes.learning.journal.RolloutJournal), shared by the parallel "
-        "rollout tasks; made from run_dir (None without one).", repr=False,
+        "rollout tasks; made from run_dir (None without one).",
+        repr=False,
     )
     rollout_graph: SkipJsonSchema[Any] = _live(
         "Compiled episode graph the learning loop and Reflexion roll out; None: the one the graph was built with (Act)."
@@ -118,7 +125,9 @@ class Context(ContextSettings):
             self.prompts = PromptSet(self.prompts_dir, prompt_set=self.prompt_set)
         if self.episodes is None:
             self.episodes = EpisodeRegistry(
-                data_dir=self.data_dir, env_options={"feedback": self.feedback}, learned_call_invalid=self.learned_call_invalid
+                data_dir=self.data_dir,
+                env_options={"feedback": self.feedback},
+                learned_call_invalid=self.learned_call_invalid,
             )
         if self.usage is None and self.agent_model is None and self.learner_model is None:
             self.usage = UsageTracker()
@@ -143,16 +152,27 @@ class Context(ContextSettings):
     def model_spec(self, role: str) -> ModelSpec:
         """The ``ModelSpec`` the plain fields give for ``role`` ("agent" or "learner"), as run.py makes them."""
         common = {
-            "base_url": self.base_url, "model_path": self.model_path, "seed": self.seed, "timeout_s": self.timeout,
-            "max_retries": self.max_retries, "requests_per_second": self.rps,
-        }  # fmt: skip
+            "base_url": self.base_url,
+            "model_path": self.model_path,
+            "seed": self.seed,
+            "timeout_s": self.timeout,
+            "max_retries": self.max_retries,
+            "requests_per_second": self.rps,
+        }
         agent = self.agent_model_name or self.model
         if role == "agent":
-            return ModelSpec(model=agent, temperature=self.agent_temperature, max_tokens=self.max_tokens or D.agent_max_tokens, **common)
+            return ModelSpec(
+                model=agent,
+                temperature=self.agent_temperature,
+                max_tokens=self.max_tokens or D.agent_max_tokens,
+                **common,
+            )
         return ModelSpec(
-            model=self.learner_model_name or agent, temperature=self.learner_temperature,
-            max_tokens=self.max_tokens or D.learner_max_tokens, **common,
-        )  # fmt: skip
+            model=self.learner_model_name or agent,
+            temperature=self.learner_temperature,
+            max_tokens=self.max_tokens or D.learner_max_tokens,
+            **common,
+        )
 
     def cache_dir(self) -> str | None:
         """Where ``cache`` keeps model replies: the run folder's llm-cache (None: no cache, or no run folder)."""
@@ -201,5 +221,7 @@ def rollout_graph(ctx: Context, built_with: Any) -> Any:
     ReAct+Reflexion), else ``built_with``, the one the calling graph was built with."""
     graph = ctx.rollout_graph if ctx.rollout_graph is not None else built_with
     if graph is None:
-        raise ValueError("no episode graph to roll out: build the graph with graphs.registry, or give Context.rollout_graph")
+        raise ValueError(
+            "no episode graph to roll out: build the graph with graphs.registry, or give Context.rollout_graph"
+        )
     return graph

@@ -10,6 +10,7 @@ Repairs are counted over the candidate's whole creation (at most ``create_tries`
 same error comes back. A demonstration that shows a dropped action is written once more for what is
 left; if that one shows a dropped action too, there is no demonstration (the agent sees the domain example).
 """
+
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
@@ -43,9 +44,14 @@ def creation_messages(state: CreationState, ctx: Context) -> list[tuple[str, str
     material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     primitives, queries, _ = primitives_of(state["env_name"], state["train_instances"][0], ctx)
     return ctx.prompts.render(
-        "create_actions", instruction=material.instruction, primitives=primitives, example=material.example,
-        task=state["env_name"], queries=queries, **creation_values(ctx, state["env_name"], queries),
-    )  # fmt: skip
+        "create_actions",
+        instruction=material.instruction,
+        primitives=primitives,
+        example=material.example,
+        task=state["env_name"],
+        queries=queries,
+        **creation_values(ctx, state["env_name"], queries),
+    )
 
 
 @holds_slot
@@ -73,7 +79,11 @@ def _after_loop(state: CreationState, outcome: LoopOutcome) -> dict:
         return {"final": outcome, "route": "demonstrate" if outcome["library"] is not None else "finish"}
     if outcome["library"] is None:  # the demonstration's calls broke every function: on a second one, keep the first's
         first = state["demos"] == 1
-        return {"final": outcome if first else state["final"], "shown": demonstration if first else "", "route": "finish"}
+        return {
+            "final": outcome if first else state["final"],
+            "shown": demonstration if first else "",
+            "route": "finish",
+        }
     if not shows_lost_actions(demonstration, state["final"]["library"], outcome["library"]):
         return {"final": outcome, "shown": demonstration, "route": "finish"}
     return {"final": outcome, "shown": "", "route": "finish" if state["demos"] >= 2 else "demonstrate"}
@@ -85,8 +95,12 @@ def demonstrate(state: CreationState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     library = state["final"]["library"]
     described = {}
-    if ctx.describe_actions and "descriptions" not in state:  # the reference describes each function before the demonstration
-        described = {"descriptions": describe_functions(ctx, state["env_name"], library, library.names, state["candidate_id"])}
+    if (
+        ctx.describe_actions and "descriptions" not in state
+    ):  # the reference describes each function before the demonstration
+        described = {
+            "descriptions": describe_functions(ctx, state["env_name"], library, library.names, state["candidate_id"])
+        }
     if not ctx.demonstration:
         return {"demonstration": "", **described}
     demonstration = ask_demonstration(ctx, state["env_name"], library, state["candidate_id"])
@@ -113,12 +127,20 @@ def finish_candidate(state: CreationState) -> dict:
     if library is None:
         emit("candidate_dropped", candidate_id=cid, error=brief_error(candidate["error"] or ""), stop=final["stop"])
     else:
-        emit("candidate_ready", candidate_id=cid, round=0, actions=list(library.names),
-             dropped=[d["name"] for d in candidate["dropped_functions"]], renamed={r["from"]: r["to"] for r in candidate["renamed"]})  # fmt: skip
+        emit(
+            "candidate_ready",
+            candidate_id=cid,
+            round=0,
+            actions=list(library.names),
+            dropped=[d["name"] for d in candidate["dropped_functions"]],
+            renamed={r["from"]: r["to"] for r in candidate["renamed"]},
+        )
     return {"candidates": [candidate]}
 
 
-def creation_record(cid: str, final: LoopOutcome, checks: list[dict], tries: list[dict[str, str]], demonstration: str) -> Candidate:
+def creation_record(
+    cid: str, final: LoopOutcome, checks: list[dict], tries: list[dict[str, str]], demonstration: str
+) -> Candidate:
     """A created candidate: its library (or None), and what was dropped, renamed and tried on the way."""
     library = final["library"]
     dropped, renamed, seen = [], [], set()
@@ -131,7 +153,11 @@ def creation_record(cid: str, final: LoopOutcome, checks: list[dict], tries: lis
                 dropped.append(d)
         renamed += [r for r in check["renamed"] if r not in renamed]
     return {
-        "id": cid, "round": 0, "origin": "create", "parent": None, "reason": "created",
+        "id": cid,
+        "round": 0,
+        "origin": "create",
+        "parent": None,
+        "reason": "created",
         "library": library,
         "demonstration": demonstration,
         "code": library.code if library is not None else final["code"],
@@ -141,4 +167,4 @@ def creation_record(cid: str, final: LoopOutcome, checks: list[dict], tries: lis
         "renamed": renamed,
         "repair_stop": final["stop"],
         "error": None if library is not None else (tries[-1]["error"] if tries else final["error"] or "no code"),
-    }  # fmt: skip
+    }

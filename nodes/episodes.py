@@ -6,6 +6,7 @@ after a resume the environment is re-created and the primitive steps already rec
 state are replayed (the environments are deterministic), so a killed run continues exactly
 where its last checkpoint left it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -13,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from learnact.actions import ActionLibrary, Executor
 from environments import TextEnv, make_env
+from learnact.actions import ActionLibrary, Executor
 
 from .state import EpisodeState
 
@@ -31,11 +32,19 @@ class EpisodeRuntime:
 class EpisodeRegistry:
     """Thread-safe map episode id -> :class:`EpisodeRuntime` (nodes run in parallel threads)."""
 
-    def __init__(self, data_dir: str | None = None, env_options: dict | None = None, limits: Any = None, learned_call_invalid: str = "stop"):
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        env_options: dict | None = None,
+        limits: Any = None,
+        learned_call_invalid: str = "stop",
+    ):
         self.data_dir = data_dir
         self.env_options = dict(env_options or {})
         self.limits = limits
-        self.learned_call_invalid = learned_call_invalid  # the executor's rule for an invalid primitive in a learned call
+        self.learned_call_invalid = (
+            learned_call_invalid  # the executor's rule for an invalid primitive in a learned call
+        )
         self._live: dict[str, EpisodeRuntime] = {}
         self._lock = threading.Lock()
         # Worked steps of the compact prompt per (environment, library code, demonstration, recent steps):

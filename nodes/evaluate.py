@@ -4,6 +4,7 @@ Learning artefacts (a LearnAct library, Reflexion lessons) are produced once per
 task type; episodes fan out with ``Send`` and each writes one JSONL record. A re-run skips
 episodes already recorded, so an interrupted evaluation neither redoes nor duplicates one.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,12 +16,11 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-from typing_extensions import Required
-from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
-
 import jsonlines
 from langgraph.runtime import Runtime
 from langgraph.types import Send
+from typing_extensions import Required
+from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
 
 from environments.pddl.ladder import instance_size
 from learnact.llm.models import with_seed_offset
@@ -38,8 +38,12 @@ from .summary import size_csv, size_markdown, summarize_by_size, summarize_recor
 
 LEARNING = {"learnact": "learn", "reflexion": "reflexion", "react_reflexion": "reflexion"}
 EPISODE_GRAPH = {
-    "act": "act", "learnact": "act", "reflexion": "act",
-    "react": "react", "react_reflexion": "react", "code_as_policy": "code_as_policy",
+    "act": "act",
+    "learnact": "act",
+    "reflexion": "act",
+    "react": "react",
+    "react_reflexion": "react",
+    "code_as_policy": "code_as_policy",
 }
 RECORDS = "episodes.jsonl"
 GraphBuilders = dict[str, Callable[..., Any]]  # graph name -> builder(checkpointer=...)
@@ -149,7 +153,9 @@ def graph_builders(ctx: Context, graphs: GraphBuilders | None) -> GraphBuilders:
     evaluation graph was built with (graphs.registry)."""
     builders = ctx.graphs or graphs
     if not builders:
-        raise ValueError("the evaluation runs the other graphs: build it with graphs.registry.build_graph('evaluate'), or give Context.graphs")
+        raise ValueError(
+            "the evaluation runs the other graphs: build it with graphs.registry.build_graph('evaluate'), or give Context.graphs"
+        )
     return builders
 
 
@@ -160,10 +166,15 @@ def learning_context(ctx: Context, task: LearnTask, folder: Path, usage, graphs:
     env_ctx = ctx.for_env(task["env"])
     offset = task.get("run", 0)
     return dataclasses.replace(
-        env_ctx, run_dir=str(folder), usage=usage, episodes=ctx.episodes.sibling(), graphs=graphs,
+        env_ctx,
+        run_dir=str(folder),
+        usage=usage,
+        episodes=ctx.episodes.sibling(),
+        graphs=graphs,
         rollout_graph=graphs["react" if task["method"] == "react_reflexion" else "act"](checkpointer=False),
-        agent_model=with_seed_offset(ctx.agent, offset), learner_model=with_seed_offset(ctx.learner, offset),
-    )  # fmt: skip
+        agent_model=with_seed_offset(ctx.agent, offset),
+        learner_model=with_seed_offset(ctx.learner, offset),
+    )
 
 
 def learn_method(task: LearnTask, runtime: Runtime[Context], graphs: GraphBuilders | None = None) -> dict:
@@ -181,10 +192,13 @@ def learn_method(task: LearnTask, runtime: Runtime[Context], graphs: GraphBuilde
     final, reused = _run_learning(task, key, folder, sub_ctx)
     artefact = _artefact(task["method"], final)
     outcome = {
-        "method": task["method"], "env": task["env"], "run": run, "seed": getattr(sub_ctx.learner, "seed", None),
+        "method": task["method"],
+        "env": task["env"],
+        "run": run,
+        "seed": getattr(sub_ctx.learner, "seed", None),
         "stop_reason": final.get("stop_reason") or None,
         "library": artefact.get("library") is not None if LEARNING[task["method"]] == "learn" else None,
-    }  # fmt: skip
+    }
     (folder / "learning_run.json").write_text(json.dumps(outcome, indent=1))
     cost = _record_cost(folder / "learning_cost.json", reused, started, usage)
     emit("learning_end", method=task["method"], env=task["env"], run=run, **cost)
@@ -205,14 +219,21 @@ def _run_learning(task: LearnTask, key: str, folder: Path, sub_ctx: Context) -> 
         for chunk in stream_events(graph, inputs, config, context=sub_ctx):
             _log_event(folder, chunk)  # the sub-run's events go to its own log ...
             # ... and up to the evaluation's stream, so its live view shows the learning too.
-            emit(str(chunk.get("event", "?")), **{k: v for k, v in chunk.items() if k not in ("event", "scope")}, scope=key)
+            emit(
+                str(chunk.get("event", "?")),
+                **{k: v for k, v in chunk.items() if k not in ("event", "scope")},
+                scope=key,
+            )
         return graph.get_state(config).values, False
 
 
 def _artefact(method: str, final: dict) -> dict[str, Any]:
     if LEARNING[method] == "learn":
         best = final.get("best")
-        return {"library": best.get("library") if best else None, "demonstration": best.get("demonstration") if best else None}
+        return {
+            "library": best.get("library") if best else None,
+            "demonstration": best.get("demonstration") if best else None,
+        }
     return {"lessons": final.get("lessons", [])}
 
 
@@ -260,10 +281,19 @@ def plan_episodes(state: EvalState, runtime: Runtime[Context]) -> list[Send] | s
                 artefact = state.get("learned", {}).get(learned_key(method, env, run), {}) if method in LEARNING else {}
                 for inst in instances:
                     if episode_id(method, env, inst, run) not in done:
-                        sends.append(Send("run_episode", EpisodeTask(
-                            method=method, env=env, instance=inst, run=run,
-                            max_steps=max_steps.get(env, runtime.context.for_env(env).max_steps), artefact=artefact,
-                        )))
+                        sends.append(
+                            Send(
+                                "run_episode",
+                                EpisodeTask(
+                                    method=method,
+                                    env=env,
+                                    instance=inst,
+                                    run=run,
+                                    max_steps=max_steps.get(env, runtime.context.for_env(env).max_steps),
+                                    artefact=artefact,
+                                ),
+                            )
+                        )
     return sends or "summarize"
 
 
@@ -283,8 +313,13 @@ def run_episode(task: EpisodeTask, runtime: Runtime[Context], graphs: GraphBuild
     env_ctx = ctx.for_env(task["env"])  # this task type's step cap and history window
     graph = graph_builders(ctx, graphs)[EPISODE_GRAPH[task["method"]]](checkpointer=False)
     inputs = episode_inputs(
-        eid, task["env"], task["instance"], library=art.get("library"), examples=art.get("demonstration"),
-        lessons=art.get("lessons", []), max_steps=task.get("max_steps") or env_ctx.max_steps,
+        eid,
+        task["env"],
+        task["instance"],
+        library=art.get("library"),
+        examples=art.get("demonstration"),
+        lessons=art.get("lessons", []),
+        max_steps=task.get("max_steps") or env_ctx.max_steps,
     )
     final = play_episode(graph, inputs, env_ctx)
     usage = ctx.usage.totals(key=eid) if ctx.usage is not None else {}
@@ -311,7 +346,9 @@ def summarize(state: EvalState, runtime: Runtime[Context]) -> dict:
     )
     if ctx.run_dir:
         sized = size_markdown(by_size)
-        (Path(ctx.run_dir) / "summary.md").write_text(to_markdown(rows) + (f"\n{sized}" if sized else ""), encoding="utf-8")
+        (Path(ctx.run_dir) / "summary.md").write_text(
+            to_markdown(rows) + (f"\n{sized}" if sized else ""), encoding="utf-8"
+        )
         (Path(ctx.run_dir) / "summary.csv").write_text(to_csv(rows), encoding="utf-8")
         (Path(ctx.run_dir) / "summary_by_size.csv").write_text(size_csv(by_size), encoding="utf-8")
     emit("evaluation_done", rows=rows)

@@ -1,4 +1,5 @@
 """Custom stream events (``stream_mode="custom"``) that run.py renders as live progress."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -5,6 +5,7 @@ changes the prompt prefix every step and makes a local server re-read the whole 
 (a naive Act loop on the embedded model measured 9.4 s/step for that). Dropping half a window at a time keeps the prefix
 stable for many consecutive steps.
 """
+
 from __future__ import annotations
 
 import re

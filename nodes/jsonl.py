@@ -3,6 +3,7 @@
 A ``kill -9`` can cut the last line of a file in half. The next append then starts on a fresh
 line, so the torn fragment costs only itself (readers skip it) and never the record written after it.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ graphs/learn.py wires them with the creation subgraph (graphs/create.py, nodes/c
 nodes (nodes/revise.py); each returns a partial state update. Learned code is only ever run through the
 sandbox executor (actions.Executor), never in this process.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,7 +36,9 @@ def gather_candidates(state: LearnState) -> dict:
 def current_candidates(state: LearnState) -> list[Candidate]:
     """This round's candidates, the previous best first, then the new ones by id."""
     rnd = state.get("round", 0)
-    new = sorted((c for c in state.get("candidates", []) if c.get("round") == rnd and c.get("library")), key=lambda c: c["id"])
+    new = sorted(
+        (c for c in state.get("candidates", []) if c.get("round") == rnd and c.get("library")), key=lambda c: c["id"]
+    )
     best = state.get("best")
     return ([best] if best and rnd > 0 else []) + new
 
@@ -65,13 +68,23 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
     journal, key = ctx.journal, rollout_key(cand, task["instance"], ctx.learn_max_steps, rnd if again else None)
     if journal is not None and (done := journal.get(key)) is not None:
         # Finished before a crash but not yet checkpointed: reuse it, never run it twice.
-        emit("rollout_reused", candidate_id=cand["id"], instance=task["instance"], success=done["success"], steps=len(done["steps"]))
+        emit(
+            "rollout_reused",
+            candidate_id=cand["id"],
+            instance=task["instance"],
+            success=done["success"],
+            steps=len(done["steps"]),
+        )
         return {"rollouts": [done]}
     episode_id = f"{cand['id']}@{task['instance']}" + (f"#r{rnd}" if again else "")
     emit("rollout_start", candidate_id=cand["id"], instance=task["instance"])
     inputs = episode_inputs(
-        episode_id, task["env_name"], task["instance"], library=cand["library"],
-        examples=cand.get("demonstration") or None, max_steps=ctx.learn_max_steps,
+        episode_id,
+        task["env_name"],
+        task["instance"],
+        library=cand["library"],
+        examples=cand.get("demonstration") or None,
+        max_steps=ctx.learn_max_steps,
     )
     final = play_episode(rollout_graph(ctx, episode_graph), inputs, ctx)
     record = {
@@ -86,7 +99,13 @@ def rollout(task: RolloutTask, runtime: Runtime[Context], episode_graph: Any = N
     }
     if journal is not None:
         journal.put(key, record)
-    emit("rollout_end", candidate_id=cand["id"], instance=task["instance"], success=record["success"], steps=len(record["steps"]))
+    emit(
+        "rollout_end",
+        candidate_id=cand["id"],
+        instance=task["instance"],
+        success=record["success"],
+        steps=len(record["steps"]),
+    )
     return {"rollouts": [record]}
 
 
@@ -116,7 +135,8 @@ def score_round(state: LearnState, runtime: Runtime[Context]) -> dict:
             "round": rnd,
             "score_type": ctx.score,
             "candidates": [
-                {"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]} for c in scored
+                {"id": c["id"], "origin": c.get("origin"), "parent": c.get("parent"), "scores": c["scores"]}
+                for c in scored
             ],
             "dropped": [{"id": c["id"], "error": c.get("error")} for c in dropped],
             "best_id": best["id"] if best else None,
@@ -179,5 +199,7 @@ def finalize(state: LearnState, runtime: Runtime[Context]) -> dict:
     best = state.get("best")
     if ctx.run_dir and best:
         save_lineage(Path(ctx.run_dir) / "library", best, state)
-    emit("learning_done", stop_reason=reason, best_id=best["id"] if best else None, best_scores=state.get("best_scores"))
+    emit(
+        "learning_done", stop_reason=reason, best_id=best["id"] if best else None, best_scores=state.get("best_scores")
+    )
     return {"stop_reason": reason}

@@ -1,4 +1,5 @@
 """State of the learning graph."""
+
 from __future__ import annotations
 
 import operator
@@ -14,7 +15,9 @@ from .records import RoundSummary, Scores
 class Candidate(TypedDict, total=False):
     id: str  # "r1s2": round 1, sample 2
     round: int
-    library: ActionLibrary | None  # the value itself (the checkpointer stores it: nodes/checkpoint.py); None when it could not be made to work
+    library: (
+        ActionLibrary | None
+    )  # the value itself (the checkpointer stores it: nodes/checkpoint.py); None when it could not be made to work
     demonstration: str  # LLM-written usage demonstration, shown as the example episode
     origin: str  # "create", "update", "plan"
     parent: str | None  # id of the candidate it revises
@@ -29,7 +32,9 @@ class Candidate(TypedDict, total=False):
     repair_stop: str | None  # why repairs stopped without working code (e.g. the same error came back)
     dropped_functions: list[dict[str, str]]  # functions left out of a kept candidate: {"name", "reason", "code"}
     renamed: list[dict[str, str]]  # functions renamed because their name collided: {"from", "to", "reason"}
-    review: list[dict[str, Any]]  # a person's review of its new and changed functions (nodes/review.py): one decision each
+    review: list[
+        dict[str, Any]
+    ]  # a person's review of its new and changed functions (nodes/review.py): one decision each
 
 
 def add_candidates(left: list[Candidate], right: list[Candidate]) -> list[Candidate]:
@@ -64,11 +69,15 @@ class LearnState(TypedDict, total=False):
     best: Candidate | None
     best_scores: Scores | None
     stale_rounds: int
-    scored: dict[str, Any]  # this round's summary from scoring (a RoundSummary but its failures, which error identification adds)
+    scored: dict[
+        str, Any
+    ]  # this round's summary from scoring (a RoundSummary but its failures, which error identification adds)
     failures: list[dict[str, Any]]
     target: str | None
     stop_reason: str
-    review_notes: Annotated[list[dict[str, Any]], operator.add]  # a person's rejections, told to the learner (nodes/review.py)
+    review_notes: Annotated[
+        list[dict[str, Any]], operator.add
+    ]  # a person's rejections, told to the learner (nodes/review.py)
 
 
 class LearnInput(InputDict):
@@ -104,10 +113,14 @@ class RepairState(TypedDict, total=False):
     train_instances: list[str]
     candidate_id: str
     code: str  # what the next check judges
-    demonstration: str | None  # the learned calls the check runs in the sandbox (a demonstration, a revision's test case)
+    demonstration: (
+        str | None
+    )  # the learned calls the check runs in the sandbox (a demonstration, a revision's test case)
     strict: bool  # anything dropped is an error (a revision: the whole update must work); else only nothing kept
     opening: list | None  # the request that asked for the code (paper prompt set: a repair goes on as its conversation)
-    tries: list[dict[str, str]]  # every failed check of the candidate, in order: {"code", "error"} (repairs count over all)
+    tries: list[
+        dict[str, str]
+    ]  # every failed check of the candidate, in order: {"code", "error"} (repairs count over all)
     route: str  # where the check goes next: "fix", or "done"
     outcome: LoopOutcome  # the loop's end
     checked: dict[str, Any]  # what the last check dropped and renamed

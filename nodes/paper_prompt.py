@@ -6,17 +6,17 @@ examples (the learned actions' usage example first), the goal, Reflexion's high-
 the history and the action cue. This module fills the paper templates' parts with exactly that: no nudge
 toward learned actions, no format line, the history cut as ``ctx.history_trim`` says.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from learnact.actions import ActionLibrary
 from environments import parse_call
+from learnact.actions import ActionLibrary
 from prompts import load_domain_material, load_paper_material
 
 from .context import Context
-from .history import action_lines
-from .history import render_history
+from .history import action_lines, render_history
 from .state import EpisodeState
 
 # How Reflexion's lessons enter the agent's prompt under the paper's rules (the reference's "high level plan").
@@ -26,7 +26,9 @@ NOTES_HEADER = "Notes on the actions:\n"
 
 def learned_lines(library: ActionLibrary) -> str:
     """The learned actions as further lines of the instruction's action list (empty without any)."""
-    return "".join(f"- {a.signature}: {a.description}\n" if a.description else f"- {a.signature}\n" for a in library.actions)
+    return "".join(
+        f"- {a.signature}: {a.description}\n" if a.description else f"- {a.signature}\n" for a in library.actions
+    )
 
 
 def notes_block(library: ActionLibrary) -> str:
@@ -76,7 +78,9 @@ def reference_messages(state: EpisodeState, ctx: Context, node: str = "act") -> 
         examples=paper_examples(state.get("examples"), example, rt.library, rt.env.primitive_names),
         lessons=plan_line(state.get("lessons") or []),
         goal=state.get("goal", ""),
-        history=render_history(state.get("first_observation", ""), state.get("steps", []), ctx.history_window, ctx.history_trim),
+        history=render_history(
+            state.get("first_observation", ""), state.get("steps", []), ctx.history_window, ctx.history_trim
+        ),
     )
 
 

@@ -10,6 +10,7 @@ played again from its start on another worker, up to ``worker_attempts`` times: 
 episode only once it has its result, so a lost worker costs that episode's replay, never a duplicate or
 a lost record. ``ray`` is an optional dependency (``pip install -e '.[ray]'``), imported on first use.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,7 +32,14 @@ from .ray_worker import EpisodeJob, EpisodeWorker, ModelRecipe, plain_fields
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The driver's environment a worker needs as well (model keys, data folders, prices).
-FORWARDED_ENV = ("OPENAI_API_KEY", "LEARNACT_DATA", "ALFWORLD_DATA", "LEARNACT_PRICES", "LEARNACT_MODEL", "LEARNACT_BASE_URL")
+FORWARDED_ENV = (
+    "OPENAI_API_KEY",
+    "LEARNACT_DATA",
+    "ALFWORLD_DATA",
+    "LEARNACT_PRICES",
+    "LEARNACT_MODEL",
+    "LEARNACT_BASE_URL",
+)
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -82,21 +90,36 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
         try:
             ray.init(address=address, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise WorkersError(f"--ray-address {address}: cannot join the Ray cluster ({' '.join(str(exc).split())[:300]})") from None
+            raise WorkersError(
+                f"--ray-address {address}: cannot join the Ray cluster ({' '.join(str(exc).split())[:300]})"
+            ) from None
     else:
         ray.init(num_cpus=cpus or os.cpu_count() or 1, include_dashboard=False, **common)
     return True
 
 
 def _died_errors(ray) -> tuple[type[BaseException], ...]:
-    names = ("RayActorError", "WorkerCrashedError", "ActorUnavailableError", "NodeDiedError", "ObjectLostError", "OwnerDiedError")
+    names = (
+        "RayActorError",
+        "WorkerCrashedError",
+        "ActorUnavailableError",
+        "NodeDiedError",
+        "ObjectLostError",
+        "OwnerDiedError",
+    )
     return tuple(c for c in (getattr(ray.exceptions, n, None) for n in names) if isinstance(c, type))
 
 
 class RayWorkers:
     """``size`` Ray workers (made on first need) that run episodes; ``recipes``: each role's model settings."""
 
-    def __init__(self, size: int, recipes: dict[str, ModelRecipe] | None = None, address: str | None = None, attempts: int = D.worker_attempts):
+    def __init__(
+        self,
+        size: int,
+        recipes: dict[str, ModelRecipe] | None = None,
+        address: str | None = None,
+        attempts: int = D.worker_attempts,
+    ):
         self.started = connect(address)
         self._ray = ray = _ray()
         total = float(ray.cluster_resources().get("CPU", 1.0))
@@ -160,12 +183,24 @@ class RayWorkers:
     # -- episodes ------------------------------------------------------------------------------------
     def job(self, graph: Any, inputs: dict[str, Any], context: Any) -> EpisodeJob:
         episodes = context.episodes
-        registry = (episodes.data_dir, episodes.env_options, episodes.limits, episodes.learned_call_invalid) if episodes is not None else ()
+        registry = (
+            (episodes.data_dir, episodes.env_options, episodes.limits, episodes.learned_call_invalid)
+            if episodes is not None
+            else ()
+        )
         models = {role: self._recipe(role, context) for role in ("agent", "learner")}
         worked = dict(episodes.worked_steps) if episodes is not None else {}
         return EpisodeJob(
-            graph.builder, graph.name, dict(inputs), plain_fields(context), context.prompts, models, registry, self.driver_ip,
-            worked, sandbox=context.sandbox,
+            graph.builder,
+            graph.name,
+            dict(inputs),
+            plain_fields(context),
+            context.prompts,
+            models,
+            registry,
+            self.driver_ip,
+            worked,
+            sandbox=context.sandbox,
         )
 
     def _recipe(self, role: str, context: Any) -> ModelRecipe:
@@ -178,7 +213,9 @@ class RayWorkers:
         seed = getattr(live, "seed", None)
         return ModelRecipe({**base.spec, "seed": seed}, base.local_url) if isinstance(seed, int) else base
 
-    def run(self, graph: Any, inputs: dict[str, Any], context: Any, on_event: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    def run(
+        self, graph: Any, inputs: dict[str, Any], context: Any, on_event: Callable[[dict], None] | None = None
+    ) -> dict[str, Any]:
         """The episode's final state, played on a worker; its events go to ``on_event`` as they come and its
         model usage into ``context.usage``. A worker that dies costs a replay on another, never a duplicate
         (an ``episode_retried`` event says so, in the calling graph's stream and to ``on_event``)."""
@@ -206,12 +243,20 @@ class RayWorkers:
             f"cluster, or the worker cannot start there; last: {reason}); what finished is saved: continue with --resume RUN_DIR"
         )
 
-    def _play(self, actor: Any, job: EpisodeJob, context: Any, on_event: Callable[[dict], None] | None) -> dict[str, Any]:
+    def _play(
+        self, actor: Any, job: EpisodeJob, context: Any, on_event: Callable[[dict], None] | None
+    ) -> dict[str, Any]:
         ray = self._ray
         try:
-            stream = actor.run.options(num_returns="streaming").remote(job) if job.stream_events else [actor.play.remote(job)]
+            stream = (
+                actor.run.options(num_returns="streaming").remote(job)
+                if job.stream_events
+                else [actor.play.remote(job)]
+            )
         except TypeError as exc:  # an argument Ray cannot serialise: a live model with no settings
-            raise WorkersError(f"--executor ray sends models by their settings; this run's model cannot be sent to a worker ({exc})") from None
+            raise WorkersError(
+                f"--executor ray sends models by their settings; this run's model cannot be sent to a worker ({exc})"
+            ) from None
         for ref in stream:
             try:
                 item = ray.get(ref)
@@ -236,8 +281,13 @@ def _merge_usage(usage: Any, records: list[dict[str, Any]], retried: dict[str, i
         return
     for r in records:
         usage.add(
-            r["model"], r["prompt_tokens"], r["completion_tokens"], node=r["node"], key=r["key"],
-            cache_hit=r["cache_hit"], seconds=r["seconds"],
-        )  # fmt: skip
+            r["model"],
+            r["prompt_tokens"],
+            r["completion_tokens"],
+            node=r["node"],
+            key=r["key"],
+            cache_hit=r["cache_hit"],
+            seconds=r["seconds"],
+        )
     for kind, n in retried.items():
         usage.retries.add(kind, n)

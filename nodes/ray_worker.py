@@ -9,6 +9,7 @@ as they come, then the final state with the model usage it cost (:class:`Episode
 chunk)``... ``("done", final, usage records, retry counts, worked steps found)`` out). Nothing is written here: the driver
 records the result, so a worker that dies mid-episode leaves no trace to duplicate.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -99,7 +100,9 @@ def check_embedded_reachable(url: str, driver_ip: str | None, worker_ip: str | N
     try:
         socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 80), timeout=timeout_s).close()
     except OSError as exc:
-        raise ModelConfigError(f"a Ray worker on {worker_ip or 'this machine'} cannot reach the embedded model server at {url} ({exc}): {advice}") from None
+        raise ModelConfigError(
+            f"a Ray worker on {worker_ip or 'this machine'} cannot reach the embedded model server at {url} ({exc}): {advice}"
+        ) from None
 
 
 class EpisodeWorker:
@@ -154,9 +157,14 @@ class EpisodeWorker:
         registry.worked_steps.update(job.worked_steps)
         sandbox = {"sandbox": job.sandbox} if job.sandbox is not None else {}
         ctx = Context(
-            **{**job.plain, "run_dir": None, "executor": "local"}, **sandbox, prompts=job.prompts, episodes=registry, usage=usage,
-            agent_model=self._model(job.models["agent"], job.driver_ip), learner_model=self._model(job.models["learner"], job.driver_ip),
-        )  # fmt: skip
+            **{**job.plain, "run_dir": None, "executor": "local"},
+            **sandbox,
+            prompts=job.prompts,
+            episodes=registry,
+            usage=usage,
+            agent_model=self._model(job.models["agent"], job.driver_ip),
+            learner_model=self._model(job.models["learner"], job.driver_ip),
+        )
         graph = job.builder.compile(checkpointer=False, name=job.graph_name)
         final: dict[str, Any] = {}
         try:
@@ -168,7 +176,9 @@ class EpisodeWorker:
                     final = chunk
         finally:
             registry.close(str(job.inputs.get("episode_id")))
-        retried = {k: n - retried_before.get(k, 0) for k, n in self._retries.counts().items() if n > retried_before.get(k, 0)}
+        retried = {
+            k: n - retried_before.get(k, 0) for k, n in self._retries.counts().items() if n > retried_before.get(k, 0)
+        }
         found = {k: v for k, v in registry.worked_steps.items() if k not in job.worked_steps}
         yield ("done", final, [dataclasses.asdict(r) for r in usage.records()], retried, found)
 

@@ -49,7 +49,9 @@ class EpisodeRecord(EpisodeBrief, total=False):
     before runs were numbered; ``program`` only for Code-as-Policies."""
 
     primitive_steps: int
-    action_cost: float | None  # the environment's total action cost (PDDL: the domain's costs, else one per valid action)
+    action_cost: (
+        float | None
+    )  # the environment's total action cost (PDDL: the domain's costs, else one per valid action)
     learned_calls: int
     failed_learned_calls: int
     stop_reason: str
@@ -62,7 +64,9 @@ class EpisodeRecord(EpisodeBrief, total=False):
     program: str
 
 
-def episode_record(state: EpisodeState, *, method: str, usage: dict[str, Any] | None = None, **extra: Any) -> EpisodeRecord:
+def episode_record(
+    state: EpisodeState, *, method: str, usage: dict[str, Any] | None = None, **extra: Any
+) -> EpisodeRecord:
     steps = state.get("steps", [])
     usage = usage or {}
     return {  # type: ignore[typeddict-item]  # ``extra``: the run's number, and what a caller adds
@@ -314,10 +318,29 @@ class EvaluationDone(_Event):
 
 
 Event = Union[
-    EpisodeStart, WorkedSteps, StepEvent, EpisodeEnd, EpisodeNote, CandidateStart, Repair, CandidateReady, CandidateDropped,
-    RolloutStart, RolloutEnd, ActionsProbed, RoundScored, ErrorsIdentified, Lessons, LearningDone, LearningStart,
-    LearningEnd, EpisodeRecorded, EpisodeRetried, EvaluationDone,
-    ReviewRequested, ReviewDone,  # a person in the loop (nodes/review.py)
+    EpisodeStart,
+    WorkedSteps,
+    StepEvent,
+    EpisodeEnd,
+    EpisodeNote,
+    CandidateStart,
+    Repair,
+    CandidateReady,
+    CandidateDropped,
+    RolloutStart,
+    RolloutEnd,
+    ActionsProbed,
+    RoundScored,
+    ErrorsIdentified,
+    Lessons,
+    LearningDone,
+    LearningStart,
+    LearningEnd,
+    EpisodeRecorded,
+    EpisodeRetried,
+    EvaluationDone,
+    ReviewRequested,
+    ReviewDone,  # a person in the loop (nodes/review.py)
 ]
 # event name -> its payload's type
 EVENTS: dict[str, type] = {name: kind for kind in get_args(Event) for name in get_args(get_type_hints(kind)["event"])}

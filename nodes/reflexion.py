@@ -7,16 +7,16 @@ LearnAct's. The rounds come from ``max_rounds`` (``--max-rounds``): Reflexion ge
 of training rollouts as LearnAct, i.e. creation + ``max_rounds`` revisions = ``max_rounds + 1``
 (the paper's 2 revision rounds give its 3 Reflexion rounds).
 """
+
 from __future__ import annotations
 
 import operator
 from typing import Annotated, Any, TypedDict
 
-from typing_extensions import Required
-from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
-
 from langgraph.runtime import Runtime
 from langgraph.types import Send
+from typing_extensions import Required
+from typing_extensions import TypedDict as InputDict  # pydantic reads input schemas (Studio) on Python 3.11
 
 from learnact.llm.models import invoke_text
 from prompts import load_domain_material, load_paper_material
@@ -56,7 +56,10 @@ def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
     rnd = state.get("round", 0)
     done = {r["instance"] for r in state.get("rollouts", []) if r["round"] == rnd}
     return [
-        Send("reflexion_rollout", ReflexionRollout(env_name=state["env_name"], instance=i, lessons=state.get("lessons", []), round=rnd))
+        Send(
+            "reflexion_rollout",
+            ReflexionRollout(env_name=state["env_name"], instance=i, lessons=state.get("lessons", []), round=rnd),
+        )
         for i in state["train_instances"]
         if i not in done
     ]
@@ -66,11 +69,20 @@ def plan_reflexion_rollouts(state: ReflexionState) -> list[Send]:
 def reflexion_rollout(task: ReflexionRollout, runtime: Runtime[Context], episode_graph: Any = None) -> dict:
     ctx = runtime.context
     inputs = episode_inputs(
-        f"reflexion-r{task['round']}@{task['instance']}", task["env_name"], task["instance"], lessons=task["lessons"],
+        f"reflexion-r{task['round']}@{task['instance']}",
+        task["env_name"],
+        task["instance"],
+        lessons=task["lessons"],
         max_steps=ctx.learn_max_steps,  # the training step cap, as LearnAct's rollouts
     )
     final = play_episode(rollout_graph(ctx, episode_graph), inputs, ctx)
-    emit("rollout_end", candidate_id=f"reflexion-r{task['round']}", instance=task["instance"], success=bool(final.get("success")), steps=len(final.get("steps", [])))
+    emit(
+        "rollout_end",
+        candidate_id=f"reflexion-r{task['round']}",
+        instance=task["instance"],
+        success=bool(final.get("success")),
+        steps=len(final.get("steps", [])),
+    )
     return {
         "rollouts": [
             {
@@ -93,7 +105,9 @@ def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
     if ctx.reflexion == "first_failure":
         return reflect_first_failure(state, ctx)
     rnd = state.get("round", 0)
-    failed = sorted((r for r in state.get("rollouts", []) if r["round"] == rnd and not r["success"]), key=lambda r: r["instance"])
+    failed = sorted(
+        (r for r in state.get("rollouts", []) if r["round"] == rnd and not r["success"]), key=lambda r: r["instance"]
+    )
     lessons = list(state.get("lessons", []))
     if not failed:
         return {"stop_reason": "all_succeeded", "round": rnd + 1, "lessons": lessons}
@@ -106,7 +120,9 @@ def reflect(state: ReflexionState, runtime: Runtime[Context]) -> dict:
             trajectory=render_trajectory(rollout["goal"], rollout["first_observation"], rollout["steps"]),
             lessons="\n".join(f"- {l}" for l in lessons) or "(none)",
         )
-        lesson = invoke_text(ctx.learner, messages, usage=ctx.usage, node="reflexion.reflect", key=f"r{rnd}@{rollout['instance']}")
+        lesson = invoke_text(
+            ctx.learner, messages, usage=ctx.usage, node="reflexion.reflect", key=f"r{rnd}@{rollout['instance']}"
+        )
         lesson = " ".join(lesson.split())[:600]
         if lesson:
             lessons.append(lesson)
@@ -131,10 +147,16 @@ def reflect_first_failure(state: ReflexionState, ctx: Context) -> dict:
     example = paper.get("react reflexion example" if react else "reflexion example", "")
     material = load_domain_material(state["env_name"], ctx.prompts_dir, ctx.feedback)
     messages = ctx.prompts.render(
-        "reflect", instruction=material.instruction, goal=rollout["goal"], reflexion_example=example,
-        trajectory=failed_attempt(rollout), lessons="\n".join(f"- {l}" for l in lessons) or "(none)",
-    )  # fmt: skip
-    lesson = invoke_text(ctx.learner, messages, usage=ctx.usage, node="reflexion.reflect", key=f"r{rnd}@{rollout['instance']}").strip()
+        "reflect",
+        instruction=material.instruction,
+        goal=rollout["goal"],
+        reflexion_example=example,
+        trajectory=failed_attempt(rollout),
+        lessons="\n".join(f"- {l}" for l in lessons) or "(none)",
+    )
+    lesson = invoke_text(
+        ctx.learner, messages, usage=ctx.usage, node="reflexion.reflect", key=f"r{rnd}@{rollout['instance']}"
+    ).strip()
     lessons += [lesson] if lesson else []
     emit("lessons", round=rnd, lessons=lessons)
     return {"lessons": lessons, "round": rnd + 1, "stop_reason": ""}

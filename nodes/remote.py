@@ -8,6 +8,7 @@ it is ``graph.invoke`` in this thread. With ``ray`` the whole episode runs on a 
 command; a nested ``graph.invoke`` does not pass them to the calling graph's stream, so neither does this); the caller records it as it does locally (episodes.jsonl,
 the rollout journal, the checkpoint of its own graph), so ``--resume`` works unchanged.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,7 +26,9 @@ EXECUTORS = ("local", "ray")
 _lock = threading.Lock()
 
 
-def invoke_episode(graph: Any, inputs: dict[str, Any], context: Any, on_event: Callable[[dict], None] | None = None) -> dict[str, Any]:
+def invoke_episode(
+    graph: Any, inputs: dict[str, Any], context: Any, on_event: Callable[[dict], None] | None = None
+) -> dict[str, Any]:
     """The episode's final state: ``graph.invoke(inputs, context=context)`` here, or the same on a Ray worker.
     ``on_event`` receives the episode's custom events (Ray only; the local executor's caller streams them itself)."""
     executor = getattr(context, "executor", "local")
@@ -41,7 +44,9 @@ def workers_for(context: Any) -> RayWorkers:
     a user's ``graph.invoke``), from its plain fields."""
     with _lock:
         if context.workers is None:
-            context.workers = RayWorkers(context.concurrency or 0, recipes_from_context(context), address=context.ray_address)
+            context.workers = RayWorkers(
+                context.concurrency or 0, recipes_from_context(context), address=context.ray_address
+            )
         return context.workers
 
 

@@ -8,6 +8,7 @@ its demonstration, and a revision runs it for an Update (nodes/revise.py).
 kept), a repair, or a stop (the same error came back, or ``create_tries`` repairs over the candidate's tries made).
 ``fix`` asks the learner (``fix_actions``), shown the earlier failed tries.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,7 +49,12 @@ def check_code(state: RepairState, runtime: Runtime[Context]) -> dict:
     if error is not None and stop is None:
         return {"tries": tries, "route": "fix"}
     outcome = LoopOutcome(library=checked.library if stop is None else None, code=checked.code, stop=stop, error=error)
-    return {"tries": tries, "route": "done", "outcome": outcome, "checked": {"dropped": checked.dropped, "renamed": checked.renamed}}
+    return {
+        "tries": tries,
+        "route": "done",
+        "outcome": outcome,
+        "checked": {"dropped": checked.dropped, "renamed": checked.renamed},
+    }
 
 
 @holds_slot
@@ -56,7 +62,11 @@ def fix_code(state: RepairState, runtime: Runtime[Context]) -> dict:
     """The learner's repair of the last failed try, shown the ones before it."""
     tries = state["tries"]
     opening = state.get("opening")
-    return {"code": ask_repair(tries[-1]["code"], tries[-1]["error"], tries[:-1], state, runtime.context, state["candidate_id"], opening)}
+    return {
+        "code": ask_repair(
+            tries[-1]["code"], tries[-1]["error"], tries[:-1], state, runtime.context, state["candidate_id"], opening
+        )
+    }
 
 
 def route_after_check(state: RepairState) -> str:

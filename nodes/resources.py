@@ -8,6 +8,7 @@ once per distinct ``ModelSpec`` (``OPENAI_API_KEY`` from the environment) and th
 server is started once per process, on first use, when a role's model is ``"local"``; it stops when the
 process exits (``llm.local`` stops its servers at exit and on SIGTERM, and the server dies with its parent).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,7 +19,9 @@ from learnact.llm.config import ModelSpec
 
 _lock = threading.Lock()
 _models: dict[tuple, Any] = {}
-_servers: dict[str | None, Any] = {}  # model_path -> running LocalServer (a strong reference: llm.local keeps weak ones)
+_servers: dict[
+    str | None, Any
+] = {}  # model_path -> running LocalServer (a strong reference: llm.local keeps weak ones)
 
 
 def local_server(model_path: str | None = None):

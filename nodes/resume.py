@@ -6,6 +6,7 @@ after the last task of a step and before that checkpoint has ``next == ()`` but 
 it (``invoke(None, config)``) applies the saved writes and goes on. ``snapshot.tasks`` lists every
 task of the step, finished or not: a run is over when it has state and no task left.
 """
+
 from __future__ import annotations
 
 from typing import Any

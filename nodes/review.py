@@ -14,9 +14,10 @@ the failed call a revision answered). The graph is resumed with ``Command(resume
   ``author`` is ``"person"`` (the library's history records it). Code that fails its check is not taken: the
   review is asked again with the problem (``ReviewRequest.problems``).
 """
+
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
@@ -26,11 +27,19 @@ from .context import Context
 from .events import emit
 from .learn import current_candidates, plan_rollouts
 from .learn_state import Candidate, LearnState
-from .learning.review_apply import apply_answers, changed_functions, function_review, parse_answers
-from .learning.review_apply import review_note_text, with_review_notes  # noqa: F401  (the review's public names)
+from .learning.review_apply import (  # noqa: F401  (the review's public names)
+    apply_answers,
+    changed_functions,
+    function_review,
+    parse_answers,
+    review_note_text,
+    with_review_notes,
+)
 
-HOW = ("Answer per function with {candidate_id, name, decision}: decision 'approve', 'reject' (with 'reason', told to "
-       "the learner) or 'edit' (with 'code', the whole function; checked as the learner's code is). Unanswered: approved.")
+HOW = (
+    "Answer per function with {candidate_id, name, decision}: decision 'approve', 'reject' (with 'reason', told to "
+    "the learner) or 'edit' (with 'code', the whole function; checked as the learner's code is). Unanswered: approved."
+)
 
 
 class FunctionReview(TypedDict):
@@ -76,9 +85,10 @@ def pending_review(state: LearnState) -> list[Candidate]:
     """This round's new candidates that change code and have not been reviewed yet."""
     rnd, parent = state.get("round", 0), _parent(state)
     return [
-        c for c in current_candidates(state)
+        c
+        for c in current_candidates(state)
         if c.get("round") == rnd and "review" not in c and changed_functions(c["library"], parent)
-    ]  # fmt: skip
+    ]
 
 
 def route_after_gather(state: LearnState, runtime: Runtime[Context]) -> list[Send] | str:

@@ -1,5 +1,6 @@
 """Nodes of the learning loop's revision: K revisions of the best candidate for the action error identification
 chose (nodes/learn.py), each an Update (new code, checked and repaired) or a Plan (a usage note)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -14,15 +15,20 @@ from prompts import load_domain_material
 from .context import Context, holds_slot
 from .episodes import TaskEnvs
 from .events import emit
-from .repair import checks_on
 from .learn_state import Candidate, LearnState, ReviseTask
 from .learning.checks import ask_learner, primitives_of
-from .learning.reply import brief_error, functions_only
 from .learning.paper import ask_demonstration, revision_values, with_descriptions
+from .learning.reply import brief_error, functions_only
 from .learning.review_apply import with_review_notes
 from .learning.revision import (
-    RevisionParseError, check_allowed, first_failure, parse_revision, render_failure, revision_format,
-)  # fmt: skip
+    RevisionParseError,
+    check_allowed,
+    first_failure,
+    parse_revision,
+    render_failure,
+    revision_format,
+)
+from .repair import checks_on
 
 
 def plan_revisions(state: LearnState, runtime: Runtime[Context]) -> list[Send]:
@@ -57,10 +63,15 @@ def revise_messages(task: ReviseTask, ctx: Context, envs: TaskEnvs | None = None
     primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx, envs)
     notes = library.render_notes().strip()
     values = dict(
-        instruction=material.instruction, primitives=primitives, queries=queries, actions=library.code,
-        notes=f"Usage notes:\n{notes}\n" if notes else "", failure=render_failure(task["failure"]), task=task["env_name"],
+        instruction=material.instruction,
+        primitives=primitives,
+        queries=queries,
+        actions=library.code,
+        notes=f"Usage notes:\n{notes}\n" if notes else "",
+        failure=render_failure(task["failure"]),
+        task=task["env_name"],
         revision_format=revision_format(ctx.revision, ctx.prompt_set),
-    )  # fmt: skip
+    )
     if ctx.prompt_set == "paper":
         values.update(revision_values(ctx, task["env_name"], task["failure"]))
     return with_review_notes(ctx.prompts.render("revise_actions", **values), task.get("review_notes"))
@@ -77,12 +88,20 @@ def revise_candidate(task: ReviseTask, runtime: Runtime[Context], repair_graph: 
         return revise(task, runtime.context, envs, repair_graph)
 
 
-def repair_update(graph: Any, code: str, task: ReviseTask, ctx: Context, calls: list[str], opening: list | None) -> tuple[ActionLibrary | None, str, list[str]]:
+def repair_update(
+    graph: Any, code: str, task: ReviseTask, ctx: Context, calls: list[str], opening: list | None
+) -> tuple[ActionLibrary | None, str, list[str]]:
     """An Update's code through the check-and-repair loop: all of it must work (``strict``). (library or None, the
     last code, errors met and renames made). The loop's events are the revision's own."""
     inputs = {
-        "env_name": task["env_name"], "train_instances": task["train_instances"], "candidate_id": task["candidate_id"],
-        "code": code, "demonstration": "\n".join(f"Action: {c}" for c in calls), "strict": True, "opening": opening, "tries": [],
+        "env_name": task["env_name"],
+        "train_instances": task["train_instances"],
+        "candidate_id": task["candidate_id"],
+        "code": code,
+        "demonstration": "\n".join(f"Action: {c}" for c in calls),
+        "strict": True,
+        "opening": opening,
+        "tries": [],
     }
     final: dict[str, Any] = {}
     for mode, chunk in graph.stream(inputs, context=ctx, stream_mode=["custom", "values"]):
@@ -122,10 +141,14 @@ def revise(task: ReviseTask, ctx: Context, envs: TaskEnvs, repair_graph: Any) ->
         if revision.kind == "plan":
             if library.get(revision.target) is None:
                 raise ValueError(f"Plan names {revision.target!r}, which is not a learned action")
-            new_lib = library.with_note(revision.target, revision.content, iteration=task["round"], reason=revision.reason)
+            new_lib = library.with_note(
+                revision.target, revision.content, iteration=task["round"], reason=revision.reason
+            )
         else:
             keep = ctx.plan_note != "failing_cleared"  # the reference's Update resets the function's notes
-            new_lib, changed = library.with_update(functions_only(revision.content), iteration=task["round"], reason=revision.reason, keep_notes=keep)
+            new_lib, changed = library.with_update(
+                functions_only(revision.content), iteration=task["round"], reason=revision.reason, keep_notes=keep
+            )
             candidate["target"] = ", ".join(changed) if changed else None
             calls = [revision.test_case] if revision.test_case else []
             opening = request if ctx.prompt_set == "paper" else None  # the paper: a repair goes on as this conversation
@@ -134,7 +157,9 @@ def revise(task: ReviseTask, ctx: Context, envs: TaskEnvs, repair_graph: Any) ->
             if checked is None:
                 raise ValueError(errors[-1] if errors else "the updated code does not work")
             if errors:  # the learner repaired the update: the check's value (not parsed again) is this revision
-                new_lib, _ = library.with_update(checked, iteration=task["round"], reason=revision.reason, keep_notes=keep)
+                new_lib, _ = library.with_update(
+                    checked, iteration=task["round"], reason=revision.reason, keep_notes=keep
+                )
             new_lib = with_descriptions(ctx, task["env_name"], new_lib, changed, cid)
             if ctx.redemonstrate and ctx.demonstration:  # the reference writes the usage example again after an Update
                 candidate["demonstration"] = ask_demonstration(ctx, task["env_name"], new_lib, cid)
@@ -143,5 +168,11 @@ def revise(task: ReviseTask, ctx: Context, envs: TaskEnvs, repair_graph: Any) ->
         emit("candidate_dropped", candidate_id=cid, error=brief_error(str(exc)))
         return {"candidates": [candidate]}
     candidate.update(library=new_lib, error=None)
-    emit("candidate_ready", candidate_id=cid, round=task["round"], origin=candidate["origin"], target=candidate.get("target"))
+    emit(
+        "candidate_ready",
+        candidate_id=cid,
+        round=task["round"],
+        origin=candidate["origin"],
+        target=candidate.get("target"),
+    )
     return {"candidates": [candidate]}

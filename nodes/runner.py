@@ -8,6 +8,7 @@ agent) takes part in the same kind of episode through :func:`episode_tools`: the
 sandbox come from the run's episode registry (``nodes/episodes.py``) as for the episode graphs, and the LangChain
 tools (``learnact.actions.ToolSet``) are an adapter over them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,7 +44,12 @@ def thread_config(thread: str) -> dict[str, Any]:
 
 
 def play_episode(
-    graph: Any, inputs: EpisodeInput, ctx: Context, *, thread: str | None = None, on_event: Callable[[dict], None] | None = None,
+    graph: Any,
+    inputs: EpisodeInput,
+    ctx: Context,
+    *,
+    thread: str | None = None,
+    on_event: Callable[[dict], None] | None = None,
 ) -> dict[str, Any]:
     """The episode's final state.
 

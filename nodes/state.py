@@ -1,11 +1,14 @@
 """Typed graph states. Lists that grow use ``operator.add``; everything else is replaced."""
+
 from __future__ import annotations
 
 import operator
 from typing import Annotated, Any, TypedDict
 
 from typing_extensions import Required
-from typing_extensions import TypedDict as InputDict  # input schemas: pydantic reads them (Studio's input form) on Python 3.11
+from typing_extensions import (
+    TypedDict as InputDict,  # input schemas: pydantic reads them (Studio's input form) on Python 3.11
+)
 
 from learnact.actions import ActionLibrary
 
@@ -31,7 +34,9 @@ class EpisodeState(TypedDict, total=False):
     episode_id: str
     env_name: str
     instance: str
-    library: ActionLibrary | dict[str, Any] | None  # the value, or its record (ActionLibrary.to_dict()); None = primitives only
+    library: (
+        ActionLibrary | dict[str, Any] | None
+    )  # the value, or its record (ActionLibrary.to_dict()); None = primitives only
     lessons: list[str]  # Reflexion lessons injected into the prompt
     examples: str | None  # replaces the domain's example episode (e.g. a learned usage demonstration)
     max_steps: int | None  # overrides the context's cap (learning rollouts use a smaller one)
@@ -56,7 +61,9 @@ class EpisodeInput(InputDict, total=False):
     env_name: Required[str]  # e.g. "pddl/gripper", "alfworld/put"
     instance: Required[str]  # a generated problem ("gen:seed=9,balls=2"), a benchmark problem's name or a file
     episode_id: str  # default: a fresh one
-    library: dict[str, Any] | None  # ActionLibrary.to_dict() (a caller in Python may give the value); None = primitives only
+    library: (
+        dict[str, Any] | None
+    )  # ActionLibrary.to_dict() (a caller in Python may give the value); None = primitives only
     examples: str | None  # replaces the domain's example episode (a learned usage demonstration)
     lessons: list[str]  # Reflexion lessons
     max_steps: int | None  # overrides the context's step cap

@@ -1,4 +1,5 @@
 """The evaluation table: method x task type, from episode records (pure arithmetic)."""
+
 from __future__ import annotations
 
 import csv
@@ -11,12 +12,24 @@ from typing import Any
 from .records import EpisodeRecord
 
 COLUMNS = (
-    "method", "env", "episodes", "runs", "success_mean", "success_std", "progress_mean", "steps_mean", "tokens_mean", "cost_total",
-    "learning_note", "learning_stop",
-)  # fmt: skip
+    "method",
+    "env",
+    "episodes",
+    "runs",
+    "success_mean",
+    "success_std",
+    "progress_mean",
+    "steps_mean",
+    "tokens_mean",
+    "cost_total",
+    "learning_note",
+    "learning_stop",
+)
 
 
-def summarize_records(records: Iterable[EpisodeRecord], learning: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def summarize_records(
+    records: Iterable[EpisodeRecord], learning: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """One row per (method, env). Success is averaged per run first; the spread is the
     population standard deviation of the per-run success rates (0 with a single run).
     ``learning`` (the evaluation's learning outcomes, see :func:`learning_notes`) annotates the rows of
@@ -108,7 +121,9 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 SIZE_COLUMNS = ("method", "env", "size", "episodes", "runs", "success_mean", "success_std", "progress_mean")
 
 
-def summarize_by_size(records: Iterable[EpisodeRecord], size_of: Callable[[str, str], int | None]) -> list[dict[str, Any]]:
+def summarize_by_size(
+    records: Iterable[EpisodeRecord], size_of: Callable[[str, str], int | None]
+) -> list[dict[str, Any]]:
     """One row per (method, env, size), sorted by env, method, size; ``size_of(env, instance)`` gives an
     instance's size (:func:`environments.pddl.ladder.instance_size`), None leaves the episode out.
     Success is averaged per run first, as in :func:`summarize_records`."""
@@ -127,11 +142,18 @@ def summarize_by_size(records: Iterable[EpisodeRecord], size_of: Callable[[str, 
         for r in recs:
             per_run[int(r.get("run", 0))].append(bool(r["success"]))
         rates = [sum(v) / len(v) for _, v in sorted(per_run.items())]
-        rows.append({
-            "method": method, "env": env, "size": size, "episodes": len(recs), "runs": len(rates),
-            "success_mean": statistics.fmean(rates), "success_std": statistics.pstdev(rates) if len(rates) > 1 else 0.0,
-            "progress_mean": statistics.fmean(float(r.get("progress", 0.0)) for r in recs),
-        })  # fmt: skip
+        rows.append(
+            {
+                "method": method,
+                "env": env,
+                "size": size,
+                "episodes": len(recs),
+                "runs": len(rates),
+                "success_mean": statistics.fmean(rates),
+                "success_std": statistics.pstdev(rates) if len(rates) > 1 else 0.0,
+                "progress_mean": statistics.fmean(float(r.get("progress", 0.0)) for r in recs),
+            }
+        )
     return rows
 
 
@@ -160,7 +182,9 @@ def size_markdown(rows: list[dict[str, Any]]) -> str:
         parts = []
         for m in methods:
             r = cells.get((env, size, m))
-            parts.append("-" if r is None else f"{r['success_mean']:.2f} ± {r['success_std']:.2f} ({r['progress_mean']:.2f})")
+            parts.append(
+                "-" if r is None else f"{r['success_mean']:.2f} ± {r['success_std']:.2f} ({r['progress_mean']:.2f})"
+            )
         lines.append(f"| {env} | {size} | " + " | ".join(parts) + " |")
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,5 @@
 """Prompt templates (one per node) and per-domain material, swappable without code."""
+
 from .loader import (
     NODE_PLACEHOLDERS,
     DomainMaterial,

@@ -12,6 +12,7 @@ A user replaces a template with ``--prompts DIR`` (any ``DIR/<node>.md`` replace
 or ``--prompt NODE=FILE``. Every template is validated before any LLM call: a placeholder the node
 does not provide, or a required one that is missing, is a :class:`PromptError`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,21 +36,54 @@ SECTION = re.compile(r"^=== (system|user) ===[ \t]*$", re.MULTILINE)
 
 # node -> (required placeholders, optional placeholders). Nodes render with exactly these names.
 NODE_PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "act": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format", "system"})),
-    "react": (frozenset({"goal", "history"}), frozenset({"instruction", "actions", "notes", "examples", "lessons", "format", "system"})),
+    "act": (
+        frozenset({"goal", "history"}),
+        frozenset({"instruction", "actions", "notes", "examples", "lessons", "format", "system"}),
+    ),
+    "react": (
+        frozenset({"goal", "history"}),
+        frozenset({"instruction", "actions", "notes", "examples", "lessons", "format", "system"}),
+    ),
     "act_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
     "react_compact": (frozenset({"turn"}), frozenset({"instruction", "actions", "notes", "lessons", "format"})),
-    "create_actions": (frozenset({"instruction", "example"}), frozenset({"primitives", "task", "learned_example", "queries", "action_example"})),
+    "create_actions": (
+        frozenset({"instruction", "example"}),
+        frozenset({"primitives", "task", "learned_example", "queries", "action_example"}),
+    ),
     "fix_actions": (frozenset({"error"}), frozenset({"code", "instruction", "primitives", "attempts", "queries"})),
-    "describe_action": (frozenset({"name", "function"}), frozenset({"instruction", "example", "description_example", "task"})),
-    "demonstrate": (frozenset({"example"}), frozenset({"instruction", "task", "actions", "code", "demonstration_example", "start"})),
+    "describe_action": (
+        frozenset({"name", "function"}),
+        frozenset({"instruction", "example", "description_example", "task"}),
+    ),
+    "demonstrate": (
+        frozenset({"example"}),
+        frozenset({"instruction", "task", "actions", "code", "demonstration_example", "start"}),
+    ),
     "revise_actions": (
         frozenset({"actions", "failure"}),
-        frozenset({"instruction", "primitives", "notes", "task", "revision_format", "queries", "example", "goal", "action_example",
-                   "revision_cases", "name", "error", "trace"}),
-    ),  # fmt: skip
+        frozenset(
+            {
+                "instruction",
+                "primitives",
+                "notes",
+                "task",
+                "revision_format",
+                "queries",
+                "example",
+                "goal",
+                "action_example",
+                "revision_cases",
+                "name",
+                "error",
+                "trace",
+            }
+        ),
+    ),
     "reflect": (frozenset({"trajectory"}), frozenset({"instruction", "lessons", "goal", "reflexion_example"})),
-    "code_as_policy": (frozenset({"goal", "observation"}), frozenset({"instruction", "primitives", "example", "system"})),
+    "code_as_policy": (
+        frozenset({"goal", "observation"}),
+        frozenset({"instruction", "primitives", "example", "system"}),
+    ),
 }
 
 
@@ -144,7 +178,9 @@ class PromptSet:
         self._templates: dict[str, Template] = {}
         for node in NODE_PLACEHOLDERS:
             paper = PAPER_TEMPLATE_DIR / f"{node}.md"
-            self._templates[node] = _read(node, paper if self.prompt_set == "paper" and paper.is_file() else TEMPLATE_DIR / f"{node}.md")
+            self._templates[node] = _read(
+                node, paper if self.prompt_set == "paper" and paper.is_file() else TEMPLATE_DIR / f"{node}.md"
+            )
         if self.prompts_dir:
             folder = Path(self.prompts_dir)
             if not folder.is_dir():
@@ -221,8 +257,10 @@ def load_learned_example(prompts_dir: str | None = None, queries: bool = True) -
 
 # What a refused action tells the agent under named feedback; under generic feedback (the paper's) the
 # instruction must not promise it.
-NAMED_FEEDBACK = re.compile(r"; the observation then says why \(unknown action,\s+wrong number of arguments, unknown object, or which"
-                            r"\s+precondition does not hold\)")  # fmt: skip
+NAMED_FEEDBACK = re.compile(
+    r"; the observation then says why \(unknown action,\s+wrong number of arguments, unknown object, or which"
+    r"\s+precondition does not hold\)"
+)
 GENERIC_FEEDBACK = "; the observation then only says that it is not valid"
 
 
@@ -258,6 +296,8 @@ def _domain_material(env_name: str, prompts_dir: str | None = None) -> DomainMat
             candidates.insert(0, Path(prompts_dir) / "domains" / rel)
         path = next((c for c in candidates if c.is_file()), None)
         if path is None:
-            raise PromptError(f"no prompt material {rel!r} for {env_name} (looked in {', '.join(map(str, candidates))})")
+            raise PromptError(
+                f"no prompt material {rel!r} for {env_name} (looked in {', '.join(map(str, candidates))})"
+            )
         texts.append(path.read_text(encoding="utf-8").strip())
     return DomainMaterial(*texts)

@@ -8,6 +8,7 @@ types, whose sections ``alfworld-<type>.md`` replaces for one type (it may hold 
 ``## <section>`` blocks, one per entry of :data:`SECTIONS`; text before the first one is the file's header (where
 it says which reference entries it stands for). ``prompts_dir/paper/domains/`` overrides ours file by file.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,5 +69,7 @@ def _parse(path: str) -> dict[str, str]:
     sections = {name.strip().lower(): body.strip("\n") for name, body in zip(parts[1::2], parts[2::2])}
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
-        raise PromptError(f"{path}: unknown section(s) {', '.join('## ' + u for u in unknown)}; known: {', '.join(SECTIONS)}")
+        raise PromptError(
+            f"{path}: unknown section(s) {', '.join('## ' + u for u in unknown)}; known: {', '.join(SECTIONS)}"
+        )
     return sections

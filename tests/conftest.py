@@ -1,4 +1,5 @@
 """Shared pytest fixtures: a scripted OpenAI-compatible stub server and the real local model server."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -13,7 +14,11 @@ TESTS = Path(__file__).resolve().parent
 # tests/fakes.py and tests/conftest_helpers.py, and every folder of test modules (tests/unit/<layer>/, tests/e2e/),
 # which import each other by name (``from test_learn_graph import learner``); and the checkout, for ``benchmarks``
 # (the scripted stub server and model, not installed with the package).
-sys.path[:0] = [str(TESTS), str(TESTS.parent), *sorted({str(p.parent) for p in TESTS.rglob("test_*.py")} - {str(TESTS)})]
+sys.path[:0] = [
+    str(TESTS),
+    str(TESTS.parent),
+    *sorted({str(p.parent) for p in TESTS.rglob("test_*.py")} - {str(TESTS)}),
+]
 
 from benchmarks.stub_server import Reply, StubOpenAI  # noqa: E402
 
@@ -45,7 +50,10 @@ def local_llm():
     if os.environ.get(SKIP_LOCAL_ENV) == "1":
         pytest.skip(f"{SKIP_LOCAL_ENV}=1: tests with the real local model are skipped")
     if importlib.util.find_spec("llama_cpp") is None:
-        pytest.fail(f"llama-cpp-python is not installed: `pip install -e .[local]` (or set {SKIP_LOCAL_ENV}=1 to skip local-model tests)", pytrace=False)
+        pytest.fail(
+            f"llama-cpp-python is not installed: `pip install -e .[local]` (or set {SKIP_LOCAL_ENV}=1 to skip local-model tests)",
+            pytrace=False,
+        )
     from learnact.llm.errors import LocalModelError
     from learnact.llm.local import LocalServer
 
@@ -53,6 +61,9 @@ def local_llm():
     try:
         server.start()
     except LocalModelError as exc:
-        pytest.fail(f"the local model server did not start: {exc} (set {SKIP_LOCAL_ENV}=1 to skip local-model tests)", pytrace=False)
+        pytest.fail(
+            f"the local model server did not start: {exc} (set {SKIP_LOCAL_ENV}=1 to skip local-model tests)",
+            pytrace=False,
+        )
     yield server
     server.stop()

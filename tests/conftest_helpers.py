@@ -1,4 +1,5 @@
 """Shared helpers for graph tests (imported explicitly; pytest fixtures live in conftest.py)."""
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,9 @@ def actions_taken(user_text: str) -> int:
     numbered = re.findall(r"^Step (\d+)\.$", user_text, re.MULTILINE)
     if numbered:
         return int(numbered[-1]) - 1
-    return len(re.findall(r"^Action: \S", user_text, re.MULTILINE)) + len(re.findall(r"^Think: ", user_text, re.MULTILINE))
+    return len(re.findall(r"^Action: \S", user_text, re.MULTILINE)) + len(
+        re.findall(r"^Think: ", user_text, re.MULTILINE)
+    )
 
 
 def plan_agent(plan: list[str]):
@@ -94,9 +97,14 @@ def learn_on_tiny_gripper(tmp_path: Path, agent_fn, learner_fn, **knobs):
     from nodes.episodes import EpisodeRegistry
 
     ctx = Context(
-        agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
-        episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False), **knobs,
-    )  # fmt: skip
+        agent_model=ScriptedChatModel(agent_fn),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        **knobs,
+    )
     inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
     try:
         return build_learn_graph().invoke(inputs, context=ctx), ctx

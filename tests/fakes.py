@@ -8,6 +8,7 @@ node -> reply (:func:`by_node`) answers each node with its own reply and fails o
 so that editing a prompt's wording cannot silently change which reply a test gets. A plain reply function
 (system, user) serves a model only one node calls; one taking a third parameter ``node`` gets the tag.
 """
+
 from __future__ import annotations
 
 import functools
@@ -83,11 +84,18 @@ def calls_of(model: ScriptedChatModel, node: str) -> list[dict[str, Any]]:
 # The node tag of the calls that render each prompt template (nodes/act.py, create.py, learning/checks.py, revise.py,
 # reflexion.py, code_policy.py).
 NODE_OF_TEMPLATE = {
-    "act": "act.decide", "act_compact": "act.decide", "react": "react.decide", "react_compact": "react.decide",
-    "create_actions": "learn.create", "fix_actions": "learn.fix", "demonstrate": "learn.demonstrate",
-    "revise_actions": "learn.revise", "reflect": "reflexion.reflect", "code_as_policy": "code_as_policy.write",
+    "act": "act.decide",
+    "act_compact": "act.decide",
+    "react": "react.decide",
+    "react_compact": "react.decide",
+    "create_actions": "learn.create",
+    "fix_actions": "learn.fix",
+    "demonstrate": "learn.demonstrate",
+    "revise_actions": "learn.revise",
+    "reflect": "reflexion.reflect",
+    "code_as_policy": "code_as_policy.write",
     "describe_action": "learn.describe",
-}  # fmt: skip
+}
 
 
 def node_of_prompt(system: str, user: str = "") -> str | None:
@@ -132,4 +140,6 @@ def _template_openings() -> tuple[tuple[str, str], ...]:
     from prompts.loader import PLACEHOLDER
 
     prompts = PromptSet()
-    return tuple((node, PLACEHOLDER.split(prompts.get(name).system)[0].strip()) for name, node in NODE_OF_TEMPLATE.items())
+    return tuple(
+        (node, PLACEHOLDER.split(prompts.get(name).system)[0].strip()) for name, node in NODE_OF_TEMPLATE.items()
+    )

@@ -1,4 +1,5 @@
 """A tiny gripper-like TextEnv for the action/sandbox tests (no data, no PDDL)."""
+
 from __future__ import annotations
 
 from environments.base import PrimitiveSpec, TextEnv, parse_call
@@ -38,8 +39,13 @@ class ToyGripper(TextEnv):
 
     def info(self, valid: bool) -> dict:
         done = sum(self.at.get(b) == "roomb" for b in self.balls)
-        return {"valid": valid, "success": done == len(self.balls), "progress": done / len(self.balls),
-                "goal": self.goal, "valid_actions": []}
+        return {
+            "valid": valid,
+            "success": done == len(self.balls),
+            "progress": done / len(self.balls),
+            "goal": self.goal,
+            "valid_actions": [],
+        }
 
     def _apply(self, name: str, args: tuple) -> str | None:
         """None when applied, else why not."""

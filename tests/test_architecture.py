@@ -1,5 +1,6 @@
 """The import graph of the project's packages (ARCHITECTURE.md): no cycle between modules, counting the
 imports inside functions too, and each layer imports only the layers below it."""
+
 from __future__ import annotations
 
 import ast
@@ -129,7 +130,10 @@ def test_each_layer_imports_only_the_layers_below():
         if target != "learnact"
         and (
             layer_of[package_of(target)] > layer_of[package_of(module)]
-            or (layer_of[package_of(target)] == layer_of[package_of(module)] and package_of(target) != package_of(module))
+            or (
+                layer_of[package_of(target)] == layer_of[package_of(module)]
+                and package_of(target) != package_of(module)
+            )
         )
     )
     assert wrong == []
@@ -138,20 +142,25 @@ def test_each_layer_imports_only_the_layers_below():
 # ---------------------------------------------------------------- sizes
 MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 60
 # Still over the limits (issue 16, item 8 and beyond): each may shrink, none may grow, and none may join.
-KNOWN_LONG = {
-}
+KNOWN_LONG = {}
 
 
 def long_source() -> dict[str, int]:
     """Source files (tests aside) over MAX_FILE_LINES lines and functions over MAX_FUNCTION_LINES, with their lengths."""
     found = {}
-    paths = [ROOT / "run.py", *(p for d in (*PACKAGES, "benchmarks") for p in sorted((ROOT / d.replace(".", "/")).rglob("*.py")))]
+    paths = [
+        ROOT / "run.py",
+        *(p for d in (*PACKAGES, "benchmarks") for p in sorted((ROOT / d.replace(".", "/")).rglob("*.py"))),
+    ]
     for path in paths:
         name, text = str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
         if len(text.splitlines()) > MAX_FILE_LINES:
             found[name] = len(text.splitlines())
         for node in ast.walk(ast.parse(text)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+            ):
                 found[f"{name}:{node.name}"] = node.end_lineno - node.lineno + 1
     return found
 
@@ -171,8 +180,12 @@ def test_every_stream_event_has_its_record_type():
     wrong, seen = [], set()
     for module, path in project_modules().items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("emit", "_emit") and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if not (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("emit", "_emit")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 continue
             name, keys = node.args[0].value, {k.arg for k in node.keywords}
             seen.add(name)

@@ -1,5 +1,6 @@
 """ALFWorld household games (TextWorld backend): the command mapping (:mod:`.commands`), the data folder and
 splits (:mod:`.splits`), the TextWorld patch (:mod:`.textworld_patch`) and the environment (:mod:`.env`)."""
+
 from .commands import PRIMITIVES, call_to_command_candidates, check_call, command_to_call
 from .env import AlfWorldEnv, make_alfworld_env
 from .splits import (

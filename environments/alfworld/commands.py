@@ -4,6 +4,7 @@ Every game file embeds its own grammar. The benchmark games use the classic gram
 (``put X in/on Y``); newer ALFWorld releases say ``move X to Y``. The call-form primitives map
 to whichever command text the game admits, so both work.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,61 +52,95 @@ _ALIASES = {"toggle": "use"}
 
 PRIMITIVES: tuple[PrimitiveSpec, ...] = (
     PrimitiveSpec(
-        "goto", ("recep",), "Go to a receptacle (e.g. 'cabinet 1') and look at it.",
+        "goto",
+        ("recep",),
+        "Go to a receptacle (e.g. 'cabinet 1') and look at it.",
         "recep is a receptacle in the room and you are not already there.",
         "You are at recep; the observation lists what is on/in it, or says it is closed.",
     ),
     PrimitiveSpec(
-        "take", ("obj", "recep"), "Pick up an object from the receptacle you are at.",
+        "take",
+        ("obj", "recep"),
+        "Pick up an object from the receptacle you are at.",
         "You are at recep, obj is visible in/on it, and your hands are empty.",
         "You hold obj; it is no longer in/on recep.",
     ),
     PrimitiveSpec(
-        "put", ("obj", "recep"), "Put the object you hold in/on the receptacle you are at.",
+        "put",
+        ("obj", "recep"),
+        "Put the object you hold in/on the receptacle you are at.",
         "You hold obj, you are at recep, and recep is open if it can be opened.",
         "obj is in/on recep; your hands are empty.",
     ),
     PrimitiveSpec(
-        "open", ("recep",), "Open a closed receptacle you are at (drawer, fridge, microwave...).",
+        "open",
+        ("recep",),
+        "Open a closed receptacle you are at (drawer, fridge, microwave...).",
         "You are at recep, it can be opened and it is closed.",
         "recep is open; the observation lists what is in it.",
     ),
     PrimitiveSpec(
-        "close", ("recep",), "Close an open receptacle you are at.",
-        "You are at recep and it is open.", "recep is closed.",
+        "close",
+        ("recep",),
+        "Close an open receptacle you are at.",
+        "You are at recep and it is open.",
+        "recep is closed.",
     ),
     PrimitiveSpec(
-        "toggle", ("obj",), "Switch a light or appliance you are at on or off (same as use).",
+        "toggle",
+        ("obj",),
+        "Switch a light or appliance you are at on or off (same as use).",
         "You are at the place of obj and obj can be switched (e.g. 'desklamp 1').",
         "obj is switched on (or off).",
     ),
     PrimitiveSpec(
-        "clean", ("obj", "recep"), "Clean the object you hold with a sink or basin you are at.",
-        "You hold obj and you are at recep, a sinkbasin.", "obj is clean; you still hold it.",
+        "clean",
+        ("obj", "recep"),
+        "Clean the object you hold with a sink or basin you are at.",
+        "You hold obj and you are at recep, a sinkbasin.",
+        "obj is clean; you still hold it.",
     ),
     PrimitiveSpec(
-        "heat", ("obj", "recep"), "Heat the object you hold with a microwave you are at.",
-        "You hold obj and you are at recep, a microwave.", "obj is hot; you still hold it.",
+        "heat",
+        ("obj", "recep"),
+        "Heat the object you hold with a microwave you are at.",
+        "You hold obj and you are at recep, a microwave.",
+        "obj is hot; you still hold it.",
     ),
     PrimitiveSpec(
-        "cool", ("obj", "recep"), "Cool the object you hold with a fridge you are at.",
-        "You hold obj and you are at recep, a fridge.", "obj is cool; you still hold it.",
+        "cool",
+        ("obj", "recep"),
+        "Cool the object you hold with a fridge you are at.",
+        "You hold obj and you are at recep, a fridge.",
+        "obj is cool; you still hold it.",
     ),
     PrimitiveSpec(
-        "use", ("obj",), "Use (switch on/off) an object you are at, e.g. a desklamp.",
+        "use",
+        ("obj",),
+        "Use (switch on/off) an object you are at, e.g. a desklamp.",
         "You are at the place of obj and obj can be switched (e.g. 'desklamp 1').",
         "obj is switched on (or off); looking at a held object under a lit lamp examines it.",
     ),
     PrimitiveSpec(
-        "examine", ("target",), "Look closely at an object or receptacle you are at or hold.",
+        "examine",
+        ("target",),
+        "Look closely at an object or receptacle you are at or hold.",
         "target is the receptacle you are at, or an object there or in your hands.",
         "Nothing changes; the observation describes target.",
     ),
     PrimitiveSpec(
-        "inventory", (), "List what you are carrying.", "None.", "Nothing changes.",
+        "inventory",
+        (),
+        "List what you are carrying.",
+        "None.",
+        "Nothing changes.",
     ),
     PrimitiveSpec(
-        "look", (), "Describe where you are and what you see.", "None.", "Nothing changes.",
+        "look",
+        (),
+        "Describe where you are and what you see.",
+        "None.",
+        "Nothing changes.",
     ),
 )
 _PRIMITIVES_BY_NAME = {p.name: p for p in PRIMITIVES}
@@ -134,10 +169,7 @@ def check_call(name: str, args: tuple[Any, ...]) -> str | None:
         known = ", ".join(p.signature for p in PRIMITIVES)
         return f"unknown action {name!r}; the primitive actions are: {known}"
     if len(args) != len(spec.params):
-        return (
-            f"{spec.signature} takes {len(spec.params)} argument(s), got {len(args)}: "
-            f"{format_call(name, args)}"
-        )
+        return f"{spec.signature} takes {len(spec.params)} argument(s), got {len(args)}: {format_call(name, args)}"
     for arg in args:
         if not isinstance(arg, str) or not arg.strip():
             return f"arguments of {name} must be non-empty names in quotes, e.g. 'desk 1'; got {arg!r}"

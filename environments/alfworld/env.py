@@ -7,6 +7,7 @@ names, ``AlfredInfos``), exactly the wrappers ``AlfredTWEnv.init_env`` uses, ins
 walks the whole data folder on every construction and runs games in batched sub-processes,
 none of which a one-game, one-episode environment needs.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,11 @@ def _game_objects(game) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     pickupable = {f.arguments[0].name for f in facts if f.name == "pickupable" and f.arguments}
 
     def names(kind: str, portable: bool | None = None) -> tuple[str, ...]:
-        found = {i.name.strip() for key, i in infos.items()
-                 if i.type == kind and (i.name or "").strip() and (portable is None or (key in pickupable) == portable)}
+        found = {
+            i.name.strip()
+            for key, i in infos.items()
+            if i.type == kind and (i.name or "").strip() and (portable is None or (key in pickupable) == portable)
+        }
         return tuple(sorted(found, key=_natural_key))
 
     return names("object", True), names("receptacle"), names("object", False)
@@ -171,9 +175,11 @@ class AlfWorldEnv(TextEnv):
         with TEXTWORLD_LOCK:
             if not self._started or target[: len(self._commands)] != self._commands:
                 self._restarted(self._game.reset())
-            for command in target[len(self._commands):]:
+            for command in target[len(self._commands) :]:
                 if not self._play(command)[1]:
-                    raise ValueError(f"cannot restore {target!r}: the game refused {command!r} after {self._commands!r}")
+                    raise ValueError(
+                        f"cannot restore {target!r}: the game refused {command!r} after {self._commands!r}"
+                    )
 
     def objects_for(self, param: str) -> tuple[str, ...]:
         """Objects a learned action's parameter plausibly takes, by the words of its name: those of a kind
@@ -303,13 +309,10 @@ def make_alfworld_env(task: str, instance: str, data_dir=None, **options) -> Alf
     game_file = resolve_game_file(instance, data_dir)
     game_task = task_of_game(game_file)
     if check_task and game_task is not None and game_task != task:
-        raise ValueError(
-            f"instance {instance!r} is a {game_task} game, not {task}; use alfworld/{game_task}"
-        )
+        raise ValueError(f"instance {instance!r} is a {game_task} game, not {task}; use alfworld/{game_task}")
     try:
         alf_dir = find_alfworld_dir(data_dir)
         name = instance_name(game_file, alf_dir)
     except DataNotFoundError:
         name = str(instance)
     return AlfWorldEnv(game_file, task, name, **options)
-

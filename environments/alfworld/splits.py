@@ -5,6 +5,7 @@ evaluation games), e.g. ``pick_and_place_simple-Mug-None-Desk-308/trial_T2019090
 or ``valid_train/<task-folder>/<trial>`` for the 12 demonstration games. A path to a
 ``game.tw-pddl`` file (or to its trial folder) is accepted as well.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,7 +26,12 @@ TASK_TYPES: dict[str, str] = {
 }
 # Games per type among the 134 evaluation games (ALFWorld "eval_out_of_distribution").
 EXPECTED_EVAL_COUNTS: dict[str, int] = {
-    "put": 24, "clean": 31, "heat": 23, "cool": 21, "examine": 18, "puttwo": 17,
+    "put": 24,
+    "clean": 31,
+    "heat": 23,
+    "cool": 21,
+    "examine": 18,
+    "puttwo": 17,
 }
 ALFWORLD_DATA_ENV_VAR = "ALFWORLD_DATA"
 EVAL_SUBDIR = "json_2.1.1/valid_unseen"
@@ -40,7 +46,6 @@ HOW_TO_GET_DATA = (
     "ALFWORLD_DATA=<that folder> or pass --data-dir <folder holding alfworld/>. The folder must "
     f"contain {EVAL_SUBDIR}/<task>/<trial>/{GAME_FILE}."
 )
-
 
 
 def find_alfworld_dir(data_dir=None) -> Path:

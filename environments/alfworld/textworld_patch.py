@@ -3,6 +3,7 @@
 Both are process-wide by nature: the patch replaces functions of TextWorld's own modules, and TatSu's
 parser state is shared by the whole process (ARCHITECTURE.md, "Process-wide state").
 """
+
 from __future__ import annotations
 
 import copy

@@ -7,6 +7,7 @@
   is the environment's own text, overridden by ``PATH/example.md``. Plans are cached on disk
   (``$LEARNACT_CACHE``, else ``~/.cache/learnact``), keyed by the domain's and the problem's texts.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,10 @@ class FolderMaterial:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("LEARNACT_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "learnact"
+    root = (
+        os.environ.get("LEARNACT_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "learnact"
+    )
     return Path(root) / "plans"
 
 
@@ -56,7 +60,9 @@ def world_text(domain, folder: DomainFolder) -> str:
     if domain.types:
         lines.append(f"Object types: {_type_line(domain.types)}.")
     if domain.constants:
-        lines.append("Objects present in every problem: " + ", ".join(f"'{c}' ({t})" for c, t in domain.constants.items()) + ".")
+        lines.append(
+            "Objects present in every problem: " + ", ".join(f"'{c}' ({t})" for c, t in domain.constants.items()) + "."
+        )
     preds = ", ".join(f"{p}({', '.join(args)})" for p, args in domain.predicates.items())
     lines.append(f"A state is a set of facts written name(object, ...), over the predicates: {preds}.")
     lines.append("The task is to make every fact the goal lists true (and every fact it negates false).")
@@ -80,8 +86,10 @@ def derived_instruction(env, plan: list[str] | None = None) -> str:
     folder = open_folder(env.name)
     example = example_call(env, plan)
     call_format = CALL_FORMAT_BASE.format(example=example) + "\n" + SAME_OBJECT
-    return (f"{world_text(env.ground.domain, folder)}\n\n{call_format}\n\n"
-            f"The primitive actions:\n{primitive_lines(env.primitives)}\n")
+    return (
+        f"{world_text(env.ground.domain, folder)}\n\n{call_format}\n\n"
+        f"The primitive actions:\n{primitive_lines(env.primitives)}\n"
+    )
 
 
 def solve(env, max_states: int = 100_000) -> tuple[list[str], str]:
@@ -118,5 +126,9 @@ def _material(env_name: str, _stamp: tuple) -> FolderMaterial:
     else:
         instruction, instruction_source = derived_instruction(env, plan).strip(), "derived"
     if plan is None:
-        return FolderMaterial(instruction, given_example.read_text(encoding="utf-8").strip(), instruction_source, str(given_example), None)
-    return FolderMaterial(instruction, record_episode(env, plan).strip(), instruction_source, f"derived: {planner}", instance)
+        return FolderMaterial(
+            instruction, given_example.read_text(encoding="utf-8").strip(), instruction_source, str(given_example), None
+        )
+    return FolderMaterial(
+        instruction, record_episode(env, plan).strip(), instruction_source, f"derived: {planner}", instance
+    )

@@ -13,6 +13,7 @@ Instances: a benchmark name (``prob08``), a path to a problem ``.pddl`` file, or
 problem ``gen:seed=3`` / ``gen:seed=3,balls=6`` (sizes per domain in :mod:`.generators`).
 The domain: ``domain_file`` if given, else the benchmark's next to the data, else ours.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -101,7 +102,9 @@ def read_problem(path: Path) -> str:
     except OSError as exc:
         raise DataNotFoundError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise PDDLError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); a PDDL file is plain text") from None
+        raise PDDLError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); a PDDL file is plain text"
+        ) from None
 
 
 def resolve_problem(task: str, instance: str, data_dir=None) -> tuple[str, str, Path | None]:
@@ -184,11 +187,23 @@ def check_budget(ground: GroundTask, label: str, budget: int | None = None) -> i
     return total
 
 
-def build_env(task: str, instance: str, domain_path: Path, key: str, text: str, options: dict, name: str | None = None) -> PDDLEnv:
+def build_env(
+    task: str, instance: str, domain_path: Path, key: str, text: str, options: dict, name: str | None = None
+) -> PDDLEnv:
     ground = load_task(task, domain_path, key, text)
     check_budget(ground, key, options.get("ground_budget"))
-    env = PDDLEnv(task, instance, ground, max_steps=options.get("max_steps"), feedback=options.get("feedback") or "named", name=name)
-    env.domain_path, env.problem_text = domain_path, text  # what an outside planner reads (environments/pddl/derived.py)
+    env = PDDLEnv(
+        task,
+        instance,
+        ground,
+        max_steps=options.get("max_steps"),
+        feedback=options.get("feedback") or "named",
+        name=name,
+    )
+    env.domain_path, env.problem_text = (
+        domain_path,
+        text,
+    )  # what an outside planner reads (environments/pddl/derived.py)
     return env
 
 
@@ -196,9 +211,14 @@ class PDDLEnv(TextEnv):
     """One PDDL problem as a text environment; see the module docstring for the contract."""
 
     def __init__(
-        self, domain: str, instance: str, ground: GroundTask, max_steps: int | None = None, feedback: str = "named",
+        self,
+        domain: str,
+        instance: str,
+        ground: GroundTask,
+        max_steps: int | None = None,
+        feedback: str = "named",
         name: str | None = None,
-    ):  # fmt: skip
+    ):
         super().__init__()
         if feedback not in FEEDBACK:
             raise ValueError(f"feedback must be one of {', '.join(FEEDBACK)}, got {feedback!r}")
@@ -258,7 +278,10 @@ class PDDLEnv(TextEnv):
     def _resolve(self, action) -> tuple[GroundAction | None, str | None]:
         """The ground action ``action`` names, or why it cannot be applied in the current state."""
         if not isinstance(action, str):
-            return None, f"Invalid action: expected text such as {self.primitives[0].signature}, got {type(action).__name__}"
+            return (
+                None,
+                f"Invalid action: expected text such as {self.primitives[0].signature}, got {type(action).__name__}",
+            )
         try:
             name, args = parse_call(action)
         except ActionParseError as exc:
@@ -308,7 +331,9 @@ class PDDLEnv(TextEnv):
     def state_view(self) -> str:
         if self.domain_name in PDDL_DOMAINS:
             return state_view(self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg)
-        return object_view(self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg, self.ground.changing_predicates)
+        return object_view(
+            self.domain_name, self.state, self.ground.goal_pos, self.ground.goal_neg, self.ground.changing_predicates
+        )
 
     def typed_calls(self) -> list[str]:
         """Every primitive call with arguments of the right types (distinct objects where the domain asks), valid now or not."""

@@ -11,6 +11,7 @@ The domain follows PDDL's semantics: a repeated object is allowed unless the dom
 ``(not (= ?x ?y))`` (the four benchmark domains keep pddlgym's distinct objects, see
 :mod:`.simulator`). Its texts are generic (``at(ball1, rooma) is true.``), never another domain's.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,10 @@ class DomainFolder:
 
     def problems(self) -> dict[str, Path]:
         """Problem name -> file: every ``.pddl`` beside the domain file but the domain file itself."""
-        files = sorted((p for p in self.root.glob("*.pddl") if p.resolve() != self.domain_file and p.is_file()), key=lambda p: natural_key(p.stem))
+        files = sorted(
+            (p for p in self.root.glob("*.pddl") if p.resolve() != self.domain_file and p.is_file()),
+            key=lambda p: natural_key(p.stem),
+        )
         return {p.stem: p for p in files}
 
     def problem_file(self, instance: str) -> Path:
@@ -63,7 +67,9 @@ class DomainFolder:
         if path.suffix == ".pddl" and path.is_file():
             return path.resolve()
         if instance.startswith("gen:") or instance == "gen":
-            raise FolderError(f"{self.env_name} has no problem generator; name a problem: {', '.join(known) or '(none)'}")
+            raise FolderError(
+                f"{self.env_name} has no problem generator; name a problem: {', '.join(known) or '(none)'}"
+            )
         raise DataNotFoundError(f"{self.env_name} has no problem {instance!r}; known: {', '.join(known) or '(none)'}")
 
     def domain(self) -> Domain:
@@ -84,7 +90,7 @@ class DomainFolder:
 
 def open_folder(name: str) -> DomainFolder:
     """``pddl:PATH`` (or a bare PATH) -> its :class:`DomainFolder`; a clear error where PATH does not fit."""
-    spec = name.strip()[len(PREFIX):] if is_folder_name(name) else name.strip()
+    spec = name.strip()[len(PREFIX) :] if is_folder_name(name) else name.strip()
     if not spec:
         raise FolderError("pddl: needs a path, e.g. pddl:my_domain/ (a folder with domain.pddl and problem files)")
     path = Path(spec).expanduser().resolve()
@@ -92,7 +98,9 @@ def open_folder(name: str) -> DomainFolder:
         domain = path / DOMAIN_FILE
         if not domain.is_file():
             found = ", ".join(sorted(p.name for p in path.glob("*.pddl"))[:6]) or "no .pddl file"
-            raise FolderError(f"{path} has no {DOMAIN_FILE} (found: {found}); name the domain file instead: pddl:{path}/FILE.pddl")
+            raise FolderError(
+                f"{path} has no {DOMAIN_FILE} (found: {found}); name the domain file instead: pddl:{path}/FILE.pddl"
+            )
         return DomainFolder(domain.resolve(), path, path)
     if path.is_file():
         return DomainFolder(path, path.parent, path)
@@ -136,10 +144,14 @@ def _split_file(path: Path, names: list[str]) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("train"), list):
         raise FolderError(f'{path}: expected {{"train": ["p01", ...], "test": [...]}} (test optional: the rest)')
     train = [str(n) for n in data["train"]]
-    test = [str(n) for n in data["test"]] if isinstance(data.get("test"), list) else [n for n in names if n not in train]
+    test = (
+        [str(n) for n in data["test"]] if isinstance(data.get("test"), list) else [n for n in names if n not in train]
+    )
     unknown = [n for n in train + test if n not in names]
     if unknown:
-        raise FolderError(f"{path}: unknown problem(s) {', '.join(unknown)}; the folder has {', '.join(names) or 'none'}")
+        raise FolderError(
+            f"{path}: unknown problem(s) {', '.join(unknown)}; the folder has {', '.join(names) or 'none'}"
+        )
     return {"train": train, "test": test, "source": SPLIT_FILE}
 
 
@@ -148,4 +160,6 @@ def make_folder_env(name: str, instance: str, **options: Any):
     folder = open_folder(name)
     check_options(options, folder.env_name)
     path = folder.problem_file(str(instance))
-    return build_env(folder.env_name, str(instance), folder.domain_file, str(path), read_problem(path), options, name=folder.env_name)
+    return build_env(
+        folder.env_name, str(instance), folder.domain_file, str(path), read_problem(path), options, name=folder.env_name
+    )

@@ -12,6 +12,7 @@ A generated instance is named ``gen:seed=3`` or with sizes ``gen:seed=3,balls=4`
   goals (nuts tight, tools back in the boot, boot closed).
 The same name always gives the same problem text.
 """
+
 from __future__ import annotations
 
 import random
@@ -40,7 +41,9 @@ def parse_generated(domain: str, name: str) -> dict[str, int]:
         if not sep:
             raise GeneratorError(f"{name!r}: expected key=value pairs such as gen:seed=3,{next(iter(SIZES[domain]))}=4")
         if key not in params:
-            raise GeneratorError(f"{name!r}: unknown size {key!r} for {domain}; known: seed, {', '.join(SIZES[domain])}")
+            raise GeneratorError(
+                f"{name!r}: unknown size {key!r} for {domain}; known: seed, {', '.join(SIZES[domain])}"
+            )
         try:
             params[key] = int(value)
         except ValueError:
@@ -119,12 +122,21 @@ def barman(seed: int, cocktails: int, ingredients: int) -> str:
     shots = [f"shot{i + 1}" for i in range(cocktails + 1)]
     disp = [f"dispenser{i + 1}" for i in range(ingredients)]
     objects = (
-        "shaker1 - shaker left right - hand " + " ".join(shots) + " - shot " + " ".join(ings) + " - ingredient "
-        + " ".join(cocks) + " - cocktail " + " ".join(disp) + " - dispenser l0 l1 l2 - level"
+        "shaker1 - shaker left right - hand "
+        + " ".join(shots)
+        + " - shot "
+        + " ".join(ings)
+        + " - ingredient "
+        + " ".join(cocks)
+        + " - cocktail "
+        + " ".join(disp)
+        + " - dispenser l0 l1 l2 - level"
     )
     init = ["(ontable shaker1)"] + [f"(ontable {s})" for s in shots]
     init += [f"(dispenses {d} {i})" for d, i in zip(disp, ings)]
-    init += ["(clean shaker1)"] + [f"(clean {s})" for s in shots] + ["(empty shaker1)"] + [f"(empty {s})" for s in shots]
+    init += (
+        ["(clean shaker1)"] + [f"(clean {s})" for s in shots] + ["(empty shaker1)"] + [f"(empty {s})" for s in shots]
+    )
     init += ["(handempty left)", "(handempty right)", "(shaker-empty-level shaker1 l0)", "(shaker-level shaker1 l0)"]
     init += ["(next l0 l1)", "(next l1 l2)"]
     for c in cocks:
@@ -142,8 +154,13 @@ def tyreworld(seed: int, wheels: int) -> str:
     rng = random.Random(f"tyreworld-{seed}")
     idx = list(range(1, wheels + 1))
     objects = (
-        "wrench jack pump - tool " + " ".join(f"the-hub{i}" for i in idx) + " - hub " + " ".join(f"nuts{i}" for i in idx)
-        + " - nut boot - container " + " ".join(f"r{i} w{i}" for i in idx) + " - wheel"
+        "wrench jack pump - tool "
+        + " ".join(f"the-hub{i}" for i in idx)
+        + " - hub "
+        + " ".join(f"nuts{i}" for i in idx)
+        + " - nut boot - container "
+        + " ".join(f"r{i} w{i}" for i in idx)
+        + " - wheel"
     )
     init = ["(in jack boot)", "(in pump boot)", "(in wrench boot)", "(unlocked boot)"]
     init.append("(isopen boot)" if rng.random() < 0.3 else "(closed boot)")

@@ -15,6 +15,7 @@ from seeds nobody tuned on.
 
 :func:`instance_size` reads the size of any PDDL instance, generated or benchmark.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -52,8 +53,12 @@ def problem_key(text: str) -> str:
     instances are the same problem exactly when their keys match, whatever the order of their facts."""
     problem = parse_problem(text, "<ladder>")
     parts = (
-        sorted(problem.objects.items()), sorted(problem.init), sorted(problem.goal_pos), sorted(problem.goal_neg), problem.domain_name,
-    )  # fmt: skip
+        sorted(problem.objects.items()),
+        sorted(problem.init),
+        sorted(problem.goal_pos),
+        sorted(problem.goal_neg),
+        problem.domain_name,
+    )
     return repr(parts)
 
 

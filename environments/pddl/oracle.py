@@ -7,6 +7,7 @@ fixed ``PYTHONHASHSEED`` (same plans, same times every run), all requested probl
 child, and plans are cached in ``cache_dir`` keyed by the domain and problem texts.
 Used by the tests, the speed benchmark and the recording of prompt examples.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,7 +51,10 @@ def oracle_plans(
             plans[(task, instance)] = json.loads(cached.read_text(encoding="utf-8"))
             continue
         jobs[(task, instance)] = {
-            "domain": str(domain_path), "problem": problem_text, "heuristic": heuristic, "key": key
+            "domain": str(domain_path),
+            "problem": problem_text,
+            "heuristic": heuristic,
+            "key": key,
         }
     if jobs:
         found = _run_pyperplan(list(jobs.values()), timeout)
@@ -69,7 +73,9 @@ def oracle_plan(task: str, instance: str, data_dir=None, cache_dir=None) -> list
     return oracle_plans([(task, instance)], data_dir=data_dir, cache_dir=cache_dir)[(task, instance)]
 
 
-def plan_file(domain_path: str | Path, problem_text: str, cache_dir: str | Path | None = None, timeout: float = 120) -> list[str]:
+def plan_file(
+    domain_path: str | Path, problem_text: str, cache_dir: str | Path | None = None, timeout: float = 120
+) -> list[str]:
     """pyperplan's plan (GBFS, hFF) for one problem on any domain file, cached like :func:`oracle_plans`; an
     :class:`OracleError` where pyperplan is missing, cannot read the domain (it reads positive typed STRIPS) or
     finds no plan."""
@@ -78,7 +84,9 @@ def plan_file(domain_path: str | Path, problem_text: str, cache_dir: str | Path 
     cached = Path(cache_dir) / f"{key}.json" if cache_dir else None
     if cached is not None and cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
-    plan = _run_pyperplan([{"domain": str(domain_path), "problem": problem_text, "heuristic": "hff", "key": key}], timeout).get(key)
+    plan = _run_pyperplan(
+        [{"domain": str(domain_path), "problem": problem_text, "heuristic": "hff", "key": key}], timeout
+    ).get(key)
     if plan is None:
         raise OracleError(f"pyperplan found no plan for {domain_path}")
     if cached is not None:
@@ -91,8 +99,13 @@ def _run_pyperplan(jobs: list[dict], timeout: float) -> dict[str, list[str] | No
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", __name__], input=json.dumps(jobs), capture_output=True, text=True,
-            env=env, timeout=timeout, check=False,
+            [sys.executable, "-m", __name__],
+            input=json.dumps(jobs),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise OracleError(f"pyperplan did not finish {len(jobs)} problem(s) within {timeout:.0f} s") from None

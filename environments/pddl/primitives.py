@@ -6,6 +6,7 @@ dispenser)`` reads better than the PDDL ``?s ?i ?h1 ?h2 ?d``); the order is the 
 A domain whose operators are not listed here (a user's domain folder) gets specs written from the
 operator itself: parameters with their types, preconditions and effects as facts.
 """
+
 from __future__ import annotations
 
 from ..base import PrimitiveSpec
@@ -232,7 +233,9 @@ def primitive_spec(domain: str, op: Operator) -> PrimitiveSpec:
 def _spec_from_pddl(domain: str, op: Operator) -> PrimitiveSpec:
     """A spec written from the operator itself: typed parameters, preconditions and effects as facts."""
     params = tuple(p[1:].replace("-", "_") for p, _ in op.params)
-    return PrimitiveSpec(call_name(op.name), params, describe_operator(op), operator_preconditions(op), operator_effects(op))
+    return PrimitiveSpec(
+        call_name(op.name), params, describe_operator(op), operator_preconditions(op), operator_effects(op)
+    )
 
 
 def _term(t: str) -> str:
@@ -255,12 +258,16 @@ def describe_operator(op: Operator) -> str:
 
 def operator_preconditions(op: Operator) -> str:
     parts = [f"{_fact(a)} holds" for a in op.pre_pos] + [f"{_fact(a)} does not hold" for a in op.pre_neg]
-    parts += [f"{_term(a)} is {_term(b)}" for a, b in op.pre_eq] + [f"{_term(a)} differs from {_term(b)}" for a, b in op.pre_neq]
+    parts += [f"{_term(a)} is {_term(b)}" for a, b in op.pre_eq] + [
+        f"{_term(a)} differs from {_term(b)}" for a, b in op.pre_neq
+    ]
     return "; ".join(parts) + "." if parts else "nothing (always applicable)."
 
 
 def operator_effects(op: Operator) -> str:
-    parts = [f"{_fact(a)} becomes true" for a in op.add] + [f"{_fact(a)} becomes false" for a in op.delete if a not in op.add]
+    parts = [f"{_fact(a)} becomes true" for a in op.add] + [
+        f"{_fact(a)} becomes false" for a in op.delete if a not in op.add
+    ]
     if op.cost is not None:
         amount = op.cost[0] if len(op.cost) == 1 else _fact(op.cost)
         parts.append(f"costs {amount}")

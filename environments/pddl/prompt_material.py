@@ -8,6 +8,7 @@ the env, so every observation is the env's own text).
 Needs pyperplan (dev extra) for the plans. The tests check that the files on disk match what
 the env says, so re-run this after changing observations or primitives.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,11 @@ in the observations. After a valid action the observation lists every fact that 
 action that cannot be applied changes nothing; the observation then says why (unknown action,
 wrong number of arguments, unknown object, or which precondition does not hold)."""
 # The four benchmark domains keep pddlgym's rule (environments/pddl/simulator.py); a user's domain follows PDDL.
-CALL_FORMAT = CALL_FORMAT_BASE + """ Each argument
+CALL_FORMAT = (
+    CALL_FORMAT_BASE
+    + """ Each argument
 must be a different object."""
+)
 
 
 def primitive_lines(primitives: tuple[PrimitiveSpec, ...]) -> str:

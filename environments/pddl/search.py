@@ -4,6 +4,7 @@ It runs what pyperplan cannot read (negative preconditions, equality, action cos
 pyperplan mistypes) for the worked example of a user's domain and ``run.py check``; it is bounded by a
 number of states, so a hard problem gives up instead of eating the machine.
 """
+
 from __future__ import annotations
 
 import heapq

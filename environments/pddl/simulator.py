@@ -8,6 +8,7 @@ preconditions and effects as frozensets so that applicability is one subset test
 replays many episodes from the same initial states, so valid actions and state descriptions
 are cached per state (bounded).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -179,7 +180,8 @@ class GroundTask:
         static = set(domain.predicates) - changing
         all_objects = frozenset(self.objects)
         self.matchers: dict[str, Matcher] = {
-            name: compile_matcher(op, static, self._type_sets, all_objects, distinct) for name, op in domain.operators.items()
+            name: compile_matcher(op, static, self._type_sets, all_objects, distinct)
+            for name, op in domain.operators.items()
         }
         self._ground: dict[tuple[str, tuple[str, ...]], GroundAction] = {}
         self._valid_cache: dict[State, dict[str, GroundAction]] = {}
@@ -224,7 +226,13 @@ class GroundTask:
 
             call = f"{call_name(op.name)}({', '.join(repr(a) for a in args)})"
             action = GroundAction(
-                op, args, call, concrete(op.pre_pos), concrete(op.pre_neg), concrete(op.add), concrete(op.delete),
+                op,
+                args,
+                call,
+                concrete(op.pre_pos),
+                concrete(op.pre_neg),
+                concrete(op.add),
+                concrete(op.delete),
                 self._cost(op, binding),
             )
             self._ground[key] = action
@@ -247,8 +255,16 @@ class GroundTask:
     def broken_equalities(self, op: Operator, args: tuple[str, ...]) -> list[str]:
         """The (in)equalities of ``op``'s precondition that ``args`` break, as text."""
         binding = {p: a for (p, _), a in zip(op.params, args)}
-        out = [f"{binding.get(a, a)} must be {binding.get(b, b)}" for a, b in op.pre_eq if binding.get(a, a) != binding.get(b, b)]
-        out += [f"{binding.get(a, a)} must differ from {binding.get(b, b)}" for a, b in op.pre_neq if binding.get(a, a) == binding.get(b, b)]
+        out = [
+            f"{binding.get(a, a)} must be {binding.get(b, b)}"
+            for a, b in op.pre_eq
+            if binding.get(a, a) != binding.get(b, b)
+        ]
+        out += [
+            f"{binding.get(a, a)} must differ from {binding.get(b, b)}"
+            for a, b in op.pre_neq
+            if binding.get(a, a) == binding.get(b, b)
+        ]
         return out
 
     def check(self, state: State, op: Operator, args: tuple[str, ...]) -> tuple[list[Atom], list[Atom]]:

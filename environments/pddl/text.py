@@ -1,4 +1,5 @@
 """Facts as short English sentences, per domain, with a generic fallback."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -7,6 +7,7 @@ embedded 1.5B model it mostly did not. The view below puts, for each object, whe
 where it must go on one line, and marks what is already done. Gripper and blockworld get their own
 view; the other domains get the facts plus the goal split into "still to do" and "already true".
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -64,8 +65,10 @@ def blockworld_view(state: State, goal_pos: Iterable[Atom]) -> str:
         if atom in state:
             done.append(f"Done: {sentence('blockworld', atom).rstrip('.')}.")
         elif atom[0] == "on":
-            now = f"{atom[1]} is held" if atom[1] == held else (
-                f"{atom[1]} is on {below[atom[1]]}" if atom[1] in below else f"{atom[1]} is on the table"
+            now = (
+                f"{atom[1]} is held"
+                if atom[1] == held
+                else (f"{atom[1]} is on {below[atom[1]]}" if atom[1] in below else f"{atom[1]} is on the table")
             )
             todo.append(f"To do: {atom[1]} must be on {atom[2]} (now {now.split(' is ', 1)[1]}).")
         else:
@@ -118,7 +121,10 @@ def object_view(
     lines = ["Still to reach: " + ("; ".join(todo) if todo else "nothing, the goal is reached.")]
     if done:
         lines.append("Already true: " + "; ".join(done))
-    lines += [f"{obj}: " + "; ".join(map(fact_text, facts)) for obj, facts in sorted(per_object.items(), key=lambda kv: _natural(kv[0]))]
+    lines += [
+        f"{obj}: " + "; ".join(map(fact_text, facts))
+        for obj, facts in sorted(per_object.items(), key=lambda kv: _natural(kv[0]))
+    ]
     if general:
         lines.append("Also true: " + "; ".join(map(fact_text, general)))
     return "\n".join(lines)

@@ -6,6 +6,7 @@
 >>> with as_tools(lib, env) as toolset:  # LangChain tools for any tool-calling agent
 ...     agent = create_react_agent(model, toolset.tools)
 """
+
 from __future__ import annotations
 
 from .executor import NO_PRIMITIVE, Executor

@@ -11,6 +11,7 @@ parent -> worker: {"op": "load", "code", "primitives": {name: [params]}}
 worker -> parent: {"op": "ready"}, {"op": "loaded", "refused": {...}},
                   {"op": "prim", "name", "args"}, {"op": "query", "what"}, {"op": "done", ...}
 """
+
 from __future__ import annotations
 
 import json
@@ -142,10 +143,10 @@ def make_primitive(name: str, params: list[str], state: CallState):
     def primitive(*args, **kwargs):
         state.check()
         if kwargs:
-            unknown = [k for k in kwargs if k not in params[len(args):]]
+            unknown = [k for k in kwargs if k not in params[len(args) :]]
             if unknown:
                 raise TypeError(f"{name}() got unexpected keyword argument(s) {unknown}; parameters are {params}")
-            args = args + tuple(kwargs[p] for p in params[len(args):] if p in kwargs)
+            args = args + tuple(kwargs[p] for p in params[len(args) :] if p in kwargs)
         if len(args) != len(params):
             raise TypeError(f"{name}() takes {len(params)} arguments ({', '.join(params)}), {len(args)} given")
         for a in args:
@@ -284,7 +285,11 @@ def run_call(lib: Library, msg: dict, limits: dict) -> dict:
     except MemoryError:
         state.output = []
         if state.failure is None:
-            state.failure = {"kind": "memory", "message": f"the memory limit ({limits['memory_mb']} MB) was exceeded", "line": None}
+            state.failure = {
+                "kind": "memory",
+                "message": f"the memory limit ({limits['memory_mb']} MB) was exceeded",
+                "line": None,
+            }
     except BaseException as exc:  # noqa: BLE001 - learned code may raise anything
         if state.failure is None:
             text, line = learned_traceback(exc, state.output_chars)

@@ -21,6 +21,7 @@ The parent is the authority on everything that touches the environment (primitiv
 validity, the trace); the worker only reports what the code itself did (exceptions, output,
 return value), and the parent never trusts it with more than JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,11 +56,17 @@ class Executor:
     """
 
     def __init__(
-        self, env, library: ActionLibrary | Mapping[str, Any] | None = None, *, limits: Limits | None = None,
+        self,
+        env,
+        library: ActionLibrary | Mapping[str, Any] | None = None,
+        *,
+        limits: Limits | None = None,
         invalid_primitive: str = "stop",
     ) -> None:
         if invalid_primitive not in INVALID_PRIMITIVE_RULES:
-            raise ValueError(f"invalid_primitive must be one of {', '.join(INVALID_PRIMITIVE_RULES)}, got {invalid_primitive!r}")
+            raise ValueError(
+                f"invalid_primitive must be one of {', '.join(INVALID_PRIMITIVE_RULES)}, got {invalid_primitive!r}"
+            )
         if library is None or isinstance(library, Mapping):
             library = ActionLibrary.from_dict(library)
         self.env = env
@@ -133,14 +140,24 @@ class Executor:
         if name in self._primitives:
             params = self._primitives[name]
             if len(args) != len(params):
-                return _refused("arity", f"{name}({', '.join(params)}) takes {len(params)} arguments, {len(args)} given", name, start)
+                return _refused(
+                    "arity",
+                    f"{name}({', '.join(params)}) takes {len(params)} arguments, {len(args)} given",
+                    name,
+                    start,
+                )
             return self._run_primitive(name, args, start)
         action = self.library.get(name)
         if action is None or action.is_helper:
             return _refused("unknown_name", self._unknown_message(name, action), name, start)
         if not action.accepts(len(args)):
-            return _refused("arity", f"{action.signature} takes {_arity_text(action)} arguments, {len(args)} given",
-                            name, start, learned=True)
+            return _refused(
+                "arity",
+                f"{action.signature} takes {_arity_text(action)} arguments, {len(args)} given",
+                name,
+                start,
+                learned=True,
+            )
         with self._lock:
             return self._run_learned(action, args, start)
 
@@ -149,8 +166,11 @@ class Executor:
         if first is not None:
             return {"stop": first.kind, "message": first.message}
         if count > QUERY_LIMIT_FACTOR * self.limits.max_primitive_calls:
-            return {"stop": "primitive_limit", "message": f"more than {QUERY_LIMIT_FACTOR * self.limits.max_primitive_calls} "
-                    "observe/facts/valid_actions queries in one learned call"}
+            return {
+                "stop": "primitive_limit",
+                "message": f"more than {QUERY_LIMIT_FACTOR * self.limits.max_primitive_calls} "
+                "observe/facts/valid_actions queries in one learned call",
+            }
         if what == "observe":
             observe = getattr(self.env, "observe", None)
             return {"value": observe() if callable(observe) else ""}
@@ -175,21 +195,33 @@ class Executor:
     def _run_primitive(self, name: str, args: tuple, start: float) -> CallResult:
         step, info = self._step(name, args)
         error = None if step.valid else CallError("invalid_primitive", step.observation, step=1)
-        return CallResult(ok=step.valid, observation=step.observation, error=error, trace=[step], name=name,
-                          is_learned=False, info=info, seconds=time.perf_counter() - start)
+        return CallResult(
+            ok=step.valid,
+            observation=step.observation,
+            error=error,
+            trace=[step],
+            name=name,
+            is_learned=False,
+            info=info,
+            seconds=time.perf_counter() - start,
+        )
 
     def _run_learned(self, action: LearnedAction, args: tuple, start: float) -> CallResult:
         try:
             worker = self._ensure_worker()
         except (WorkerDied, WorkerTimeout, OSError) as exc:
             self._drop_worker()
-            return _refused("worker_crash", f"the sandbox worker could not start: {exc}", action.name, start, learned=True)
+            return _refused(
+                "worker_crash", f"the sandbox worker could not start: {exc}", action.name, start, learned=True
+            )
         call = _Call()
         try:
             self._exchange(worker, action, args, call)
         except WorkerTimeout:
             self._drop_worker()
-            call.first = call.first or CallError("timeout", f"the call exceeded the {self.limits.wall_s:g} s time limit and was stopped")
+            call.first = call.first or CallError(
+                "timeout", f"the call exceeded the {self.limits.wall_s:g} s time limit and was stopped"
+            )
         except WorkerDied as exc:
             self._drop_worker()
             call.first = call.first or CallError(exc.kind, str(exc))
@@ -204,12 +236,21 @@ class Executor:
                 self._drop_worker()  # a heap that hit its limit is not worth reusing
         if error is None and trace and not trace[-1].valid:  # only reachable with invalid_primitive="continue"
             last = trace[-1]
-            error = CallError("invalid_primitive", f"{last.action} is not valid here: {last.observation}", step=len(trace))
+            error = CallError(
+                "invalid_primitive", f"{last.action} is not valid here: {last.observation}", step=len(trace)
+            )
         returned = done.get("returned") if isinstance(done.get("returned"), str) else None
         return CallResult(
-            ok=error is None, observation=_observation(action.name, trace, error, returned), error=error,
-            trace=trace, name=action.name, is_learned=True, info=call.info, returned=returned,
-            output=str(done.get("output", "")), seconds=time.perf_counter() - start,
+            ok=error is None,
+            observation=_observation(action.name, trace, error, returned),
+            error=error,
+            trace=trace,
+            name=action.name,
+            is_learned=True,
+            info=call.info,
+            returned=returned,
+            output=str(done.get("output", "")),
+            seconds=time.perf_counter() - start,
         )
 
     def _exchange(self, worker: WorkerProcess, action: LearnedAction, args: tuple, call: _Call) -> None:
@@ -229,10 +270,16 @@ class Executor:
             if msg.get("op") != "prim":
                 raise WorkerDied(f"unexpected message from the worker: {str(msg)[:200]}")
             name, prim_args = msg.get("name"), msg.get("args")
-            if name not in self._primitives or not isinstance(prim_args, list) or len(prim_args) != len(self._primitives[name]):
+            if (
+                name not in self._primitives
+                or not isinstance(prim_args, list)
+                or len(prim_args) != len(self._primitives[name])
+            ):
                 raise WorkerDied(f"malformed primitive request from the worker: {str(msg)[:200]}")
             if call.first is None and len(call.trace) >= limits.max_primitive_calls:
-                call.first = CallError("primitive_limit", f"more than {limits.max_primitive_calls} primitive calls in one learned call")
+                call.first = CallError(
+                    "primitive_limit", f"more than {limits.max_primitive_calls} primitive calls in one learned call"
+                )
             if call.first is not None:
                 worker.send({"stop": call.first.kind, "message": call.first.message})
                 continue
@@ -243,7 +290,9 @@ class Executor:
             if step.valid or self.invalid_primitive == "continue":
                 worker.send({"obs": step.observation})
             else:
-                call.first = CallError("invalid_primitive", f"{step.action} is not valid here: {step.observation}", step=len(call.trace))
+                call.first = CallError(
+                    "invalid_primitive", f"{step.action} is not valid here: {step.observation}", step=len(call.trace)
+                )
                 worker.send({"stop": call.first.kind, "message": call.first.message})
 
 
@@ -267,8 +316,14 @@ def _arity_text(action: LearnedAction) -> str:
 
 
 def _refused(kind: str, message: str, name: str | None, start: float, learned: bool = False) -> CallResult:
-    return CallResult(ok=False, observation=f"Invalid action: {message}", error=CallError(kind, message), name=name,
-                      is_learned=learned, seconds=time.perf_counter() - start)
+    return CallResult(
+        ok=False,
+        observation=f"Invalid action: {message}",
+        error=CallError(kind, message),
+        name=name,
+        is_learned=learned,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _short(error: CallError) -> str:

@@ -4,6 +4,7 @@ Nothing here runs learned code; it is only parsed. Every change (new code, a usa
 description) produces a new library in which the changed action has a new version whose
 ``parent_version`` is the old one, so a store can keep the full history.
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,8 +66,14 @@ class LearnedAction:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LearnedAction:
         try:
-            return cls(**{**d, "params": tuple(d["params"]), "notes": list(d.get("notes") or []),
-                          "scores": dict(d.get("scores") or {})})
+            return cls(
+                **{
+                    **d,
+                    "params": tuple(d["params"]),
+                    "notes": list(d.get("notes") or []),
+                    "scores": dict(d.get("scores") or {}),
+                }
+            )
         except (KeyError, TypeError) as exc:
             raise ActionLibraryError(f"not a learned action record: {exc}") from None
 
@@ -148,11 +155,18 @@ def _parsed(code: str) -> tuple[LearnedAction, ...]:
     for i, node in enumerate(tree.body):
         if isinstance(node, ast.FunctionDef):
             functions.append(node)
-        elif i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        elif (
+            i == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             continue  # a module docstring
         else:
             text = (ast.get_source_segment(code, node) or type(node).__name__).splitlines()[0][:80]
-            problems.append(f"line {node.lineno}: module-level statement {text!r} (only function definitions are allowed; it was not run)")
+            problems.append(
+                f"line {node.lineno}: module-level statement {text!r} (only function definitions are allowed; it was not run)"
+            )
     seen: set[str] = set()
     for fn in functions:
         if fn.name in seen:
@@ -190,8 +204,9 @@ class ActionLibrary:
         return cls(())
 
     @classmethod
-    def from_code(cls, code: str, *, primitives: Iterable[str] = (), iteration: int = 0,
-                  reason: str = "created") -> ActionLibrary:
+    def from_code(
+        cls, code: str, *, primitives: Iterable[str] = (), iteration: int = 0, reason: str = "created"
+    ) -> ActionLibrary:
         """Parse every top-level function of ``code`` (an LLM reply with a ```python block is fine).
 
         ``primitives``: names the actions must not reuse (the Executor checks this too).
@@ -242,7 +257,9 @@ class ActionLibrary:
 
     def render_actions(self) -> str:
         """One line per offered action: ``- signature: description`` (for prompts)."""
-        return "\n".join(f"- {a.signature}: {a.description}" if a.description else f"- {a.signature}" for a in self.actions)
+        return "\n".join(
+            f"- {a.signature}: {a.description}" if a.description else f"- {a.signature}" for a in self.actions
+        )
 
     def render_notes(self) -> str:
         """The usage notes ("Plan" notes) of the offered actions, grouped by action."""
@@ -272,7 +289,9 @@ class ActionLibrary:
     def _next_version(old: LearnedAction, **updates: Any) -> LearnedAction:
         return replace(old, version=old.version + 1, parent_version=old.version, scores={}, **{"author": "", **updates})
 
-    def with_update(self, code: str | ActionLibrary, *, iteration: int, reason: str, keep_notes: bool = True) -> tuple[ActionLibrary, list[str]]:
+    def with_update(
+        self, code: str | ActionLibrary, *, iteration: int, reason: str, keep_notes: bool = True
+    ) -> tuple[ActionLibrary, list[str]]:
         """Replace or add the functions defined in ``code`` (source text, or a library already parsed: a check's
         value); returns (new library, changed names).
 
@@ -288,9 +307,16 @@ class ActionLibrary:
                 added.append(replace(new, iteration=iteration, reason=reason))
             elif old.source.strip() != new.source.strip():
                 changed[new.name] = self._next_version(
-                    old, source=new.source, signature=new.signature, params=new.params,
-                    description=new.description or old.description, min_args=new.min_args, max_args=new.max_args,
-                    iteration=iteration, reason=reason, notes=list(old.notes) if keep_notes else [],
+                    old,
+                    source=new.source,
+                    signature=new.signature,
+                    params=new.params,
+                    description=new.description or old.description,
+                    min_args=new.min_args,
+                    max_args=new.max_args,
+                    iteration=iteration,
+                    reason=reason,
+                    notes=list(old.notes) if keep_notes else [],
                 )
         return self._with(changed, added), [*changed, *(a.name for a in added)]
 
@@ -298,14 +324,17 @@ class ActionLibrary:
         """Attach a usage note to ``name`` (a new version with the same code)."""
         old = self.get(name)
         if old is None:
-            raise ActionLibraryError(f"cannot add a note to {name!r}: no such action (known: {', '.join(self.names) or 'none'})")
+            raise ActionLibraryError(
+                f"cannot add a note to {name!r}: no such action (known: {', '.join(self.names) or 'none'})"
+            )
         note = (note or "").strip()
         if not note:
             raise ActionLibraryError("the note is empty")
         return self._with({name: self._next_version(old, notes=[*old.notes, note], iteration=iteration, reason=reason)})
 
-    def with_descriptions(self, descriptions: Mapping[str, str], *, iteration: int | None = None,
-                          reason: str = "description") -> ActionLibrary:
+    def with_descriptions(
+        self, descriptions: Mapping[str, str], *, iteration: int | None = None, reason: str = "description"
+    ) -> ActionLibrary:
         """Set one-line descriptions; an action whose description changes gets a new version."""
         changed = {}
         for name, text in descriptions.items():

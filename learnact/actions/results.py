@@ -1,4 +1,5 @@
 """Value types of the executor: limits, the primitive trace and the structured result of one call."""
+
 from __future__ import annotations
 
 import json
@@ -7,17 +8,17 @@ from typing import Any
 
 # Every error kind a call can end with. Failure detection in the project uses these, never text.
 ERROR_KINDS = (
-    "syntax",             # the line is not one call with literal arguments
-    "unknown_name",       # not an offered action or primitive (helpers are not offered)
-    "arity",              # wrong number of arguments
-    "forbidden",          # the learned code uses something the sandbox refuses (import, dunders ...)
-    "exception",          # the learned code raised (message holds the traceback, learned-code line numbers)
-    "timeout",            # wall-clock or CPU limit; the worker was killed
-    "memory",             # memory limit
-    "primitive_limit",    # more primitive calls than allowed in one learned call
+    "syntax",  # the line is not one call with literal arguments
+    "unknown_name",  # not an offered action or primitive (helpers are not offered)
+    "arity",  # wrong number of arguments
+    "forbidden",  # the learned code uses something the sandbox refuses (import, dunders ...)
+    "exception",  # the learned code raised (message holds the traceback, learned-code line numbers)
+    "timeout",  # wall-clock or CPU limit; the worker was killed
+    "memory",  # memory limit
+    "primitive_limit",  # more primitive calls than allowed in one learned call
     "invalid_primitive",  # a primitive did not apply (info["valid"] is False); the call stopped there
-    "output_limit",       # printed output or returned text too long
-    "worker_crash",       # the worker died or broke the protocol
+    "output_limit",  # printed output or returned text too long
+    "worker_crash",  # the worker died or broke the protocol
 )
 
 

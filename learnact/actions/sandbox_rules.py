@@ -11,6 +11,7 @@ The policy is a whitelist of builtins plus a blacklist of syntax and attribute n
 - ``str.format`` can read attributes from its format string (``'{0.__class__}'.format(x)``), so
   ``x.format(...)`` calls are rewritten to a checked formatter and any other use of ``format`` is refused.
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,28 +20,97 @@ import string
 from collections.abc import Collection
 
 SAFE_BUILTIN_NAMES = (
-    "len", "range", "enumerate", "zip", "min", "max", "sorted", "list", "dict", "set", "frozenset",
-    "tuple", "str", "int", "float", "bool", "print", "isinstance", "any", "all", "abs", "sum",
-    "reversed", "round", "map", "filter", "next", "iter", "repr", "chr", "ord", "divmod",
-    "Exception", "ValueError", "TypeError", "KeyError", "IndexError", "RuntimeError",
-    "AssertionError", "StopIteration", "LookupError", "ZeroDivisionError", "NotImplementedError",
+    "len",
+    "range",
+    "enumerate",
+    "zip",
+    "min",
+    "max",
+    "sorted",
+    "list",
+    "dict",
+    "set",
+    "frozenset",
+    "tuple",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "print",
+    "isinstance",
+    "any",
+    "all",
+    "abs",
+    "sum",
+    "reversed",
+    "round",
+    "map",
+    "filter",
+    "next",
+    "iter",
+    "repr",
+    "chr",
+    "ord",
+    "divmod",
+    "Exception",
+    "ValueError",
+    "TypeError",
+    "KeyError",
+    "IndexError",
+    "RuntimeError",
+    "AssertionError",
+    "StopIteration",
+    "LookupError",
+    "ZeroDivisionError",
+    "NotImplementedError",
 )
 
 # Named so that the message says *why*; unknown names would fail with NameError anyway.
-FORBIDDEN_NAMES = frozenset({
-    "eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr", "delattr",
-    "hasattr", "type", "object", "input", "breakpoint", "help", "dir", "memoryview", "super",
-    "classmethod", "staticmethod", "property", "exit", "quit", "id", "format", "BaseException",
-})
+FORBIDDEN_NAMES = frozenset(
+    {
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "globals",
+        "locals",
+        "vars",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "type",
+        "object",
+        "input",
+        "breakpoint",
+        "help",
+        "dir",
+        "memoryview",
+        "super",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "exit",
+        "quit",
+        "id",
+        "format",
+        "BaseException",
+    }
+)
 
 # Attributes that walk from a value to frames, code objects or the interpreter.
 _FRAME_ATTR = re.compile(r"^(gi|cr|ag|tb|f|co)_")
 FORBIDDEN_ATTRIBUTES = frozenset({"mro", "format_map", "with_traceback"})
 
 FORBIDDEN_NODES: dict[type, str] = {
-    ast.Import: "import", ast.ImportFrom: "import", ast.ClassDef: "class definitions",
-    ast.Global: "'global'", ast.AsyncFunctionDef: "async functions", ast.Await: "await",
-    ast.AsyncFor: "async for", ast.AsyncWith: "async with",
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.ClassDef: "class definitions",
+    ast.Global: "'global'",
+    ast.AsyncFunctionDef: "async functions",
+    ast.Await: "await",
+    ast.AsyncFor: "async for",
+    ast.AsyncWith: "async with",
 }
 if hasattr(ast, "Match"):  # class patterns look attributes up by name
     FORBIDDEN_NODES[ast.Match] = "match statements"
@@ -159,8 +229,15 @@ def forbidden_stub(fn: ast.FunctionDef, problems: list[str]) -> ast.FunctionDef:
     message = f"{fn.name} was refused by the sandbox: " + "; ".join(problems)
     call = ast.Call(ast.Name(FORBIDDEN_STUB_NAME, ast.Load()), [ast.Constant(message)], [])
     body = [ast.Expr(call)]
-    args = ast.arguments(posonlyargs=[], args=[], vararg=ast.arg("args"), kwonlyargs=[], kw_defaults=[],
-                         kwarg=ast.arg("kwargs"), defaults=[])
+    args = ast.arguments(
+        posonlyargs=[],
+        args=[],
+        vararg=ast.arg("args"),
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=ast.arg("kwargs"),
+        defaults=[],
+    )
     stub = ast.FunctionDef(name=fn.name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
     return ast.fix_missing_locations(ast.copy_location(stub, fn))
 

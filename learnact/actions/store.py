@@ -6,6 +6,7 @@ Layout of a store folder::
     <folder>/history.jsonl    one line per (name, version): the full record, so loading is exact
     <folder>/snapshots.jsonl  one line per save(): which version of each function the library had
 """
+
 from __future__ import annotations
 
 import difflib
@@ -17,8 +18,20 @@ from typing import Any
 
 from .library import ActionLibrary, ActionLibraryError, LearnedAction
 
-_RECORD_FIELDS = ("name", "version", "parent_version", "iteration", "reason", "description", "notes", "signature",
-                  "params", "source", "min_args", "max_args")
+_RECORD_FIELDS = (
+    "name",
+    "version",
+    "parent_version",
+    "iteration",
+    "reason",
+    "description",
+    "notes",
+    "signature",
+    "params",
+    "source",
+    "min_args",
+    "max_args",
+)
 
 
 def _one_line(text: str) -> str:
@@ -114,14 +127,30 @@ class ActionStore:
             # Not in history.jsonl: a file already there was left by a kill before its history line
             # (a stored version is never rewritten: it was skipped above). Write it whole.
             (self.folder / a.name / f"v{a.version}.py").write_text(render_version_file(a), encoding="utf-8")
-            self._append(self.history_path, {
-                **record, **({"author": a.author} if a.author else {}), "action_scores": a.scores, "scores": scores or {}, "saved_iteration": iteration,
-                "saved_reason": reason, "snapshot": tag, "created": now,
-            })
-        self._append(self.snapshots_path, {
-            "tag": tag, "iteration": iteration, "reason": reason, "scores": scores or {}, "created": now,
-            "actions": [[a.name, a.version] for a in lib.all_functions],
-        })
+            self._append(
+                self.history_path,
+                {
+                    **record,
+                    **({"author": a.author} if a.author else {}),
+                    "action_scores": a.scores,
+                    "scores": scores or {},
+                    "saved_iteration": iteration,
+                    "saved_reason": reason,
+                    "snapshot": tag,
+                    "created": now,
+                },
+            )
+        self._append(
+            self.snapshots_path,
+            {
+                "tag": tag,
+                "iteration": iteration,
+                "reason": reason,
+                "scores": scores or {},
+                "created": now,
+                "actions": [[a.name, a.version] for a in lib.all_functions],
+            },
+        )
         return tag
 
     def load(self, version_tag: str | int | None = None) -> ActionLibrary:
@@ -135,17 +164,23 @@ class ActionStore:
             tag = f"s{version_tag}" if isinstance(version_tag, int) else str(version_tag)
             snap = next((s for s in snaps if s["tag"] == tag), None)
             if snap is None:
-                raise ActionLibraryError(f"no snapshot {tag!r} in {self.folder} (have {', '.join(s['tag'] for s in snaps)})")
+                raise ActionLibraryError(
+                    f"no snapshot {tag!r} in {self.folder} (have {', '.join(s['tag'] for s in snaps)})"
+                )
         records = self.records()
         try:
             return ActionLibrary(tuple(self._action(records[(str(name), int(v))]) for name, v in snap["actions"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ActionLibraryError(f"snapshot {snap.get('tag')!r} in {self.folder} names an action version history.jsonl does not hold ({exc})") from None
+            raise ActionLibraryError(
+                f"snapshot {snap.get('tag')!r} in {self.folder} names an action version history.jsonl does not hold ({exc})"
+            ) from None
 
     @staticmethod
     def _action(record: dict[str, Any]) -> LearnedAction:
         fields = {k: record[k] for k in _RECORD_FIELDS if k in record}
-        return LearnedAction.from_dict({**fields, "scores": record.get("action_scores") or {}, "author": record.get("author", "")})
+        return LearnedAction.from_dict(
+            {**fields, "scores": record.get("action_scores") or {}, "author": record.get("author", "")}
+        )
 
     def versions(self, name: str) -> list[int]:
         return sorted(v for (n, v) in self.records() if n == name)
@@ -163,7 +198,9 @@ class ActionStore:
     def diff(self, name: str, v1: int, v2: int) -> str:
         """Unified diff between two stored versions of ``name`` (code, description and notes)."""
         old, new = self.version_text(name, v1), self.version_text(name, v2)
-        return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"{name}/v{v1}.py", f"{name}/v{v2}.py"))
+        return "".join(
+            difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"{name}/v{v1}.py", f"{name}/v{v2}.py")
+        )
 
 
 def load_actions_file(path: str | Path) -> ActionLibrary:

@@ -13,6 +13,7 @@ can read it and try something else. The caller resets ``env``; the tool set hold
 beyond the steps it records. Inside a run, ``nodes/runner.py`` ``episode_tools`` opens the episode (environment,
 library, sandbox) as the episode graphs do and hands its tools over as this adapter.
 """
+
 from __future__ import annotations
 
 import ast
@@ -44,8 +45,15 @@ class ToolSet:
     starts and closes it); else the tool set makes its own from ``executor_kwargs``.
     """
 
-    def __init__(self, library: ActionLibrary, env, *, primitives: bool = False, executor: Executor | None = None,
-                 **executor_kwargs: Any) -> None:
+    def __init__(
+        self,
+        library: ActionLibrary,
+        env,
+        *,
+        primitives: bool = False,
+        executor: Executor | None = None,
+        **executor_kwargs: Any,
+    ) -> None:
         self.env = env
         self.library = library
         self._owns_executor = executor is None
@@ -85,7 +93,9 @@ class ToolSet:
                 result = self.executor.run(line)
             except Exception as exc:  # noqa: BLE001 - the agent gets the message, the tool stays usable
                 self.executor.close()  # a learned call cut short leaves its worker waiting: the next call starts afresh
-                return self._refuse(line, f"the call could not run: {type(exc).__name__}: {exc}", None, kind="tool_error")
+                return self._refuse(
+                    line, f"the call could not run: {type(exc).__name__}: {exc}", None, kind="tool_error"
+                )
             self.last_info.update(result.info or {})
             self.steps.append(result.as_step(len(self.steps), line))
             return result.observation
@@ -94,8 +104,18 @@ class ToolSet:
         """Record and answer a call that never reached the environment."""
         observation = f"Invalid action: {message}"
         with self._lock:
-            self.steps.append({"index": len(self.steps), "action": line, "observation": observation, "ok": False,
-                               "is_learned": name is not None, "name": name, "error_kind": kind, "trace": []})
+            self.steps.append(
+                {
+                    "index": len(self.steps),
+                    "action": line,
+                    "observation": observation,
+                    "ok": False,
+                    "is_learned": name is not None,
+                    "name": name,
+                    "error_kind": kind,
+                    "trace": [],
+                }
+            )
         return observation
 
     def _learned_tool(self, action: LearnedAction) -> StructuredTool:
@@ -104,7 +124,10 @@ class ToolSet:
         spec: dict[str, Any] = {}
         for i, (param, field) in enumerate(zip(action.params, fields)):
             if param.startswith("*"):
-                spec[field] = (list[str], Field(default_factory=list, description=f"any number of values for *{param[1:]}"))
+                spec[field] = (
+                    list[str],
+                    Field(default_factory=list, description=f"any number of values for *{param[1:]}"),
+                )
             elif i < required:
                 spec[field] = (str, Field(description=param))
             else:
@@ -127,22 +150,38 @@ class ToolSet:
                     args.append(value)
             return self.run(format_call(action.name, tuple(args)))
 
-        return StructuredTool(name=action.name, description=_learned_description(action), args_schema=schema,
-                              func=call, handle_validation_error=_validation_message)
+        return StructuredTool(
+            name=action.name,
+            description=_learned_description(action),
+            args_schema=schema,
+            func=call,
+            handle_validation_error=_validation_message,
+        )
 
     def _primitive_tool(self, primitive) -> StructuredTool:
         fields = _field_names(primitive.params)
-        schema = create_model(f"{primitive.name}_args", __base__=_Args,
-                              **{f: (str, Field(description=p)) for p, f in zip(primitive.params, fields)})
+        schema = create_model(
+            f"{primitive.name}_args",
+            __base__=_Args,
+            **{f: (str, Field(description=p)) for p, f in zip(primitive.params, fields)},
+        )
 
         def call(**kwargs: Any) -> str:
             return self.run(format_call(primitive.name, tuple(kwargs[f] for f in fields)))
 
         parts = [primitive.description or primitive.signature]
-        parts += [f"{label}: {text}" for label, text in (("Preconditions", primitive.preconditions),
-                                                           ("Effects", primitive.effects)) if text]
-        return StructuredTool(name=primitive.name, description=" ".join(parts), args_schema=schema,
-                              func=call, handle_validation_error=_validation_message)
+        parts += [
+            f"{label}: {text}"
+            for label, text in (("Preconditions", primitive.preconditions), ("Effects", primitive.effects))
+            if text
+        ]
+        return StructuredTool(
+            name=primitive.name,
+            description=" ".join(parts),
+            args_schema=schema,
+            func=call,
+            handle_validation_error=_validation_message,
+        )
 
 
 def as_tools(library: ActionLibrary, env, *, primitives: bool = False, **executor_kwargs: Any) -> ToolSet:

@@ -1,4 +1,5 @@
 """The parent's handle on one sandbox worker process: spawn, framed JSON messages, deadlines, kill."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,12 @@ class WorkerProcess:
         self.max_message = 4 * limits.output_chars + 1_000_000
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-S", str(WORKER_SCRIPT), json.dumps(asdict(limits))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            close_fds=True, start_new_session=True, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=True,
+            bufsize=0,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._w = self.proc.stdin.fileno()

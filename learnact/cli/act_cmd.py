@@ -1,4 +1,5 @@
 """``run.py --graph act``: test-time Act episodes, one JSONL record each, resumable."""
+
 from __future__ import annotations
 
 import sys
@@ -9,13 +10,15 @@ from nodes.checkpoint import sqlite_checkpointer
 from nodes.records import episode_record
 from nodes.runner import episode_inputs, play_episode
 
-from .progress import ProgressPrinter
 from .inputs import load_library
+from .progress import ProgressPrinter
 from .runs import RunDir
 from .session import make_context
 
 
-def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act", workers=None) -> int:
+def run_act(
+    settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, method: str = "act", workers=None
+) -> int:
     library, demo = load_library(settings.get("actions"))
     ctx = make_context(settings, models, usage, run, workers)
     done = {r["episode_id"] for r in run.read("episodes.jsonl")}
@@ -35,9 +38,13 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
             # Each episode is its own checkpoint thread: a killed one goes on from its last checkpoint, a finished
             # but unrecorded one is recorded from its checkpoint (its tokens were counted by the process that was
             # killed: this record says 0). With --executor ray an unfinished one is played on a worker from its start.
-            inputs = episode_inputs(episode_id, settings["env"], episode_id.rsplit("#", 1)[0], library=library, examples=demo)
+            inputs = episode_inputs(
+                episode_id, settings["env"], episode_id.rsplit("#", 1)[0], library=library, examples=demo
+            )
             state = play_episode(graph, inputs, ctx, thread=episode_id, on_event=logged)
-            record = episode_record(state, method=method, usage=usage.totals(key=episode_id), run=int(episode_id.rsplit("run", 1)[1]))
+            record = episode_record(
+                state, method=method, usage=usage.totals(key=episode_id), run=int(episode_id.rsplit("run", 1)[1])
+            )
             run.append("episodes.jsonl", record)
             return record
 
@@ -51,5 +58,8 @@ def run_act(settings: dict, run: RunDir, models: dict, usage, *, verbose: bool, 
     if all_records:
         wins = sum(r["success"] for r in all_records)
         mean_steps = sum(r["steps"] for r in all_records) / len(all_records)
-        print(f"success {wins}/{len(all_records)} = {wins / len(all_records):.1%}; mean steps {mean_steps:.1f}", file=sys.stderr)
+        print(
+            f"success {wins}/{len(all_records)} = {wins / len(all_records):.1%}; mean steps {mean_steps:.1f}",
+            file=sys.stderr,
+        )
     return 0

@@ -1,4 +1,5 @@
 """What ``run.py --graph ...`` does: resolve the settings, open the run folder, run the graph, report."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,15 +11,15 @@ from typing import Any
 
 from learnact.llm.errors import ServerError
 from learnact.llm.usage import UsageTracker
-from prompts import PromptSet
 from learnact.viz.draw import draw_graph
 from learnact.viz.report import write_report
+from prompts import PromptSet
 
 from .act_cmd import run_act
 from .errors import UserError
 from .evaluate_cmd import run_evaluate
-from .learn_cmd import run_learn
 from .inputs import check_inputs
+from .learn_cmd import run_learn
 from .resolve import executor_settings, resolve_settings
 from .runs import RunDir, new_run_id
 from .session import open_models, open_workers
@@ -40,7 +41,9 @@ def open_run(args: argparse.Namespace) -> tuple[RunDir, dict[str, Any]]:
         run = RunDir(args.resume)
         settings = run.load_config()
         if settings.get("graph") != args.graph and "--graph" in sys.argv:
-            raise UserError(f"{args.resume} is a run of --graph {settings.get('graph')}; resume it with --graph {settings.get('graph')}")
+            raise UserError(
+                f"{args.resume} is a run of --graph {settings.get('graph')}; resume it with --graph {settings.get('graph')}"
+            )
         run.check_resumable(needs_checkpoint=settings["graph"] == "learn")
         check_inputs(settings)
         if getattr(args, "executor", None) or getattr(args, "ray_address", None):
@@ -48,15 +51,21 @@ def open_run(args: argparse.Namespace) -> tuple[RunDir, dict[str, Any]]:
         return run, settings
     settings = resolve_settings(args)
     check_inputs(settings)
-    settings["prompt_hashes"] = PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")).fingerprint()
+    settings["prompt_hashes"] = PromptSet(
+        settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")
+    ).fingerprint()
     run = RunDir(args.run_dir or Path("runs") / new_run_id(settings["graph"], settings["env"]))
     if (run.path / "config.json").exists():
-        raise UserError(f"{run.path} already holds a run; continue it with --resume {run.path} or choose another --run-dir")
+        raise UserError(
+            f"{run.path} already holds a run; continue it with --resume {run.path} or choose another --run-dir"
+        )
     run.create(settings)
     return run, settings
 
 
-def _run_graph(settings: dict[str, Any], run: RunDir, models: dict, usage, args: argparse.Namespace, workers=None) -> int:
+def _run_graph(
+    settings: dict[str, Any], run: RunDir, models: dict, usage, args: argparse.Namespace, workers=None
+) -> int:
     if settings["graph"] == "learn":
         return run_learn(settings, run, models, usage, resume=bool(args.resume), verbose=args.verbose, workers=workers)
     if settings["graph"] == "evaluate":
@@ -72,7 +81,10 @@ def run_command(args: argparse.Namespace) -> int:
     usage = UsageTracker()
     t0 = time.monotonic()
     try:
-        with open_models(settings, run, retries=usage.retries) as (models, server), open_workers(settings, server) as workers:
+        with (
+            open_models(settings, run, retries=usage.retries) as (models, server),
+            open_workers(settings, server) as workers,
+        ):
             code = _run_graph(settings, run, models, usage, args, workers)
             if server is not None:
                 with contextlib.suppress(Exception):
@@ -82,7 +94,9 @@ def run_command(args: argparse.Namespace) -> int:
         # (episodes, rollouts, checkpoints); usage.json keeps what was spent and retried until here.
         with contextlib.suppress(OSError):
             run.write_json("usage.json", usage.summary())
-        raise type(exc)(f"{exc}; the work finished so far is saved: continue with python run.py --graph {settings['graph']} --resume {run.path}") from exc
+        raise type(exc)(
+            f"{exc}; the work finished so far is saved: continue with python run.py --graph {settings['graph']} --resume {run.path}"
+        ) from exc
     finish(run, usage, t0)
     return code
 
@@ -94,7 +108,10 @@ def finish(run: RunDir, usage: UsageTracker, t0: float) -> None:
     try:
         print(f"report: {write_report(run.path)}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - a report problem must not fail a finished run
-        print(f"warning: the HTML report could not be written ({exc}); try: python run.py report {run.path}", file=sys.stderr)
+        print(
+            f"warning: the HTML report could not be written ({exc}); try: python run.py report {run.path}",
+            file=sys.stderr,
+        )
     if summary.get("retries"):
         retried = ", ".join(f"{kind} {n}" for kind, n in summary["retries"].items())
         print(f"model requests retried: {sum(summary['retries'].values())} ({retried})", file=sys.stderr)

@@ -1,12 +1,13 @@
 """Which exceptions are the user's to fix (one line) and which are bugs (traceback)."""
+
 from __future__ import annotations
 
 import argparse
 import errno
 import sqlite3
 
-from learnact.actions import ActionLibraryError
 from environments import DataNotFoundError, EnvNameError
+from learnact.actions import ActionLibraryError
 from learnact.llm.errors import ModelError
 from nodes.ray_pool import WorkersError
 from prompts import PromptError
@@ -24,7 +25,14 @@ class UserError(Exception):
 
 # Errors whose message tells the user what to fix; anything else is a bug and keeps its traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (
-    UserError, DataNotFoundError, EnvNameError, PromptError, RunError, FileNotFoundError, ModelError, ActionLibraryError,
+    UserError,
+    DataNotFoundError,
+    EnvNameError,
+    PromptError,
+    RunError,
+    FileNotFoundError,
+    ModelError,
+    ActionLibraryError,
     WorkersError,
 )
 

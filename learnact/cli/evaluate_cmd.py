@@ -1,4 +1,5 @@
 """``run.py --graph evaluate``: every method on the same test episodes, resumable, with a summary table."""
+
 from __future__ import annotations
 
 import sys
@@ -18,7 +19,11 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
     ctx = make_context(settings, models, usage, run, workers)
     total = settings["runs"] * len(settings["methods"]) * sum(len(v) for v in settings["test"].values())
     progress = ProgressPrinter(usage, verbose=verbose, total_episodes=total)
-    config = stream_config("evaluate", settings["concurrency"], orchestrators=len(learning_runs(settings["methods"], settings["test"], settings["runs"])))
+    config = stream_config(
+        "evaluate",
+        settings["concurrency"],
+        orchestrators=len(learning_runs(settings["methods"], settings["test"], settings["runs"])),
+    )
     try:
         with sqlite_checkpointer(run.checkpoints) as saver:
             graph = build_graph("evaluate", checkpointer=saver)
@@ -28,7 +33,13 @@ def run_evaluate(settings: dict, run: RunDir, models: dict, usage, *, verbose: b
                 progress.line(f"resuming the evaluation at {pending_nodes(pending_names(snapshot))}")
             else:
                 # A fresh start, or a finished run asked again: recorded episodes are skipped either way.
-                inputs = {"methods": settings["methods"], "train": settings["train"], "test": settings["test"], "runs": settings["runs"], "max_steps": settings.get("episode_max_steps", {})}
+                inputs = {
+                    "methods": settings["methods"],
+                    "train": settings["train"],
+                    "test": settings["test"],
+                    "runs": settings["runs"],
+                    "max_steps": settings.get("episode_max_steps", {}),
+                }
                 progress.line(f"evaluating {', '.join(settings['methods'])} on {', '.join(settings['envs'])}")
             final = stream_to_run(graph, inputs, config, ctx, run, progress)
     finally:

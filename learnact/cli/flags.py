@@ -1,6 +1,7 @@
 """``run.py``'s flags: what to run and where to write it (here), and one flag per setting, generated from the table
 of settings (learnact.settings.table), whose defaults ``--help`` states, so that ``--help``, config.json and the
 Context say the same."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _what_to_run(g) -> None:
     g.add_argument(
-        "--graph", choices=COMMANDS, default="learn",
+        "--graph",
+        choices=COMMANDS,
+        default="learn",
         help="; ".join(f"{name}: {GRAPHS[name].what}" for name in COMMANDS) + " (default learn)",
-    )  # fmt: skip
+    )
     g.add_argument(
         "--env",
         help=f"environment, e.g. pddl/gripper, alfworld/put, or pddl:PATH (a folder with domain.pddl and problem files); "
@@ -45,7 +48,11 @@ def _what_to_run(g) -> None:
         f"(default {D.env} on generated problems)",
     )
     g.add_argument("--methods", default=D.methods, help=f"evaluate: comma-separated, from {','.join(METHODS)}")
-    g.add_argument("--instance", action="append", help="instance name or file (repeatable, or comma-separated); act default: the test split")
+    g.add_argument(
+        "--instance",
+        action="append",
+        help="instance name or file (repeatable, or comma-separated); act default: the test split",
+    )
     g.add_argument("--split", choices=["train", "test"], help="act on LearnAct's split (default test)")
     g.add_argument("--draw", choices=["mermaid", "png"], help="draw the graph instead of running it")
 
@@ -61,14 +68,24 @@ def add_setting_flags(p: argparse.ArgumentParser, settings: Mapping[str, Setting
 
 def _add_setting(g, s: Setting) -> None:
     if s.type is bool:
-        g.add_argument(s.option, *s.aliases, dest=s.name, action=argparse.BooleanOptionalAction, default=None, help=setting_help(s))
+        g.add_argument(
+            s.option, *s.aliases, dest=s.name, action=argparse.BooleanOptionalAction, default=None, help=setting_help(s)
+        )
         for spelling in s.negations:
-            g.add_argument(spelling, dest=s.name, action="store_const", const=False, help=f"the same as --no-{s.option[2:]}")
+            g.add_argument(
+                spelling, dest=s.name, action="store_const", const=False, help=f"the same as --no-{s.option[2:]}"
+            )
         return
     g.add_argument(
-        s.option, *s.aliases, dest=s.name, type=s.type, choices=s.choices, default=None, metavar=s.metavar,
+        s.option,
+        *s.aliases,
+        dest=s.name,
+        type=s.type,
+        choices=s.choices,
+        default=None,
+        metavar=s.metavar,
         help=setting_help(s),
-    )  # fmt: skip
+    )
 
 
 def setting_help(s: Setting) -> str:

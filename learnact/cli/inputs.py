@@ -1,16 +1,17 @@
 """A run's inputs, checked before its folder is made and the model starts: every instance exists and fits its
 domain, the ``--actions`` library loads and is safe, the prompt files read and fit their nodes."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from learnact.actions import ActionLibrary, ActionLibraryError, load_actions
 from environments import make_env
 from environments.alfworld import PRIMITIVES as ALFWORLD_PRIMITIVES
 from environments.alfworld import resolve_game_file
 from environments.pddl.folder import is_folder_name
 from environments.registry import check_contract, is_registered_name
+from learnact.actions import ActionLibrary, ActionLibraryError, load_actions
 from prompts import PromptError, PromptSet, load_domain_material, load_paper_material
 
 from .errors import UserError
@@ -31,11 +32,16 @@ def check_instances(env_name: str, instances: list[str], data_dir) -> tuple[str,
     for inst in instances:
         try:
             env = make_env(env_name, inst, data_dir=data_dir)
-        except (ValueError, TypeError) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
+        except (
+            ValueError,
+            TypeError,
+        ) as exc:  # a bad generator spec, a PDDL file that does not parse or fit the domain
             raise UserError(str(exc) if inst in str(exc) else f"--instance {inst}: {exc}") from None
         faults = check_contract(env) if is_registered_name(env_name) else []
         if faults:
-            raise UserError(f"{env_name} on {inst}: the environment breaks the text-environment contract: {'; '.join(faults)} (environments/registry.py)")
+            raise UserError(
+                f"{env_name} on {inst}: the environment breaks the text-environment contract: {'; '.join(faults)} (environments/registry.py)"
+            )
         names = names or tuple(p.name for p in env.primitives)
         env.close()
     return names
@@ -61,14 +67,20 @@ def check_inputs(settings: dict[str, Any]) -> None:
                 except ValueError as exc:
                     raise UserError(f"--instance {inst!r}: {exc}") from None
     _check_actions(settings.get("actions"), primitives)
-    if settings.get("prompt_set") == "paper":  # the paper's prompts need each task's worked material (prompts/paper/domains)
+    if (
+        settings.get("prompt_set") == "paper"
+    ):  # the paper's prompts need each task's worked material (prompts/paper/domains)
         for env_name in named:
             try:
                 load_paper_material(env_name, settings["prompts"]["dir"])
             except PromptError as exc:
                 raise UserError(f"--prompt-set paper: {exc}") from None
-    PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default"))  # every template fits
-    for env_name in named:  # a domain folder's derived material (its example is planned now, once) or a registered env's
+    PromptSet(
+        settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")
+    )  # every template fits
+    for (
+        env_name
+    ) in named:  # a domain folder's derived material (its example is planned now, once) or a registered env's
         if is_folder_name(env_name) or is_registered_name(env_name):
             load_domain_material(env_name, settings["prompts"]["dir"])
 

@@ -4,6 +4,7 @@ Any of them puts the run on the domain's difficulty ladder (:mod:`environments.p
 ``--graph learn`` trains on its training instances, act and the baselines run its held-out test
 instances, evaluate does both. The resolved choice is recorded in config.json under ``ladder``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,21 +24,31 @@ DEFAULT_TEST_SEEDS = DEFAULTS.ladder_test_seeds
 def add_ladder_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("difficulty ladder (generated PDDL problems in graded sizes, held out)")
     g.add_argument(
-        "--ladder", action="store_true",
+        "--ladder",
+        action="store_true",
         help="use the domain's ladder: gripper 1-6 balls, blockworld 2-6 blocks, tyreworld 1-3 wheels, barman 1-2 cocktails;"
         " learn trains on its training instances, act/evaluate test on held-out ones (implied by the flags below)",
-    )  # fmt: skip
-    g.add_argument("--sizes", metavar="SIZES", help="ladder sizes to use, e.g. 1-3 or 1,3,5 (default: all of the domain's)")
+    )
     g.add_argument(
-        "--per-size", type=int, metavar="K",
+        "--sizes", metavar="SIZES", help="ladder sizes to use, e.g. 1-3 or 1,3,5 (default: all of the domain's)"
+    )
+    g.add_argument(
+        "--per-size",
+        type=int,
+        metavar="K",
         help=f"ladder instances per size (default: {DEFAULT_PER_SIZE['train']} for training, {DEFAULT_PER_SIZE['test']} for test)",
     )
-    g.add_argument("--train-seeds", metavar="A-B", help=f"seeds of the ladder's training instances (default {DEFAULT_TRAIN_SEEDS[0]}-{DEFAULT_TRAIN_SEEDS[1]})")
     g.add_argument(
-        "--test-seeds", metavar="A-B",
+        "--train-seeds",
+        metavar="A-B",
+        help=f"seeds of the ladder's training instances (default {DEFAULT_TRAIN_SEEDS[0]}-{DEFAULT_TRAIN_SEEDS[1]})",
+    )
+    g.add_argument(
+        "--test-seeds",
+        metavar="A-B",
         help=f"seeds of the ladder's held-out test instances (default {DEFAULT_TEST_SEEDS[0]}-{DEFAULT_TEST_SEEDS[1]}); "
         "a fresh range checks on instances nobody tuned on (a test problem never equals a training one)",
-    )  # fmt: skip
+    )
 
 
 def parse_seed_range(flag: str, text: str) -> tuple[int, int]:
@@ -93,14 +104,20 @@ def ladder_instances(env_name: str, split: str, spec: dict[str, Any]) -> list[st
     """The ``split`` instances of ``env_name``'s ladder as ``spec`` (from :func:`ladder_settings`) asks."""
     family, _, domain = env_name.partition("/")
     if family != "pddl" or domain not in LADDER_SIZES:
-        raise UserError(f"--ladder: {env_name} has no ladder; ladders exist for {', '.join('pddl/' + d for d in LADDER_SIZES)}")
+        raise UserError(
+            f"--ladder: {env_name} has no ladder; ladders exist for {', '.join('pddl/' + d for d in LADDER_SIZES)}"
+        )
     train_seeds = range(spec["train_seeds"][0], spec["train_seeds"][1] + 1)
     test_seeds = range(spec["test_seeds"][0], spec["test_seeds"][1] + 1)
     try:
         return ladder(
-            domain, split, sizes=spec["sizes"], per_size=spec["per_size"][split],
+            domain,
+            split,
+            sizes=spec["sizes"],
+            per_size=spec["per_size"][split],
             seeds=train_seeds if split == "train" else test_seeds,
-            train_seeds=train_seeds, train_per_size=spec["per_size"]["train"],
-        )  # fmt: skip
+            train_seeds=train_seeds,
+            train_per_size=spec["per_size"]["train"],
+        )
     except LadderError as exc:
         raise UserError(f"--ladder: {exc}") from None

@@ -1,4 +1,5 @@
 """``run.py --graph learn``: the learning loop with a SQLite checkpointer and live progress."""
+
 from __future__ import annotations
 
 import sys
@@ -32,13 +33,20 @@ def run_learn(settings: dict, run: RunDir, models: dict, usage, *, resume: bool,
                     print("this run already finished; nothing to do", file=sys.stderr)
                     return 0
                 inputs = None
-                progress.line(f"resuming at {pending_nodes(pending_names(snapshot))} (round {snapshot.values.get('round', 0)})")
+                progress.line(
+                    f"resuming at {pending_nodes(pending_names(snapshot))} (round {snapshot.values.get('round', 0)})"
+                )
             else:
                 inputs = {"env_name": settings["env"], "train_instances": settings["train_instances"]}
                 progress.line(f"learning on {settings['env']}: {', '.join(settings['train_instances'])}")
             final = stream_to_run(graph, inputs, config, ctx, run, progress)
             if settings.get("review"):  # a person in the loop: answer each review, then stream on
-                final = answer_reviews(graph, config, lambda value: stream_to_run(graph, value, config, ctx, run, progress), progress) or final
+                final = (
+                    answer_reviews(
+                        graph, config, lambda value: stream_to_run(graph, value, config, ctx, run, progress), progress
+                    )
+                    or final
+                )
     finally:
         ctx.episodes.close_all()
         progress.close()
@@ -63,10 +71,14 @@ def closing_lines(final: dict, run: RunDir, env: str) -> str:
     s = final.get("best_scores") or {}
     names = ", ".join(best["library"].names)  # the ActionLibrary value the learning graph keeps
     calls, good = int(s.get("C", 0)), int(s.get("S", 0))
-    training = (f"in training: success {s.get('success_rate', 0.0):.0%}, {good} of {calls} learned calls succeeded "
-                f"({int(s.get('T', 0))} agent steps)")
+    training = (
+        f"in training: success {s.get('success_rate', 0.0):.0%}, {good} of {calls} learned calls succeeded "
+        f"({int(s.get('T', 0))} agent steps)"
+    )
     lines = [f"learned library: {run.path / 'library'}" + (f" ({names})" if names else ""), training]
     if good == 0:
-        lines.append("warning: no learned call succeeded in training; this library is unlikely to help (see report.html)")
+        lines.append(
+            "warning: no learned call succeeded in training; this library is unlikely to help (see report.html)"
+        )
     lines.append(f"act with it: python run.py --graph act --env {env} --actions {run.path}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 Every user error ends in one clear line on stderr and a non-zero exit, never a traceback.
 """
+
 from __future__ import annotations
 
 import os

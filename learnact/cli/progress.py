@@ -5,6 +5,7 @@ episodes in flight, tokens, cost, elapsed and estimated remaining time) with the
 logged above it. Otherwise (a pipe, a log file, LEARNACT_PLAIN_PROGRESS=1): plain log lines, one
 per meaningful event. Call ``close()`` when the run ends so the terminal gets its cursor back.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -55,8 +56,16 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressPrinter:
-    def __init__(self, usage=None, stream: TextIO | None = None, verbose: bool = False, *,
-                 total_episodes: int | None = None, max_rounds: int | None = None, live: bool | None = None):
+    def __init__(
+        self,
+        usage=None,
+        stream: TextIO | None = None,
+        verbose: bool = False,
+        *,
+        total_episodes: int | None = None,
+        max_rounds: int | None = None,
+        live: bool | None = None,
+    ):
         self.usage = usage
         self.out = stream or sys.stderr
         self.verbose = verbose
@@ -118,7 +127,9 @@ class ProgressPrinter:
             elapsed = time.monotonic() - self.t0
             live = self._ensure_live()
             if live is not None:
-                live.console.print(f"[dim]{_duration(elapsed)}[/dim] {text}", markup=True, highlight=False, soft_wrap=True)
+                live.console.print(
+                    f"[dim]{_duration(elapsed)}[/dim] {text}", markup=True, highlight=False, soft_wrap=True
+                )
             else:
                 print(f"[{elapsed:7.1f}s] {text}{self._tokens()}", file=self.out, flush=True)
 
@@ -259,7 +270,10 @@ class ProgressPrinter:
                     head.append(f"/{self.max_rounds}")
                 if s.best_id:
                     head.append("  best ", style="dim")
-                    head.append(f"{s.best_id} {s.best_score:.3f}" if s.best_score is not None else str(s.best_id), style="bold red")
+                    head.append(
+                        f"{s.best_id} {s.best_score:.3f}" if s.best_score is not None else str(s.best_id),
+                        style="bold red",
+                    )
                     if s.best_success is not None:
                         head.append(f" (train success {s.best_success:.2f})")
                 head.append("  ")
@@ -280,8 +294,16 @@ class ProgressPrinter:
                 table.add_column(col)
             for cid, c in shown:
                 style = "bold red" if cid == s.best_id else ("dim" if c.status == "dropped" else "")
-                table.add_row(cid, str(c.round), c.origin, c.status, str(c.rollouts_done),
-                              "" if c.score is None else f"{c.score:.3f}", "" if c.success is None else f"{c.success:.2f}", style=style)
+                table.add_row(
+                    cid,
+                    str(c.round),
+                    c.origin,
+                    c.status,
+                    str(c.rollouts_done),
+                    "" if c.score is None else f"{c.score:.3f}",
+                    "" if c.success is None else f"{c.success:.2f}",
+                    style=style,
+                )
             from rich.console import Group
 
             return Group(head, table)
@@ -301,5 +323,7 @@ def _scoped(event: Event) -> Event:
         if out.get(key):
             out[key] = f"{tag}:{out[key]}"
     if isinstance(out.get("candidates"), list):
-        out["candidates"] = [{**c, "id": f"{tag}:{c['id']}"} if isinstance(c, dict) and "id" in c else c for c in out["candidates"]]
+        out["candidates"] = [
+            {**c, "id": f"{tag}:{c['id']}"} if isinstance(c, dict) and "id" in c else c for c in out["candidates"]
+        ]
     return cast(Event, out)

@@ -1,4 +1,5 @@
 """``run.py prompts`` and ``run.py prompts show NODE``."""
+
 from __future__ import annotations
 
 from prompts import NODE_PLACEHOLDERS, PromptSet
@@ -11,7 +12,12 @@ def prompts_command(argv: list[str]) -> int:
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("node", nargs="?")
     p.add_argument("--prompts", help="folder of overriding templates")
-    p.add_argument("--prompt-set", choices=["default", "paper"], default="default", help="paper: the paper's templates (prompts/paper)")
+    p.add_argument(
+        "--prompt-set",
+        choices=["default", "paper"],
+        default="default",
+        help="paper: the paper's templates (prompts/paper)",
+    )
     args = p.parse_args(argv)
     prompts = PromptSet(args.prompts, prompt_set=args.prompt_set)
     if args.action == "show":

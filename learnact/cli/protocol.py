@@ -6,19 +6,34 @@ The protocols' values are :data:`settings.protocol.DEFAULT_PROTOCOL` and :data:`
 (also exposed here). A flag given explicitly beats the protocol; with ``--protocol paper`` config.json lists
 such flags under ``protocol_departures``, so a reader sees at once where a "paper" run is not the paper's.
 """
+
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from learnact.settings.protocol import DEFAULT_PROTOCOL, PAPER_PROTOCOL, PROTOCOLS, SMALL_RUN, protocol_value, render_value
+from learnact.settings.protocol import (
+    DEFAULT_PROTOCOL,
+    PAPER_PROTOCOL,
+    PROTOCOLS,
+    SMALL_RUN,
+    protocol_value,
+    render_value,
+)
 from learnact.settings.registry import default_assist, default_model
 from learnact.settings.table import SETTINGS
 
 __all__ = [
-    "DEFAULT_PROTOCOL", "PAPER_PROTOCOL", "SMALL_RUN", "add_protocol_flags", "assist_level", "protocol_settings",
-    "render_value", "resolved", "setting_values",
-]  # fmt: skip
+    "DEFAULT_PROTOCOL",
+    "PAPER_PROTOCOL",
+    "SMALL_RUN",
+    "add_protocol_flags",
+    "assist_level",
+    "protocol_settings",
+    "render_value",
+    "resolved",
+    "setting_values",
+]
 
 # Settings config.json does not record for a graph (learn: --max-steps sets learn_max_steps; runs are act's).
 NOT_RECORDED = {"learn": ("max_steps", "runs")}
@@ -27,15 +42,21 @@ NOT_RECORDED = {"learn": ("max_steps", "runs")}
 def add_protocol_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("protocol")
     g.add_argument(
-        "--protocol", choices=PROTOCOLS, default="default",
+        "--protocol",
+        choices=PROTOCOLS,
+        default="default",
         help="paper: the paper's method where this project's differs (README, 'Protocol: this project vs the paper'), "
         "and --assist none; flags given explicitly still win and are listed in config.json",
-    )  # fmt: skip
+    )
 
 
 def agent_model(args: argparse.Namespace) -> str:
     """The agent's model name: --agent-model-name, --model, else the one model rule (learnact.settings.registry)."""
-    return getattr(args, "agent_model_name", None) or getattr(args, "model", None) or default_model(getattr(args, "base_url", None))
+    return (
+        getattr(args, "agent_model_name", None)
+        or getattr(args, "model", None)
+        or default_model(getattr(args, "base_url", None))
+    )
 
 
 def assist_level(args: argparse.Namespace) -> str:
@@ -55,7 +76,9 @@ def resolved(args: argparse.Namespace, name: str, env: str, small_run: bool = Fa
 def setting_values(args: argparse.Namespace, env: str, graph: str) -> dict[str, Any]:
     """Every setting of the table as config.json records it (the model's by the model rule, the assist level's)."""
     values = {name: resolved(args, name, env) for name in SETTINGS if name not in NOT_RECORDED.get(graph, ())}
-    values.update(model=getattr(args, "model", None) or default_model(getattr(args, "base_url", None)), assist=assist_level(args))
+    values.update(
+        model=getattr(args, "model", None) or default_model(getattr(args, "base_url", None)), assist=assist_level(args)
+    )
     return values
 
 

@@ -1,5 +1,6 @@
 """From the flags to the run's settings: every knob with its default filled in (settings.defaults), as
 plain JSON (config.json). Its inputs are checked by learnact/cli/inputs.py before the run folder is made."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ from typing import Any
 from environments import ENV_NAMES, canonical_env_name, list_instances
 from environments.pddl.folder import is_folder_name, open_folder
 from learnact.llm.config import ModelSpec
-from prompts import parse_override
 from learnact.settings.defaults import DEFAULTS, METHODS, default_score
+from prompts import parse_override
 
 from .errors import UserError
 from .inputs import check_instances
@@ -22,7 +23,16 @@ from .ladder_flags import ladder_instances, ladder_settings
 from .protocol import agent_model, protocol_settings, resolved, setting_values
 
 # Counts checked in the settings, and the flag that sets each (where it is not the setting's name).
-COUNTS = ("candidates", "max_rounds", "learn_max_steps", "max_steps", "runs", "concurrency", "history_window", "patience")
+COUNTS = (
+    "candidates",
+    "max_rounds",
+    "learn_max_steps",
+    "max_steps",
+    "runs",
+    "concurrency",
+    "history_window",
+    "patience",
+)
 COUNT_FLAGS = {"learn_max_steps": "max-steps"}
 ZERO_OK = ("max_rounds", "patience")
 
@@ -104,7 +114,9 @@ def folder_settings(env_name: str) -> dict[str, Any]:
     return {"domain_file": str(folder.domain_file), "problems": list(folder.problems()), "split": split}
 
 
-def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool, split: str) -> list[str]:
+def _instances(
+    args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool, split: str
+) -> list[str]:
     """The ``split`` instances the flags name: the ladder's, --instance, the small default run's generated
     problems, or LearnAct's split (act: --split, default test)."""
     if ladder:
@@ -116,8 +128,10 @@ def _instances(args: argparse.Namespace, env_name: str, ladder: dict | None, def
     wanted = split if split == "train" else _test_split(args, env_name)
     names = list_instances(env_name, split=wanted, data_dir=args.data_dir)
     if not names and is_folder_name(env_name):
-        raise UserError(f"{env_name}: its {wanted or 'whole'} split is empty (3 smallest problems train, the rest test, unless "
-                        f"split.json says otherwise); name problems with --instance or write split.json")
+        raise UserError(
+            f"{env_name}: its {wanted or 'whole'} split is empty (3 smallest problems train, the rest test, unless "
+            f"split.json says otherwise); name problems with --instance or write split.json"
+        )
     return names
 
 
@@ -145,16 +159,27 @@ def _learn_settings(args: argparse.Namespace, env_name: str, ladder: dict | None
 
 def _learn_max_steps(args: argparse.Namespace, env_name: str, default_run: bool) -> int:
     """--learn-max-steps, else (learn) --max-steps, else the protocol's."""
-    flag = "learn_max_steps" if getattr(args, "learn_max_steps", None) is not None or args.graph != "learn" else "max_steps"
+    flag = (
+        "learn_max_steps"
+        if getattr(args, "learn_max_steps", None) is not None or args.graph != "learn"
+        else "max_steps"
+    )
     return resolved(args, "learn_max_steps", env_name, default_run, flag=flag)
 
 
-def _episode_settings(args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool) -> dict[str, Any]:
+def _episode_settings(
+    args: argparse.Namespace, env_name: str, ladder: dict | None, default_run: bool
+) -> dict[str, Any]:
     instances = _instances(args, env_name, ladder, default_run, "test")
     if args.actions and not Path(args.actions).exists():
         raise UserError(f"--actions {args.actions}: no such file or folder")
     runs = resolved(args, "runs", env_name)
-    return {"instances": instances, "max_steps": resolved(args, "max_steps", env_name), "runs": runs, "actions": args.actions}
+    return {
+        "instances": instances,
+        "max_steps": resolved(args, "max_steps", env_name),
+        "runs": runs,
+        "actions": args.actions,
+    }
 
 
 # ---------------------------------------------------------------- the evaluation's settings
@@ -187,7 +212,10 @@ def _evaluate_instances(args: argparse.Namespace, envs: list[str], ladder: dict 
         test = {envs[0]: split_list(args.instance) or list(DEFAULTS.test_generated)}
     else:
         train = {e: list_instances(e, split="train", data_dir=args.data_dir)[: args.train or None] for e in envs}
-        test = {e: split_list(args.instance) or list_instances(e, split=_test_split(args, e), data_dir=args.data_dir) for e in envs}
+        test = {
+            e: split_list(args.instance) or list_instances(e, split=_test_split(args, e), data_dir=args.data_dir)
+            for e in envs
+        }
     for e in envs:
         check_instances(e, train[e] + test[e], args.data_dir)
     return train, test
@@ -205,8 +233,15 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
     ladder = ladder_settings(args)
     train, test = _evaluate_instances(args, envs, ladder, default_run)
     s: dict[str, Any] = {
-        "graph": "evaluate", "env": ",".join(envs), "envs": envs, "methods": methods, "train": train, "test": test,
-        "runs": runs, "data_dir": args.data_dir, "split": args.split or ("all" if resolved(args, "test_set", envs[0]) == "all" else "test"),
+        "graph": "evaluate",
+        "env": ",".join(envs),
+        "envs": envs,
+        "methods": methods,
+        "train": train,
+        "test": test,
+        "runs": runs,
+        "data_dir": args.data_dir,
+        "split": args.split or ("all" if resolved(args, "test_set", envs[0]) == "all" else "test"),
         "candidates": resolved(args, "candidates", envs[0], default_run),
         "max_rounds": resolved(args, "max_rounds", envs[0], default_run),
         "patience": resolved(args, "patience", envs[0]),
@@ -217,7 +252,7 @@ def resolve_evaluate_settings(args: argparse.Namespace, default_run: bool) -> di
         "per_env": per_env_settings(args, envs),
         "models": model_settings(args, learner_temperature=resolved(args, "learner_temperature", envs[0])),
         "prompts": {"dir": args.prompts, "overrides": dict(parse_override(spec) for spec in args.prompt)},
-    }  # fmt: skip
+    }
     if ladder:
         s["ladder"] = ladder
     folders = {e: folder_settings(e) for e in envs if is_folder_name(e)}
@@ -269,7 +304,9 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
     if address is not None and executor != "ray":
         raise UserError("--ray-address goes with --executor ray")
     if address is not None and not address.strip():
-        raise UserError("--ray-address is empty; give 'auto' or HOST:PORT of the cluster's head (`ray start --head` prints it)")
+        raise UserError(
+            "--ray-address is empty; give 'auto' or HOST:PORT of the cluster's head (`ray start --head` prints it)"
+        )
     if executor == "ray" and importlib.util.find_spec("ray") is None:
         raise UserError("--executor ray needs the ray package: pip install -e '.[ray]'")
     return {"executor": executor, "ray_address": address.strip() if address else DEFAULTS.ray_address}
@@ -291,7 +328,9 @@ def check_decoding(s: dict[str, Any], args: argparse.Namespace) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {s[name]}")
 
 
-def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAULTS.learner_temperature) -> dict[str, dict]:
+def model_settings(
+    args: argparse.Namespace, learner_temperature: float = DEFAULTS.learner_temperature
+) -> dict[str, dict]:
     """Both roles' model specs; ``learner_temperature`` applies unless --learner-temperature is given."""
     agent = agent_model(args)
     learner = args.learner_model_name or os.environ.get("LEARNACT_LEARNER_MODEL") or agent
@@ -299,7 +338,10 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAUL
         raise UserError(f"--max-tokens must be positive, got {args.max_tokens}")
     if args.rps is not None and not args.rps > 0:
         raise UserError(f"--rps must be positive, got {args.rps}")
-    for flag, t in (("--agent-temperature", args.agent_temperature), ("--learner-temperature", args.learner_temperature)):
+    for flag, t in (
+        ("--agent-temperature", args.agent_temperature),
+        ("--learner-temperature", args.learner_temperature),
+    ):
         if t is not None and not 0.0 <= t <= 2.0:
             raise UserError(f"{flag} must be between 0 and 2, got {t}")
     timeout, retries = getattr(args, "timeout", None), getattr(args, "max_retries", None)
@@ -308,13 +350,23 @@ def model_settings(args: argparse.Namespace, learner_temperature: float = DEFAUL
     if retries is not None and retries < 0:
         raise UserError(f"--max-retries must be 0 or more, got {retries}")
     common = {
-        "base_url": args.base_url, "model_path": args.model_path, "requests_per_second": args.rps,
+        "base_url": args.base_url,
+        "model_path": args.model_path,
+        "requests_per_second": args.rps,
         "seed": _given(args.seed, DEFAULTS.seed),
-        "timeout_s": _given(timeout, DEFAULTS.timeout), "max_retries": _given(retries, DEFAULTS.max_retries),
-    }  # fmt: skip
-    agent_spec = ModelSpec(model=agent, temperature=_given(args.agent_temperature, DEFAULTS.agent_temperature), max_tokens=args.max_tokens or DEFAULTS.agent_max_tokens, **common)
+        "timeout_s": _given(timeout, DEFAULTS.timeout),
+        "max_retries": _given(retries, DEFAULTS.max_retries),
+    }
+    agent_spec = ModelSpec(
+        model=agent,
+        temperature=_given(args.agent_temperature, DEFAULTS.agent_temperature),
+        max_tokens=args.max_tokens or DEFAULTS.agent_max_tokens,
+        **common,
+    )
     learner_spec = ModelSpec(
-        model=learner, temperature=_given(args.learner_temperature, learner_temperature),
-        max_tokens=args.max_tokens or DEFAULTS.learner_max_tokens, **common,
-    )  # fmt: skip
+        model=learner,
+        temperature=_given(args.learner_temperature, learner_temperature),
+        max_tokens=args.max_tokens or DEFAULTS.learner_max_tokens,
+        **common,
+    )
     return {"agent": asdict(agent_spec), "learner": asdict(learner_spec)}

@@ -5,6 +5,7 @@ The learning graph stops at its review with an interrupt; this asks, per new or 
 edit (``$EDITOR`` opens the code), and resumes the graph with ``Command(resume=answers)``. Without a terminal
 (CI, a pipe) ``--review`` is refused before the run starts: nobody could answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ from typing import Any
 
 from .errors import UserError
 
-NO_TERMINAL = ("--review asks you in the terminal, and stdin is not one (a pipe or CI); run it in a terminal, or review "
-               "in Studio (langgraph dev, context field review)")
+NO_TERMINAL = (
+    "--review asks you in the terminal, and stdin is not one (a pipe or CI); run it in a terminal, or review "
+    "in Studio (langgraph dev, context field review)"
+)
 CHOICES = "[a]pprove  [r]eject  [e]dit"
 
 
@@ -48,7 +51,9 @@ class TerminalReview:
 
     def __call__(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         functions = request.get("functions", [])
-        self.console.rule(f"[bold]review of round {request.get('round', 0)}: {len(functions)} new or changed function(s)")
+        self.console.rule(
+            f"[bold]review of round {request.get('round', 0)}: {len(functions)} new or changed function(s)"
+        )
         for problem in request.get("problems", []):
             self.console.print(f"[bold red]not taken:[/] {problem}", markup=True, highlight=False)
         return [self.one(f) for f in functions]
@@ -56,7 +61,9 @@ class TerminalReview:
     def show(self, f: dict[str, Any]) -> None:
         from rich.syntax import Syntax
 
-        self.console.print(f"\n[bold cyan]{f['candidate_id']} · {f['name']}[/] ({f['status']}, v{f['version']})", markup=True)
+        self.console.print(
+            f"\n[bold cyan]{f['candidate_id']} · {f['name']}[/] ({f['status']}, v{f['version']})", markup=True
+        )
         if f.get("description"):
             self.console.print(f"  {f['description']}", markup=False)
         for evidence in f.get("judged_by", []):
@@ -67,7 +74,9 @@ class TerminalReview:
                 self.console.print(f"    {line}", style="dim", markup=False)
             if len(lines) > 10:
                 self.console.print(f"    ... ({len(lines) - 10} more lines)", style="dim", markup=False)
-        self.console.print(Syntax(f["diff"].rstrip("\n") or f["code"], "diff", theme="ansi_dark", background_color="default"))
+        self.console.print(
+            Syntax(f["diff"].rstrip("\n") or f["code"], "diff", theme="ansi_dark", background_color="default")
+        )
 
     def one(self, f: dict[str, Any]) -> dict[str, Any]:
         """The person's answer for one function."""

@@ -1,4 +1,5 @@
 """Run folders: ``runs/<run-id>/`` with config.json, events.jsonl, checkpoints, results."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -19,7 +20,14 @@ from graphs.registry import COMMANDS
 from nodes.jsonl import append_line
 
 TRACKED_PACKAGES = (
-    "langgraph", "langchain-core", "langchain-openai", "gymnasium", "alfworld", "textworld", "llama-cpp-python", "jsonlines",
+    "langgraph",
+    "langchain-core",
+    "langchain-openai",
+    "gymnasium",
+    "alfworld",
+    "textworld",
+    "llama-cpp-python",
+    "jsonlines",
 )
 
 
@@ -40,7 +48,7 @@ class RunError(RuntimeError):
 def new_run_id(graph: str, env_name: str) -> str:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     if env_name.startswith("pddl:"):  # a domain folder: its name, not its whole path
-        env_name = "pddl-" + Path(env_name[len("pddl:"):]).stem
+        env_name = "pddl-" + Path(env_name[len("pddl:") :]).stem
     return f"{graph}-{re.sub(r'[^A-Za-z0-9]+', '-', env_name).strip('-')}-{stamp}"
 
 
@@ -66,12 +74,19 @@ class RunDir:
         return self.path / "checkpoints.sqlite"
 
     def create(self, config: dict[str, Any]) -> None:
-        full = {**config, "argv": sys.argv, "created": _dt.datetime.now().isoformat(timespec="seconds"), "versions": package_versions()}
+        full = {
+            **config,
+            "argv": sys.argv,
+            "created": _dt.datetime.now().isoformat(timespec="seconds"),
+            "versions": package_versions(),
+        }
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / "config.json").write_text(json.dumps(full, indent=1, default=str), encoding="utf-8")
         except OSError as exc:  # a read-only or full disk, a file in the way: say so before any work starts
-            raise RunError(f"cannot create the run folder {self.path}: {exc.strerror or exc} ({exc.filename or self.path})") from None
+            raise RunError(
+                f"cannot create the run folder {self.path}: {exc.strerror or exc} ({exc.filename or self.path})"
+            ) from None
 
     def load_config(self) -> dict[str, Any]:
         cfg = self.path / "config.json"
@@ -81,11 +96,17 @@ class RunDir:
             config = json.loads(cfg.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
             raise RunError(f"{cfg} is unreadable ({type(exc).__name__}: {exc}): cannot resume this run") from None
-        if not isinstance(config, dict) or config.get("graph") not in RUN_GRAPHS or not isinstance(config.get("models"), dict):
+        if (
+            not isinstance(config, dict)
+            or config.get("graph") not in RUN_GRAPHS
+            or not isinstance(config.get("models"), dict)
+        ):
             raise RunError(f"{cfg} is not the config of a run of this program (no graph and models): cannot resume it")
         missing = [k for k in REQUIRED_CONFIG_KEYS.get(config["graph"], REQUIRED_CONFIG_KEYS["act"]) if k not in config]
         if missing:
-            raise RunError(f"{cfg} lacks {', '.join(missing)} (written by another version, or edited): cannot resume this run")
+            raise RunError(
+                f"{cfg} lacks {', '.join(missing)} (written by another version, or edited): cannot resume this run"
+            )
         return config
 
     def check_resumable(self, *, needs_checkpoint: bool = False) -> None:
@@ -106,12 +127,16 @@ class RunDir:
             # With no write-ahead log beside it (a clean close), the file holds everything: read it as
             # immutable, creating no -wal/-shm. After a kill the log holds the latest checkpoints: read it too.
             wal = self.checkpoints.with_name(self.checkpoints.name + "-wal").exists()
-            conn = sqlite3.connect(f"{self.checkpoints.resolve().as_uri()}?mode=ro{'' if wal else '&immutable=1'}", uri=True)
+            conn = sqlite3.connect(
+                f"{self.checkpoints.resolve().as_uri()}?mode=ro{'' if wal else '&immutable=1'}", uri=True
+            )
             try:
                 tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
                 if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
                     raise sqlite3.DatabaseError("integrity check failed")
-                saved = "checkpoints" in tables and conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchone() is not None
+                saved = (
+                    "checkpoints" in tables and conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchone() is not None
+                )
             finally:
                 conn.close()
         except sqlite3.Error as exc:

@@ -1,5 +1,6 @@
 """One run's live session: the chat models, the ``Context`` made from the settings, the checkpointer, and
 the graph streamed into the run folder."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,12 +12,12 @@ from typing import Any
 from learnact.llm.config import ModelSpec
 from learnact.llm.local import LocalServer
 from learnact.llm.models import make_chat_model
+from learnact.settings.table import SETTINGS
 from nodes.context import Context
 from nodes.episodes import EpisodeRegistry
 from nodes.events import stream_events
 from nodes.ray_pool import RayWorkers
 from nodes.ray_worker import ModelRecipe
-from learnact.settings.table import SETTINGS
 from prompts import PromptSet
 
 from .runs import RunDir
@@ -27,7 +28,9 @@ CONTEXT_KEYS = (*(s.name for s in SETTINGS.values() if s.context), "per_env")
 
 
 @contextlib.contextmanager
-def open_models(settings: dict[str, Any], run: RunDir, retries=None) -> Iterator[tuple[dict[str, Any], LocalServer | None]]:
+def open_models(
+    settings: dict[str, Any], run: RunDir, retries=None
+) -> Iterator[tuple[dict[str, Any], LocalServer | None]]:
     """Chat models for both roles; starts the shared local server when a role uses it. ``retries`` (a
     ``llm.retries.RetryCounter``) counts their failed attempts per kind."""
     specs = {role: ModelSpec(**spec) for role, spec in settings["models"].items()}
@@ -36,9 +39,14 @@ def open_models(settings: dict[str, Any], run: RunDir, retries=None) -> Iterator
         server = None
         if any(s.model == "local" for s in specs.values()):
             model_path = next((s.model_path for s in specs.values() if s.model == "local"), None)
-            print("starting the local model server (first run assembles the model once) ...", file=sys.stderr, flush=True)
+            print(
+                "starting the local model server (first run assembles the model once) ...", file=sys.stderr, flush=True
+            )
             server = stack.enter_context(LocalServer(model_path=model_path))
-        models = {role: make_chat_model(spec, server=server, cache_dir=cache_dir, retries=retries) for role, spec in specs.items()}
+        models = {
+            role: make_chat_model(spec, server=server, cache_dir=cache_dir, retries=retries)
+            for role, spec in specs.items()
+        }
         yield models, server
 
 
@@ -51,7 +59,9 @@ def open_workers(settings: dict[str, Any], server: LocalServer | None) -> Iterat
         yield None
         return
     recipes = {
-        role: ModelRecipe(spec=dict(spec), local_url=server.base_url if spec["model"] == "local" and server is not None else None)
+        role: ModelRecipe(
+            spec=dict(spec), local_url=server.base_url if spec["model"] == "local" and server is not None else None
+        )
         for role, spec in settings["models"].items()
     }
     print("starting Ray workers ...", file=sys.stderr, flush=True)
@@ -62,7 +72,9 @@ def open_workers(settings: dict[str, Any], server: LocalServer | None) -> Iterat
         workers.close()
 
 
-def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, workers: RayWorkers | None = None) -> Context:
+def make_context(
+    settings: dict[str, Any], models: dict, usage, run: RunDir, workers: RayWorkers | None = None
+) -> Context:
     """The run's Context: its live models, episodes and usage, the Ray workers (executor ray), and every knob
     the settings hold."""
     knobs = {name: settings[name] for name in CONTEXT_KEYS if name in settings}
@@ -71,10 +83,14 @@ def make_context(settings: dict[str, Any], models: dict, usage, run: RunDir, wor
     return Context(
         agent_model=models["agent"],
         learner_model=models["learner"],
-        prompts=PromptSet(settings["prompts"]["dir"], settings["prompts"]["overrides"], prompt_set=settings.get("prompt_set", "default")),
+        prompts=PromptSet(
+            settings["prompts"]["dir"],
+            settings["prompts"]["overrides"],
+            prompt_set=settings.get("prompt_set", "default"),
+        ),
         prompts_dir=settings["prompts"]["dir"],
         episodes=EpisodeRegistry(
-                env_options={"feedback": knobs.get("feedback", Context.feedback)},
+            env_options={"feedback": knobs.get("feedback", Context.feedback)},
             learned_call_invalid=knobs.get("learned_call_invalid", Context.learned_call_invalid),
         ),
         usage=usage,
@@ -90,7 +106,11 @@ def _model_fields(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
     agent, learner = models.get("agent"), models.get("learner")
     if not agent or not learner:
         return {}
-    return {"agent_temperature": agent["temperature"], "learner_temperature": learner["temperature"], "seed": agent.get("seed")}
+    return {
+        "agent_temperature": agent["temperature"],
+        "learner_temperature": learner["temperature"],
+        "seed": agent.get("seed"),
+    }
 
 
 def stream_config(thread_id: str, concurrency: int, orchestrators: int = 0) -> dict[str, Any]:
@@ -104,7 +124,11 @@ def stream_config(thread_id: str, concurrency: int, orchestrators: int = 0) -> d
     runs, which would otherwise fill the pool while their leaves wait for a slot) and one for the
     waiter, so that ``concurrency`` leaves really run and the live view stays live.
     """
-    return {"configurable": {"thread_id": thread_id}, "max_concurrency": concurrency + orchestrators + 1, "recursion_limit": 100_000}
+    return {
+        "configurable": {"thread_id": thread_id},
+        "max_concurrency": concurrency + orchestrators + 1,
+        "recursion_limit": 100_000,
+    }
 
 
 def pending_nodes(next_nodes) -> str:
@@ -118,4 +142,3 @@ def stream_to_run(graph, inputs, config: dict[str, Any], ctx: Context, run: RunD
         run.append("events.jsonl", chunk)
         progress(chunk)
     return graph.get_state(config).values
-

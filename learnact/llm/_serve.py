@@ -5,6 +5,7 @@ for SIGKILL on parent death (PR_SET_PDEATHSIG), but that signal fires when the *
 the child exits, and it is lost if the parent dies between fork and prctl. A watchdog thread that
 polls the parent pid covers both holes.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ Keyed by a namespace (the model's identity, e.g. the GGUF's sha256), the model's
 serialized messages. A re-run with the same prompts replays the stored replies: free and identical.
 The local server's port changes every run, so it is masked out of the key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,11 +41,15 @@ class SQLiteResponseCache(BaseCache):
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         with self._lock:
-            row = self._db.execute("SELECT value FROM responses WHERE key = ?", (self.key(prompt, llm_string),)).fetchone()
+            row = self._db.execute(
+                "SELECT value FROM responses WHERE key = ?", (self.key(prompt, llm_string),)
+            ).fetchone()
             if row is None:
                 return None
         try:
-            with warnings.catch_warnings():  # langchain_core.load.loads is marked beta; the format is stable enough for a cache
+            with (
+                warnings.catch_warnings()
+            ):  # langchain_core.load.loads is marked beta; the format is stable enough for a cache
                 warnings.simplefilter("ignore")
                 generations: list[Any] = loads(row[0], allowed_objects="core")
         except Exception:  # an entry from another langchain version: ask the model again
@@ -58,7 +63,9 @@ class SQLiteResponseCache(BaseCache):
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
         value = dumps(list(return_val))
         with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)", (self.key(prompt, llm_string), value))
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)", (self.key(prompt, llm_string), value)
+            )
 
     def clear(self, **kwargs: Any) -> None:
         with self._lock, self._db:

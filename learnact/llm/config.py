@@ -1,4 +1,5 @@
 """Settings of one chat model role (agent or learner); plain data so a run can save and reload them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Model errors the CLI prints as one line (``str(exc)``) instead of a traceback."""
+
 from __future__ import annotations
 
 import signal

@@ -4,6 +4,7 @@
 (single-quoted arguments, ", " between them). The ``root`` rule comes first on its own line so callers
 can wrap it (nodes/act.py renames it to add a ``Think:`` alternative).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,9 @@ _FREE_ARG = r"""arg ::= "'" [^'\n\\]+ "'" """.strip()
 
 def gbnf_literal(text: str) -> str:
     """``text`` as a GBNF string literal."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -36,7 +39,9 @@ def call_grammar(action_names: Iterable[str] | Mapping[str, int], arg_values: It
     With ``arg_values`` every argument must be one of them; otherwise any single-quoted text
     without quotes, backslashes or newlines.
     """
-    arities: dict[str, int | None] = dict(action_names) if isinstance(action_names, Mapping) else {n: None for n in action_names}
+    arities: dict[str, int | None] = (
+        dict(action_names) if isinstance(action_names, Mapping) else {n: None for n in action_names}
+    )
     if not arities:
         raise ValueError("call_grammar needs at least one action name")
     for name, arity in arities.items():
@@ -52,7 +57,11 @@ def call_grammar(action_names: Iterable[str] | Mapping[str, int], arg_values: It
     if values is not None and not values:
         raise ValueError("arg_values is empty: no argument could be produced")
     if any(a for a in arities.values()) or any(a is None for a in arities.values()):
-        lines.append("arg ::= " + " | ".join(gbnf_literal(_python_quoted(v)) for v in values) if values is not None else _FREE_ARG)
+        lines.append(
+            "arg ::= " + " | ".join(gbnf_literal(_python_quoted(v)) for v in values)
+            if values is not None
+            else _FREE_ARG
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -114,7 +123,9 @@ def pool_grammar(
     return "\n".join(lines) + "\n"
 
 
-def _pool_args(rule: str, pools: list[list[str]], excluded: set[tuple[str, ...]], rules: list[str], first: bool) -> str | None:
+def _pool_args(
+    rule: str, pools: list[list[str]], excluded: set[tuple[str, ...]], rules: list[str], first: bool
+) -> str | None:
     """The GBNF expression of the arguments over ``pools`` (", " before each but the first) without the
     tuples in ``excluded``; rules it needs are appended to ``rules``. None when it admits nothing."""
     sep = "" if first else ", "
@@ -137,7 +148,10 @@ def _pool_args(rule: str, pools: list[list[str]], excluded: set[tuple[str, ...]]
         rules.append(f"{name} ::= {full}")
         parts.append(f"({' | '.join(lit(v) for v in free)}) {name}")
     for v in head:
-        if v in by_first and (sub := _pool_args(f"{rule}-{len(rules)}", rest, by_first[v], rules, first=False)) is not None:
+        if (
+            v in by_first
+            and (sub := _pool_args(f"{rule}-{len(rules)}", rest, by_first[v], rules, first=False)) is not None
+        ):
             parts.append(f"{lit(v)} ({sub})")
     return " | ".join(parts) or None
 
@@ -181,7 +195,7 @@ class _GbnfChecker:
         while self.i < len(self.s) and (self.s[self.i].isalnum() or self.s[self.i] == "-") and self.s[self.i].isascii():
             self.i += 1
         if self.i == start:
-            raise self.fail(f"expecting a rule name at {self.s[start:start + 12]!r}")
+            raise self.fail(f"expecting a rule name at {self.s[start : start + 12]!r}")
         return self.s[start : self.i]
 
     def char(self, end: str) -> None:
@@ -266,7 +280,7 @@ class _GbnfChecker:
             self.space(True)
             self.alternates(nested=False)
             if self.i < len(self.s) and self.s[self.i] not in "\r\n":
-                raise self.fail(f"unexpected {self.s[self.i:self.i + 12]!r}")
+                raise self.fail(f"unexpected {self.s[self.i : self.i + 12]!r}")
             self.defined.add(rule)
             self.space(True)
         if "root" not in self.defined:

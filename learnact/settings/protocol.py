@@ -5,6 +5,7 @@ Both are read off the one table of settings (:data:`learnact.settings.table.SETT
 no assist). ``run.py --protocol paper`` takes the paper's values (learnact/cli/resolve.py) and its assist level
 ``none``; the README's protocol table shows both (:mod:`learnact.settings.render`).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,15 @@ from typing import Any
 from .registry import SAME, env_family, render_value
 from .table import SETTINGS
 
-__all__ = ["DEFAULT_PROTOCOL", "PAPER_PROTOCOL", "PROTOCOLS", "SMALL_RUN", "env_family", "protocol_value", "render_value"]
+__all__ = [
+    "DEFAULT_PROTOCOL",
+    "PAPER_PROTOCOL",
+    "PROTOCOLS",
+    "SMALL_RUN",
+    "env_family",
+    "protocol_value",
+    "render_value",
+]
 
 PROTOCOLS = ("default", "paper")
 

@@ -11,6 +11,7 @@ A default is a value, or ``{"pddl": ..., "alfworld": ...}`` where the task famil
 (``assist``) has no default of its own: its value comes from the assist level, ``small`` or ``none``
 (:func:`default_assist`: ``small`` for the embedded model, ``none`` for any other and under ``--protocol paper``).
 """
+
 from __future__ import annotations
 
 import dataclasses

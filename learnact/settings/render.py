@@ -4,6 +4,7 @@
 ``<!-- protocol-table:start -->`` and ``<!-- protocol-table:end -->``; tests/unit/cli/test_settings.py checks that
 the README holds what :func:`protocol_table` makes.
 """
+
 from __future__ import annotations
 
 import sys

@@ -5,6 +5,7 @@ the pictures are drawn here from the graph's nodes and edges. Edges that close a
 a depth-first walk from the start node) are drawn thick, red and labelled ``loop`` so that the
 learning loop (revise -> gather -> rollout -> score -> identify_errors -> revise) stands out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -115,7 +116,9 @@ def to_agraph(picture: GraphPicture):
         raise FileNotFoundError("PNG/SVG pictures need pygraphviz: pip install -e '.[viz]'") from None
     g = pygraphviz.AGraph(directed=True, strict=False, name=picture.name)
     g.graph_attr.update(rankdir="TB", fontname="Helvetica", nodesep="0.4", ranksep="0.45")
-    g.node_attr.update(fontname="Helvetica", fontsize="11", shape="box", style="rounded,filled", fillcolor="#f3f6fb", color="#5b6b86")
+    g.node_attr.update(
+        fontname="Helvetica", fontsize="11", shape="box", style="rounded,filled", fillcolor="#f3f6fb", color="#5b6b86"
+    )
     g.edge_attr.update(fontname="Helvetica", fontsize="9", color="#5b6b86")
     for node in picture.nodes:
         if node in (START, END):
@@ -130,8 +133,13 @@ def to_agraph(picture: GraphPicture):
             attrs["label"] = e.label
         if e.loop:
             # constraint=false keeps the forward flow top-down; the loop arcs back beside it.
-            attrs.update(color=LOOP_COLOR, fontcolor=LOOP_COLOR, penwidth="2.5", constraint="false",
-                         label=f"loop: {e.label}" if e.label else "loop")
+            attrs.update(
+                color=LOOP_COLOR,
+                fontcolor=LOOP_COLOR,
+                penwidth="2.5",
+                constraint="false",
+                label=f"loop: {e.label}" if e.label else "loop",
+            )
         g.add_edge(e.source, e.target, **attrs)
     return g
 
@@ -146,7 +154,9 @@ def to_svg(picture: GraphPicture) -> str:
 
 def draw_graph(name: str, fmt: str, out_dir: Path) -> str:
     """Mermaid text (returned) or the path of a PNG written into ``out_dir``; ``name``: any of graphs.registry.GRAPHS."""
-    picture = picture_of(build_graph(name).get_graph(xray=2), name)  # xray 2: the loop inside creation (graphs/repair.py) shows
+    picture = picture_of(
+        build_graph(name).get_graph(xray=2), name
+    )  # xray 2: the loop inside creation (graphs/repair.py) shows
     if fmt == "mermaid":
         return to_mermaid(picture)
     if fmt != "png":

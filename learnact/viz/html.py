@@ -1,4 +1,5 @@
 """The report's HTML pieces: its stylesheet and script, and escaping cells, tables, code and diffs."""
+
 from __future__ import annotations
 
 import difflib
@@ -85,7 +86,15 @@ def render_diff(old: str, new: str, old_name: str, new_name: str) -> str:
         return '<p class="nodiff">no code change</p>'
     out = []
     for line in lines:
-        cls = "hunk" if line.startswith("@@") else "add" if line.startswith("+") else "del" if line.startswith("-") else ""
+        cls = (
+            "hunk"
+            if line.startswith("@@")
+            else "add"
+            if line.startswith("+")
+            else "del"
+            if line.startswith("-")
+            else ""
+        )
         out.append(f'<span class="{cls}">{escape(line)}</span>' if cls else escape(line))
     return '<pre class="diff">' + "\n".join(out) + "</pre>"
 

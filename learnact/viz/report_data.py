@@ -1,5 +1,6 @@
 """The report's data shaping: what each section shows, worked out from a run folder's files (``RunData``), as
 plain values; ``learnact/viz/report.py`` turns them into HTML."""
+
 from __future__ import annotations
 
 import re
@@ -90,25 +91,37 @@ def scored_candidates(run: RunData) -> list[tuple[int, list[ScoredCandidate], li
             star = cid == best_overall and cid not in starred
             if star:
                 starred.add(cid)
-            scored.append(ScoredCandidate(
-                rnd, cid, "kept" if made_in is not None and made_in != rnd else str(c.get("origin") or "create"),
-                str(c.get("parent") or ""), str(run.candidates.get(cid, {}).get("target") or ""),
-                float(scores.get(kind, 0.0) or 0.0), float(scores.get("success_rate", 0.0) or 0.0), scores,
-                cid == r.get("best_id"), star,
-            ))
+            scored.append(
+                ScoredCandidate(
+                    rnd,
+                    cid,
+                    "kept" if made_in is not None and made_in != rnd else str(c.get("origin") or "create"),
+                    str(c.get("parent") or ""),
+                    str(run.candidates.get(cid, {}).get("target") or ""),
+                    float(scores.get(kind, 0.0) or 0.0),
+                    float(scores.get("success_rate", 0.0) or 0.0),
+                    scores,
+                    cid == r.get("best_id"),
+                    star,
+                )
+            )
         out.append((rnd, scored, list(r.get("dropped", []) or [])))
     return out
 
 
 def best_lines(run: RunData) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """Per round, the best candidate's score and its training success rate: the curves' best-so-far lines."""
-    best_score = [(int(r.get("round", 0)), float(r["best_score"])) for r in run.rounds if r.get("best_score") is not None]
+    best_score = [
+        (int(r.get("round", 0)), float(r["best_score"])) for r in run.rounds if r.get("best_score") is not None
+    ]
     best_success = []
     for r in run.rounds:
         bid = r.get("best_id")
         for c in r.get("candidates", []):
             if c.get("id") == bid:
-                best_success.append((int(r.get("round", 0)), float((c.get("scores") or {}).get("success_rate", 0.0) or 0.0)))
+                best_success.append(
+                    (int(r.get("round", 0)), float((c.get("scores") or {}).get("success_rate", 0.0) or 0.0))
+                )
     return best_score, best_success
 
 
@@ -118,7 +131,9 @@ def version_meta_rows(v: LibraryVersion) -> list[tuple[str, str]]:
     for key in ("iteration", "reason", "description", "scores", "created", "source"):
         if v.meta.get(key) not in (None, "", {}):
             value = v.meta[key]
-            rows.append((key, ", ".join(f"{k}={plain(x)}" for k, x in value.items()) if isinstance(value, dict) else str(value)))
+            rows.append(
+                (key, ", ".join(f"{k}={plain(x)}" for k, x in value.items()) if isinstance(value, dict) else str(value))
+            )
     return rows
 
 
@@ -127,7 +142,11 @@ def notes_text(v: LibraryVersion) -> str:
     notes = v.meta.get("notes")
     if not notes:
         return ""
-    return "\n".join(str(n.get("text", n)) if isinstance(n, dict) else str(n) for n in notes) if isinstance(notes, list) else str(notes)
+    return (
+        "\n".join(str(n.get("text", n)) if isinstance(n, dict) else str(n) for n in notes)
+        if isinstance(notes, list)
+        else str(notes)
+    )
 
 
 def plain(v: Any) -> str:
@@ -137,8 +156,10 @@ def plain(v: Any) -> str:
 
 def library_timeline(run: RunData) -> list[tuple[Any, str, int, str]]:
     """Every saved version as (iteration, action, version, reason), in the order they were made."""
-    timeline = sorted(((v.meta.get("iteration", 0) or 0, name, v.version) for name, vs in run.library.items() for v in vs),
-                      key=lambda t: (t[0] if isinstance(t[0], int) else 0, t[1], t[2]))
+    timeline = sorted(
+        ((v.meta.get("iteration", 0) or 0, name, v.version) for name, vs in run.library.items() for v in vs),
+        key=lambda t: (t[0] if isinstance(t[0], int) else 0, t[1], t[2]),
+    )
     return [(it, name, ver, str(_version(run, name, ver).meta.get("reason", ""))) for it, name, ver in timeline]
 
 

@@ -3,6 +3,7 @@
 The report is most useful exactly when a run went wrong, so nothing here raises on bad content;
 problems are collected in ``RunData.warnings`` and shown in the report.
 """
+
 from __future__ import annotations
 
 import csv
@@ -131,14 +132,21 @@ def _load_library(folder: Path, warnings: list[str]) -> dict[str, list[LibraryVe
             meta = history.get((action_dir.name, number), {})
             parent = meta.get("parent_version", number - 1 if number > 1 else None)
             versions.setdefault(action_dir.name, []).append(
-                LibraryVersion(action_dir.name, number, int(parent) if parent is not None else None,
-                               file.read_text(encoding="utf-8", errors="replace"), meta)
+                LibraryVersion(
+                    action_dir.name,
+                    number,
+                    int(parent) if parent is not None else None,
+                    file.read_text(encoding="utf-8", errors="replace"),
+                    meta,
+                )
             )
     # Versions named in the history whose file is missing still appear (without code).
     for (name, number), meta in history.items():
         if not any(v.version == number for v in versions.get(name, [])):
             parent = meta.get("parent_version")
-            versions.setdefault(name, []).append(LibraryVersion(name, number, int(parent) if parent is not None else None, "", meta))
+            versions.setdefault(name, []).append(
+                LibraryVersion(name, number, int(parent) if parent is not None else None, "", meta)
+            )
     for vs in versions.values():
         vs.sort(key=lambda v: v.version)
     return versions
@@ -192,7 +200,11 @@ def load_run(run_dir: str | Path) -> RunData:
     data.learn_summary = summary if isinstance(summary, dict) else {}
     rounds = data.learn_summary.get("rounds")
     # A run killed before finalize has no learn_summary.json: its rounds live in the events.
-    data.rounds = [r for r in rounds if isinstance(r, dict)] if isinstance(rounds, list) and rounds else _rounds_from_events(data.events)
+    data.rounds = (
+        [r for r in rounds if isinstance(r, dict)]
+        if isinstance(rounds, list) and rounds
+        else _rounds_from_events(data.events)
+    )
     data.candidates = _load_candidates(path / "candidates", w)
     data.library = _load_library(path / "library", w)
     demo = path / "library" / "demonstration.md"
@@ -212,7 +224,9 @@ class UsageTables:
     totals: dict[str, Any] = field(default_factory=dict)
     per_node: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_round: dict[str, dict[str, Any]] = field(default_factory=dict)  # "round 0", ..., "other"
-    retries: dict[str, int] = field(default_factory=dict)  # failed model requests retried, per kind (learnact/llm/retries.py)
+    retries: dict[str, int] = field(
+        default_factory=dict
+    )  # failed model requests retried, per kind (learnact/llm/retries.py)
 
 
 _STAT_KEYS = ("total_tokens", "prompt_tokens", "completion_tokens", "cost", "calls")
@@ -247,7 +261,9 @@ def usage_tables(usage: dict[str, Any]) -> UsageTables:
     retries = usage.get("retries")
     out.retries = {str(k): v for k, v in retries.items() if v} if isinstance(retries, dict) else {}
     out.totals = dict(totals) if _is_stats(totals) else {}
-    records = next((usage[k] for k in ("records", "calls", "per_call", "entries") if isinstance(usage.get(k), list)), None)
+    records = next(
+        (usage[k] for k in ("records", "calls", "per_call", "entries") if isinstance(usage.get(k), list)), None
+    )
     if records:
         for rec in records:
             if isinstance(rec, dict):

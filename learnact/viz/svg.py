@@ -2,6 +2,7 @@
 
 Hover text uses SVG ``<title>`` elements, which every browser shows natively.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,9 @@ def _fmt(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.0f}"
 
 
-def _frame(css: str, element_id: str, title: str, width: int, height: int, left: int, plot_w: int,
-           top_value: float, y_of) -> list[str]:
+def _frame(
+    css: str, element_id: str, title: str, width: int, height: int, left: int, plot_w: int, top_value: float, y_of
+) -> list[str]:
     """The opening of a plot: the svg element, its title, and six horizontal grid lines with their values."""
     out = [
         f'<svg id="{escape(element_id)}" class="{css}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -59,8 +61,15 @@ def _frame(css: str, element_id: str, title: str, width: int, height: int, left:
     return out
 
 
-def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element_id: str,
-                   best_line: Sequence[tuple[int, float]] = (), y_max: float | None = None) -> str:
+def learning_curve(
+    points: Sequence[Point],
+    *,
+    title: str,
+    y_label: str,
+    element_id: str,
+    best_line: Sequence[tuple[int, float]] = (),
+    y_max: float | None = None,
+) -> str:
     """Every candidate as a dot per round (spread sideways so they do not overlap), the best of
     each round ringed, the overall best as a star, and the best-so-far as a step line."""
     width, height = 580, 300
@@ -68,7 +77,9 @@ def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element
     plot_w, plot_h = width - left - right, height - top - bottom
     rounds = sorted({p.round for p in points} | {r for r, _ in best_line}) or [0]
     r_min, r_max = rounds[0], rounds[-1]
-    top_value = y_max if y_max is not None else _nice_max(max([p.value for p in points] + [v for _, v in best_line] + [0.0]))
+    top_value = (
+        y_max if y_max is not None else _nice_max(max([p.value for p in points] + [v for _, v in best_line] + [0.0]))
+    )
 
     # Candidates of one round are spread sideways around the round's x; the padding keeps the
     # outermost ones inside the frame.
@@ -86,7 +97,9 @@ def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element
     out = _frame("plot", element_id, title, width, height, left, plot_w, top_value, y_of)
     for rnd in rounds:
         out.append(f'<text x="{x_of(rnd):.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">{rnd}</text>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">round</text>')
+    out.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">round</text>'
+    )
     out.append(
         f'<text transform="translate(14,{top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" class="axis-label">{escape(y_label)}</text>'
     )
@@ -110,7 +123,7 @@ def learning_curve(points: Sequence[Point], *, title: str, y_label: str, element
 
 def _candidate_mark(p: Point, x: float, y: float) -> str:
     """One candidate's dot (a star for the overall best, a ring around the best of its round), linked and titled."""
-    mark = [f'<title>{escape(p.tooltip)}</title>']
+    mark = [f"<title>{escape(p.tooltip)}</title>"]
     if p.is_overall_best:
         star = _star(x, y, 9)
         mark.append(f'<polygon points="{star}" fill="{BEST_COLOR}" class="best-star"/>')
@@ -118,7 +131,9 @@ def _candidate_mark(p: Point, x: float, y: float) -> str:
         color = ORIGIN_COLORS.get(p.origin, OTHER_COLOR)
         mark.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{color}" class="point"/>')
         if p.is_round_best:
-            mark.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8.5" fill="none" stroke="{BEST_COLOR}" stroke-width="1.8"/>')
+            mark.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8.5" fill="none" stroke="{BEST_COLOR}" stroke-width="1.8"/>'
+            )
     body = "".join(mark)
     if p.href:
         body = f'<a href="{escape(p.href)}">{body}</a>'
@@ -152,7 +167,9 @@ def _star(cx: float, cy: float, r: float) -> str:
     return " ".join(pts)
 
 
-def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str, element_id: str, secondary: Sequence[str] = ()) -> str:
+def bar_chart(
+    items: Sequence[tuple[str, float]], *, title: str, unit: str, element_id: str, secondary: Sequence[str] = ()
+) -> str:
     """Horizontal bars (labels can be long node names). ``secondary`` adds a note after each value."""
     row_h, left, right, top = 22, 170, 150, 30
     width = 640
@@ -173,9 +190,11 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str, elem
         out.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="tick">{escape(label)}</text>')
         out.append(
             f'<rect x="{left}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 7}" class="bar">'
-            f'<title>{escape(label)}: {value:,.0f} {escape(unit)}{escape(note)}</title></rect>'
+            f"<title>{escape(label)}: {value:,.0f} {escape(unit)}{escape(note)}</title></rect>"
         )
-        out.append(f'<text x="{left + w + 5:.1f}" y="{y + 14}" class="tick">{value:,.0f} {escape(unit)}{escape(note)}</text>')
+        out.append(
+            f'<text x="{left + w + 5:.1f}" y="{y + 14}" class="tick">{value:,.0f} {escape(unit)}{escape(note)}</text>'
+        )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -192,8 +211,15 @@ class SeriesPoint:
     tooltip: str = ""
 
 
-def line_chart(series: dict[str, Sequence[SeriesPoint]], *, title: str, x_label: str, y_label: str,
-               element_id: str, y_max: float | None = None) -> str:
+def line_chart(
+    series: dict[str, Sequence[SeriesPoint]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    element_id: str,
+    y_max: float | None = None,
+) -> str:
     """One line per series (e.g. success against size, a line per method), the x values as ticks,
     a legend on the right. Names and tooltips are escaped."""
     width, height = 580, 300
@@ -213,8 +239,12 @@ def line_chart(series: dict[str, Sequence[SeriesPoint]], *, title: str, x_label:
 
     out = _frame("plot line-chart", element_id, title, width, height, left, plot_w, top_value, y_of)
     for x in xs:
-        out.append(f'<text x="{x_of(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">{_fmt(x)}</text>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">{escape(x_label)}</text>')
+        out.append(
+            f'<text x="{x_of(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="tick">{_fmt(x)}</text>'
+        )
+    out.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-label">{escape(x_label)}</text>'
+    )
     out.append(
         f'<text transform="translate(14,{top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" class="axis-label">{escape(y_label)}</text>'
     )
@@ -228,10 +258,14 @@ def line_chart(series: dict[str, Sequence[SeriesPoint]], *, title: str, x_label:
             body.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="2"/>')
         for p in ordered:
             tip = p.tooltip or f"{name}: {_fmt(p.y)} at {_fmt(p.x)}"
-            body.append(f'<circle cx="{x_of(p.x):.1f}" cy="{y_of(p.y):.1f}" r="4" fill="{color}"><title>{escape(tip)}</title></circle>')
+            body.append(
+                f'<circle cx="{x_of(p.x):.1f}" cy="{y_of(p.y):.1f}" r="4" fill="{color}"><title>{escape(tip)}</title></circle>'
+            )
         out.append(f'<g class="series" data-series="{escape(name)}">{"".join(body)}</g>')
         ly = top + 6 + i * 18
-        out.append(f'<line x1="{left + plot_w + 14}" x2="{left + plot_w + 30}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
+        out.append(
+            f'<line x1="{left + plot_w + 14}" x2="{left + plot_w + 30}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="2"/>'
+        )
         out.append(f'<text x="{left + plot_w + 35}" y="{ly + 4}" class="legend">{escape(name)}</text>')
     if not any(series.values()):
         out.append(f'<text x="{left + 8}" y="{top + 18}" class="tick">no data</text>')

@@ -8,6 +8,7 @@ Hooks: ``agent_messages`` (the compact prompt), ``decode`` (grammar, resampling)
 ``unused_action_failures`` (probes), ``learner_queries`` (state queries); which core node calls each, under which
 switch: ARCHITECTURE.md, "The small-model aids".
 """
+
 from __future__ import annotations
 
 from .agent_prompt import agent_messages
@@ -18,6 +19,17 @@ from .state_queries import learner_queries
 from .switches import active, compact_prompt, decoding_on, grammar_on, probes_on, queries_on, resample_on, trials_on
 
 __all__ = [
-    "active", "agent_messages", "compact_prompt", "creation_trials", "decode", "decoding_on", "grammar_on",
-    "learner_queries", "probes_on", "queries_on", "resample_on", "trials_on", "unused_action_failures",
-]  # fmt: skip
+    "active",
+    "agent_messages",
+    "compact_prompt",
+    "creation_trials",
+    "decode",
+    "decoding_on",
+    "grammar_on",
+    "learner_queries",
+    "probes_on",
+    "queries_on",
+    "resample_on",
+    "trials_on",
+    "unused_action_failures",
+]

@@ -1,6 +1,7 @@
 """The agent's compact prompt (an aid: ``agent_prompt="compact"``): the system message, worked steps as chat turns
 (nodes/assist/worked_steps.py), the episode's turns and the current state view (nodes/assist/turns.py).
 nodes/act.py asks for it through :func:`agent_messages`; without the aid the agent gets the paper's prompt."""
+
 from __future__ import annotations
 
 from environments import make_env
@@ -16,7 +17,9 @@ def current_view(rt, state) -> str:
     view = rt.env.state_view()
     if view:
         return view
-    last = next((s["observation"] for s in reversed(state.get("steps", [])) if s.get("ok") and not s.get("thought")), None)
+    last = next(
+        (s["observation"] for s in reversed(state.get("steps", [])) if s.get("ok") and not s.get("thought")), None
+    )
     return f"Goal: {state.get('goal', '')}\n{last if last is not None else state.get('first_observation', '')}"
 
 
@@ -27,9 +30,13 @@ def worked_turns(state, ctx, rt, material) -> list[tuple[str, str]]:
         key = (env_name, rt.library.code, material.example, state.get("examples"))
         cached = ctx.episodes.worked_steps.get(key)
         rt.few_shot = cached or few_shot_turns(
-            env_name, rt.library, material.example, state.get("examples"),
+            env_name,
+            rt.library,
+            material.example,
+            state.get("examples"),
             make=lambda inst: make_env(env_name, inst, data_dir=ctx.episodes.data_dir, **ctx.episodes.env_options),
-            limits=ctx.episodes.limits, sandbox=ctx.sandbox,
+            limits=ctx.episodes.limits,
+            sandbox=ctx.sandbox,
         )
         ctx.episodes.worked_steps[key] = rt.few_shot
         emit("worked_steps", episode_id=state["episode_id"], source=rt.few_shot[1], turns=len(rt.few_shot[0]))
@@ -43,5 +50,8 @@ def agent_messages(state, ctx, node: str, rt, material, common: dict[str, str]) 
     steps = state.get("steps", [])
     episode, turn = episode_turns(steps, ctx.recent_steps, current_view(rt, state), refused_since_change(steps))
     system, current = ctx.prompts.render(template, turn=turn, **common)
-    shots = [(ctx.prompts.render(template, turn=user, **common)[-1][1], call) for user, call in worked_turns(state, ctx, rt, material)]
+    shots = [
+        (ctx.prompts.render(template, turn=user, **common)[-1][1], call)
+        for user, call in worked_turns(state, ctx, rt, material)
+    ]
     return compact_messages(system[1], shots, current[1], episode)

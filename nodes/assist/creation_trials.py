@@ -2,13 +2,14 @@
 domain's example episode is dropped by the creation check, and the learner's repair is told why
 (nodes/assist/probes.py ``trial_failures``). The check (nodes/learning/smoke.py ``sandbox_check``) asks for them
 through :func:`creation_trials`."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from learnact.actions import ActionLibrary
 from environments import DataNotFoundError
 from environments.alfworld import example_instance as alfworld_example
+from learnact.actions import ActionLibrary
 from prompts import load_domain_material
 
 from ..episodes import TaskEnvs
@@ -43,6 +44,8 @@ def creation_trials(env_name: str, ctx: Any, envs: TaskEnvs | None = None, **exe
 
     def run(library: ActionLibrary) -> dict[str, str]:
         with TaskEnvs(ctx.episodes) as own:  # no caller's environments: one made for this run
-            return trial_failures(library, (envs or own).get(env_name, instance), example, ctx.sandbox, **executor_kwargs)
+            return trial_failures(
+                library, (envs or own).get(env_name, instance), example, ctx.sandbox, **executor_kwargs
+            )
 
     return run

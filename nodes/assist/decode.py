@@ -1,6 +1,7 @@
 """Decoding aids of the agent's step: the grammar (``grammar``, with ``valid_actions_only`` or ``typed_grammar``;
 built only for the embedded llama.cpp model, the one that takes a grammar) and the resampling of a reply that
 repeats a refused call (``resample_refused``). nodes/act.py asks through :func:`decode`."""
+
 from __future__ import annotations
 
 import contextlib

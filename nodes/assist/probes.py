@@ -11,13 +11,14 @@ action none of whose calls runs and changes the world yields its most telling fa
 case for revision. It needs an environment whose state can be restored (:func:`can_try_calls`: PDDL,
 ALFWorld); elsewhere nothing is probed. ``probe_unused=False`` (``--protocol paper``) turns this off.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from learnact.actions import ActionLibrary, Executor
 from environments import make_env, parse_call
+from learnact.actions import ActionLibrary, Executor
 
 from ..events import emit
 from .worked_steps import action_calls
@@ -37,10 +38,15 @@ NOTE = "the agent never called the learned actions in training; this call was tr
 def _failure(env, name: str, call: str, result, first_observation: str) -> dict[str, Any]:
     kind = getattr(result.error, "kind", None) or ("no_effect" if not result.trace else "no_progress")
     return {
-        "name": name, "call": call, "instance": env.instance, "goal": env.goal,
+        "name": name,
+        "call": call,
+        "instance": env.instance,
+        "goal": env.goal,
         "before": f"Observation: {first_observation}",
         "trace": result.as_step(0, call)["trace"],
-        "observation": result.observation, "error_kind": kind, "note": NOTE,
+        "observation": result.observation,
+        "error_kind": kind,
+        "note": NOTE,
     }
 
 
@@ -74,7 +80,13 @@ def probe_action(
 
 
 def probe_failures(
-    library: ActionLibrary, env_name: str, instance: str, *, data_dir=None, env_options=None, limits=None,
+    library: ActionLibrary,
+    env_name: str,
+    instance: str,
+    *,
+    data_dir=None,
+    env_options=None,
+    limits=None,
     sandbox: Callable[..., Executor] = Executor,
 ) -> list[dict[str, Any]]:
     """A failure case per learned action none of whose calls works from the start of ``instance`` (in the
@@ -100,9 +112,14 @@ def unused_action_failures(state, ctx, failures: list) -> list[dict[str, Any]]:
     if failures or (state.get("best_scores") or {}).get("C", 0) != 0:
         return failures
     found = probe_failures(
-        best["library"], state["env_name"], state["train_instances"][0],
-        data_dir=ctx.episodes.data_dir, env_options=ctx.episodes.env_options, limits=ctx.episodes.limits, sandbox=ctx.sandbox,
-    )  # fmt: skip
+        best["library"],
+        state["env_name"],
+        state["train_instances"][0],
+        data_dir=ctx.episodes.data_dir,
+        env_options=ctx.episodes.env_options,
+        limits=ctx.episodes.limits,
+        sandbox=ctx.sandbox,
+    )
     if found:
         emit("actions_probed", round=state.get("round", 0), candidate_id=best["id"], failures=len(found))
     return found
@@ -122,7 +139,9 @@ def example_states(env, calls) -> list:
     return list(dict.fromkeys(states))
 
 
-def trial_failures(library: ActionLibrary, env, example_calls, sandbox: Callable[..., Executor] = Executor, **executor_kwargs) -> dict[str, str]:
+def trial_failures(
+    library: ActionLibrary, env, example_calls, sandbox: Callable[..., Executor] = Executor, **executor_kwargs
+) -> dict[str, str]:
     """{action: why} for each learned action none of whose calls runs and changes the world from any state
     of the domain's example episode (``env``: its instance, ``example_calls``: its actions). Creation drops
     such an action (and the learner's repair sees why): it would fail wherever the agent called it.
@@ -144,7 +163,9 @@ def trial_failures(library: ActionLibrary, env, example_calls, sandbox: Callable
                     break
                 shown = shown or {**found, "facts": env.facts() or None}  # none where the state is not symbolic
             else:
-                failed[action.name] = _why(shown, len(states), reads_facts="facts(" in action.source or "find(" in action.source)
+                failed[action.name] = _why(
+                    shown, len(states), reads_facts="facts(" in action.source or "find(" in action.source
+                )
     env.reset()
     return failed
 

@@ -1,6 +1,7 @@
 """State queries (an aid: ``state_queries``): the learner's prompts tell it that a learned action may read the state
 with ``find(fact, *known)`` and show the environment's changing facts. nodes/learning/checks.py ``primitives_of``
 asks for the text through :func:`learner_queries`; without the aid the prompts' ``queries`` part is empty."""
+
 from __future__ import annotations
 
 
@@ -15,7 +16,9 @@ def learner_queries(env) -> str:
         return ""
     examples, seen = [], set()
     for f in facts:
-        if f[0] not in seen and len(f) >= 2 and len(examples) < 2:  # a fact without arguments (handempty) has nothing to find
+        if (
+            f[0] not in seen and len(f) >= 2 and len(examples) < 2
+        ):  # a fact without arguments (handempty) has nothing to find
             seen.add(f[0])
             examples.append(f"find({', '.join(repr(x) for x in f[:-1])}) returns {f[-1]!r}")
     so = f"so {' and '.join(examples)}. " if examples else ""

@@ -1,6 +1,7 @@
 """Which aids are on: read from the run's per-aid settings (``Context`` fields), never from the model's name alone
 (the grammar also needs the embedded model, the only one that takes one). The core nodes read these before
 calling a hook, so with an aid off none of its code runs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -56,7 +57,11 @@ def queries_on(ctx: Any) -> bool:
 def active(ctx: Any) -> list[str]:
     """The names (``AIDS``) of the aids on for ``ctx``: empty means the paper's method with no assist code."""
     on = {
-        "compact_prompt": compact_prompt(ctx), "grammar": grammar_on(ctx), "resample_refused": resample_on(ctx),
-        "creation_trials": trials_on(ctx), "probe_unused": probes_on(ctx), "state_queries": queries_on(ctx),
-    }  # fmt: skip
+        "compact_prompt": compact_prompt(ctx),
+        "grammar": grammar_on(ctx),
+        "resample_refused": resample_on(ctx),
+        "creation_trials": trials_on(ctx),
+        "probe_unused": probes_on(ctx),
+        "state_queries": queries_on(ctx),
+    }
     return [name for name in AIDS if on[name]]

@@ -22,6 +22,7 @@ those (``benchmarks/bench_local_model.py --agent`` counts them). The episode's t
 ``recent_steps`` steps and are trimmed ``HISTORY_CHUNK`` steps at a time, so the prefix changes once per
 chunk, not at every step.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -68,7 +69,9 @@ def window_start(n_steps: int, keep: int, chunk: int = HISTORY_CHUNK) -> int:
     return max(0, n_steps - keep) // chunk * chunk
 
 
-def episode_turns(steps: Sequence[StepRecord], keep: int, view: str, banned: Sequence[str] = ()) -> tuple[list[tuple[str, str]], str]:
+def episode_turns(
+    steps: Sequence[StepRecord], keep: int, view: str, banned: Sequence[str] = ()
+) -> tuple[list[tuple[str, str]], str]:
     """(the episode's (user, assistant) turns, the current user turn): every step in the window is the
     user turn that asked for it (without its view: that is shown once, at the end) and the agent's call.
     Of the ``banned`` calls (refused since the state last changed), the current turn names those the

@@ -15,6 +15,7 @@ the sandbox, and every user turn shows the real state the call was made in. Sour
 Environments without worked instances (ALFWorld: no symbolic goal to plan towards) show the learner's
 demonstration as text, else the example text as it is.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,10 +23,10 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-from learnact.actions import ActionLibrary, Executor
 from environments import make_env, parse_call
 from environments.pddl.derived import folder_material
 from environments.pddl.folder import is_folder_name
+from learnact.actions import ActionLibrary, Executor
 
 from ..history import action_lines
 from ..state import StepRecord
@@ -231,8 +232,10 @@ def text_turns(example: str, goal_fallback: str) -> Turns:
             observation = m.group(1).strip()
             if recent:
                 recent[-1]["observation"] = observation
-        elif (calls := action_lines(line)):
-            turns.append((turn_text(f"Goal: {goal}\n{observation}", recent[-1] if recent else None, len(recent) + 1), calls[0]))
+        elif calls := action_lines(line):
+            turns.append(
+                (turn_text(f"Goal: {goal}\n{observation}", recent[-1] if recent else None, len(recent) + 1), calls[0])
+            )
             recent.append(_record(calls[0], True, ""))
     return turns
 
@@ -245,7 +248,9 @@ def _instance_turns(env, executor, library, plan, demonstration) -> tuple[Turns,
     if library.actions:
         candidates.append(("planned", lambda: learned_plan(env, executor, library)))
     primitives_only = ActionLibrary.empty()  # the same planner with no learned call: a primitive plan
-    candidates.append(("example", plan if plan is not None else (lambda: learned_plan(env, executor, primitives_only, 40))))
+    candidates.append(
+        ("example", plan if plan is not None else (lambda: learned_plan(env, executor, primitives_only, 40)))
+    )
     for source, calls in candidates:
         calls = calls() if callable(calls) else calls
         if source == "planned" and not any(library.get(parse_call(c)[0]) for c in calls):
@@ -282,7 +287,10 @@ def few_shot_turns(
             with sandbox(env, library, **kwargs) as executor:
                 first = index == 0  # the example episode and the learner's demonstration are about this one
                 got = _instance_turns(
-                    env, executor, library, action_lines(example) if first else None,
+                    env,
+                    executor,
+                    library,
+                    action_lines(example) if first else None,
                     demonstration if first else None,
                 )
         finally:

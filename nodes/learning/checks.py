@@ -1,6 +1,7 @@
 """A candidate's code checked against its task, with the learner repairing it: the primitives (and state
 queries) as the learner's prompts show them, the sandbox checks of the task (smoke.py), one check and one
 repair request wired to the run context (the loop around them: graphs/repair.py, nodes/repair.py)."""
+
 from __future__ import annotations
 
 from learnact.llm.models import invoke_text
@@ -30,7 +31,9 @@ def render_primitives(env) -> str:
     return "\n".join(out)
 
 
-def primitives_of(env_name: str, instance: str, ctx: Context, envs: TaskEnvs | None = None) -> tuple[str, str, dict[str, int]]:
+def primitives_of(
+    env_name: str, instance: str, ctx: Context, envs: TaskEnvs | None = None
+) -> tuple[str, str, dict[str, int]]:
     """The primitives and (aid ``state_queries``) the state queries as the learner's prompts show them,
     and the primitives' argument counts; made once per run (``ctx.episodes.primitives``: each check and repair
     of a candidate asks), from ``envs``' environment (else one made for it)."""
@@ -39,7 +42,11 @@ def primitives_of(env_name: str, instance: str, ctx: Context, envs: TaskEnvs | N
         with TaskEnvs(ctx.episodes) as own:
             env = (envs or own).get(env_name, instance)
             queries = assist.learner_queries(env) if assist.queries_on(ctx) else ""
-            ctx.episodes.primitives[key] = render_primitives(env), queries, {p.name: len(p.params) for p in env.primitives}
+            ctx.episodes.primitives[key] = (
+                render_primitives(env),
+                queries,
+                {p.name: len(p.params) for p in env.primitives},
+            )
     return ctx.episodes.primitives[key]
 
 
@@ -55,7 +62,13 @@ def check_once(code: str, task: dict, ctx: Context, demonstration: str | None, e
 
 
 def ask_repair(
-    code: str, error: str, earlier: list[dict[str, str]], task: dict, ctx: Context, key: str, opening: list | None = None
+    code: str,
+    error: str,
+    earlier: list[dict[str, str]],
+    task: dict,
+    ctx: Context,
+    key: str,
+    opening: list | None = None,
 ) -> str:
     """The learner's repair of ``code`` that failed with ``error`` (``fix_actions``), shown the ``earlier`` failed tries.
 
@@ -66,7 +79,9 @@ def ask_repair(
     primitives, queries, _ = primitives_of(task["env_name"], task["train_instances"][0], ctx)
 
     def fix(code: str, error: str, attempts: str) -> list:
-        return ctx.prompts.render("fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=attempts)
+        return ctx.prompts.render(
+            "fix_actions", code=code, error=error, primitives=primitives, queries=queries, attempts=attempts
+        )
 
     if ctx.prompt_set == "paper" and opening:
         messages = list(opening)

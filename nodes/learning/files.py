@@ -1,5 +1,6 @@
 """What learning writes into the run folder: ``candidates/`` (every candidate's code and record, dropped ones
 included) and ``library/`` (every version along the best candidate's ancestry, with its demonstration)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,24 @@ from learnact.actions import ActionStore
 from ..context import Context
 from ..learn_state import Candidate, LearnState
 
-CANDIDATE_KEYS = ("id", "round", "origin", "parent", "reason", "target", "failure", "scores", "attempts", "change", "review",
-                   "error", "repair_stop", "dropped_functions", "renamed", "tries")
+CANDIDATE_KEYS = (
+    "id",
+    "round",
+    "origin",
+    "parent",
+    "reason",
+    "target",
+    "failure",
+    "scores",
+    "attempts",
+    "change",
+    "review",
+    "error",
+    "repair_stop",
+    "dropped_functions",
+    "renamed",
+    "tries",
+)
 
 
 def save_candidates(ctx: Context, scored: list[dict], dropped: list[dict] | None = None) -> None:
@@ -26,7 +43,11 @@ def save_candidates(ctx: Context, scored: list[dict], dropped: list[dict] | None
         if status == "scored":
             code = c["library"].code
         else:
-            code = c.get("code") or c.get("change") or f"# no code: {(c.get('error') or 'the learner wrote none').splitlines()[0]}\n"
+            code = (
+                c.get("code")
+                or c.get("change")
+                or f"# no code: {(c.get('error') or 'the learner wrote none').splitlines()[0]}\n"
+            )
         (folder / f"{c['id']}.py").write_text(code, encoding="utf-8")
         record = {"status": status, **{k: c.get(k) for k in CANDIDATE_KEYS}}
         (folder / f"{c['id']}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
@@ -42,7 +63,11 @@ def save_lineage(folder: Path, best: Candidate, state: LearnState) -> None:
         node = by_id.get(node.get("parent")) if node.get("parent") else None
     store = ActionStore(folder)
     # A resumed finalize (a kill cut the first one short) writes what is missing and nothing twice.
-    saved = {_snapshot_key(s["iteration"], s["reason"], s["actions"]) for s in store.snapshots() if {"iteration", "reason", "actions"} <= s.keys()}
+    saved = {
+        _snapshot_key(s["iteration"], s["reason"], s["actions"])
+        for s in store.snapshots()
+        if {"iteration", "reason", "actions"} <= s.keys()
+    }
     for cand in reversed(chain):
         library = cand["library"]
         iteration, reason = cand.get("round", 0), f"{cand.get('origin')}: {cand.get('reason', '')}".strip()

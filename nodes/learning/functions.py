@@ -1,5 +1,6 @@
 """A reply's functions, one at a time: split (even when the whole does not parse), then dropped where the
 sandbox would refuse one, where one calls a dropped one, or where one can never act."""
+
 from __future__ import annotations
 
 import ast
@@ -85,7 +86,9 @@ def _parse_piece(start: int, text: str) -> Piece:
     if isinstance(fn, ast.AsyncFunctionDef):
         return Piece(fn.name, text, reason="async functions are not allowed")
     lines = text.splitlines()
-    source = "\n".join(lines[(fn.decorator_list[0].lineno if fn.decorator_list else fn.lineno) - 1 : fn.end_lineno]) + "\n"
+    source = (
+        "\n".join(lines[(fn.decorator_list[0].lineno if fn.decorator_list else fn.lineno) - 1 : fn.end_lineno]) + "\n"
+    )
     return Piece(fn.name, source, ast.parse(source).body[0])  # type: ignore[arg-type]
 
 

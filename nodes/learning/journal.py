@@ -6,6 +6,7 @@ it returns, and looks here before rolling out: a record for the same candidate *
 and step cap is reused instead of being run again. Keys hash the library's content, not only the
 candidate id, so a revision that was re-sampled after a crash never reuses a stale rollout.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,13 @@ FILE_NAME = "rollouts.jsonl"
 def rollout_key(candidate: dict[str, Any], instance: str, max_steps: int, again_in: int | None = None) -> str:
     """The journal's key of one rollout; ``again_in``: the round a candidate from an earlier round is rolled out again in."""
     library = candidate.get("library")
-    fields = {"id": candidate["id"], "library": library.to_dict() if library is not None else None, "demo": candidate.get("demonstration"), "instance": instance, "max_steps": max_steps}
+    fields = {
+        "id": candidate["id"],
+        "library": library.to_dict() if library is not None else None,
+        "demo": candidate.get("demonstration"),
+        "instance": instance,
+        "max_steps": max_steps,
+    }
     if again_in is not None:
         fields["again_in"] = again_in
     content = json.dumps(

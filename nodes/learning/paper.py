@@ -5,6 +5,7 @@ a demonstration again after an Update).
 Each function here is used only when the run's settings ask for it (``prompt_set``, ``describe_actions``,
 ``redemonstrate``); the default path never reaches it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,9 +36,14 @@ def describe_functions(ctx: Context, env_name: str, library: ActionLibrary, name
         if action is None or action.is_helper:
             continue
         messages = ctx.prompts.render(
-            "describe_action", instruction=material.instruction, example=material.example, description_example=example,
-            name=name, function=action.source, task=env_name,
-        )  # fmt: skip
+            "describe_action",
+            instruction=material.instruction,
+            example=material.example,
+            description_example=example,
+            name=name,
+            function=action.source,
+            task=env_name,
+        )
         text = " ".join(ask_learner(ctx, "learn.describe", messages, f"{key}:{name}").split())
         if text:
             out[name] = text
@@ -62,9 +68,15 @@ def ask_demonstration(ctx: Context, env_name: str, library: ActionLibrary, key: 
     example = load_paper_material(env_name, ctx.prompts_dir)["demonstration example"] if paper else ""
     start = episode_opening(material.example) if paper and env_name.startswith("alfworld/") else ""
     messages = ctx.prompts.render(
-        "demonstrate", instruction=material.instruction, actions=library.render_actions(), code=library.code,
-        example=material.example, demonstration_example=example, task=env_name, start=start,
-    )  # fmt: skip
+        "demonstrate",
+        instruction=material.instruction,
+        actions=library.render_actions(),
+        code=library.code,
+        example=material.example,
+        demonstration_example=example,
+        task=env_name,
+        start=start,
+    )
     reply = ask_learner(ctx, "learn.demonstrate", messages, key).strip()
     if not paper:
         return reply
@@ -92,7 +104,12 @@ def revision_values(ctx: Context, env_name: str, failure: dict[str, Any]) -> dic
         state = f"Observation: {failure.get('last_observation', '')}\nAction: {failure['call']}"
     trace = "\n".join(f"Action: {t['action']}\nObservation: {t['observation']}" for t in failure["trace"])
     return {
-        "example": material.example, "goal": failure["goal"], "action_example": paper["action example"],
-        "revision_cases": paper["revision cases"], "name": failure["name"] or "", "failure": state,
-        "error": (failure.get("observation") or "").split(".")[0].strip(), "trace": trace or "(no primitive action was run)",
-    }  # fmt: skip
+        "example": material.example,
+        "goal": failure["goal"],
+        "action_example": paper["action example"],
+        "revision_cases": paper["revision cases"],
+        "name": failure["name"] or "",
+        "failure": state,
+        "error": (failure.get("observation") or "").split(".")[0].strip(),
+        "trace": trace or "(no primitive action was run)",
+    }

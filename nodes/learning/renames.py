@@ -1,6 +1,7 @@
 """Names that collide: a learned function named like a primitive (or a builtin the sandbox refuses) is
 renamed, and the calls to it in the other functions follow; a plain pass-through of that primitive is
 dropped instead."""
+
 from __future__ import annotations
 
 import ast
@@ -38,7 +39,10 @@ def _is_pass_through(fn: ast.FunctionDef, primitive: str) -> bool:
     if len(body) != 1 or not isinstance(body[0], (ast.Return, ast.Expr)):
         return False
     call = body[0].value
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == primitive) or call.keywords:
+    if (
+        not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == primitive)
+        or call.keywords
+    ):
         return False
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
     return [getattr(a, "id", None) for a in call.args] == params
@@ -53,10 +57,14 @@ def _call_arity(call: ast.Call) -> int | None:
 def _accepts(fn: ast.FunctionDef, n: int | None) -> bool:
     a = fn.args
     positional = len(a.posonlyargs) + len(a.args)
-    return n is None or (positional - len(a.defaults) <= n and (a.vararg is not None or n <= positional + len(a.kwonlyargs)))
+    return n is None or (
+        positional - len(a.defaults) <= n and (a.vararg is not None or n <= positional + len(a.kwonlyargs))
+    )
 
 
-def _means_primitive(call: ast.Call | None, old: str, inside: str, learned: ast.FunctionDef, arities: Mapping[str, int]) -> bool:
+def _means_primitive(
+    call: ast.Call | None, old: str, inside: str, learned: ast.FunctionDef, arities: Mapping[str, int]
+) -> bool:
     """Does this reference to ``old`` (a primitive's name) mean the primitive rather than the renamed function?
 
     Inside the function itself a call that fits the primitive is the primitive it wraps (not a
@@ -116,7 +124,9 @@ def rename_collisions(pieces: list[Piece], arities: Mapping[str, int]) -> list[d
         if p.reason is not None or p.node is None or not (why := collision(p.name, arities)):
             continue
         if p.name in arities and _is_pass_through(p.node, p.name):
-            p.drop(f"{why}, and it only calls that primitive with its own arguments; the agent can call the primitive itself")
+            p.drop(
+                f"{why}, and it only calls that primitive with its own arguments; the agent can call the primitive itself"
+            )
             continue
         new = _fresh_name(p.name, taken)
         taken.add(new)

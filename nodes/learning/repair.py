@@ -8,6 +8,7 @@ So each function is judged alone (nodes/learning/functions.py, renames.py, smoke
 kept. Only when nothing is left (or, for a revision, when anything failed) does the learner get a
 repair prompt, which shows the earlier failed attempts; repairs stop as soon as the same error comes back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -64,7 +65,9 @@ def _library(pieces: list[Piece], primitives: Iterable[str]) -> ActionLibrary | 
     return library if library.actions else None
 
 
-def check_code(code: str, arities: Mapping[str, int], smoke: Callable[[ActionLibrary], dict[str, str]] | None = None) -> Checked:
+def check_code(
+    code: str, arities: Mapping[str, int], smoke: Callable[[ActionLibrary], dict[str, str]] | None = None
+) -> Checked:
     """Split, rename, drop what fails (statically, then in ``smoke``), and keep the rest.
 
     ``arities``: the primitives' names and argument counts. ``smoke(library)`` runs the check's
@@ -85,7 +88,9 @@ def check_code(code: str, arities: Mapping[str, int], smoke: Callable[[ActionLib
     return Checked(pieces, renamed, library, given=code)
 
 
-def judge(checked: Checked, history: list[dict[str, str]], budget: int, *, strict: bool = False) -> tuple[str | None, str | None]:
+def judge(
+    checked: Checked, history: list[dict[str, str]], budget: int, *, strict: bool = False
+) -> tuple[str | None, str | None]:
     """(error, stop) after one check: error None when the code is good enough; else the failed try is
     appended to ``history`` (every failed try of the candidate so far, in order) and ``stop`` is None when
     a repair may follow, or says why repairs stop: the same error as the try before (see :func:`error_key`),

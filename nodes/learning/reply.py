@@ -1,5 +1,6 @@
 """The learner's reply as code (fences stripped, module-level statements dropped), and its errors as the
 live view and the repair loop compare them."""
+
 from __future__ import annotations
 
 import ast

@@ -1,6 +1,7 @@
 """A person's review of learned code (nodes/review.py), applied: what is shown per function, the answers read
 and checked, and the reviewed candidates made (a rejected function dropped or set back, an edited one checked as
 the learner's code is and recorded as the person's)."""
+
 from __future__ import annotations
 
 import difflib
@@ -50,10 +51,15 @@ def function_review(cand: Candidate, name: str, parent: ActionLibrary | None) ->
     judged += [f"an error met on the way (repaired): {e}" for e in cand.get("attempts", [])]
     judged += [f"dropped beside it: {d['name']}: {d['reason']}" for d in cand.get("dropped_functions", [])]
     return {
-        "candidate_id": cand["id"], "name": name, "status": "changed" if old is not None else "new", "code": fn.source,
+        "candidate_id": cand["id"],
+        "name": name,
+        "status": "changed" if old is not None else "new",
+        "code": fn.source,
         "diff": unified_diff(old.source if old is not None else "", fn.source, before, f"{name} v{fn.version}"),
-        "description": fn.description, "version": fn.version, "judged_by": judged,
-    }  # fmt: skip
+        "description": fn.description,
+        "version": fn.version,
+        "judged_by": judged,
+    }
 
 
 def parse_answers(raw: Any, functions: list[dict[str, Any]]) -> tuple[dict[tuple[str, str], dict], list[str]]:
@@ -78,8 +84,10 @@ def parse_answers(raw: Any, functions: list[dict[str, Any]]) -> tuple[dict[tuple
             cid = ids[0] if len(ids) == 1 else None
         key = (cid, name)
         if cid is None and a.get("candidate_id") is None and name in {n for _, n in known}:
-            problems.append(f"{name} is under review in several candidates ({', '.join(sorted(c for c, n in known if n == name))}): "
-                            "give its candidate_id")
+            problems.append(
+                f"{name} is under review in several candidates ({', '.join(sorted(c for c, n in known if n == name))}): "
+                "give its candidate_id"
+            )
         elif key not in known:
             problems.append(f"no function {name!r} of candidate {cid!r} is under review")
         elif a.get("decision") not in DECISIONS:
@@ -87,21 +95,33 @@ def parse_answers(raw: Any, functions: list[dict[str, Any]]) -> tuple[dict[tuple
         elif a["decision"] == "edit" and not (isinstance(a.get("code"), str) and a["code"].strip()):
             problems.append(f"{cid}:{name}: an edit needs the function's code")
         else:
-            answers[key] = {"decision": a["decision"], "reason": str(a.get("reason") or "").strip(), "code": a.get("code") or ""}
+            answers[key] = {
+                "decision": a["decision"],
+                "reason": str(a.get("reason") or "").strip(),
+                "code": a.get("code") or "",
+            }
     return answers, problems
 
 
-def _edited(library: ActionLibrary, name: str, code: str, rnd: int, reason: str) -> tuple[ActionLibrary, list[str], str | None]:
+def _edited(
+    library: ActionLibrary, name: str, code: str, rnd: int, reason: str
+) -> tuple[ActionLibrary, list[str], str | None]:
     """``library`` with the person's ``code`` for ``name``: (library, functions the person wrote, problem or None)."""
     try:
         names = [f.name for f in parse_functions(code)]
         if name not in names:
             return library, [], f"the edited code must define {name}() (it defines {', '.join(names)})"
-        new, changed = library.with_update(code, iteration=rnd, reason=f"edited by a person{': ' + reason if reason else ''}")
+        new, changed = library.with_update(
+            code, iteration=rnd, reason=f"edited by a person{': ' + reason if reason else ''}"
+        )
     except ActionLibraryError as exc:
         return library, [], str(exc)
     mine = set(changed)
-    return ActionLibrary(tuple(replace(a, author=PERSON) if a.name in mine else a for a in new.all_functions)), changed, None
+    return (
+        ActionLibrary(tuple(replace(a, author=PERSON) if a.name in mine else a for a in new.all_functions)),
+        changed,
+        None,
+    )
 
 
 def _rejected(library: ActionLibrary, name: str, parent: ActionLibrary | None) -> ActionLibrary:
@@ -118,10 +138,20 @@ def _review_one(cand: Candidate, answers: dict, parent: ActionLibrary | None, ta
     decisions, notes, problems, person = [], [], [], []
     for name in changed_functions(library, parent):
         a = answers.get((cid, name), {"decision": "approve", "reason": "", "code": ""})
-        decisions.append({"name": name, "decision": a["decision"], "reason": a["reason"], "learner_code": library.get(name).source})
+        decisions.append(
+            {"name": name, "decision": a["decision"], "reason": a["reason"], "learner_code": library.get(name).source}
+        )
         if a["decision"] == "reject":
             library = _rejected(library, name, parent)
-            notes.append({"round": rnd, "candidate_id": cid, "name": name, "reason": a["reason"], "code": decisions[-1]["learner_code"]})
+            notes.append(
+                {
+                    "round": rnd,
+                    "candidate_id": cid,
+                    "name": name,
+                    "reason": a["reason"],
+                    "code": decisions[-1]["learner_code"],
+                }
+            )
         elif a["decision"] == "edit":
             library, written, problem = _edited(library, name, a["code"], rnd, a["reason"])
             problems += [f"{cid}:{name}: {problem}"] if problem else []
@@ -130,7 +160,11 @@ def _review_one(cand: Candidate, answers: dict, parent: ActionLibrary | None, ta
     extra: list[dict[str, str]] = []
     if not problems and any(d["decision"] != "approve" for d in decisions) and library.actions:
         checked = check_once(library.code, task, ctx, cand.get("demonstration") or None)  # the learner's checks
-        problems += [f"{cid}:{r['from']}: the name collides with a primitive ({r['reason']})" for r in checked.renamed if r["from"] in person]
+        problems += [
+            f"{cid}:{r['from']}: the name collides with a primitive ({r['reason']})"
+            for r in checked.renamed
+            if r["from"] in person
+        ]
         for d in checked.dropped:
             if d["name"] in person:
                 problems.append(f"{cid}:{d['name']}: the edited code does not pass the checks: {d['reason']}")
@@ -146,7 +180,9 @@ def _review_one(cand: Candidate, answers: dict, parent: ActionLibrary | None, ta
     return out, notes, problems
 
 
-def apply_answers(pending: list[Candidate], answers: dict, parent: ActionLibrary | None, task: dict, ctx: Context, rnd: int):
+def apply_answers(
+    pending: list[Candidate], answers: dict, parent: ActionLibrary | None, task: dict, ctx: Context, rnd: int
+):
     """Every pending candidate reviewed: (candidates, notes for the learner, problems: empty when all were taken)."""
     reviewed, notes, problems = [], [], []
     for cand in pending:
@@ -162,7 +198,9 @@ def review_note_text(notes: list[dict[str, Any]]) -> str:
     if not notes:
         return ""
     lines = [f"- {n['name']} (round {n['round']}): {n['reason'] or 'no reason given'}" for n in notes]
-    return "A person reviewing your code rejected these functions; take their reasons into account:\n" + "\n".join(lines)
+    return "A person reviewing your code rejected these functions; take their reasons into account:\n" + "\n".join(
+        lines
+    )
 
 
 def with_review_notes(messages: list[tuple[str, str]], notes: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
@@ -171,4 +209,4 @@ def with_review_notes(messages: list[tuple[str, str]], notes: list[dict[str, Any
     if not text:
         return messages
     last = max(i for i, (role, _) in enumerate(messages) if role == "user")
-    return [*messages[:last], ("user", f"{messages[last][1]}\n\n{text}"), *messages[last + 1:]]
+    return [*messages[:last], ("user", f"{messages[last][1]}\n\n{text}"), *messages[last + 1 :]]

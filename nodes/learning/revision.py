@@ -1,4 +1,5 @@
 """Error identification and the learner's revision answers (LearnAct's steps 4-5: identify errors, revise)."""
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,9 @@ class Revision:
     test_case: str | None
 
 
-_FIELD = re.compile(r"^\s*[*_#]*\s*(failed reason|improve|content|test case)\s*[*_]*\s*:[*_]*", re.IGNORECASE | re.MULTILINE)
+_FIELD = re.compile(
+    r"^\s*[*_#]*\s*(failed reason|improve|content|test case)\s*[*_]*\s*:[*_]*", re.IGNORECASE | re.MULTILINE
+)
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 
 
@@ -78,7 +81,11 @@ Test case: <one call that shows correct usage>"""
 # The paper prompt set's answer formats (the reference's get_tool_improve_prompt_format_description, in this
 # project's words): one improvement, its target in brackets, a test case for an Update.
 _PAPER_FORMAT = {
-    "both": ("one improvement, Update or Plan", "<Update or Plan: [the function]>", "<a call> (for an Update only, not for a Plan)"),
+    "both": (
+        "one improvement, Update or Plan",
+        "<Update or Plan: [the function]>",
+        "<a call> (for an Update only, not for a Plan)",
+    ),
     "update": ("an improvement of the kind Update", "<Update: [the function]>", "<a call>"),
     "plan": ("an improvement of the kind Plan", "<Plan: [the function]>", None),
 }
@@ -86,7 +93,13 @@ _PAPER_FORMAT = {
 
 def paper_revision_format(allowed: str) -> str:
     what, improve, test = _PAPER_FORMAT[allowed]
-    lines = [f"Find out why it failed and give {what}.", "Answer in this format:", "Failed reason: <>", f"Improve: {improve}", "Content: <>"]
+    lines = [
+        f"Find out why it failed and give {what}.",
+        "Answer in this format:",
+        "Failed reason: <>",
+        f"Improve: {improve}",
+        "Content: <>",
+    ]
     return "\n".join(lines + ([f"Test case: {test}"] if test else []))
 
 
@@ -97,10 +110,15 @@ def revision_format(allowed: str, prompt_set: str = "default") -> str:
     if allowed == "update":
         return "Fix it by changing the code. Answer in exactly this format:\n" + _UPDATE_FORMAT
     if allowed == "plan":
-        return "The code stays as it is: fix how the agent calls it with a usage note. Answer in exactly this format:\n" + _PLAN_FORMAT
+        return (
+            "The code stays as it is: fix how the agent calls it with a usage note. Answer in exactly this format:\n"
+            + _PLAN_FORMAT
+        )
     return (
-        "Answer in exactly this format:\n" + _UPDATE_FORMAT
-        + "\n\nor, when the code is right but the agent called it wrongly:\n" + _PLAN_FORMAT
+        "Answer in exactly this format:\n"
+        + _UPDATE_FORMAT
+        + "\n\nor, when the code is right but the agent called it wrongly:\n"
+        + _PLAN_FORMAT
     )
 
 
@@ -108,7 +126,9 @@ def check_allowed(revision: Revision, allowed: str) -> None:
     """A revision of a kind the run does not allow is refused (the candidate is dropped, never converted:
     a usage note is no code and code is no note)."""
     if allowed != "both" and revision.kind != allowed:
-        raise RevisionParseError(f"the answer is a {revision.kind.title()}, but this run allows only {allowed.title()} (--revision {allowed})")
+        raise RevisionParseError(
+            f"the answer is a {revision.kind.title()}, but this run allows only {allowed.title()} (--revision {allowed})"
+        )
 
 
 NO_EFFECT = "no_effect"
@@ -195,9 +215,12 @@ _KIND_NOTES = {
 
 
 def render_failure(failure: dict[str, Any]) -> str:
-    trace = "\n".join(
-        f"  {'ok  ' if t.get('valid') else 'FAIL'} {t['action']} -> {t['observation']}" for t in failure["trace"]
-    ) or "  (no primitive action was run)"
+    trace = (
+        "\n".join(
+            f"  {'ok  ' if t.get('valid') else 'FAIL'} {t['action']} -> {t['observation']}" for t in failure["trace"]
+        )
+        or "  (no primitive action was run)"
+    )
     note = f"({failure['note']})\n" if failure.get("note") else ""
     return note + (
         f"Goal: {failure['goal']}\n"

@@ -4,6 +4,7 @@ T = agent steps, C = steps that called one learned action, S = those calls that 
 (the structured ``ok`` flag of the executor, never a substring of an observation, and at least one
 primitive action taken: see :func:`nodes.learning.revision.failure_kind`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,7 +42,9 @@ def score_rollouts(rollouts: Iterable[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def select_best(candidates: list[dict[str, Any]], score: str, tie_break: str = "success_then_first") -> dict[str, Any] | None:
+def select_best(
+    candidates: list[dict[str, Any]], score: str, tie_break: str = "success_then_first"
+) -> dict[str, Any] | None:
     """Highest score; ties go to the higher training success, then to the earlier candidate
     (the previous best comes first, so a revision must be strictly better to replace it). ``tie_break="first"``:
     the reference's ``np.argmax``, the earliest of the highest scores."""

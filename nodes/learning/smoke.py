@@ -2,14 +2,15 @@
 nodes/assist/creation_trials.py) each action tried in the situations of the domain's example episode; a function
 that breaks is charged with the error. Nothing here runs learned code except through the sandbox executor
 (actions.Executor)."""
+
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from learnact.actions import ActionLibrary, Executor
 from environments import parse_call
+from learnact.actions import ActionLibrary, Executor
 
 from .. import assist
 from ..context import Context

@@ -1,6 +1,7 @@
 """``run.py --graph act --env pddl:PATH --instance NAME`` end to end, through ChatOpenAI and the scripted stub
 server replaying a plan: on the 14 domains of our own (tests/fixtures/pddl_domains), the 4 built-in domain
 files as folders, and a domain with action costs and equality that only the simulator's search solves."""
+
 from __future__ import annotations
 
 import json
@@ -52,10 +53,30 @@ def test_act_replays_a_plan_to_success(stub_server, folders, name, tmp_path, mon
     stub = stub_server(respond=by_prompt(plan_agent(plan)))
     run_dir = tmp_path / "run"
     out = subprocess.run(
-        cli("--graph", "act", "--env", f"pddl:{folder}", "--instance", instance, "--base-url", stub.url,
-            "--model", "stub-model", "--assist", "small", "--max-steps", str(len(plan) + 2), "--run-dir", str(run_dir)),
-        capture_output=True, text=True, env={**cli_env(), "LEARNACT_CACHE": str(tmp_path / "cache")}, cwd=ROOT, timeout=300,
-    )  # fmt: skip
+        cli(
+            "--graph",
+            "act",
+            "--env",
+            f"pddl:{folder}",
+            "--instance",
+            instance,
+            "--base-url",
+            stub.url,
+            "--model",
+            "stub-model",
+            "--assist",
+            "small",
+            "--max-steps",
+            str(len(plan) + 2),
+            "--run-dir",
+            str(run_dir),
+        ),
+        capture_output=True,
+        text=True,
+        env={**cli_env(), "LEARNACT_CACHE": str(tmp_path / "cache")},
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     [record] = read_jsonl(run_dir / "episodes.jsonl")
     assert record["success"] and record["steps"] == len(plan) and record["env"] == f"pddl:{folder}"
@@ -63,7 +84,9 @@ def test_act_replays_a_plan_to_success(stub_server, folders, name, tmp_path, mon
     config = json.loads((run_dir / "config.json").read_text())
     assert config["env"] == f"pddl:{folder}" and config["domain_folder"]["split"]["test"][0] == instance
     assert record["action_cost"] == (replayed_cost(folder, instance, plan) if name == "costs" else len(plan))
-    system_prompts = "\n".join(m["content"] for r in stub.chat_requests for m in r.body["messages"] if m["role"] == "system")
+    system_prompts = "\n".join(
+        m["content"] for r in stub.chat_requests for m in r.body["messages"] if m["role"] == "system"
+    )
     if name != "gripper":
         assert "Robby" not in system_prompts  # nothing falls back to gripper's text
 

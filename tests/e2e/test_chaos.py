@@ -1,5 +1,6 @@
 """Kill it anywhere: runs killed in their start-up resume, and a small ``benchmarks/chaos.py`` (SIGKILLs at
 seeded moments, resumes, comparison with an uninterrupted run) loses, duplicates and changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,14 @@ ENV = {"LEARNACT_PLAIN_PROGRESS": "1", "OPENAI_API_KEY": "sk-test"}
 
 
 def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **ENV}, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -63,7 +70,15 @@ def test_scripted_model_solves_gripper_from_the_view_and_from_the_facts():
 
 def test_scripted_model_replies_depend_on_the_prompt_only():
     model = ScriptedModel(noise=0.5)
-    body = {"messages": [{"role": "system", "content": "You are an agent"}, {"role": "user", "content": "Step 2.\n\nNow:\nRobby is in rooma.\nTo do: ball1 is in rooma; it must go to roomb."}]}
+    body = {
+        "messages": [
+            {"role": "system", "content": "You are an agent"},
+            {
+                "role": "user",
+                "content": "Step 2.\n\nNow:\nRobby is in rooma.\nTo do: ball1 is in rooma; it must go to roomb.",
+            },
+        ]
+    }
     replies = {model(body).text for _ in range(5)} | {ScriptedModel(noise=0.5)(json.loads(json.dumps(body))).text}
     assert len(replies) == 1
 
@@ -75,8 +90,24 @@ def _learn_settings(url: str) -> dict:
     from learnact.cli.flags import build_parser
     from learnact.cli.resolve import resolve_settings
 
-    argv = ["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--candidates", "1", "--max-steps", "4",
-            "--max-rounds", "1", "--model", "scripted", "--base-url", url]  # fmt: skip
+    argv = [
+        "--graph",
+        "learn",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1",
+        "--candidates",
+        "1",
+        "--max-steps",
+        "4",
+        "--max-rounds",
+        "1",
+        "--model",
+        "scripted",
+        "--base-url",
+        url,
+    ]
     return resolve_settings(build_parser().parse_args(argv))
 
 
@@ -109,8 +140,22 @@ def test_evaluation_killed_in_its_start_up_resumes_from_the_beginning(scripted, 
     from learnact.cli.resolve import resolve_settings
     from learnact.cli.runs import RunDir
 
-    argv = ["--graph", "evaluate", "--methods", "act,code_as_policy", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,gen:seed=2,balls=2",
-            "--max-steps", "6", "--model", "scripted", "--base-url", scripted.url]  # fmt: skip
+    argv = [
+        "--graph",
+        "evaluate",
+        "--methods",
+        "act,code_as_policy",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1,gen:seed=2,balls=2",
+        "--max-steps",
+        "6",
+        "--model",
+        "scripted",
+        "--base-url",
+        scripted.url,
+    ]
     run_dir = tmp_path / "run"
     RunDir(run_dir).create(resolve_settings(build_parser().parse_args(argv)))  # config.json only: killed right after it
     out = run_cli("--graph", "evaluate", "--resume", str(run_dir))
@@ -126,9 +171,25 @@ def test_evaluation_killed_in_its_start_up_resumes_from_the_beginning(scripted, 
 @needs_pddl_data
 def test_chaos_benchmark_small_loses_duplicates_and_changes_nothing(tmp_path):
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "chaos.py"), "--kills", "3", "--seed", "5", "--jobs", "learn,pddl", "--small", "--keep", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "chaos.py"),
+            "--kills",
+            "3",
+            "--seed",
+            "5",
+            "--jobs",
+            "learn,pddl",
+            "--small",
+            "--keep",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=600,
+    )
     last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
     assert out.returncode == 0, out.stdout + out.stderr
     assert last.startswith("chaos: ") and last.endswith("lost 0, duplicated 0, mismatched 0"), out.stdout
@@ -147,7 +208,10 @@ def _files(folder: Path) -> dict[str, object]:
         if path.is_file():
             rel = path.relative_to(folder).as_posix()
             if path.suffix == ".jsonl":
-                out[rel] = [{k: v for k, v in json.loads(line).items() if k != "created"} for line in path.read_text().splitlines()]
+                out[rel] = [
+                    {k: v for k, v in json.loads(line).items() if k != "created"}
+                    for line in path.read_text().splitlines()
+                ]
             else:
                 out[rel] = path.read_text()
     return out
@@ -164,7 +228,9 @@ def test_a_kill_while_the_library_is_saved_loses_no_version(tmp_path, monkeypatc
     from nodes.learning.files import save_lineage
 
     (tmp_path / "learned").mkdir()
-    final, _ = learn_on_tiny_gripper(tmp_path / "learned", agent(BAD_CALL), learner(revise=UPDATE), candidates=2, learn_max_steps=4, max_rounds=3)
+    final, _ = learn_on_tiny_gripper(
+        tmp_path / "learned", agent(BAD_CALL), learner(revise=UPDATE), candidates=2, learn_max_steps=4, max_rounds=3
+    )
     assert final["best"]["parent"], "the test needs a lineage of at least two versions"
     save_lineage(tmp_path / "whole", final["best"], final)
 
@@ -217,7 +283,10 @@ def cut_after(db: Path, thread_id: str, wanted, keep_writes: bool = True) -> str
         cut = next(c for c in reversed(history) if wanted([t[1] for t in c.pending_writes or []], c))
         cid = cut.config["configurable"]["checkpoint_id"]
         conn.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, cid))
-        conn.execute(f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id {'>' if keep_writes else '>='} ?", (thread_id, cid))
+        conn.execute(
+            f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id {'>' if keep_writes else '>='} ?",
+            (thread_id, cid),
+        )
         conn.commit()
     finally:
         conn.close()
@@ -230,8 +299,26 @@ def test_learn_run_killed_after_a_step_s_last_task_resumes_instead_of_stopping(s
     before the step's checkpoint, a run had next == () and was taken for finished ("this run already
     finished; nothing to do"): no scores, no library. It now resumes (state.tasks is not empty)."""
     run_dir = tmp_path / "run"
-    args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,gen:seed=2,balls=2", "--candidates", "2",
-            "--max-steps", "6", "--max-rounds", "2", "--model", "scripted", "--base-url", scripted.url, "--run-dir", str(run_dir)]  # fmt: skip
+    args = [
+        "--graph",
+        "learn",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1,gen:seed=2,balls=2",
+        "--candidates",
+        "2",
+        "--max-steps",
+        "6",
+        "--max-rounds",
+        "2",
+        "--model",
+        "scripted",
+        "--base-url",
+        scripted.url,
+        "--run-dir",
+        str(run_dir),
+    ]
     assert run_cli(*args).returncode == 0
     whole = json.loads((run_dir / "learn_summary.json").read_text())
     library = _files(run_dir / "library")
@@ -244,7 +331,9 @@ def test_learn_run_killed_after_a_step_s_last_task_resumes_instead_of_stopping(s
     assert "already finished" not in out.stderr
     assert json.loads((run_dir / "learn_summary.json").read_text()) == whole and _files(run_dir / "library") == library
     redone = read_jsonl(run_dir / "events.jsonl")[events:]
-    assert not [e for e in redone if e["event"] == "rollout_start" and e["candidate_id"].startswith("r0")], "a finished rollout ran again"
+    assert not [e for e in redone if e["event"] == "rollout_start" and e["candidate_id"].startswith("r0")], (
+        "a finished rollout ran again"
+    )
 
 
 @needs_pddl_data
@@ -252,14 +341,42 @@ def test_evaluation_whose_learning_sub_run_was_killed_after_a_step_s_last_task_l
     """The same in an evaluation's learning sub-run (nodes.evaluate._run_learning): it returned the
     half-learned state as final, so learnact acted without a library (learning_run.json: library false)."""
     run_dir = tmp_path / "run"
-    args = ["--graph", "evaluate", "--methods", "learnact", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1",
-            "--candidates", "2", "--max-rounds", "1", "--max-steps", "6", "--model", "scripted", "--base-url", scripted.url,
-            "--run-dir", str(run_dir)]  # fmt: skip
+    args = [
+        "--graph",
+        "evaluate",
+        "--methods",
+        "learnact",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1",
+        "--candidates",
+        "2",
+        "--max-rounds",
+        "1",
+        "--max-steps",
+        "6",
+        "--model",
+        "scripted",
+        "--base-url",
+        scripted.url,
+        "--run-dir",
+        str(run_dir),
+    ]
     assert run_cli(*args).returncode == 0
     sub = run_dir / "learning" / "learnact-pddl-gripper"
-    whole = (json.loads((sub / "learning_run.json").read_text()), _files(sub / "library"), read_jsonl(run_dir / "episodes.jsonl"))
+    whole = (
+        json.loads((sub / "learning_run.json").read_text()),
+        _files(sub / "library"),
+        read_jsonl(run_dir / "episodes.jsonl"),
+    )
     assert whole[0]["library"] is True
-    cut_after(run_dir / "checkpoints.sqlite", "evaluate", lambda writes, c: c.checkpoint["channel_values"].get("learned") is None, keep_writes=False)
+    cut_after(
+        run_dir / "checkpoints.sqlite",
+        "evaluate",
+        lambda writes, c: c.checkpoint["channel_values"].get("learned") is None,
+        keep_writes=False,
+    )
     cut_after(sub / "checkpoints.sqlite", "learnact|pddl/gripper", lambda writes, c: "rollouts" in writes)
     for gone in (run_dir / "episodes.jsonl", sub / "learning_run.json", sub / "learning_cost.json"):
         gone.unlink()
@@ -275,14 +392,34 @@ def test_act_episode_killed_after_a_step_s_last_task_is_played_to_its_end(script
     """In run.py --graph act an episode whose latest step had finished its task but not its checkpoint
     was recorded as over, from that half-played state (fewer steps, no success)."""
     run_dir = tmp_path / "run"
-    args = ["--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=2,balls=2", "--max-steps", "12", "--model", "scripted",
-            "--base-url", scripted.url, "--run-dir", str(run_dir)]  # fmt: skip
+    args = [
+        "--graph",
+        "act",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=2,balls=2",
+        "--max-steps",
+        "12",
+        "--model",
+        "scripted",
+        "--base-url",
+        scripted.url,
+        "--run-dir",
+        str(run_dir),
+    ]
     assert run_cli(*args).returncode == 0
     (whole,) = read_jsonl(run_dir / "episodes.jsonl")
     assert whole["steps"] >= 3
-    cut_after(run_dir / "checkpoints.sqlite", f"{whole['instance']}#run0", lambda writes, c: c.metadata.get("step") == 4)
+    cut_after(
+        run_dir / "checkpoints.sqlite", f"{whole['instance']}#run0", lambda writes, c: c.metadata.get("step") == 4
+    )
     (run_dir / "episodes.jsonl").unlink()
     out = run_cli("--graph", "act", "--resume", str(run_dir))
     assert out.returncode == 0, out.stderr
     (again,) = read_jsonl(run_dir / "episodes.jsonl")
-    assert (again["success"], again["steps"], again["trajectory"]) == (whole["success"], whole["steps"], whole["trajectory"])
+    assert (again["success"], again["steps"], again["trajectory"]) == (
+        whole["success"],
+        whole["steps"],
+        whole["trajectory"],
+    )

@@ -8,6 +8,7 @@ library that the Act graph can load.
 
 ``LEARNACT_SKIP_LOCAL_MODEL=1`` skips them on purpose, like the other local-model tests.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,23 @@ from conftest_helpers import ROOT
 
 from environments.base import parse_call
 
-pytestmark = pytest.mark.skipif(os.environ.get("LEARNACT_SKIP_LOCAL_MODEL") == "1", reason="LEARNACT_SKIP_LOCAL_MODEL=1: real local-model runs skipped")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("LEARNACT_SKIP_LOCAL_MODEL") == "1",
+    reason="LEARNACT_SKIP_LOCAL_MODEL=1: real local-model runs skipped",
+)
 
 
 def run_cli(*args: str, timeout: int) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
     env["LEARNACT_PLAIN_PROGRESS"] = "1"
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -37,7 +48,19 @@ def read_jsonl(path: Path) -> list[dict]:
 def test_act_with_the_local_model_on_a_generated_gripper_problem(local_llm, tmp_path):
     # local_llm: the model file is assembled and its server starts; the run starts its own server.
     run_dir = tmp_path / "act"
-    out = run_cli("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--max-steps", "6", "--run-dir", str(run_dir), timeout=900)
+    out = run_cli(
+        "--graph",
+        "act",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1",
+        "--max-steps",
+        "6",
+        "--run-dir",
+        str(run_dir),
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     (record,) = read_jsonl(run_dir / "episodes.jsonl")
     assert record["instance"] == "gen:seed=1,balls=1"
@@ -55,9 +78,22 @@ def test_act_with_the_local_model_on_a_generated_gripper_problem(local_llm, tmp_
 def test_learn_then_act_with_the_local_model(local_llm, tmp_path):
     run_dir = tmp_path / "learn"
     out = run_cli(
-        "--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--candidates", "1",
-        "--max-rounds", "1", "--max-steps", "4", "--run-dir", str(run_dir), timeout=1800,
-    )  # fmt: skip
+        "--graph",
+        "learn",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1",
+        "--candidates",
+        "1",
+        "--max-rounds",
+        "1",
+        "--max-steps",
+        "4",
+        "--run-dir",
+        str(run_dir),
+        timeout=1800,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads((run_dir / "learn_summary.json").read_text())
     assert summary["stop_reason"] and summary["rounds"], summary
@@ -69,7 +105,20 @@ def test_learn_then_act_with_the_local_model(local_llm, tmp_path):
     assert usage["per_node"], usage  # tokens accounted per node
     if summary["best"]:  # a library was learned: the Act graph uses it
         act_dir = tmp_path / "act"
-        out = run_cli("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=2,balls=1", "--actions", str(run_dir),
-                      "--max-steps", "4", "--run-dir", str(act_dir), timeout=900)  # fmt: skip
+        out = run_cli(
+            "--graph",
+            "act",
+            "--env",
+            "pddl/gripper",
+            "--instance",
+            "gen:seed=2,balls=1",
+            "--actions",
+            str(run_dir),
+            "--max-steps",
+            "4",
+            "--run-dir",
+            str(act_dir),
+            timeout=900,
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         assert len(read_jsonl(act_dir / "episodes.jsonl")) == 1

@@ -1,6 +1,7 @@
 """Load, small: 40 episodes at --concurrency 16 against the scripted server (benchmarks/bench_load.py
 runs 500): every record belongs to its own instance, none is missing or written twice, and the run's
 memory does not grow with the episodes."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Model faults: every kind the scripted server injects (429 with Retry-After, 500, connection resets,
 timeouts, slow, empty and garbage replies) is retried and counted per kind, in usage.json and the report."""
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,22 @@ sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
 from benchmarks.scripted_model import ScriptedModel  # noqa: E402
 
 # What the run counts for each kind the server injects (a slow reply is late, not failed: not counted).
-COUNTED_AS = {"rate_limit": "rate_limit", "server_error": "server_error", "reset": "connection", "timeout": "timeout",
-              "empty": "empty", "garbage": "garbage"}  # fmt: skip
-RAISED = {"rate_limit": errors.RateLimitError, "server_error": errors.ServerError, "reset": errors.ServerError,
-          "timeout": errors.ServerError, "empty": errors.GarbledReplyError, "garbage": errors.GarbledReplyError}  # fmt: skip
+COUNTED_AS = {
+    "rate_limit": "rate_limit",
+    "server_error": "server_error",
+    "reset": "connection",
+    "timeout": "timeout",
+    "empty": "empty",
+    "garbage": "garbage",
+}
+RAISED = {
+    "rate_limit": errors.RateLimitError,
+    "server_error": errors.ServerError,
+    "reset": errors.ServerError,
+    "timeout": errors.ServerError,
+    "empty": errors.GarbledReplyError,
+    "garbage": errors.GarbledReplyError,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +55,9 @@ def test_each_fault_kind_is_retried_and_counted(kind):
     """Every request faulty: the call fails after 1 + max_retries attempts, each counted under its kind."""
     with StubOpenAI(default="hello", faults=Faults(rate=1.0, kinds=(kind,), retry_after_s=0, timeout_s=1.5)) as stub:
         usage = UsageTracker()
-        model = make_chat_model(ModelSpec(model="stub", base_url=stub.url, max_retries=2, timeout_s=0.5), retries=usage.retries)
+        model = make_chat_model(
+            ModelSpec(model="stub", base_url=stub.url, max_retries=2, timeout_s=0.5), retries=usage.retries
+        )
         with pytest.raises(RAISED[kind]):
             invoke_text(model, "hi", usage=usage)
         assert stub.chat_count == 3 and stub.injected == {kind: 3}
@@ -75,17 +90,43 @@ def test_faults_reject_an_unknown_kind_or_rate():
 
 def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "LEARNACT_PLAIN_PROGRESS": "1", "OPENAI_API_KEY": "sk-test"}
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def test_an_evaluation_completes_through_30_percent_faults_and_counts_them_per_kind(tmp_path):
     """Through every kind of fault at a 30% rate, the run finishes with the same records as a run
     without faults (the scripted replies depend on the prompt only), and usage.json, the closing
     lines and the report count the retries per kind, exactly as the server injected them."""
-    args = ["--graph", "evaluate", "--methods", "act,code_as_policy", "--env", "pddl/gripper", "--instance",
-            "gen:seed=1,balls=1,gen:seed=2,balls=2", "--max-steps", "6", "--model", "scripted", "--timeout", "1", "--concurrency", "4"]  # fmt: skip
+    args = [
+        "--graph",
+        "evaluate",
+        "--methods",
+        "act,code_as_policy",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1,gen:seed=2,balls=2",
+        "--max-steps",
+        "6",
+        "--model",
+        "scripted",
+        "--timeout",
+        "1",
+        "--concurrency",
+        "4",
+    ]
     records = {}
-    for name, faults in (("clean", Faults()), ("faulty", Faults(rate=0.3, seed=7, timeout_s=1.6, slow_s=0.3, retry_after_s=0))):
+    for name, faults in (
+        ("clean", Faults()),
+        ("faulty", Faults(rate=0.3, seed=7, timeout_s=1.6, slow_s=0.3, retry_after_s=0)),
+    ):
         with StubOpenAI(respond=ScriptedModel(noise=0.2), faults=faults, record=False) as stub:
             run_dir = tmp_path / name
             out = run_cli(*args, "--base-url", stub.url, "--run-dir", str(run_dir))
@@ -111,10 +152,28 @@ def test_an_evaluation_completes_through_30_percent_faults_and_counts_them_per_k
     assert config["models"]["agent"]["timeout_s"] == 1.0 and config["models"]["agent"]["max_retries"] == 4
 
 
-@pytest.mark.parametrize("flag, value, message", [("--timeout", "0", "--timeout must be positive"), ("--max-retries", "-1", "--max-retries must be 0 or more")])
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [("--timeout", "0", "--timeout must be positive"), ("--max-retries", "-1", "--max-retries must be 0 or more")],
+)
 def test_bad_timeout_and_retries_flags_are_one_line(flag, value, message, tmp_path):
-    out = run_cli("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--model", "scripted",
-                  "--base-url", "http://127.0.0.1:9/v1", flag, value, "--run-dir", str(tmp_path / "run"), timeout=120)  # fmt: skip
+    out = run_cli(
+        "--graph",
+        "act",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        "gen:seed=1,balls=1",
+        "--model",
+        "scripted",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        flag,
+        value,
+        "--run-dir",
+        str(tmp_path / "run"),
+        timeout=120,
+    )
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "run").exists()
 
@@ -140,7 +199,9 @@ def test_a_killed_local_model_server_is_restarted_and_the_call_goes_through(monk
     server = StubLocalServer(startup_timeout_s=60).start()
     try:
         usage = UsageTracker()
-        model = make_chat_model(ModelSpec(model="local", max_retries=1, timeout_s=10), server=server, retries=usage.retries)
+        model = make_chat_model(
+            ModelSpec(model="local", max_retries=1, timeout_s=10), server=server, retries=usage.retries
+        )
         assert invoke_text(model, "hi", usage=usage) == REPLY
         first = server.pid
         os.killpg(first, signal.SIGKILL)
@@ -158,8 +219,23 @@ def test_a_killed_local_model_server_is_restarted_and_the_call_goes_through(monk
 def test_a_run_whose_model_server_keeps_failing_stops_with_the_resume_command(tmp_path):
     with StubOpenAI(default=REPLY, faults=Faults(rate=1.0, kinds=("server_error",))) as stub:
         run_dir = tmp_path / "run"
-        out = run_cli("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1", "--model", "scripted",
-                      "--base-url", stub.url, "--max-retries", "1", "--run-dir", str(run_dir), timeout=120)  # fmt: skip
+        out = run_cli(
+            "--graph",
+            "act",
+            "--env",
+            "pddl/gripper",
+            "--instance",
+            "gen:seed=1,balls=1",
+            "--model",
+            "scripted",
+            "--base-url",
+            stub.url,
+            "--max-retries",
+            "1",
+            "--run-dir",
+            str(run_dir),
+            timeout=120,
+        )
     lines = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
     assert out.returncode == 2 and "Traceback" not in out.stderr and len(lines) == 1, out.stderr
     assert "server error (HTTP 500) after 1 retries" in lines[0]

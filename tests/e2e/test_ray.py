@@ -5,6 +5,7 @@ unreachable Ray address and an embedded model server a worker cannot reach.
 
 One Ray per module, on this machine's CPUs (2 in CI), shut down at the end. The model is the scripted
 OpenAI-compatible stub server (benchmarks/stub_server.py) on 127.0.0.1: the workers call it themselves."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,20 +57,32 @@ def specs(url: str) -> dict[str, ModelSpec]:
     }
 
 
-def evaluate(executor: str, run_dir: Path, url: str, inputs: dict, concurrency: int = 2, on_workers=None, **knobs) -> tuple[list[dict], list[dict]]:
+def evaluate(
+    executor: str, run_dir: Path, url: str, inputs: dict, concurrency: int = 2, on_workers=None, **knobs
+) -> tuple[list[dict], list[dict]]:
     """One evaluation with ``executor``; (its records, its stream's events)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     model_specs = specs(url)
     recipes = {role: ModelRecipe(spec=dataclasses.asdict(s)) for role, s in model_specs.items()}
     workers = RayWorkers(concurrency, recipes) if executor == "ray" else None
     ctx = Context(
-        agent_model=make_chat_model(model_specs["agent"]), learner_model=make_chat_model(model_specs["learner"]),
-        usage=UsageTracker(), run_dir=str(run_dir), executor=executor, workers=workers, concurrency=concurrency, **knobs,
-    )  # fmt: skip
+        agent_model=make_chat_model(model_specs["agent"]),
+        learner_model=make_chat_model(model_specs["learner"]),
+        usage=UsageTracker(),
+        run_dir=str(run_dir),
+        executor=executor,
+        workers=workers,
+        concurrency=concurrency,
+        **knobs,
+    )
     if on_workers is not None:
         on_workers(workers)
     try:
-        events = list(build_graph("evaluate").stream(inputs, {"max_concurrency": 2 * concurrency + 2}, context=ctx, stream_mode="custom"))
+        events = list(
+            build_graph("evaluate").stream(
+                inputs, {"max_concurrency": 2 * concurrency + 2}, context=ctx, stream_mode="custom"
+            )
+        )
     finally:
         ctx.episodes.close_all()
         if workers is not None:
@@ -82,7 +95,12 @@ def comparable(records: list[dict]) -> list[str]:
 
 
 def test_pddl_evaluation_with_learning_gives_the_same_records_on_ray_as_locally(tmp_path: Path) -> None:
-    inputs = {"methods": ["act", "learnact", "reflexion"], "train": {"pddl/gripper": TRAIN}, "test": {"pddl/gripper": GRIPPER}, "runs": 1}
+    inputs = {
+        "methods": ["act", "learnact", "reflexion"],
+        "train": {"pddl/gripper": TRAIN},
+        "test": {"pddl/gripper": GRIPPER},
+        "runs": 1,
+    }
     knobs = {"candidates": 2, "max_rounds": 1, "learn_max_steps": 8, "max_steps": 12}
     with StubOpenAI(respond=ScriptedModel(noise=0.2), record=False) as stub:
         local, _ = evaluate("local", tmp_path / "local", stub.url, inputs, **knobs)
@@ -91,11 +109,18 @@ def test_pddl_evaluation_with_learning_gives_the_same_records_on_ray_as_locally(
     assert {r["method"] for r in remote} == {"act", "learnact", "reflexion"} and any(r["success"] for r in remote)
     assert any(r["learned_calls"] for r in remote if r["method"] == "learnact")  # the learned library was used
     # LearnAct's training rollouts, journalled by the driver, and what was learned from them
-    rollouts = [read_jsonl(tmp_path / run / "learning" / "learnact-pddl-gripper" / "rollouts.jsonl") for run in ("local", "ray")]
+    rollouts = [
+        read_jsonl(tmp_path / run / "learning" / "learnact-pddl-gripper" / "rollouts.jsonl") for run in ("local", "ray")
+    ]
     assert rollouts[0] and sorted(map(json.dumps, rollouts[1])) == sorted(map(json.dumps, rollouts[0]))
-    libraries = [sorted(p.name for p in (tmp_path / run / "learning" / "learnact-pddl-gripper" / "library").rglob("*.py")) for run in ("local", "ray")]
+    libraries = [
+        sorted(p.name for p in (tmp_path / run / "learning" / "learnact-pddl-gripper" / "library").rglob("*.py"))
+        for run in ("local", "ray")
+    ]
     assert libraries[0] and libraries[1] == libraries[0]
-    assert sum(r["tokens"] for r in remote) == sum(r["tokens"] for r in local) > 0  # the workers' usage reached the driver
+    assert (
+        sum(r["tokens"] for r in remote) == sum(r["tokens"] for r in local) > 0
+    )  # the workers' usage reached the driver
 
 
 def test_a_killed_worker_costs_a_replay_of_its_episode_never_a_duplicate(tmp_path: Path) -> None:
@@ -114,7 +139,9 @@ def test_a_killed_worker_costs_a_replay_of_its_episode_never_a_duplicate(tmp_pat
         threading.Thread(target=kill, daemon=True).start()
 
     with StubOpenAI(respond=ScriptedModel(noise=0.2, delay_s=0.2), record=False) as stub:
-        remote, events = evaluate("ray", tmp_path / "ray", stub.url, inputs, on_workers=kill_one_busy_worker, max_steps=12)
+        remote, events = evaluate(
+            "ray", tmp_path / "ray", stub.url, inputs, on_workers=kill_one_busy_worker, max_steps=12
+        )
         local, _ = evaluate("local", tmp_path / "local", stub.url, inputs, max_steps=12)
     assert killed
     retried = [e for e in events if e.get("event") == "episode_retried"]
@@ -139,7 +166,13 @@ def test_a_real_alfworld_game_gives_the_same_record_on_ray_as_locally(tmp_path: 
         pytest.skip("ALFWorld data absent (see tests/unit/environments/test_alfworld_env.py)")
     games = [SCRIPTED_WINS["put"][0], SCRIPTED_WINS["clean"][0]]  # the put plan wins the first, not the second
     test = {"alfworld/put": games[:1], "alfworld/clean": games[1:]}
-    inputs = {"methods": ["act"], "train": {}, "test": test, "runs": 1, "max_steps": {"alfworld/put": 6, "alfworld/clean": 6}}
+    inputs = {
+        "methods": ["act"],
+        "train": {},
+        "test": test,
+        "runs": 1,
+        "max_steps": {"alfworld/put": 6, "alfworld/clean": 6},
+    }
     with StubOpenAI(respond=by_prompt(alfworld_agent), record=False) as stub:
         local, _ = evaluate("local", tmp_path / "local", stub.url, inputs, history_window=50)
         remote, _ = evaluate("ray", tmp_path / "ray", stub.url, inputs, history_window=50)
@@ -149,7 +182,20 @@ def test_a_real_alfworld_game_gives_the_same_record_on_ray_as_locally(tmp_path: 
 
 def test_act_command_on_ray_records_what_the_local_executor_records(tmp_path: Path, capsys) -> None:
     with StubOpenAI(respond=ScriptedModel(noise=0.2), record=False) as stub:
-        common = ["--graph", "act", "--env", "pddl/gripper", "--instance", ",".join(GRIPPER), "--model", "stub", "--base-url", stub.url, "--concurrency", "2"]
+        common = [
+            "--graph",
+            "act",
+            "--env",
+            "pddl/gripper",
+            "--instance",
+            ",".join(GRIPPER),
+            "--model",
+            "stub",
+            "--base-url",
+            stub.url,
+            "--concurrency",
+            "2",
+        ]
         assert main([*common, "--run-dir", str(tmp_path / "local")]) == 0
         assert main([*common, "--run-dir", str(tmp_path / "ray"), "--executor", "ray"]) == 0
     local, remote = read_jsonl(tmp_path / "local" / "episodes.jsonl"), read_jsonl(tmp_path / "ray" / "episodes.jsonl")
@@ -161,7 +207,18 @@ def test_act_command_on_ray_records_what_the_local_executor_records(tmp_path: Pa
 
 
 def test_an_unreachable_ray_address_is_one_clear_line(tmp_path: Path, capsys) -> None:
-    args = ["--graph", "act", "--env", "pddl/gripper", "--instance", GRIPPER[0], "--model", "stub", "--base-url", "http://127.0.0.1:9/v1"]
+    args = [
+        "--graph",
+        "act",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        GRIPPER[0],
+        "--model",
+        "stub",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    ]
     assert main([*args, "--run-dir", str(tmp_path / "a"), "--executor", "ray", "--ray-address", "127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert "error: --ray-address 127.0.0.1:9: no Ray cluster answers there" in err and "ray start --head" in err
@@ -174,12 +231,17 @@ def test_a_worker_that_cannot_reach_the_embedded_server_is_told_to_use_base_url(
     with pytest.raises(ModelConfigError, match="--base-url"):
         check_embedded_reachable("http://127.0.0.1:8080/v1", driver_ip="10.0.0.1", worker_ip="10.0.0.2")
     local = ModelSpec(model="local", max_tokens=64, seed=0)
-    recipes = {role: ModelRecipe(spec=dataclasses.asdict(local), local_url="http://127.0.0.1:9/v1") for role in ("agent", "learner")}
+    recipes = {
+        role: ModelRecipe(spec=dataclasses.asdict(local), local_url="http://127.0.0.1:9/v1")
+        for role in ("agent", "learner")
+    }
     workers = RayWorkers(1, recipes)
     ctx = Context(agent_model=object(), usage=UsageTracker(), executor="ray", workers=workers)
     graph = build_graph("act", checkpointer=False)
     try:
-        with pytest.raises(ModelConfigError, match="cannot reach the embedded model server at http://127.0.0.1:9/v1.*--base-url"):
+        with pytest.raises(
+            ModelConfigError, match="cannot reach the embedded model server at http://127.0.0.1:9/v1.*--base-url"
+        ):
             workers.run(graph, {"episode_id": "e", "env_name": "pddl/gripper", "instance": GRIPPER[0]}, ctx)
     finally:
         workers.close()
@@ -202,7 +264,12 @@ def test_a_worker_runs_learned_code_through_the_drivers_sandbox(tmp_path: Path) 
     model = ScriptedChatModel(lambda system, user: call)
     ctx = Context(agent_model=model, learner_model=model, usage=UsageTracker(), sandbox=sandbox, max_steps=3)
     graph = build_graph("act")
-    inputs = {"episode_id": "tiny#run0", "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "library": ActionLibrary.from_code(CARRY)}
+    inputs = {
+        "episode_id": "tiny#run0",
+        "env_name": "pddl/gripper",
+        "instance": tiny_gripper(tmp_path),
+        "library": ActionLibrary.from_code(CARRY),
+    }
     recipes = {"agent": ModelRecipe(model=model), "learner": ModelRecipe(model=model)}
     job = EpisodeJob(graph.builder, graph.name, inputs, plain_fields(ctx), ctx.prompts, recipes, sandbox=ctx.sandbox)
     final = EpisodeWorker().play(job)[1]  # the worker's code in this process: what a Ray actor runs
@@ -221,12 +288,37 @@ def test_a_local_run_killed_midway_resumes_on_ray_without_redoing_an_episode(tmp
     instances = GRIPPER + ["gen:seed=14,balls=3"]
     run_dir = tmp_path / "run"
     with StubOpenAI(respond=ScriptedModel(noise=0.2, delay_s=0.1), record=False) as stub:
-        args = ["--graph", "act", "--env", "pddl/gripper", "--instance", ",".join(instances), "--model", "stub", "--base-url", stub.url,
-                "--concurrency", "1", "--max-steps", "12", "--run-dir", str(run_dir)]  # fmt: skip
-        proc = subprocess.Popen(cli(*args), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        args = [
+            "--graph",
+            "act",
+            "--env",
+            "pddl/gripper",
+            "--instance",
+            ",".join(instances),
+            "--model",
+            "stub",
+            "--base-url",
+            stub.url,
+            "--concurrency",
+            "1",
+            "--max-steps",
+            "12",
+            "--run-dir",
+            str(run_dir),
+        ]
+        proc = subprocess.Popen(
+            cli(*args),
+            env=cli_env(),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         events = run_dir / "events.jsonl"
         recorded = run_dir / "episodes.jsonl"
-        kill_when(proc, lambda: recorded.exists() and complete_jsonl(recorded))  # an episode is recorded, not only ended
+        kill_when(
+            proc, lambda: recorded.exists() and complete_jsonl(recorded)
+        )  # an episode is recorded, not only ended
         logged = len(complete_jsonl(events))
         before = {r["episode_id"] for r in complete_jsonl(recorded)}
         assert 1 <= len(before) < len(instances), "the kill came after the run had finished"

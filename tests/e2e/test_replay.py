@@ -10,6 +10,7 @@ change in the library's versions or in the rounds' scores.
 
 To record anew after a deliberate change of prompts or learning: ``LEARNACT_RECORD_REPLAY=1 pytest tests/e2e/test_replay.py``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,10 +29,27 @@ FIXTURES = ROOT / "tests" / "fixtures" / "replay"
 INSTANCE = "tests/fixtures/replay/tiny.pddl"  # relative to the project: the same text in every request
 BROKEN = CARRY.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # NameError: creation repairs it
 ARGS = (
-    "--graph", "learn", "--env", "pddl/gripper", "--instance", INSTANCE, "--agent-model", "stub-agent",
-    "--learner-model", "stub-learner", "--candidates", "2", "--max-steps", "4", "--max-rounds", "2", "--concurrency", "1",
-    "--assist", "small",  # the recorded requests are those of the small-model aids (today's defaults before --assist)
-)  # fmt: skip
+    "--graph",
+    "learn",
+    "--env",
+    "pddl/gripper",
+    "--instance",
+    INSTANCE,
+    "--agent-model",
+    "stub-agent",
+    "--learner-model",
+    "stub-learner",
+    "--candidates",
+    "2",
+    "--max-steps",
+    "4",
+    "--max-rounds",
+    "2",
+    "--concurrency",
+    "1",
+    "--assist",
+    "small",  # the recorded requests are those of the small-model aids (today's defaults before --assist)
+)
 
 
 def request_key(body: dict) -> str:
@@ -47,7 +65,9 @@ def scripted(body: dict) -> str:
 
 def outcome(run_dir: Path) -> dict:
     """What the run learned: every stored version (code and scores, not the time) and every round's scores."""
-    history = [{k: v for k, v in r.items() if k != "created"} for r in read_jsonl(run_dir / "library" / "history.jsonl")]
+    history = [
+        {k: v for k, v in r.items() if k != "created"} for r in read_jsonl(run_dir / "library" / "history.jsonl")
+    ]
     summary = json.loads((run_dir / "learn_summary.json").read_text())
     return {"history": history, "learn_summary": summary}
 
@@ -69,8 +89,13 @@ def test_a_replayed_learning_run_learns_the_recorded_versions_and_scores(stub_se
     stub = stub_server(respond=respond)
     run_dir = tmp_path / "run"
     out = subprocess.run(
-        cli(*ARGS, "--base-url", stub.url, "--run-dir", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600,
-    )  # fmt: skip
+        cli(*ARGS, "--base-url", stub.url, "--run-dir", str(run_dir)),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
     assert not missed, f"{len(missed)} request(s) not in the recording; the first: {json.dumps(missed[0])[:2000]}"
     assert out.returncode == 0, out.stderr[-3000:]
     got = outcome(run_dir)

@@ -1,6 +1,7 @@
 """``run.py --graph learn --review`` in a real terminal (a pseudo-terminal), the scripted stub model over HTTP: the
 review's questions, ``kill -9`` while a review waits, ``--resume`` asking the same review again, an edit made in
 ``$EDITOR`` that the agent then calls and the library's history records as the person's; no terminal: refused."""
+
 from __future__ import annotations
 
 import fcntl
@@ -29,9 +30,15 @@ class Terminal:
     def __init__(self, args: list[str], env: dict):
         master, slave = pty.openpty()
         self.proc = subprocess.Popen(
-            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True,
+            args,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # its controlling terminal: Ctrl-C is a SIGINT
-        )  # fmt: skip
+        )
         os.close(slave)
         self.fd, self.text = master, ""
 
@@ -47,7 +54,9 @@ class Terminal:
         deadline = time.time() + timeout_s
         while self.text.count(needle) < count:
             assert time.time() < deadline, f"{needle!r} never showed; the terminal shows:\n{self.text[-3000:]}"
-            assert self.proc.poll() is None or select.select([self.fd], [], [], 0)[0], f"exited {self.proc.returncode}:\n{self.text[-3000:]}"
+            assert self.proc.poll() is None or select.select([self.fd], [], [], 0)[0], (
+                f"exited {self.proc.returncode}:\n{self.text[-3000:]}"
+            )
             self._read(0.2)
         return self.text
 
@@ -71,8 +80,25 @@ def test_a_review_survives_kill_9_and_the_resumed_run_asks_again(stub_server, tm
     env = {**cli_env(), "EDITOR": f"{sys.executable} {editor}", "TERM": "xterm-256color"}
     env.pop("LEARNACT_PLAIN_PROGRESS")  # the live panel on: it must make room for the questions
     run_dir = tmp_path / "run"
-    args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--base-url", stub.url,
-            "--model", "stub-model", "--candidates", "1", "--max-steps", "4", "--max-rounds", "1", "--review"]  # fmt: skip
+    args = [
+        "--graph",
+        "learn",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        tiny_gripper(tmp_path),
+        "--base-url",
+        stub.url,
+        "--model",
+        "stub-model",
+        "--candidates",
+        "1",
+        "--max-steps",
+        "4",
+        "--max-rounds",
+        "1",
+        "--review",
+    ]
     first = Terminal(cli(*args, "--run-dir", str(run_dir)), env)
     shown = first.wait_for(PROMPT)
     assert "review of round 0: 1 new or changed function(s)" in shown and "r0s0 · carry (new, v1)" in shown
@@ -80,7 +106,9 @@ def test_a_review_survives_kill_9_and_the_resumed_run_asks_again(stub_server, tm
     os.killpg(first.proc.pid, signal.SIGKILL)  # kill -9 while the review waits
     first.finish()
     events = complete_jsonl(run_dir / "events.jsonl")
-    assert [e["event"] for e in events].count("review_requested") == 1 and not any(e["event"] == "rollout_start" for e in events)
+    assert [e["event"] for e in events].count("review_requested") == 1 and not any(
+        e["event"] == "rollout_start" for e in events
+    )
 
     second = Terminal(cli("--graph", "learn", "--resume", str(run_dir)), env)
     shown = second.wait_for(PROMPT)
@@ -95,19 +123,40 @@ def test_a_review_survives_kill_9_and_the_resumed_run_asks_again(stub_server, tm
 
     history = [json.loads(line) for line in (run_dir / "library" / "history.jsonl").read_text().splitlines()]
     assert [(h["name"], h["version"], h.get("author"), h["reason"]) for h in history] == [
-        ("carry", 2, "person", "edited by a person: rooms in the order given")]
+        ("carry", 2, "person", "edited by a person: rooms in the order given")
+    ]
     summary = json.loads((run_dir / "learn_summary.json").read_text())
-    assert summary["stop_reason"] == "nothing_failed" and summary["best_scores"]["success_rate"] == 1.0  # BAD_CALL works with the edit
+    assert (
+        summary["stop_reason"] == "nothing_failed" and summary["best_scores"]["success_rate"] == 1.0
+    )  # BAD_CALL works with the edit
     rollouts = [json.loads(line) for line in (run_dir / "rollouts.jsonl").read_text().splitlines() if line.strip()]
     assert rollouts and all(r["record"]["success"] and r["record"]["steps"][0]["action"] == BAD_CALL for r in rollouts)
 
 
 def test_review_without_a_terminal_is_refused_in_one_line(tmp_path):
     out = subprocess.run(
-        cli("--graph", "learn", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--model", "stub-model",
-            "--base-url", "http://127.0.0.1:9", "--review", "--run-dir", str(tmp_path / "run")),
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        cli(
+            "--graph",
+            "learn",
+            "--env",
+            "pddl/gripper",
+            "--instance",
+            tiny_gripper(tmp_path),
+            "--model",
+            "stub-model",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--review",
+            "--run-dir",
+            str(tmp_path / "run"),
+        ),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 2 and out.stderr.strip().count("\n") == 0, out.stderr
     assert "--review asks you in the terminal, and stdin is not one" in out.stderr
     assert not (tmp_path / "run").exists()
@@ -121,8 +170,25 @@ def test_ctrl_c_at_the_question_and_kill_9_after_the_answer_lose_nothing(stub_se
     editor.write_text(f"import sys\nopen(sys.argv[1], 'w').write({SWAPPED!r})\n")
     env = {**cli_env(), "EDITOR": f"{sys.executable} {editor}", "TERM": "dumb"}
     run_dir = tmp_path / "run"
-    args = ["--graph", "learn", "--env", "pddl/gripper", "--instance", tiny_gripper(tmp_path), "--base-url", stub.url,
-            "--model", "stub-model", "--candidates", "1", "--max-steps", "4", "--max-rounds", "1", "--review"]  # fmt: skip
+    args = [
+        "--graph",
+        "learn",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        tiny_gripper(tmp_path),
+        "--base-url",
+        stub.url,
+        "--model",
+        "stub-model",
+        "--candidates",
+        "1",
+        "--max-steps",
+        "4",
+        "--max-rounds",
+        "1",
+        "--review",
+    ]
     first = Terminal(cli(*args, "--run-dir", str(run_dir)), env)
     first.wait_for(PROMPT)
     os.write(first.fd, b"\x03")  # Ctrl-C
@@ -142,5 +208,7 @@ def test_ctrl_c_at_the_question_and_kill_9_after_the_answer_lose_nothing(stub_se
     assert third.finish() == 0, third.text[-3000:]
     assert PROMPT not in third.text  # the answer was kept
     history = [json.loads(line) for line in (run_dir / "library" / "history.jsonl").read_text().splitlines()]
-    assert [(h["name"], h["version"], h.get("author"), h["reason"]) for h in history] == [("carry", 2, "person", "edited by a person")]
+    assert [(h["name"], h["version"], h.get("author"), h["reason"]) for h in history] == [
+        ("carry", 2, "person", "edited by a person")
+    ]
     assert json.loads((run_dir / "learn_summary.json").read_text())["stop_reason"] == "nothing_failed"

@@ -1,6 +1,7 @@
 """Any gymnasium text environment through ``--env MODULE:NAME`` (environments/registry.py): the example game
 ``examples.courier:COURIER`` keeps the contract, and ``learn`` then ``act`` run on it with the scripted stub
 server: the learned ``deliver`` (which reads the state with ``find``) carries each parcel in one agent step."""
+
 from __future__ import annotations
 
 import json
@@ -37,11 +38,12 @@ def agent(system: str, user: str) -> str:
 
 
 REPLIES = {
-    "learn.create": f"```python\n{DELIVER}\n```", "learn.fix": f"```python\n{DELIVER}\n```",
+    "learn.create": f"```python\n{DELIVER}\n```",
+    "learn.fix": f"```python\n{DELIVER}\n```",
     "learn.demonstrate": "Goal: Bring the box to the hall.\nObservation: ...\nAction: deliver('box', 'attic', 'hall')",
     "learn.revise": "Failed reason: none\nImprove: Plan: deliver\nContent: One call per parcel.\nTest case: deliver('box', 'attic', 'hall')",
     "act.decide": agent,
-}  # fmt: skip
+}
 
 
 def stub_reply(body: dict) -> Reply:
@@ -58,8 +60,14 @@ def test_the_example_keeps_the_contract():
     assert not info["valid"] and "no piano" in info["reason"]
 
 
-@pytest.mark.parametrize("name,message", [("examples.courier:NOPE", "is nothing, not an environments.TextEnvSpec"),
-                                          ("examples.nowhere:X", "cannot import it"), ("nowhere/game.py:X", "no such file")])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("examples.courier:NOPE", "is nothing, not an environments.TextEnvSpec"),
+        ("examples.nowhere:X", "cannot import it"),
+        ("nowhere/game.py:X", "no such file"),
+    ],
+)
 def test_bad_registrations_are_clear(name, message):
     with pytest.raises(EnvNameError, match=message):
         canonical_env_name(name)
@@ -79,18 +87,46 @@ def test_an_installed_package_registers_a_name(monkeypatch):
 
 def test_learn_then_act_on_the_example_game(stub_server, tmp_path):
     stub = stub_server(respond=stub_reply)
-    common = ("--env", ENV, "--base-url", stub.url, "--model", "stub-model", "--assist", "small")  # replies for the compact prompt
-    learn = subprocess.run(cli("--graph", "learn", *common, "--candidates", "1", "--max-rounds", "1", "--run-dir", str(tmp_path / "learn")),
-                           capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)  # fmt: skip
+    common = (
+        "--env",
+        ENV,
+        "--base-url",
+        stub.url,
+        "--model",
+        "stub-model",
+        "--assist",
+        "small",
+    )  # replies for the compact prompt
+    learn = subprocess.run(
+        cli(
+            "--graph", "learn", *common, "--candidates", "1", "--max-rounds", "1", "--run-dir", str(tmp_path / "learn")
+        ),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
     assert learn.returncode == 0, learn.stderr
     rollouts = [r["record"] for r in read_jsonl(tmp_path / "learn" / "rollouts.jsonl")]
     assert {r["instance"] for r in rollouts} == {"g1", "g2", "g3"} and all(r["success"] for r in rollouts)
     summary = json.loads((tmp_path / "learn" / "learn_summary.json").read_text())
-    assert summary["stop_reason"] == "nothing_failed" and summary["best_scores"]["S"] == summary["best_scores"]["T"] == 2 + 3 + 1
-    act = subprocess.run(cli("--graph", "act", *common, "--actions", str(tmp_path / "learn"), "--run-dir", str(tmp_path / "act")),
-                         capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600)  # fmt: skip
+    assert (
+        summary["stop_reason"] == "nothing_failed"
+        and summary["best_scores"]["S"] == summary["best_scores"]["T"] == 2 + 3 + 1
+    )
+    act = subprocess.run(
+        cli("--graph", "act", *common, "--actions", str(tmp_path / "learn"), "--run-dir", str(tmp_path / "act")),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
     assert act.returncode == 0, act.stderr
-    records = sorted(read_jsonl(tmp_path / "act" / "episodes.jsonl"), key=lambda r: int(r["instance"][1:]))  # finished in any order
+    records = sorted(
+        read_jsonl(tmp_path / "act" / "episodes.jsonl"), key=lambda r: int(r["instance"][1:])
+    )  # finished in any order
     assert [r["instance"] for r in records] == ["g11", "g12", "g13", "g14"] and all(r["success"] for r in records)
     assert [r["steps"] for r in records] == [3, 1, 2, 3] and all(r["learned_calls"] == r["steps"] for r in records)
     assert json.loads((tmp_path / "act" / "config.json").read_text())["env"] == ENV

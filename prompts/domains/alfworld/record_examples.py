@@ -8,6 +8,7 @@ walks to the object it visits up to two other likely receptacles (same kind firs
 closed ones, and it walks to the receptacle it takes from rather than a neighbour sharing the
 spot. Every line of the file is what the environment actually returned.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -94,7 +95,13 @@ def _play(env, instance: str, plan: list[str], observation: str, goal: str, targ
         # A detour that finds a closed receptacle opens it, as a searching person would.
         if is_detour and observation.endswith(f"The {args[0]} is closed."):
             pending.insert(0, f"open({args[0]!r})")
-        if name == "open" and not taken and f" {target_kind} " in observation and pending and parse_call(pending[0])[0] != "take":
+        if (
+            name == "open"
+            and not taken
+            and f" {target_kind} " in observation
+            and pending
+            and parse_call(pending[0])[0] != "take"
+        ):
             return args[0]
         if terminated:
             break

@@ -1,4 +1,5 @@
 """ActionLibrary: AST parsing, helpers, rendering, immutable updates, notes, JSON round trip."""
+
 from __future__ import annotations
 
 import json
@@ -89,7 +90,9 @@ def test_update_versions_only_changed_functions_and_keeps_notes():
     lib = ActionLibrary.from_code(CARRY).with_note("carry", "Only call it in src.", iteration=1, reason="plan")
     assert lib.get("carry").version == 2 and lib.get("carry").notes == ["Only call it in src."]
     new_carry = CARRY.replace("    move(src, dst)\n", "    move(src, dst)\n    move(dst, dst)\n")
-    updated, changed = lib.with_update(new_carry + "\n\ndef extra(x):\n    return move(x, x)\n", iteration=2, reason="fix")
+    updated, changed = lib.with_update(
+        new_carry + "\n\ndef extra(x):\n    return move(x, x)\n", iteration=2, reason="fix"
+    )
     assert changed == ["carry", "extra"]
     carry = updated.get("carry")
     assert (carry.version, carry.parent_version, carry.iteration, carry.reason) == (3, 2, 2, "fix")
@@ -103,7 +106,9 @@ def test_update_versions_only_changed_functions_and_keeps_notes():
 
 def test_update_without_docstring_keeps_the_old_description():
     lib = ActionLibrary.from_code(CARRY)
-    updated, changed = lib.with_update("def carry(obj, src, dst, gripper):\n    move(src, dst)\n", iteration=1, reason="r")
+    updated, changed = lib.with_update(
+        "def carry(obj, src, dst, gripper):\n    move(src, dst)\n", iteration=1, reason="r"
+    )
     assert changed == ["carry"] and updated.get("carry").description.startswith("Carry a ball")
 
 
@@ -129,7 +134,9 @@ def test_dict_round_trip_is_exact_and_json_able():
 
 
 def test_safety_problems_are_reported_up_front():
-    lib = ActionLibrary.from_code("def a():\n    import os\n\ndef b(x):\n    return x.__class__\n\ndef ok():\n    return 1\n")
+    lib = ActionLibrary.from_code(
+        "def a():\n    import os\n\ndef b(x):\n    return x.__class__\n\ndef ok():\n    return 1\n"
+    )
     problems = lib.safety_problems()
     assert set(problems) == {"a", "b"}
     assert "line 2: import" in problems["a"][0] and "__class__" in problems["b"][0]
@@ -150,7 +157,9 @@ def test_a_code_text_is_parsed_once_and_each_parse_gives_its_own_values():
 
 
 def test_an_update_from_a_checked_library_equals_the_update_from_its_code():
-    base = ActionLibrary.from_code("def a(x):\n    return x\n\n\ndef b(y):\n    return y\n").with_note("a", "first", iteration=1, reason="plan")
+    base = ActionLibrary.from_code("def a(x):\n    return x\n\n\ndef b(y):\n    return y\n").with_note(
+        "a", "first", iteration=1, reason="plan"
+    )
     checked = ActionLibrary.from_code("def a(x):\n    return [x]\n\n\ndef c(z):\n    return z\n")
     from_value = base.with_update(checked, iteration=2, reason="update")
     from_code = base.with_update(checked.code, iteration=2, reason="update")

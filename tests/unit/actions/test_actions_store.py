@@ -1,4 +1,5 @@
 """ActionStore: every version on disk, exact reload, snapshots, diffs, never overwriting."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,10 @@ def test_every_version_is_written_readably_and_reloads_exactly(tmp_path):
     store = ActionStore(tmp_path / "library")
     lib1, lib2, lib3 = lineage()
     assert not store.has_history()
-    tags = [store.save(lib, iteration=i, reason=f"round {i}", scores={"s": i / 2}) for i, lib in enumerate((lib1, lib2, lib3))]
+    tags = [
+        store.save(lib, iteration=i, reason=f"round {i}", scores={"s": i / 2})
+        for i, lib in enumerate((lib1, lib2, lib3))
+    ]
     assert tags == ["s1", "s2", "s3"] and store.has_history()
     assert store.versions("carry") == [1, 2, 3] and store.versions("_helper") == [1]
     assert store.load() == lib3 and store.load("s1") == lib1 and store.load(2) == lib2
@@ -41,7 +45,11 @@ def test_every_version_is_written_readably_and_reloads_exactly(tmp_path):
     compile(v2, "v2.py", "exec")  # a readable, valid Python file
     history = [json.loads(line) for line in (tmp_path / "library" / "history.jsonl").read_text().splitlines()]
     assert [(h["name"], h["version"], h["parent_version"]) for h in history] == [
-        ("carry", 1, None), ("_helper", 1, None), ("carry", 2, 1), ("carry", 3, 2)]
+        ("carry", 1, None),
+        ("_helper", 1, None),
+        ("carry", 2, 1),
+        ("carry", 3, 2),
+    ]
     assert history[2]["scores"] == {"s": 0.5} and history[2]["notes"] == ["Start in src."]
 
 

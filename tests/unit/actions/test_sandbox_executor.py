@@ -1,4 +1,5 @@
 """Executor on benign code: primitives, learned calls, failures mid-call, nesting, helpers, refusals."""
+
 from __future__ import annotations
 
 import json
@@ -83,7 +84,10 @@ def test_multi_primitive_learned_call_succeeds(ex, env):
     r = ex.run("carry('ball1', 'rooma', 'roomb', 'left')")
     assert r.ok and r.is_learned and r.name == "carry" and r.error is None
     assert [s.action for s in r.trace] == [
-        "pick('ball1', 'rooma', 'left')", "move('rooma', 'roomb')", "drop('ball1', 'roomb', 'left')"]
+        "pick('ball1', 'rooma', 'left')",
+        "move('rooma', 'roomb')",
+        "drop('ball1', 'roomb', 'left')",
+    ]
     assert all(s.valid for s in r.trace) and r.observation == env.describe()
     assert r.info["progress"] == 0.5 and not r.success
 
@@ -136,7 +140,9 @@ def test_exception_has_a_traceback_with_learned_line_numbers(ex, env):
     lib = ActionLibrary.from_code(CODE)
     line_no = lib.code.splitlines().index("    value = {}['missing']") + 1
     assert r.error.line == line_no
-    assert f'File "<learned>", line {line_no}, in broken' in r.error.message and "KeyError: 'missing'" in r.error.message
+    assert (
+        f'File "<learned>", line {line_no}, in broken' in r.error.message and "KeyError: 'missing'" in r.error.message
+    )
     assert "raised KeyError: 'missing'" in r.observation and f"(line {line_no})" in r.observation
     assert "_worker" not in r.error.message  # no sandbox internals
 

@@ -5,6 +5,7 @@ expected error kind, must not touch the parent (no file written, parent state in
 leave the environment as it was except for primitives it legitimately applied, and a benign
 call right after must work.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,11 @@ CORPUS = [
     ("getattr", "return getattr(carry, '__globals__')", "forbidden"),
     ("type", "return type(carry)", "forbidden"),
     ("generator_frame", "g = (x for x in [1])\nreturn g.gi_frame.f_back.f_globals", "forbidden"),
-    ("traceback_frame", "try:\n    1 / 0\nexcept Exception as e:\n    return e.__traceback__.tb_frame.f_back", "forbidden"),
+    (
+        "traceback_frame",
+        "try:\n    1 / 0\nexcept Exception as e:\n    return e.__traceback__.tb_frame.f_back",
+        "forbidden",
+    ),
     ("tb_attr", "try:\n    1 / 0\nexcept Exception as e:\n    t = e.args\n    return t.tb_frame", "forbidden"),
     ("code_consts", "return carry.co_consts", "forbidden"),
     ("format_attr", "return '{0.__class__}'.format(1)", "forbidden"),
@@ -63,7 +68,11 @@ CORPUS = [
     ("deep_recursion", "return evil()", "exception"),
     ("huge_exception", "raise ValueError('x' * 10 ** 7)", "exception"),
     ("primitive_flood", "while True:\n    move('rooma', 'roomb')\n    move('roomb', 'rooma')", "primitive_limit"),
-    ("catch_stop_and_loop", "while True:\n    try:\n        move('nowhere', 'roomb')\n    except:\n        pass", "invalid_primitive"),
+    (
+        "catch_stop_and_loop",
+        "while True:\n    try:\n        move('nowhere', 'roomb')\n    except:\n        pass",
+        "invalid_primitive",
+    ),
     ("object_as_argument", "return move(carry, 'roomb')", "exception"),
     ("system_exit", "raise SystemExit(0)", "exception"),
 ]

@@ -1,5 +1,6 @@
 """Who wrote a version (``LearnedAction.author``, issue 28): the learner's versions are stored as before, a person's
 carry the author through the store, a dict round trip and the next version the learner makes."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Learned actions as LangChain tools (actions.as_tools): schemas, a prebuilt LangGraph agent reaching a gripper
 goal through them, the recorded trace, and hostile learned code answered with text instead of an exception."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,10 @@ class ToolCallingFake(GenericFakeChatModel):
 
 def scripted(*calls: tuple[str, dict]) -> ToolCallingFake:
     """A model that makes each call in turn (one per reply), then says it is done."""
-    replies = [AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call{i}", "type": "tool_call"}])
-               for i, (name, args) in enumerate(calls)]
+    replies = [
+        AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call{i}", "type": "tool_call"}])
+        for i, (name, args) in enumerate(calls)
+    ]
     return ToolCallingFake(messages=iter([*replies, AIMessage(content="Done.")]))
 
 
@@ -60,7 +63,9 @@ def test_tools_have_names_descriptions_and_argument_schemas():
         assert list(deliver.args) == ["ball", "to_room"]
         # gripper's move(from, to): a keyword is no schema field name; the description keeps the real one.
         assert list(move.args) == ["from_", "to"] and move.args["from_"]["description"] == "from"
-        assert move.description.startswith("Move Robby from one room to another.") and "Preconditions:" in move.description
+        assert (
+            move.description.startswith("Move Robby from one room to another.") and "Preconditions:" in move.description
+        )
 
 
 def test_usage_notes_optional_arguments_and_schema_errors_are_text():
@@ -77,8 +82,10 @@ def test_usage_notes_optional_arguments_and_schema_errors_are_text():
 
 
 def test_readme_example_drives_a_prebuilt_agent_to_the_goal(monkeypatch):
-    model = scripted(("deliver", {"ball": "ball1", "to_room": "rooma"}),
-                     ("carry", {"ball": "ball2", "from_room": "rooma", "to_room": "roomb"}))
+    model = scripted(
+        ("deliver", {"ball": "ball1", "to_room": "rooma"}),
+        ("carry", {"ball": "ball2", "from_room": "rooma", "to_room": "roomb"}),
+    )
     monkeypatch.chdir(ROOT)
     namespace = {"model": model}
     exec(readme_example(), namespace)  # noqa: S102 - the README's own example, run as written
@@ -88,17 +95,27 @@ def test_readme_example_drives_a_prebuilt_agent_to_the_goal(monkeypatch):
     assert [s["action"] for s in steps] == ["deliver('ball1', 'rooma')", "carry('ball2', 'rooma', 'roomb')"]
     assert all(s["is_learned"] and s["ok"] and s["error_kind"] is None for s in steps)
     assert [t["action"] for t in steps[0]["trace"]] == [
-        "move('roomc', 'roomb')", "pick('ball1', 'roomb', 'left')", "move('roomb', 'rooma')", "drop('ball1', 'rooma', 'left')"]
+        "move('roomc', 'roomb')",
+        "pick('ball1', 'roomb', 'left')",
+        "move('roomb', 'rooma')",
+        "drop('ball1', 'rooma', 'left')",
+    ]
     assert [t["action"] for t in steps[1]["trace"]] == [
-        "pick('ball2', 'rooma', 'left')", "move('rooma', 'roomb')", "drop('ball2', 'roomb', 'left')"]
+        "pick('ball2', 'rooma', 'left')",
+        "move('rooma', 'roomb')",
+        "drop('ball2', 'roomb', 'left')",
+    ]
     assert all(t["valid"] for s in steps for t in s["trace"])
     assert [s["index"] for s in steps] == [0, 1]
 
 
 def test_agent_reads_tool_results_and_primitives_are_recorded_too():
     env = gripper_env()
-    model = scripted(("move", {"from_": "roomc", "to": "roomb"}), ("deliver", {"ball": "ball1", "to_room": "rooma"}),
-                     ("deliver", {"ball": "ball2", "to_room": "roomb"}))
+    model = scripted(
+        ("move", {"from_": "roomc", "to": "roomb"}),
+        ("deliver", {"ball": "ball1", "to_room": "rooma"}),
+        ("deliver", {"ball": "ball2", "to_room": "roomb"}),
+    )
     with as_tools(load_actions_file(GRIPPER_LIBRARY), env, primitives=True) as toolset:
         out = create_react_agent(model, toolset.tools).invoke({"messages": [("user", env.goal)]})
     tool_messages = [m for m in out["messages"] if isinstance(m, ToolMessage)]
@@ -106,7 +123,10 @@ def test_agent_reads_tool_results_and_primitives_are_recorded_too():
     assert "Robby is at roomb" in tool_messages[0].content
     assert toolset.success and out["messages"][-1].content == "Done."
     assert [(s["name"], s["is_learned"], len(s["trace"])) for s in toolset.steps] == [
-        ("move", False, 1), ("deliver", True, 3), ("deliver", True, 3)]
+        ("move", False, 1),
+        ("deliver", True, 3),
+        ("deliver", True, 3),
+    ]
 
 
 HOSTILE = '''
@@ -137,18 +157,26 @@ def test_hostile_learned_calls_return_error_text_and_the_tools_keep_working():
     env = gripper_env()
     library = ActionLibrary.from_code(GRIPPER_LIBRARY.read_text(encoding="utf-8") + "\n\n" + HOSTILE)
     calls = [(name, {"ball": "ball1"}) for name in ("boom", "spin", "sneak", "wrong_room")]
-    model = scripted(*calls, ("deliver", {"ball": "ball1", "to_room": "rooma"}),
-                     ("deliver", {"ball": "ball2", "to_room": "roomb"}))
+    model = scripted(
+        *calls, ("deliver", {"ball": "ball1", "to_room": "rooma"}), ("deliver", {"ball": "ball2", "to_room": "roomb"})
+    )
     with as_tools(library, env, limits=Limits(wall_s=1.0)) as toolset:
         out = create_react_agent(model, toolset.tools).invoke({"messages": [("user", env.goal)]})
     replies = {m.name: m.content for m in out["messages"] if isinstance(m, ToolMessage)}
     assert "boom failed (exception) before any primitive step: raised ValueError: boom ball1" in replies["boom"]
     assert "spin failed (timeout)" in replies["spin"]
     assert "sneak failed (forbidden)" in replies["sneak"]
-    assert "wrong_room failed at primitive step 1: pick('ball1', 'roomc', 'left') is not valid here." in replies["wrong_room"]
+    assert (
+        "wrong_room failed at primitive step 1: pick('ball1', 'roomc', 'left') is not valid here."
+        in replies["wrong_room"]
+    )
     kinds = [(s["name"], s["is_learned"], s["ok"], s["error_kind"]) for s in toolset.steps]
-    assert kinds[:4] == [("boom", True, False, "exception"), ("spin", True, False, "timeout"),
-                         ("sneak", True, False, "forbidden"), ("wrong_room", True, False, "invalid_primitive")]
+    assert kinds[:4] == [
+        ("boom", True, False, "exception"),
+        ("spin", True, False, "timeout"),
+        ("sneak", True, False, "forbidden"),
+        ("wrong_room", True, False, "invalid_primitive"),
+    ]
     assert [(t["action"], t["valid"]) for t in toolset.steps[3]["trace"]] == [("pick('ball1', 'roomc', 'left')", False)]
     assert toolset.success and all(s["ok"] for s in toolset.steps[4:])  # a fresh worker after the timeout
 
@@ -174,8 +202,10 @@ def test_an_environment_error_is_text_and_the_tools_recover():
 
 
 def test_parameter_names_that_are_no_schema_field_still_make_a_tool():
-    code = ('def odd(json, model_config, self, config, _hidden, lambda_, *rest):\n'
-            '    """Odd names."""\n    return observe()\n')
+    code = (
+        "def odd(json, model_config, self, config, _hidden, lambda_, *rest):\n"
+        '    """Odd names."""\n    return observe()\n'
+    )
     with as_tools(ActionLibrary.from_code(code), gripper_env()) as toolset:
         (odd,) = toolset.tools
         assert list(odd.args) == ["json_", "model_config_", "self_", "config_", "hidden", "lambda_", "rest"]

@@ -8,6 +8,7 @@ input is refused before a model is involved. A refused new run leaves no run fol
 the middle of a write) are the one input that is not refused: the resume skips the torn fragment and
 finishes, keeping every complete record.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,14 @@ ERROR_PREFIXES = ("error: ", "run.py: error: ", "run.py report: error: ", "run.p
 
 def run_cli(*args: str, prefix: tuple[str, ...] = (), timeout: int = 120) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("LEARNACT_DATA", "ALFWORLD_DATA")}
-    return subprocess.run([*prefix, sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**env, **PLAIN}, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [*prefix, sys.executable, str(ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, **PLAIN},
+        timeout=timeout,
+    )
 
 
 def assert_one_clear_line(out: subprocess.CompletedProcess, expected: str) -> None:
@@ -49,7 +56,11 @@ def assert_one_clear_line(out: subprocess.CompletedProcess, expected: str) -> No
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (names and contents), to check that a refused command changed none."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +132,9 @@ def corpus(tmp_path_factory) -> dict[str, str]:
     paths["empty_dir"] = str(root / "empty")
     (root / "empty").mkdir()
     paths["not_a_run"] = str(Path(put("not_a_run/notes.txt", "a folder that is not a run")).parent)
-    paths["run_without_library"] = str(Path(put("run_without_library/config.json", json.dumps({"graph": "learn"}))).parent)
+    paths["run_without_library"] = str(
+        Path(put("run_without_library/config.json", json.dumps({"graph": "learn"}))).parent
+    )
     # Half-present data folders: PDDL without LearnAct's split files or ALFWorld, ALFWorld with no games.
     paths["data_pddl_only"] = str(Path(put("data_pddl_only/pddl/gripper/prob01.pddl", TINY)).parents[2])
     (root / "data_alfworld_empty" / "alfworld" / "json_2.1.1" / "valid_unseen").mkdir(parents=True)
@@ -151,9 +164,21 @@ NEW_RUN_CASES = [
     ("negative_recent_steps", ["--graph", "act", "--recent-steps", "-1"], "--recent-steps must be 0 or more"),
     ("zero_max_tokens", ["--graph", "act", "--max-tokens", "0"], "--max-tokens must be positive"),
     ("zero_rps", ["--graph", "act", "--rps", "0"], "--rps must be positive"),
-    ("negative_temperature", ["--graph", "act", "--agent-temperature", "-1"], "--agent-temperature must be between 0 and 2"),
-    ("hot_learner", ["--graph", "learn", "--learner-temperature", "5"], "--learner-temperature must be between 0 and 2"),
-    ("valid_only_without_grammar", ["--graph", "act", "--valid-actions-only", "--no-grammar"], "cannot go with --no-grammar"),
+    (
+        "negative_temperature",
+        ["--graph", "act", "--agent-temperature", "-1"],
+        "--agent-temperature must be between 0 and 2",
+    ),
+    (
+        "hot_learner",
+        ["--graph", "learn", "--learner-temperature", "5"],
+        "--learner-temperature must be between 0 and 2",
+    ),
+    (
+        "valid_only_without_grammar",
+        ["--graph", "act", "--valid-actions-only", "--no-grammar"],
+        "cannot go with --no-grammar",
+    ),
     ("valid_only_remote", ["--graph", "evaluate", "--valid-actions-only"], "only the local model server takes"),
     ("unknown_method", ["--graph", "evaluate", "--methods", "act,magic"], "--methods: unknown magic"),
     ("no_method", ["--graph", "evaluate", "--methods", ","], "--methods: unknown (none given)"),
@@ -165,22 +190,70 @@ NEW_RUN_CASES = [
     ("overlapping_seeds", ["--graph", "act", "--train-seeds", "1-10", "--test-seeds", "5-20"], "overlap"),
     ("zero_per_size", ["--graph", "act", "--per-size", "0"], "--per-size must be positive"),
     ("ladder_on_alfworld", ["--graph", "act", "--ladder", "--env", "alfworld/put"], "alfworld/put has no ladder"),
-    ("missing_model_file", ["--graph", "act", "--model", "local", "--model-path", "/nonexistent/model.gguf"], "--model-path /nonexistent/model.gguf: no such file"),
+    (
+        "missing_model_file",
+        ["--graph", "act", "--model", "local", "--model-path", "/nonexistent/model.gguf"],
+        "--model-path /nonexistent/model.gguf: no such file",
+    ),
     # data folders: missing or half present
-    ("data_dir_missing", ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "/nonexistent/data"], "data folder /nonexistent/data does not exist"),
+    (
+        "data_dir_missing",
+        ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "/nonexistent/data"],
+        "data folder /nonexistent/data does not exist",
+    ),
     ("data_dir_is_a_file", ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{a_file}"], "is not a folder"),
-    ("data_dir_empty", ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{empty_dir}"], "no benchmark data for pddl/gripper"),
-    ("data_without_pddl", ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{data_alfworld_only}"], "no benchmark data for pddl/gripper"),
-    ("data_without_alfworld", ["--graph", "act", "--env", "alfworld/put", "--data-dir", "{data_pddl_only}"], "no ALFWorld games under"),
-    ("data_without_splits", ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{data_pddl_only}"], "split files are missing"),
-    ("learn_data_without_splits", ["--graph", "learn", "--env", "pddl/gripper", "--data-dir", "{data_pddl_only}"], "split files are missing"),
-    ("evaluate_half_data", ["--graph", "evaluate", "--env", "pddl/gripper,alfworld/put", "--data-dir", "{data_pddl_only}"], "split files are missing"),
+    (
+        "data_dir_empty",
+        ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{empty_dir}"],
+        "no benchmark data for pddl/gripper",
+    ),
+    (
+        "data_without_pddl",
+        ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{data_alfworld_only}"],
+        "no benchmark data for pddl/gripper",
+    ),
+    (
+        "data_without_alfworld",
+        ["--graph", "act", "--env", "alfworld/put", "--data-dir", "{data_pddl_only}"],
+        "no ALFWorld games under",
+    ),
+    (
+        "data_without_splits",
+        ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{data_pddl_only}"],
+        "split files are missing",
+    ),
+    (
+        "learn_data_without_splits",
+        ["--graph", "learn", "--env", "pddl/gripper", "--data-dir", "{data_pddl_only}"],
+        "split files are missing",
+    ),
+    (
+        "evaluate_half_data",
+        ["--graph", "evaluate", "--env", "pddl/gripper,alfworld/put", "--data-dir", "{data_pddl_only}"],
+        "split files are missing",
+    ),
     # PDDL files with syntax errors or unknown predicates
-    ("pddl_unbalanced", ["--graph", "act", "--instance", "{pddl_unbalanced}"], "unbalanced parentheses, 3 '(' never closed"),
+    (
+        "pddl_unbalanced",
+        ["--graph", "act", "--instance", "{pddl_unbalanced}"],
+        "unbalanced parentheses, 3 '(' never closed",
+    ),
     ("pddl_extra_paren", ["--graph", "act", "--instance", "{pddl_extra_paren}"], "unbalanced ')'"),
-    ("pddl_unknown_init_predicate", ["--graph", "act", "--instance", "{pddl_unknown_init_predicate}"], "unknown predicate 'flying' in :init"),
-    ("pddl_unknown_goal_predicate", ["--graph", "learn", "--instance", "{pddl_unknown_goal_predicate}"], "unknown predicate 'inside' in :goal"),
-    ("pddl_undeclared_object", ["--graph", "act", "--instance", "{pddl_undeclared_object}"], "undeclared object 'ball9' in :goal"),
+    (
+        "pddl_unknown_init_predicate",
+        ["--graph", "act", "--instance", "{pddl_unknown_init_predicate}"],
+        "unknown predicate 'flying' in :init",
+    ),
+    (
+        "pddl_unknown_goal_predicate",
+        ["--graph", "learn", "--instance", "{pddl_unknown_goal_predicate}"],
+        "unknown predicate 'inside' in :goal",
+    ),
+    (
+        "pddl_undeclared_object",
+        ["--graph", "act", "--instance", "{pddl_undeclared_object}"],
+        "undeclared object 'ball9' in :goal",
+    ),
     ("pddl_wrong_arity", ["--graph", "act", "--instance", "{pddl_wrong_arity}"], "'at' takes 2 argument(s)"),
     ("pddl_wrong_domain", ["--graph", "act", "--instance", "{pddl_wrong_domain}"], "is for domain 'blocksworld'"),
     ("pddl_no_goal", ["--graph", "act", "--instance", "{pddl_no_goal}"], "the problem has no goal"),
@@ -189,41 +262,114 @@ NEW_RUN_CASES = [
     ("pddl_malformed_section", ["--graph", "act", "--instance", "{pddl_malformed_section}"], "malformed PDDL"),
     ("pddl_empty", ["--graph", "act", "--instance", "{pddl_empty}"], "expected one (define ...) expression"),
     ("pddl_binary", ["--graph", "act", "--instance", "{pddl_binary}"], "not UTF-8"),
-    ("pddl_missing_file", ["--graph", "act", "--instance", "/nonexistent/p.pddl"], "problem file /nonexistent/p.pddl does not exist"),
-    ("evaluate_bad_pddl", ["--graph", "evaluate", "--methods", "act", "--instance", "{pddl_unknown_init_predicate}"], "unknown predicate 'flying'"),
+    (
+        "pddl_missing_file",
+        ["--graph", "act", "--instance", "/nonexistent/p.pddl"],
+        "problem file /nonexistent/p.pddl does not exist",
+    ),
+    (
+        "evaluate_bad_pddl",
+        ["--graph", "evaluate", "--methods", "act", "--instance", "{pddl_unknown_init_predicate}"],
+        "unknown predicate 'flying'",
+    ),
     # unknown instances
-    ("unknown_benchmark_instance", ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{data_pddl_only}", "--instance", "prob99"], "has no instance 'prob99'; known: prob01"),
+    (
+        "unknown_benchmark_instance",
+        ["--graph", "act", "--env", "pddl/gripper", "--data-dir", "{data_pddl_only}", "--instance", "prob99"],
+        "has no instance 'prob99'; known: prob01",
+    ),
     ("bad_generator_key", ["--graph", "learn", "--instance", "gen:seed=1,bals=1"], "unknown size 'bals'"),
     ("bad_generator_value", ["--graph", "act", "--instance", "gen:seed=x"], "gen:seed=x"),
     ("empty_instance", ["--graph", "act", "--instance", ","], "--instance was given without a name"),
-    ("unknown_alfworld_game", ["--graph", "act", "--env", "alfworld/put", "--data-dir", "{data_alfworld_empty}", "--instance", "no-such-game"], "ALFWorld instance 'no-such-game' not found"),
+    (
+        "unknown_alfworld_game",
+        [
+            "--graph",
+            "act",
+            "--env",
+            "alfworld/put",
+            "--data-dir",
+            "{data_alfworld_empty}",
+            "--instance",
+            "no-such-game",
+        ],
+        "ALFWorld instance 'no-such-game' not found",
+    ),
     # prompt files
-    ("prompt_missing_placeholder", ["--graph", "act", "--prompt", "act={prompt_missing_placeholder}"], "template must use {{goal}}, {{history}}"),
-    ("prompt_unknown_placeholder", ["--graph", "act", "--prompt", "act={prompt_unknown_placeholder}"], "unknown placeholder(s) {{weather}}"),
-    ("prompt_no_sections", ["--graph", "act", "--prompt", "act={prompt_no_user_section}"], "needs a '=== user ===' section"),
+    (
+        "prompt_missing_placeholder",
+        ["--graph", "act", "--prompt", "act={prompt_missing_placeholder}"],
+        "template must use {{goal}}, {{history}}",
+    ),
+    (
+        "prompt_unknown_placeholder",
+        ["--graph", "act", "--prompt", "act={prompt_unknown_placeholder}"],
+        "unknown placeholder(s) {{weather}}",
+    ),
+    (
+        "prompt_no_sections",
+        ["--graph", "act", "--prompt", "act={prompt_no_user_section}"],
+        "needs a '=== user ===' section",
+    ),
     ("prompt_binary", ["--graph", "act", "--prompt", "act={prompt_binary}"], "is not UTF-8 text"),
-    ("prompt_missing_file", ["--graph", "learn", "--prompt", "act=/nonexistent/act.md"], "cannot read prompt file /nonexistent/act.md"),
+    (
+        "prompt_missing_file",
+        ["--graph", "learn", "--prompt", "act=/nonexistent/act.md"],
+        "cannot read prompt file /nonexistent/act.md",
+    ),
     ("prompt_is_a_folder", ["--graph", "act", "--prompt", "act={empty_dir}"], "Is a directory"),
     ("prompt_unknown_node", ["--graph", "act", "--prompt", "dance={prompt_missing_placeholder}"], "unknown node"),
     ("prompt_without_equals", ["--graph", "act", "--prompt", "act.md"], "--prompt expects NODE=FILE"),
-    ("prompts_dir_missing", ["--graph", "act", "--prompts", "/nonexistent/prompts"], "--prompts folder /nonexistent/prompts does not exist"),
+    (
+        "prompts_dir_missing",
+        ["--graph", "act", "--prompts", "/nonexistent/prompts"],
+        "--prompts folder /nonexistent/prompts does not exist",
+    ),
     ("prompts_dir_stray_file", ["--graph", "act", "--prompts", "{prompts_dir_bad}"], "no node named 'dance'"),
     # --actions: syntax errors, module-level code, hostile code, folders that are not runs
     ("actions_syntax_error", ["--graph", "act", "--actions", "{actions_syntax_error}"], "syntax error at line 1"),
-    ("actions_module_level_code", ["--graph", "act", "--actions", "{actions_module_level_code}"], "module-level statement \"print('hello')\""),
-    ("actions_module_level_import", ["--graph", "act", "--actions", "{actions_module_level_import}"], "module-level statement 'import os'"),
-    ("actions_import_in_function", ["--graph", "act", "--actions", "{actions_import_in_function}"], "the sandbox refuses function 'carry': line 2: import is not allowed"),
-    ("actions_dunder_escape", ["--graph", "act", "--actions", "{actions_dunder_escape}"], "the attribute '__subclasses__'"),
+    (
+        "actions_module_level_code",
+        ["--graph", "act", "--actions", "{actions_module_level_code}"],
+        "module-level statement \"print('hello')\"",
+    ),
+    (
+        "actions_module_level_import",
+        ["--graph", "act", "--actions", "{actions_module_level_import}"],
+        "module-level statement 'import os'",
+    ),
+    (
+        "actions_import_in_function",
+        ["--graph", "act", "--actions", "{actions_import_in_function}"],
+        "the sandbox refuses function 'carry': line 2: import is not allowed",
+    ),
+    (
+        "actions_dunder_escape",
+        ["--graph", "act", "--actions", "{actions_dunder_escape}"],
+        "the attribute '__subclasses__'",
+    ),
     ("actions_eval", ["--graph", "act", "--actions", "{actions_eval_call}"], "'eval' is not allowed"),
     ("actions_open", ["--graph", "act", "--actions", "{actions_open_call}"], "'open' is not allowed"),
-    ("actions_class", ["--graph", "react", "--actions", "{actions_class_definition}"], "class definitions is not allowed"),
-    ("actions_primitive_name", ["--graph", "act", "--actions", "{actions_primitive_name}"], "collide with primitive actions"),
+    (
+        "actions_class",
+        ["--graph", "react", "--actions", "{actions_class_definition}"],
+        "class definitions is not allowed",
+    ),
+    (
+        "actions_primitive_name",
+        ["--graph", "act", "--actions", "{actions_primitive_name}"],
+        "collide with primitive actions",
+    ),
     ("actions_no_function", ["--graph", "act", "--actions", "{actions_no_function}"], "module-level statement 'x = 1'"),
     ("actions_binary", ["--graph", "act", "--actions", "{actions_binary}"], "is not UTF-8 Python source"),
     ("actions_missing", ["--graph", "act", "--actions", "/nonexistent/lib.py"], "no such file or folder"),
     ("actions_empty_folder", ["--graph", "act", "--actions", "{empty_dir}"], "is not an action library folder"),
     ("actions_folder_not_a_run", ["--graph", "act", "--actions", "{not_a_run}"], "is not an action library folder"),
-    ("actions_run_without_library", ["--graph", "act", "--actions", "{run_without_library}"], "is not an action library folder"),
+    (
+        "actions_run_without_library",
+        ["--graph", "act", "--actions", "{run_without_library}"],
+        "is not an action library folder",
+    ),
 ]
 
 
@@ -277,7 +423,9 @@ def as_unprivileged(tmp_path_factory) -> tuple[str, ...]:
     probe_dir = tmp_path_factory.mktemp("ro-probe")
     probe_dir.chmod(0o555)
     try:
-        probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(probe_dir / 'x')!r}, 'w')"], capture_output=True, text=True)
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", f"open({str(probe_dir / 'x')!r}, 'w')"], capture_output=True, text=True
+        )
     finally:
         probe_dir.chmod(0o755)
     if probe.returncode == 0 or "PermissionError" not in probe.stderr:
@@ -290,7 +438,17 @@ def test_new_run_in_a_read_only_folder_is_one_line(as_unprivileged, stub, tmp_pa
     parent.mkdir()
     parent.chmod(0o555)
     try:
-        out = run_cli("--graph", "act", "--model", "stub", "--base-url", stub.url, "--run-dir", str(parent / "run"), prefix=as_unprivileged)
+        out = run_cli(
+            "--graph",
+            "act",
+            "--model",
+            "stub",
+            "--base-url",
+            stub.url,
+            "--run-dir",
+            str(parent / "run"),
+            prefix=as_unprivileged,
+        )
     finally:
         parent.chmod(0o755)
     assert_one_clear_line(out, "cannot create the run folder")
@@ -306,7 +464,9 @@ def chmod_tree(folder: Path, files: int, dirs: int) -> None:
 def test_resume_on_a_read_only_run_folder_is_one_line_and_changes_nothing(as_unprivileged, finished_act_run, tmp_path):
     run_dir = tmp_path / "run"
     shutil.copytree(finished_act_run, run_dir)
-    (run_dir / "episodes.jsonl").write_text((run_dir / "episodes.jsonl").read_text().splitlines()[0] + "\n")  # one to go
+    (run_dir / "episodes.jsonl").write_text(
+        (run_dir / "episodes.jsonl").read_text().splitlines()[0] + "\n"
+    )  # one to go
     before = snapshot(run_dir)
     chmod_tree(run_dir, 0o444, 0o555)
     try:
@@ -341,8 +501,20 @@ def finished_act_run(stub, tmp_path_factory) -> Path:
     for i in range(2):
         (root / f"t{i}.pddl").write_text(TINY)
         instances.append(str(root / f"t{i}.pddl"))
-    out = run_cli("--graph", "act", "--env", "pddl/gripper", "--instance", ",".join(instances), "--model", "stub",
-                  "--base-url", stub.url, "--run-dir", str(root / "run"))  # fmt: skip
+    out = run_cli(
+        "--graph",
+        "act",
+        "--env",
+        "pddl/gripper",
+        "--instance",
+        ",".join(instances),
+        "--model",
+        "stub",
+        "--base-url",
+        stub.url,
+        "--run-dir",
+        str(root / "run"),
+    )
     assert out.returncode == 0, out.stderr
     assert len((root / "run" / "episodes.jsonl").read_text().splitlines()) == 2
     (root / "run" / "report.html").unlink()  # resume cases compare files; the report is rewritten on every run
@@ -369,22 +541,67 @@ def _hostile_actions(run: Path) -> None:
 
 # id -> (how the run folder is damaged, --graph, expected text)
 RESUME_CASES = {
-    "garbage_database": (lambda r: (r / "checkpoints.sqlite").write_bytes(bytes(range(256)) * 64), "act", "is not a readable checkpoint database (file is not a database)"),
-    "garbage_database_header": (lambda r: _garbage(r / "checkpoints.sqlite", 0, 100), "act", "is not a readable checkpoint database"),
-    "garbage_database_pages": (lambda r: [_garbage(r / "checkpoints.sqlite", off, 600) for off in range(4096, (r / "checkpoints.sqlite").stat().st_size, 8192)],
-                               "act", "is not a readable checkpoint database (database disk image is malformed)"),
-    "truncated_database": (lambda r: (r / "checkpoints.sqlite").write_bytes((r / "checkpoints.sqlite").read_bytes()[:20000]), "act", "is not a readable checkpoint database"),
-    "text_as_database": (lambda r: (r / "checkpoints.sqlite").write_text("not a database\n"), "act", "is not a readable checkpoint database"),
+    "garbage_database": (
+        lambda r: (r / "checkpoints.sqlite").write_bytes(bytes(range(256)) * 64),
+        "act",
+        "is not a readable checkpoint database (file is not a database)",
+    ),
+    "garbage_database_header": (
+        lambda r: _garbage(r / "checkpoints.sqlite", 0, 100),
+        "act",
+        "is not a readable checkpoint database",
+    ),
+    "garbage_database_pages": (
+        lambda r: [
+            _garbage(r / "checkpoints.sqlite", off, 600)
+            for off in range(4096, (r / "checkpoints.sqlite").stat().st_size, 8192)
+        ],
+        "act",
+        "is not a readable checkpoint database (database disk image is malformed)",
+    ),
+    "truncated_database": (
+        lambda r: (r / "checkpoints.sqlite").write_bytes((r / "checkpoints.sqlite").read_bytes()[:20000]),
+        "act",
+        "is not a readable checkpoint database",
+    ),
+    "text_as_database": (
+        lambda r: (r / "checkpoints.sqlite").write_text("not a database\n"),
+        "act",
+        "is not a readable checkpoint database",
+    ),
     "no_database": (lambda r: (r / "checkpoints.sqlite").unlink(), "act", "has no checkpoints to resume from"),
-    "torn_config": (lambda r: (r / "config.json").write_text((r / "config.json").read_text()[:200]), "act", "config.json is unreadable (JSONDecodeError"),
-    "config_not_an_object": (lambda r: (r / "config.json").write_text("[1, 2, 3]"), "act", "is not the config of a run of this program"),
-    "config_missing_keys": (lambda r: (r / "config.json").write_text('{"graph": "act", "models": {}}'), "act", "lacks env, prompts, grammar, instances"),
-    "config_of_another_graph": (lambda r: _config(r, lambda c: c.update(graph="dance")), "act", "is not the config of a run of this program"),
+    "torn_config": (
+        lambda r: (r / "config.json").write_text((r / "config.json").read_text()[:200]),
+        "act",
+        "config.json is unreadable (JSONDecodeError",
+    ),
+    "config_not_an_object": (
+        lambda r: (r / "config.json").write_text("[1, 2, 3]"),
+        "act",
+        "is not the config of a run of this program",
+    ),
+    "config_missing_keys": (
+        lambda r: (r / "config.json").write_text('{"graph": "act", "models": {}}'),
+        "act",
+        "lacks env, prompts, grammar, instances",
+    ),
+    "config_of_another_graph": (
+        lambda r: _config(r, lambda c: c.update(graph="dance")),
+        "act",
+        "is not the config of a run of this program",
+    ),
     "wrong_graph": (lambda r: None, "learn", "is a run of --graph act; resume it with --graph act"),
-    "instance_file_gone": (lambda r: Path(json.loads((r / "config.json").read_text())["instances"][1]).rename(r.parent / "moved.pddl"),
-                           "act", "does not exist"),
+    "instance_file_gone": (
+        lambda r: Path(json.loads((r / "config.json").read_text())["instances"][1]).rename(r.parent / "moved.pddl"),
+        "act",
+        "does not exist",
+    ),
     "actions_now_hostile": (lambda r: _hostile_actions(r), "act", "the sandbox refuses function 'carry'"),
-    "prompt_file_gone": (lambda r: _config(r, lambda c: c["prompts"]["overrides"].update(act=str(r.parent / "gone.md"))), "act", "cannot read prompt file"),
+    "prompt_file_gone": (
+        lambda r: _config(r, lambda c: c["prompts"]["overrides"].update(act=str(r.parent / "gone.md"))),
+        "act",
+        "cannot read prompt file",
+    ),
 }
 
 
@@ -398,7 +615,9 @@ def test_bad_resume_is_one_line_and_leaves_the_run_folder_unchanged(case, finish
     run_dir = work / "run"
     shutil.copytree(finished_act_run, run_dir)
     _config(run_dir, lambda c: c.update(instances=[str(work / Path(i).name) for i in c["instances"]]))
-    (run_dir / "episodes.jsonl").write_text((run_dir / "episodes.jsonl").read_text().splitlines()[0] + "\n")  # one to go
+    (run_dir / "episodes.jsonl").write_text(
+        (run_dir / "episodes.jsonl").read_text().splitlines()[0] + "\n"
+    )  # one to go
     damage(run_dir)
     before = snapshot(run_dir)
     requests = len(stub.requests)
@@ -428,7 +647,16 @@ def test_resume_of_a_learn_run_with_records_but_no_checkpoint(tmp_path):
     from learnact.cli.resolve import resolve_settings
     from learnact.cli.runs import RunDir
 
-    argv = ["--graph", "learn", "--instance", "gen:seed=1,balls=1", "--model", "stub", "--base-url", "http://127.0.0.1:9/v1"]
+    argv = [
+        "--graph",
+        "learn",
+        "--instance",
+        "gen:seed=1,balls=1",
+        "--model",
+        "stub",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    ]
     run_dir = tmp_path / "run"
     RunDir(run_dir).create(resolve_settings(build_parser().parse_args(argv)))
     conn = sqlite3.connect(run_dir / "checkpoints.sqlite")
@@ -477,7 +705,11 @@ REPORT_CASES = [
     ("a_file", ["report", "{a_file}"], "is not a folder"),
     ("no_argument", ["report"], "the following arguments are required: run_dir"),
     ("unknown_flag", ["report", "{empty_dir}", "--bogus"], "unrecognized arguments: --bogus"),
-    ("output_in_missing_folder", ["report", "{run_without_library}", "-o", "/nonexistent/dir/r.html"], "folder /nonexistent/dir does not exist"),
+    (
+        "output_in_missing_folder",
+        ["report", "{run_without_library}", "-o", "/nonexistent/dir/r.html"],
+        "folder /nonexistent/dir does not exist",
+    ),
     ("prompts_unknown_node", ["prompts", "show", "dance"], "unknown prompt node 'dance'"),
     ("prompts_unknown_action", ["prompts", "dance"], "invalid choice: 'dance'"),
 ]

@@ -1,4 +1,5 @@
 """run.py: bad input gets one clear line and a non-zero exit, never a traceback."""
+
 from __future__ import annotations
 
 import subprocess
@@ -32,10 +33,16 @@ def test_help_works():
         (["--graph", "learn", "--candidates", "0"], "must be positive"),
         (["--graph", "evaluate", "--methods", "act,magic"], "unknown magic"),
         (["--graph", "evaluate", "--env", "chess/*"], "no environment family"),
-        (["--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,prob99"], "no instance 'prob99'"),
+        (
+            ["--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1,prob99"],
+            "no instance 'prob99'",
+        ),
         (["--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,bals=1"], "unknown size 'bals'"),
         (["--graph", "act", "--valid-actions-only", "--no-grammar"], "cannot go with --no-grammar"),
-        (["--graph", "evaluate", "--valid-actions-only", "--model", "gpt-4o-mini"], "only the local model server takes"),
+        (
+            ["--graph", "evaluate", "--valid-actions-only", "--model", "gpt-4o-mini"],
+            "only the local model server takes",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(args, message, tmp_path):
@@ -76,8 +83,13 @@ def test_generated_instances_keep_their_sizes_in_comma_separated_lists():
     from learnact.cli.resolve import split_list as _split_list
 
     assert _split_list(["gen:seed=1,balls=2,gen:seed=2", "prob01, prob02", "gen:seed=3,balls=4,rooms=3,prob05"]) == [
-        "gen:seed=1,balls=2", "gen:seed=2", "prob01", "prob02", "gen:seed=3,balls=4,rooms=3", "prob05",
-    ]  # fmt: skip
+        "gen:seed=1,balls=2",
+        "gen:seed=2",
+        "prob01",
+        "prob02",
+        "gen:seed=3,balls=4,rooms=3",
+        "prob05",
+    ]
 
 
 def test_stream_stays_live_while_orchestrating_tasks_wait_on_nested_graphs():

@@ -2,6 +2,7 @@
 matching the README's protocol table; each setting reaches the component it changes (the PDDL env's
 feedback, the executor's judging of a learned call, the learner's revision kinds and demonstration,
 the plateau rule), and the history window's unit is the documented one."""
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,10 @@ LEARN = ("--graph", "learn", "--env", "pddl/gripper", "--instance", "gen:seed=1,
 def test_paper_protocol_sets_the_paper_values_and_default_keeps_ours():
     paper, ours = settings_for(*LEARN, "--protocol", "paper"), settings_for(*LEARN)
     for key in PAPER_PROTOCOL:
-        if key in ("max_steps", "runs"):  # a learn run's --max-steps is its rollout cap, learn_max_steps; it has no runs
+        if key in (
+            "max_steps",
+            "runs",
+        ):  # a learn run's --max-steps is its rollout cap, learn_max_steps; it has no runs
             continue
         assert recorded(paper, key, "pddl/gripper") == family_value(PAPER_PROTOCOL[key], "pddl/gripper"), key
         assert recorded(ours, key, "pddl/gripper") == family_value(DEFAULT_PROTOCOL[key], "pddl/gripper"), key
@@ -66,17 +70,47 @@ def test_paper_protocol_sets_the_paper_values_and_default_keeps_ours():
 
 # What config.json records that is not a setting of the method: what to run on, with which models, where, how fast.
 RUN_INPUTS = {
-    "graph", "env", "envs", "data_dir", "train_instances", "instances", "train", "test", "split", "models", "concurrency",
-    "executor", "ray_address", "prompts", "cache", "protocol", "protocol_departures", "actions", "per_env", "episode_max_steps",
-    "learning_seeds", "methods",
+    "graph",
+    "env",
+    "envs",
+    "data_dir",
+    "train_instances",
+    "instances",
+    "train",
+    "test",
+    "split",
+    "models",
+    "concurrency",
+    "executor",
+    "ray_address",
+    "prompts",
+    "cache",
+    "protocol",
+    "protocol_departures",
+    "actions",
+    "per_env",
+    "episode_max_steps",
+    "learning_seeds",
+    "methods",
     "review",  # a person in the loop (issue 28): who answers, not how the method learns
-}  # fmt: skip
+}
 
 
-@pytest.mark.parametrize("argv", [
-    LEARN, ("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1"),
-    ("--graph", "evaluate", "--methods", "act,react,reflexion,code_as_policy,learnact", "--instance", "gen:seed=1,balls=1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [
+        LEARN,
+        ("--graph", "act", "--env", "pddl/gripper", "--instance", "gen:seed=1,balls=1"),
+        (
+            "--graph",
+            "evaluate",
+            "--methods",
+            "act,react,reflexion,code_as_policy,learnact",
+            "--instance",
+            "gen:seed=1,balls=1",
+        ),
+    ],
+)
 def test_a_paper_config_holds_only_values_the_readme_table_lists_as_the_papers(argv):
     """Every setting a ``--protocol paper`` run records is a setting of the table; one the protocols differ on has the
     value the README's protocol table gives as the paper's, any other this project's default."""
@@ -85,7 +119,9 @@ def test_a_paper_config_holds_only_values_the_readme_table_lists_as_the_papers(a
     for key, value in config.items():
         if key in RUN_INPUTS:
             continue
-        assert key in SETTINGS, f"config.json records {key}={value!r}, which is no setting of learnact/settings/table.py"
+        assert key in SETTINGS, (
+            f"config.json records {key}={value!r}, which is no setting of learnact/settings/table.py"
+        )
         matching = [r for r in rows if f"(`{key}`)" in r[3]]
         if key in PAPER_PROTOCOL or key == "assist":
             assert matching, f"config.json records {key}={value!r}, which the README's protocol table has no row for"
@@ -95,7 +131,13 @@ def test_a_paper_config_holds_only_values_the_readme_table_lists_as_the_papers(a
         elif not SETTINGS[key].default_text:  # a knob both protocols share: the paper's value is this project's default
             assert not matching and value == SETTINGS[key].value("pddl/gripper"), (key, value)
     decoding = {k: config[k] for k in ("grammar", "typed_grammar", "resample_refused", "history_trim", "prompt_set")}
-    assert decoding == {"grammar": False, "typed_grammar": False, "resample_refused": 0, "history_trim": "last", "prompt_set": "paper"}
+    assert decoding == {
+        "grammar": False,
+        "typed_grammar": False,
+        "resample_refused": 0,
+        "history_trim": "last",
+        "prompt_set": "paper",
+    }
     assert not config["creation_trials"] and not config["probe_unused"] and not config["state_queries"]
     assert config["models"]["learner"]["temperature"] == 0.0 and config["models"]["agent"]["temperature"] == 0.0
     assert config["assist"] == "none"
@@ -103,20 +145,33 @@ def test_a_paper_config_holds_only_values_the_readme_table_lists_as_the_papers(a
 
 def test_the_paper_tests_on_every_instance_three_times():
     try:
-        paper = settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--methods", "act,learnact", "--protocol", "paper")
+        paper = settings_for(
+            "--graph", "evaluate", "--env", "pddl/gripper", "--methods", "act,learnact", "--protocol", "paper"
+        )
         ours = settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--methods", "act,learnact")
     except DataNotFoundError as exc:
         pytest.skip(f"needs the benchmark's split files: {exc}")
     train = paper["train"]["pddl/gripper"]
     assert set(train) <= set(paper["test"]["pddl/gripper"]) and not set(train) & set(ours["test"]["pddl/gripper"])
     assert (paper["runs"], ours["runs"], paper["test_set"], ours["test_set"]) == (3, 1, "all", "split")
-    assert settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--protocol", "paper", "--test-set", "split")["test"] == ours["test"]
+    assert (
+        settings_for("--graph", "evaluate", "--env", "pddl/gripper", "--protocol", "paper", "--test-set", "split")[
+            "test"
+        ]
+        == ours["test"]
+    )
 
 
 def test_an_explicit_flag_beats_the_protocol_and_is_listed_as_a_departure():
-    s = settings_for(*LEARN, "--protocol", "paper", "--candidates", "2", "--learner-temperature", "0.5", "--patience", "1")
+    s = settings_for(
+        *LEARN, "--protocol", "paper", "--candidates", "2", "--learner-temperature", "0.5", "--patience", "1"
+    )
     assert (s["candidates"], s["models"]["learner"]["temperature"], s["patience"]) == (2, 0.5, 1)
-    assert s["max_rounds"] == 2 and s["protocol_departures"] == {"candidates": 2, "learner_temperature": 0.5, "patience": 1}
+    assert s["max_rounds"] == 2 and s["protocol_departures"] == {
+        "candidates": 2,
+        "learner_temperature": 0.5,
+        "patience": 1,
+    }
 
 
 def test_the_small_default_run_yields_to_the_paper_protocol():
@@ -132,10 +187,17 @@ def test_evaluate_gives_each_task_type_its_own_score_step_cap_and_history_window
         s = settings_for(*argv)
     except DataNotFoundError as exc:
         pytest.skip(f"needs the benchmark's split files: {exc}")
-    assert s["per_env"]["pddl/gripper"] == {"max_steps": 30, "history_window": 20, "score": "step_correction_call_ratio_success"}
+    assert s["per_env"]["pddl/gripper"] == {
+        "max_steps": 30,
+        "history_window": 20,
+        "score": "step_correction_call_ratio_success",
+    }
     assert s["per_env"]["alfworld/put"] == {"max_steps": 20, "history_window": 50, "score": "call_ratio_success"}
     forced = settings_for(*argv, "--score", "step_correction", "--protocol", "paper")
-    assert {e: v["score"] for e, v in forced["per_env"].items()} == {"pddl/gripper": "step_correction", "alfworld/put": "step_correction"}
+    assert {e: v["score"] for e, v in forced["per_env"].items()} == {
+        "pddl/gripper": "step_correction",
+        "alfworld/put": "step_correction",
+    }
     assert {e: v["history_window"] for e, v in forced["per_env"].items()} == {"pddl/gripper": 10, "alfworld/put": 25}
 
 
@@ -149,9 +211,14 @@ def test_settings_reach_the_context_and_its_episode_registry(tmp_path):
     assert (s["revision"], s["demonstration"]) == ("update", False)
 
 
-@pytest.mark.parametrize("argv,message", [(("--patience", "-1"), "--patience must be 0 or more"), (("--revision", "notes"), "invalid choice")])
+@pytest.mark.parametrize(
+    "argv,message",
+    [(("--patience", "-1"), "--patience must be 0 or more"), (("--revision", "notes"), "invalid choice")],
+)
 def test_bad_protocol_flags_are_one_line(argv, message, tmp_path):
-    out = subprocess.run(cli(*LEARN, *argv, "--run-dir", str(tmp_path / "r")), capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        cli(*LEARN, *argv, "--run-dir", str(tmp_path / "r")), capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
 
 
@@ -186,10 +253,30 @@ def test_evaluate_with_protocol_paper_records_the_table_and_runs_it(stub_server,
     run_dir = tmp_path / "run"
     unsolved = "gen:seed=5,balls=1"  # ball1 starts in roomb: TINY_PLAN's pick in rooma is refused
     out = subprocess.run(
-        cli("--graph", "evaluate", "--protocol", "paper", "--methods", "act,reflexion", "--instance", unsolved,
-            "--concurrency", "2", "--base-url", stub.url, "--model", "stub-model", "--run-dir", str(run_dir)),
-        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=600,
-    )  # fmt: skip
+        cli(
+            "--graph",
+            "evaluate",
+            "--protocol",
+            "paper",
+            "--methods",
+            "act,reflexion",
+            "--instance",
+            unsolved,
+            "--concurrency",
+            "2",
+            "--base-url",
+            stub.url,
+            "--model",
+            "stub-model",
+            "--run-dir",
+            str(run_dir),
+        ),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     config = json.loads((run_dir / "config.json").read_text())
     assert config["protocol"] == "paper" and config["protocol_departures"] == {}
@@ -246,16 +333,27 @@ def test_learned_call_invalid_stop_ends_the_call_continue_judges_the_last_step(t
             env.reset()
             with Executor(env, library, invalid_primitive=rule) as ex:
                 result = ex.run(call)
-            outcomes[(rule, call.split("(")[0])] = (result.ok, [t.valid for t in result.trace], getattr(result.error, "kind", None))
+            outcomes[(rule, call.split("(")[0])] = (
+                result.ok,
+                [t.valid for t in result.trace],
+                getattr(result.error, "kind", None),
+            )
     assert outcomes[("stop", "wander")] == (False, [False], "invalid_primitive")
     assert outcomes[("continue", "wander")] == (True, [False, True], None)  # ran on; its last step was valid
     assert outcomes[("stop", "wander_back")] == (False, [True, False], "invalid_primitive")
     assert outcomes[("continue", "wander_back")] == (False, [True, False], "invalid_primitive")
     registry = EpisodeRegistry(learned_call_invalid="continue")
-    episode = {"episode_id": "e", "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "library": library.to_dict()}
+    episode = {
+        "episode_id": "e",
+        "env_name": "pddl/gripper",
+        "instance": tiny_gripper(tmp_path),
+        "library": library.to_dict(),
+    }
     runtime, _, _ = registry.start(episode, Executor)
     try:
-        assert runtime.executor.invalid_primitive == "continue" and registry.sibling().learned_call_invalid == "continue"
+        assert (
+            runtime.executor.invalid_primitive == "continue" and registry.sibling().learned_call_invalid == "continue"
+        )
     finally:
         registry.close_all()
 
@@ -277,7 +375,9 @@ def test_revision_plan_only_asks_for_plan_and_drops_an_update(tmp_path):
     final, ctx = learn(tmp_path, learner(revise=UPDATE), agent(BAD_CALL), revision="plan")
     prompts = revise_prompts(ctx)
     assert prompts and all("Improve: Plan: <function name>" in p and "Improve: Update" not in p for p in prompts)
-    assert all(c["library"] is None and "allows only Plan" in c["error"] for c in final["candidates"] if c["round"] == 1)
+    assert all(
+        c["library"] is None and "allows only Plan" in c["error"] for c in final["candidates"] if c["round"] == 1
+    )
     (tmp_path / "both").mkdir()
     both, _ = learn(tmp_path / "both", learner(revise=PLAN), agent(BAD_CALL))  # the default takes either
     assert both["best"]["origin"] == "plan"
@@ -312,19 +412,42 @@ def test_history_window_counts_action_observation_pairs_and_the_papers_lines_are
 def test_bench_ablation_runs_each_distinct_variant_once_and_prints_its_row(stub_server, tmp_path):
     stub = stub_server(respond=by_prompt({**learner(revise=PLAN), "act.decide": agent(GOOD_CALL)}))
     out = subprocess.run(
-        [*cli()[:1], str(ROOT / "benchmarks" / "bench_ablation.py"), "--model", "stub-model", "--sizes", "1",
-         "--variants", "default,candidates-4,max-rounds-1", "--run-dir", str(tmp_path / "bench"), "--", "--base-url", stub.url],
-        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=900,
-    )  # fmt: skip
+        [
+            *cli()[:1],
+            str(ROOT / "benchmarks" / "bench_ablation.py"),
+            "--model",
+            "stub-model",
+            "--sizes",
+            "1",
+            "--variants",
+            "default,candidates-4,max-rounds-1",
+            "--run-dir",
+            str(tmp_path / "bench"),
+            "--",
+            "--base-url",
+            stub.url,
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
-    rows = {line.split("|")[1].strip().split(" (")[0]: line for line in out.stdout.splitlines() if line.startswith("| ") and "variant" not in line}
+    rows = {
+        line.split("|")[1].strip().split(" (")[0]: line
+        for line in out.stdout.splitlines()
+        if line.startswith("| ") and "variant" not in line
+    }
     assert set(rows) == {"default", "candidates-4", "max-rounds-1"}
     assert "(= default)" in rows["candidates-4"] and not (tmp_path / "bench" / "candidates-4").exists()
     for name in ("default", "max-rounds-1"):
         config = json.loads((tmp_path / "bench" / name / "config.json").read_text())
         assert config["methods"] == ["learnact"] and config["ladder"]["sizes"] == [1]
         cells = [c.strip() for c in rows[name].split("|")[1:-1]]
-        assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", cells[2]) and int(cells[4].replace(",", "")) > 0  # success, learning tokens
+        assert (
+            re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", cells[2]) and int(cells[4].replace(",", "")) > 0
+        )  # success, learning tokens
     assert json.loads((tmp_path / "bench" / "max-rounds-1" / "config.json").read_text())["max_rounds"] == 1
 
 

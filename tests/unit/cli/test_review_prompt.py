@@ -1,5 +1,6 @@
 """The terminal side of a review (learnact/cli/review_prompt.py): the questions per function and the answers they
 make, the editor, and the refusal without a terminal."""
+
 from __future__ import annotations
 
 import io
@@ -13,16 +14,42 @@ from learnact.cli.review_prompt import NO_TERMINAL, TerminalReview, open_editor,
 
 CODE = "def carry(obj, src, dst, gripper):\n    pick(obj, src, gripper)\n"
 REQUEST = {
-    "kind": "review", "round": 1, "problems": ["r1s0:carry: the edited code does not pass the checks: NameError"],
+    "kind": "review",
+    "round": 1,
+    "problems": ["r1s0:carry: the edited code does not pass the checks: NameError"],
     "functions": [
-        {"candidate_id": "r1s0", "name": "carry", "status": "changed", "version": 2, "code": CODE, "description": "Carry a ball.",
-         "diff": "--- carry v1\n+++ carry v2\n-    move(src, dst)\n+    pick(obj, src, gripper)\n", "judged_by": ["the failed call:\nAction: carry(x)"]},
-        {"candidate_id": "r1s1", "name": "carry", "status": "changed", "version": 2, "code": CODE, "description": "",
-         "diff": "", "judged_by": []},
-        {"candidate_id": "r1s1", "name": "_helper", "status": "new", "version": 1, "code": "def _helper():\n    pass\n",
-         "description": "", "diff": "+def _helper():\n", "judged_by": []},
+        {
+            "candidate_id": "r1s0",
+            "name": "carry",
+            "status": "changed",
+            "version": 2,
+            "code": CODE,
+            "description": "Carry a ball.",
+            "diff": "--- carry v1\n+++ carry v2\n-    move(src, dst)\n+    pick(obj, src, gripper)\n",
+            "judged_by": ["the failed call:\nAction: carry(x)"],
+        },
+        {
+            "candidate_id": "r1s1",
+            "name": "carry",
+            "status": "changed",
+            "version": 2,
+            "code": CODE,
+            "description": "",
+            "diff": "",
+            "judged_by": [],
+        },
+        {
+            "candidate_id": "r1s1",
+            "name": "_helper",
+            "status": "new",
+            "version": 1,
+            "code": "def _helper():\n    pass\n",
+            "description": "",
+            "diff": "+def _helper():\n",
+            "judged_by": [],
+        },
     ],
-}  # fmt: skip
+}
 
 
 def review(lines, edited="def carry(obj, dst, src, gripper):\n    pass\n", colour=False):
@@ -33,7 +60,9 @@ def review(lines, edited="def carry(obj, dst, src, gripper):\n    pass\n", colou
         asked.append(prompt)
         return next(typed)
 
-    answers = TerminalReview(Console(file=out, force_terminal=colour, width=100), ask=ask, edit=lambda code: edited)(REQUEST)
+    answers = TerminalReview(Console(file=out, force_terminal=colour, width=100), ask=ask, edit=lambda code: edited)(
+        REQUEST
+    )
     return answers, out.getvalue(), asked
 
 
@@ -42,11 +71,20 @@ def test_each_function_is_shown_with_its_diff_and_answered():
     assert answers == [
         {"candidate_id": "r1s0", "name": "carry", "decision": "approve"},
         {"candidate_id": "r1s1", "name": "carry", "decision": "reject", "reason": "too slow"},
-        {"candidate_id": "r1s1", "name": "_helper", "decision": "edit", "code": "def carry(obj, dst, src, gripper):\n    pass\n",
-         "reason": "added a helper"},
-    ]  # fmt: skip
+        {
+            "candidate_id": "r1s1",
+            "name": "_helper",
+            "decision": "edit",
+            "code": "def carry(obj, dst, src, gripper):\n    pass\n",
+            "reason": "added a helper",
+        },
+    ]
     assert "review of round 1: 3 new or changed function(s)" in shown and "not taken: r1s0:carry" in shown
-    assert "r1s0 · carry (changed, v2)" in shown and "+    pick(obj, src, gripper)" in shown and "Action: carry(x)" in shown
+    assert (
+        "r1s0 · carry (changed, v2)" in shown
+        and "+    pick(obj, src, gripper)" in shown
+        and "Action: carry(x)" in shown
+    )
     assert "answer a, r or e" in shown  # "?" was asked again
     assert asked[0] == "carry? [a]pprove  [r]eject  [e]dit: " and asked[3] == "reason (the learner is told): "
 

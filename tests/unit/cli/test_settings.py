@@ -1,5 +1,6 @@
 """Each setting declared once (learnact.settings.table): the Context's fields, `run.py --help`, config.json and the
 README's protocol table are made from it; one model rule; --assist gives the small-model aids' defaults."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,7 +44,9 @@ def test_the_context_fields_are_the_settings():
         if s.context and not s.is_aid:
             assert fields[s.name].default in (s.value("pddl/"), dataclasses.MISSING), s.name
     ctx = Context()  # the embedded model: the aids of assist small, today's defaults
-    assert ctx.assist == "small" and {s.name: getattr(ctx, s.name) for s in AIDS} == {s.name: s.assist["small"] for s in AIDS}
+    assert ctx.assist == "small" and {s.name: getattr(ctx, s.name) for s in AIDS} == {
+        s.name: s.assist["small"] for s in AIDS
+    }
     assert (ctx.grammar, ctx.agent_prompt, ctx.resample_refused) == (True, "compact", 2)
 
 
@@ -63,8 +66,11 @@ def test_help_states_each_setting_and_its_default():
         "trimmed 8 at a time (default 3)",
         "(--assist small: True; none: False)",
         "--learner-model-name LEARNER_MODEL_NAME, --learner-model LEARNER_MODEL_NAME",
-        "--no-grammar", "--no-probe", "--untyped-grammar", "--no-demonstration",
-    ):  # fmt: skip
+        "--no-grammar",
+        "--no-probe",
+        "--untyped-grammar",
+        "--no-demonstration",
+    ):
         assert phrase in text, phrase
 
 
@@ -79,7 +85,9 @@ def test_config_and_context_agree(tmp_path):
         if SETTINGS[name].context and name in s:
             assert getattr(ctx, name) == s[name], name
     assert (ctx.learner_temperature, ctx.agent_temperature, ctx.seed) == (0.7, 0.0, 0)
-    small = resolve_settings(build_parser().parse_args(["--graph", "learn", "--max-rounds", "1", "--learner-temperature", "0.3"]))
+    small = resolve_settings(
+        build_parser().parse_args(["--graph", "learn", "--max-rounds", "1", "--learner-temperature", "0.3"])
+    )
     ctx = make_context(small, {"agent": None, "learner": None}, None, RunDir(tmp_path / "small"))
     assert (ctx.max_rounds, ctx.candidates, ctx.learner_temperature) == (1, 2, 0.3)
 
@@ -97,7 +105,11 @@ def test_one_model_rule_for_run_py_and_the_context(monkeypatch):
     assert default_model(environ={}) == "local"
     assert default_model(environ={"OPENAI_API_KEY": "k"}) == default_model("http://x", environ={}) == "gpt-4o-mini"
     assert default_model("http://x", environ={"LEARNACT_MODEL": "mine", "OPENAI_API_KEY": "k"}) == "mine"
-    for environ, expected in (({}, "local"), ({"LEARNACT_MODEL": "mine"}, "mine"), ({"OPENAI_API_KEY": "k"}, "gpt-4o-mini")):
+    for environ, expected in (
+        ({}, "local"),
+        ({"LEARNACT_MODEL": "mine"}, "mine"),
+        ({"OPENAI_API_KEY": "k"}, "gpt-4o-mini"),
+    ):
         monkeypatch.delenv("LEARNACT_MODEL", raising=False)
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
@@ -107,7 +119,12 @@ def test_one_model_rule_for_run_py_and_the_context(monkeypatch):
     assert (s["timeout"], s["max_retries"], s["cache"]) == (7, 1, True)
     ctx = Context(model="given", timeout=7, max_retries=1, rps=2.0, cache=True, run_dir="/tmp/r")
     spec = ctx.model_spec("learner")
-    assert (spec.timeout_s, spec.max_retries, spec.requests_per_second, ctx.cache_dir()) == (7, 1, 2.0, "/tmp/r/llm-cache")
+    assert (spec.timeout_s, spec.max_retries, spec.requests_per_second, ctx.cache_dir()) == (
+        7,
+        1,
+        2.0,
+        "/tmp/r/llm-cache",
+    )
 
 
 # ---------------------------------------------------------------- --assist
@@ -123,7 +140,11 @@ NONE = {s.name: s.assist["none"] for s in AIDS}
 
 
 def test_assist_defaults_from_the_model_and_the_protocol():
-    assert (default_assist("local"), default_assist("gpt-4o-mini"), default_assist("local", "paper")) == ("small", "none", "none")
+    assert (default_assist("local"), default_assist("gpt-4o-mini"), default_assist("local", "paper")) == (
+        "small",
+        "none",
+        "none",
+    )
     cases = {
         (): ("small", SMALL),  # the embedded model: today's defaults
         ("--model", "stub-model", "--base-url", "http://x"): ("none", NONE),
@@ -136,7 +157,11 @@ def test_assist_defaults_from_the_model_and_the_protocol():
         s = settings_for(*argv)
         assert (s["assist"], aids(s)) == (level, expected), argv
     assert settings_for("--protocol", "paper", "--assist", "small")["protocol_departures"] == {"assist": "small"}
-    assert (Context().assist, Context(model="gpt-4o").assist, Context(model="gpt-4o", assist="small").assist) == ("small", "none", "small")
+    assert (Context().assist, Context(model="gpt-4o").assist, Context(model="gpt-4o", assist="small").assist) == (
+        "small",
+        "none",
+        "small",
+    )
     assert aids(Context(model="gpt-4o")) == NONE and aids(Context(model="gpt-4o", assist="small")) == SMALL
 
 
@@ -145,7 +170,12 @@ def test_an_aid_s_own_setting_beats_the_assist_level():
     assert s["assist"] == "none" and (s["grammar"], s["resample_refused"], s["agent_prompt"]) == (True, 1, "compact")
     assert s["typed_grammar"] is False and s["probe_unused"] is False  # the others follow the level
     s = settings_for("--no-probe", "--untyped-grammar", "--no-state-queries")  # the older spellings still work
-    assert s["assist"] == "small" and (s["probe_unused"], s["typed_grammar"], s["state_queries"], s["grammar"]) == (False, False, False, True)
+    assert s["assist"] == "small" and (s["probe_unused"], s["typed_grammar"], s["state_queries"], s["grammar"]) == (
+        False,
+        False,
+        False,
+        True,
+    )
     ctx = Context(model="gpt-4o", grammar=True, creation_trials=True)
     assert (ctx.grammar, ctx.creation_trials, ctx.probe_unused) == (True, True, False)
     ctx = Context(assist="none")
@@ -182,11 +212,16 @@ print(json.dumps({
 
 
 def test_a_setting_added_in_one_place_appears_everywhere(tmp_path):
-    out = subprocess.run([sys.executable, "-c", THROWAWAY, str(tmp_path / "run")], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", THROWAWAY, str(tmp_path / "run")], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout)
     assert "--throwaway-knob {5,7,9} a throw-away knob of the test (default 7; --protocol paper: 9)" in seen["help"]
     assert seen["config"]["throwaway_knob"] == 5 and seen["context"] == 5
     assert seen["schema"]["default"] == 7 and seen["schema"]["description"].startswith("A throw-away knob of the test")
-    assert "| throwaway_knob | `7` | `9` | `--throwaway-knob` (`throwaway_knob`) | A throw-away knob of the test |" in seen["table"]
+    assert (
+        "| throwaway_knob | `7` | `9` | `--throwaway-knob` (`throwaway_knob`) | A throw-away knob of the test |"
+        in seen["table"]
+    )
     assert "throwaway_knob" not in SETTINGS and "throwaway_knob" not in (ROOT / "README.md").read_text()

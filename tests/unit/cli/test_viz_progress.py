@@ -1,4 +1,5 @@
 """The progress printer: plain lines off a terminal, a rich live panel on one."""
+
 from __future__ import annotations
 
 import io
@@ -16,8 +17,15 @@ EVENTS = [
     {"event": "candidate_ready", "candidate_id": "r0s0", "round": 0},
     {"event": "rollout_start", "candidate_id": "r0s0", "instance": "p1"},
     {"event": "rollout_end", "candidate_id": "r0s0", "instance": "p1", "success": True, "steps": 4},
-    {"event": "round_scored", "round": 0, "score_type": "call_ratio_success", "dropped": [], "best_id": "r0s0", "best_score": 1.25,
-     "candidates": [{"id": "r0s0", "scores": {"call_ratio_success": 1.25, "success_rate": 1.0}}]},
+    {
+        "event": "round_scored",
+        "round": 0,
+        "score_type": "call_ratio_success",
+        "dropped": [],
+        "best_id": "r0s0",
+        "best_score": 1.25,
+        "candidates": [{"id": "r0s0", "scores": {"call_ratio_success": 1.25, "success_rate": 1.0}}],
+    },
     {"event": "errors_identified", "round": 0, "target": "carry", "failures": 2, "target_failures": 2},
     {"event": "candidate_start", "candidate_id": "r1s0", "round": 1},
     {"event": "rollout_start", "candidate_id": "r1s0", "instance": "p1"},
@@ -74,10 +82,24 @@ def test_evaluation_events_are_counted_and_shown():
     out = io.StringIO()
     progress = ProgressPrinter(FakeUsage(), stream=out, total_episodes=2)
     progress({"event": "learning_start", "method": "learnact", "env": "pddl/gripper"})
-    progress({"event": "learning_end", "method": "learnact", "env": "pddl/gripper", "wall_s": 12.5, "total_tokens": 900})
-    progress({"event": "episode_recorded", "episode_id": "act|pddl/gripper|prob01#run0", "success": False, "progress": 0.5, "steps": 15, "tokens": 2000})
+    progress(
+        {"event": "learning_end", "method": "learnact", "env": "pddl/gripper", "wall_s": 12.5, "total_tokens": 900}
+    )
+    progress(
+        {
+            "event": "episode_recorded",
+            "episode_id": "act|pddl/gripper|prob01#run0",
+            "success": False,
+            "progress": 0.5,
+            "steps": 15,
+            "tokens": 2000,
+        }
+    )
     progress.close()
     text = out.getvalue()
-    assert "learning learnact on pddl/gripper" in text and "learned learnact on pddl/gripper in 12.5 s (900 tokens)" in text
+    assert (
+        "learning learnact on pddl/gripper" in text
+        and "learned learnact on pddl/gripper in 12.5 s (900 tokens)" in text
+    )
     assert "act|pddl/gripper|prob01#run0: fail in 15 steps (progress 0.50, 2,000 tokens)" in text
     assert progress.state.episodes_done == 1 and progress.state.episodes_won == 0

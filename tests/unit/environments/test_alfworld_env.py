@@ -1,5 +1,6 @@
 """ALFWorld environment: instance lists and splits, scripted wins per task type, invalid actions,
 missing data. Reads ../shared/data/alfworld (skips with the reason when it is absent)."""
+
 from __future__ import annotations
 
 import json
@@ -34,23 +35,46 @@ needs_data = pytest.mark.skipif(ALF_DIR is None, reason=globals().get("NO_DATA_R
 SCRIPTED_WINS: dict[str, tuple[str, list[str]]] = {
     "put": (
         "pick_and_place_simple-SaltShaker-None-Drawer-10/trial_T20190909_021728_339782",
-        ["goto('countertop 3')", "take('saltshaker 1', 'countertop 3')", "goto('drawer 1')",
-         "open('drawer 1')", "put('saltshaker 1', 'drawer 1')"],
+        [
+            "goto('countertop 3')",
+            "take('saltshaker 1', 'countertop 3')",
+            "goto('drawer 1')",
+            "open('drawer 1')",
+            "put('saltshaker 1', 'drawer 1')",
+        ],
     ),
     "clean": (
         "pick_clean_then_place_in_recep-Plate-None-CounterTop-10/trial_T20190908_213533_897289",
-        ["goto('cabinet 3')", "take('plate 1', 'cabinet 3')", "goto('sinkbasin 1')",
-         "clean('plate 1', 'sinkbasin 1')", "goto('countertop 2')", "put('plate 1', 'countertop 2')"],
+        [
+            "goto('cabinet 3')",
+            "take('plate 1', 'cabinet 3')",
+            "goto('sinkbasin 1')",
+            "clean('plate 1', 'sinkbasin 1')",
+            "goto('countertop 2')",
+            "put('plate 1', 'countertop 2')",
+        ],
     ),
     "heat": (
         "pick_heat_then_place_in_recep-Egg-None-GarbageCan-10/trial_T20190908_113610_425142",
-        ["goto('countertop 1')", "take('egg 1', 'countertop 1')", "goto('microwave 1')",
-         "heat('egg 1', 'microwave 1')", "goto('garbagecan 1')", "put('egg 1', 'garbagecan 1')"],
+        [
+            "goto('countertop 1')",
+            "take('egg 1', 'countertop 1')",
+            "goto('microwave 1')",
+            "heat('egg 1', 'microwave 1')",
+            "goto('garbagecan 1')",
+            "put('egg 1', 'garbagecan 1')",
+        ],
     ),
     "cool": (  # (the first training game is won by cooling alone: a known data quirk)
         "pick_cool_then_place_in_recep-Mug-None-Cabinet-10/trial_T20190909_121635_622676",
-        ["goto('cabinet 3')", "take('mug 1', 'cabinet 3')", "goto('fridge 1')",
-         "cool('mug 1', 'fridge 1')", "goto('cabinet 4')", "put('mug 1', 'cabinet 4')"],
+        [
+            "goto('cabinet 3')",
+            "take('mug 1', 'cabinet 3')",
+            "goto('fridge 1')",
+            "cool('mug 1', 'fridge 1')",
+            "goto('cabinet 4')",
+            "put('mug 1', 'cabinet 4')",
+        ],
     ),
     "examine": (
         "look_at_obj_in_light-Mug-None-DeskLamp-308/trial_T20190908_201421_021646",
@@ -58,15 +82,24 @@ SCRIPTED_WINS: dict[str, tuple[str, list[str]]] = {
     ),
     "puttwo": (
         "pick_two_obj_and_place-PepperShaker-None-Drawer-10/trial_T20190912_221141_608117",
-        ["goto('cabinet 4')", "take('peppershaker 1', 'cabinet 4')", "goto('drawer 1')",
-         "open('drawer 1')", "put('peppershaker 1', 'drawer 1')", "goto('cabinet 1')",
-         "take('peppershaker 2', 'cabinet 1')", "goto('drawer 1')", "put('peppershaker 2', 'drawer 1')"],
+        [
+            "goto('cabinet 4')",
+            "take('peppershaker 1', 'cabinet 4')",
+            "goto('drawer 1')",
+            "open('drawer 1')",
+            "put('peppershaker 1', 'drawer 1')",
+            "goto('cabinet 1')",
+            "take('peppershaker 2', 'cabinet 1')",
+            "goto('drawer 1')",
+            "put('peppershaker 2', 'drawer 1')",
+        ],
     ),
 }
 PUT_GAME = SCRIPTED_WINS["put"][0]
 
 
 # ----------------------------------------------------------------- mapping (no data needed)
+
 
 @pytest.mark.parametrize(
     ("command", "call"),
@@ -101,6 +134,7 @@ def test_unmapped_command_is_left_out() -> None:
 
 
 # ----------------------------------------------------------------- instances and splits
+
 
 @needs_data
 @pytest.mark.parametrize("task", list(TASK_TYPES))
@@ -157,6 +191,7 @@ def test_instance_may_be_a_game_file_path() -> None:
 
 
 # ----------------------------------------------------------------- playing
+
 
 @needs_data
 @pytest.mark.parametrize("task", list(TASK_TYPES))
@@ -275,12 +310,18 @@ def test_objects_are_the_games_names_and_objects_for_tells_receptacles_from_obje
         assert env.objects_for(param) == env.receptacles, param
     for param in ("obj", "object", "item", "thing", "obj1"):
         assert env.objects_for(param) == env.portable_objects, param
-    assert env.objects_for("fridge") == ("fridge 1",) and env.objects_for("counter") == ("countertop 1", "countertop 2", "countertop 3")
+    assert env.objects_for("fridge") == ("fridge 1",) and env.objects_for("counter") == (
+        "countertop 1",
+        "countertop 2",
+        "countertop 3",
+    )
     assert env.objects_for("x") == env.objects
     *_, info = env.step("goto('countertop 3')")
     taken = [parse_call(c)[1] for c in info["valid_actions"] if c.startswith("take(")]
     assert taken and all(obj in env.portable_objects and recep in env.receptacles for obj, recep in taken)
-    assert env.goal_objects()[0] == "saltshaker 1" and "drawer 1" in env.goal_objects()  # "put some saltshaker in drawer"
+    assert (
+        env.goal_objects()[0] == "saltshaker 1" and "drawer 1" in env.goal_objects()
+    )  # "put some saltshaker in drawer"
 
 
 @needs_data
@@ -316,7 +357,10 @@ def test_textgen_cache_does_not_change_the_game_text() -> None:
     runs = [
         subprocess.run(
             [sys.executable, "-c", script, json.dumps([instance, actions, cache])],
-            capture_output=True, text=True, check=True, cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         ).stdout
         for cache in (False, True)
     ]
@@ -337,7 +381,9 @@ def test_a_game_is_translated_once_per_kind_and_a_replayed_game_not_at_all(monke
     textworld_patch.clear_translation_cache()
     calls: list[bool] = []
     translate = textworld_patch._translate
-    monkeypatch.setattr(textworld_patch, "_translate", lambda *a, **k: calls.append(k["optimize"]) or translate(*a, **k))
+    monkeypatch.setattr(
+        textworld_patch, "_translate", lambda *a, **k: calls.append(k["optimize"]) or translate(*a, **k)
+    )
     played = []
     for _ in range(2):
         env = make_env("alfworld/put", instance)
@@ -352,6 +398,7 @@ def test_a_game_is_translated_once_per_kind_and_a_replayed_game_not_at_all(monke
 
 
 # ----------------------------------------------------------------- missing data
+
 
 def test_missing_data_folder_says_how_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match="alfworld-download"):
@@ -424,7 +471,9 @@ def test_the_agent_grammar_offers_typed_calls_over_names_seen_and_never_a_refuse
     env.step("goto('countertop 3')")
     assert "saltshaker 1" in env.call_pools()["take"][0] and "countertop 3" not in env.call_pools()["take"][0]
     rt = SimpleNamespace(env=env, library=ActionLibrary.empty())
-    admits = gbnf_regex(agent_grammar(rt, typed=True, refused=["close('cabinet 6')", "take('fork 3', 'countertop 3')"])).fullmatch
+    admits = gbnf_regex(
+        agent_grammar(rt, typed=True, refused=["close('cabinet 6')", "take('fork 3', 'countertop 3')"])
+    ).fullmatch
     assert admits("take('saltshaker 1', 'countertop 3')") and admits("close('cabinet 5')") and admits("look()")
     assert not admits("close('cabinet 6')") and not admits("take('fork 3', 'countertop 3')")
     assert not admits("take('pencil 1', 'countertop 3')")  # a name no observation has shown

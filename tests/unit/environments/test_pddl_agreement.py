@@ -2,6 +2,7 @@
 tests/fixtures/pddl_domains) and the 4 built-in ones, the valid actions equal pyperplan's applicable operators
 along random walks, and pyperplan's plans replay to the goal through ``make_env("pddl:PATH", ...)``. Domains
 pyperplan does not read (negative preconditions, equality, action costs) are checked against a brute force."""
+
 from __future__ import annotations
 
 import random

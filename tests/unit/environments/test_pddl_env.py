@@ -1,6 +1,7 @@
 """PDDL environments: the contract (reset/step/info), refusals that say why and change nothing,
 valid actions equal to brute force, observations in English, generators, instance names,
 LearnAct's splits, and missing data."""
+
 from __future__ import annotations
 
 import itertools
@@ -34,11 +35,21 @@ def tiny(tmp_path):
 def test_contract_on_a_problem_file(tiny):
     obs, info = tiny.reset()
     assert {"valid", "success", "progress", "goal", "valid_actions"} <= set(info)
-    assert obs.startswith("Rooma is a room. Roomb is a room. Ball1 is a ball.") and "Robby is at rooma." in obs and "Ball1 is at rooma." in obs
-    assert info["goal"] == tiny.goal == "The goal is to satisfy the following conditions: Ball1 is at roomb. Robby is at rooma."
+    assert (
+        obs.startswith("Rooma is a room. Roomb is a room. Ball1 is a ball.")
+        and "Robby is at rooma." in obs
+        and "Ball1 is at rooma." in obs
+    )
+    assert (
+        info["goal"]
+        == tiny.goal
+        == "The goal is to satisfy the following conditions: Ball1 is at roomb. Robby is at rooma."
+    )
     assert info["progress"] == 0.5 and not info["success"]
     assert info["valid_actions"] == [  # distinct parameters take distinct objects, as in pddlgym
-        "move('rooma', 'roomb')", "pick('ball1', 'rooma', 'left')", "pick('ball1', 'rooma', 'right')"
+        "move('rooma', 'roomb')",
+        "pick('ball1', 'rooma', 'left')",
+        "pick('ball1', 'rooma', 'right')",
     ]
     plan = ["pick('ball1', 'rooma', 'left')", "move('rooma', 'roomb')", "drop('ball1', 'roomb', 'left')"]
     progress = []
@@ -71,7 +82,10 @@ def test_lenient_spelling_of_a_valid_call(tiny):
     [
         ("fly('rooma')", "Unknown action 'fly'. The available actions are: move(from, to), pick(obj, room, gripper)"),
         ("pick('ball1', 'rooma')", "Wrong number of arguments: pick(obj, room, gripper) takes 3 arguments, got 2"),
-        ("pick('ball9', 'rooma', 'left')", "Unknown object(s): ball9. The objects are: ball1, left, right, rooma, roomb"),
+        (
+            "pick('ball9', 'rooma', 'left')",
+            "Unknown object(s): ball9. The objects are: ball1, left, right, rooma, roomb",
+        ),
         ("drop('ball1', 'rooma', 'left')", "because Robby is carrying ball1 in the left gripper is not true"),
         ("pick('ball1', 'roomb', 'left')", "because Robby is at roomb is not true; Ball1 is at roomb is not true"),
         ("move('rooma', 'rooma')", "each argument must be a different object, but rooma is given more than once"),
@@ -149,7 +163,12 @@ def test_every_primitive_is_described_in_english(domain):
 def test_primitive_signatures():
     sigs = {d: [p.signature for p in make_env(f"pddl/{d}", "gen:seed=0").primitives] for d in DOMAINS}
     assert sigs["gripper"] == ["move(from, to)", "pick(obj, room, gripper)", "drop(obj, room, gripper)"]
-    assert sigs["blockworld"] == ["pickup(block)", "putdown(block)", "stack(block, under_block)", "unstack(block, under_block)"]
+    assert sigs["blockworld"] == [
+        "pickup(block)",
+        "putdown(block)",
+        "stack(block, under_block)",
+        "unstack(block, under_block)",
+    ]
     assert "pour_shot_to_clean_shaker(shot, ingredient, shaker, hand, level, next_level)" in sigs["barman"]
     assert "put_on_wheel(wheel, hub)" in sigs["tyreworld"]
 

@@ -1,5 +1,6 @@
 """A user's domain folder ``pddl:PATH``: instances and splits, clear errors, the grounding budget, action
 costs and equality in the environment, and prompt material derived from the domain (or the folder's files)."""
+
 from __future__ import annotations
 
 import json
@@ -52,7 +53,12 @@ def test_problems_are_in_natural_order(tmp_path):
 
 def test_split_json_overrides_and_is_checked(tolls):
     (tolls / "split.json").write_text(json.dumps({"train": ["p05"]}))
-    assert list_instances(f"pddl:{tolls}", "train") == ["p05"] and list_instances(f"pddl:{tolls}", "test") == ["p01", "p02", "p03", "p04"]
+    assert list_instances(f"pddl:{tolls}", "train") == ["p05"] and list_instances(f"pddl:{tolls}", "test") == [
+        "p01",
+        "p02",
+        "p03",
+        "p04",
+    ]
     (tolls / "split.json").write_text(json.dumps({"train": ["p09"]}))
     with pytest.raises(FolderError, match="unknown problem.*p09"):
         list_instances(f"pddl:{tolls}", "train")
@@ -70,7 +76,10 @@ def test_a_domain_file_and_problem_paths(tolls, tmp_path):
 
 @pytest.mark.parametrize(
     "instance,error,message",
-    [("p77", DataNotFoundError, "has no problem 'p77'; known: p01, p02"), ("gen:seed=1", FolderError, "no problem generator")],
+    [
+        ("p77", DataNotFoundError, "has no problem 'p77'; known: p01, p02"),
+        ("gen:seed=1", FolderError, "no problem generator"),
+    ],
 )
 def test_bad_instances_are_one_line_errors(tolls, instance, error, message):
     with pytest.raises(error, match=message):
@@ -106,10 +115,16 @@ EXPLODING = """(define (domain explode) (:requirements :typing) (:types thing)
 def test_an_exploding_problem_is_refused_with_its_size_before_grounding(tmp_path):
     """30 objects: 729 million ground actions, all applicable in the initial state (without the budget, listing
     them took the machine's memory); 6 objects pass the default budget and are refused under a lower one."""
-    problems = [f"(define (problem e) (:domain explode) (:objects {' '.join(f'o{i}' for i in range(n))} - thing) (:init)"
-                " (:goal (p o1 o1 o1 o1 o1 o1)))" for n in (30, 6)]
+    problems = [
+        f"(define (problem e) (:domain explode) (:objects {' '.join(f'o{i}' for i in range(n))} - thing) (:init)"
+        " (:goal (p o1 o1 o1 o1 o1 o1)))"
+        for n in (30, 6)
+    ]
     folder = write_folder(tmp_path, "explode", EXPLODING, problems)
-    with pytest.raises(GroundingBudgetError, match=r"p01.pddl: about 729,000,000 ground actions \(make 729,000,000\) exceed the grounding budget of 1,000,000"):
+    with pytest.raises(
+        GroundingBudgetError,
+        match=r"p01.pddl: about 729,000,000 ground actions \(make 729,000,000\) exceed the grounding budget of 1,000,000",
+    ):
         make_env(f"pddl:{folder}", "p01")
     assert len(make_env(f"pddl:{folder}", "p02").valid_actions()) == 6**6
     with pytest.raises(GroundingBudgetError, match="about 46,656 ground actions"):
@@ -117,9 +132,16 @@ def test_an_exploding_problem_is_refused_with_its_size_before_grounding(tmp_path
 
 
 def test_the_budget_of_a_run_comes_from_the_environment(tmp_path, monkeypatch):
-    folder = write_folder(tmp_path, "explode", EXPLODING, ["(define (problem e) (:domain explode) (:objects a b c d e f - thing) (:init) (:goal (p a a a a a a)))"])
+    folder = write_folder(
+        tmp_path,
+        "explode",
+        EXPLODING,
+        ["(define (problem e) (:domain explode) (:objects a b c d e f - thing) (:init) (:goal (p a a a a a a)))"],
+    )
     monkeypatch.setenv("LEARNACT_GROUND_BUDGET", "40_000")
-    with pytest.raises(GroundingBudgetError, match=r"exceed the grounding budget of 40,000; raise it with \$LEARNACT_GROUND_BUDGET"):
+    with pytest.raises(
+        GroundingBudgetError, match=r"exceed the grounding budget of 40,000; raise it with \$LEARNACT_GROUND_BUDGET"
+    ):
         make_env(f"pddl:{folder}", "p01")
     monkeypatch.setenv("LEARNACT_GROUND_BUDGET", "lots")
     with pytest.raises(ValueError, match="is not a number"):
@@ -139,9 +161,13 @@ def test_derived_material_describes_the_domain_and_solves_the_smallest_problem(t
     material = folder_material(f"pddl:{folder}")
     assert material.instruction_source == "derived" and material.example_instance == "p02"  # p02 is the smallest
     assert material.example_source == "derived: pyperplan"
-    for expected in ("planning domain 'keys'", "Object types: key, room.", "unlock(k, from, to): Apply the action unlock(k: key, from: room, to: room).",
-                     "Requires: at-robot(`from`) holds; connected(`from`, `to`) holds; holding(`k`) holds; opens(`k`, `to`) holds.",
-                     "Result: unlocked(`to`) becomes true."):  # fmt: skip
+    for expected in (
+        "planning domain 'keys'",
+        "Object types: key, room.",
+        "unlock(k, from, to): Apply the action unlock(k: key, from: room, to: room).",
+        "Requires: at-robot(`from`) holds; connected(`from`, `to`) holds; holding(`k`) holds; opens(`k`, `to`) holds.",
+        "Result: unlocked(`to`) becomes true.",
+    ):
         assert expected in material.instruction
     assert "Robby" not in material.instruction + material.example and "different object" not in material.instruction
     lines = material.example.splitlines()
@@ -156,7 +182,9 @@ def test_derived_material_describes_the_domain_and_solves_the_smallest_problem(t
 def test_a_domain_pyperplan_cannot_read_is_solved_by_the_search(tolls, tmp_path, monkeypatch):
     monkeypatch.setenv("LEARNACT_CACHE", str(tmp_path / "cache"))
     material = folder_material(f"pddl:{tolls}")
-    assert material.example_source == "derived: search" and material.example.count("Action: ") == 2  # drive to b, to capital
+    assert (
+        material.example_source == "derived: search" and material.example.count("Action: ") == 2
+    )  # drive to b, to capital
     assert "costs toll(`from`, `to`)" in material.instruction and "`from` differs from `to`" in material.instruction
 
 
@@ -170,13 +198,23 @@ def test_files_in_the_folder_override_the_derived_material(tolls, tmp_path, monk
 
 
 def test_the_generic_state_view_groups_facts_per_object(tmp_path):
-    folder = write_folder(tmp_path, "keys", KEYS, ["""(define (problem k) (:domain keys) (:objects k0 - key r0 r1 - room)
- (:init (at-robot r0) (unlocked r0) (handfree) (connected r0 r1) (key-in k0 r0) (opens k0 r1)) (:goal (and (at-robot r1) (handfree))))"""])
+    folder = write_folder(
+        tmp_path,
+        "keys",
+        KEYS,
+        [
+            """(define (problem k) (:domain keys) (:objects k0 - key r0 r1 - room)
+ (:init (at-robot r0) (unlocked r0) (handfree) (connected r0 r1) (key-in k0 r0) (opens k0 r1)) (:goal (and (at-robot r1) (handfree))))"""
+        ],
+    )
     env = make_env(f"pddl:{folder}", "p01")
     env.reset()
     assert env.state_view().splitlines() == [
-        "Still to reach: at-robot(r1)", "Already true: handfree()",
-        "k0: key-in(k0, r0); opens(k0, r1)", "r0: at-robot(r0); unlocked(r0); connected(r0, r1)", "Also true: handfree()",
+        "Still to reach: at-robot(r1)",
+        "Already true: handfree()",
+        "k0: key-in(k0, r0); opens(k0, r1)",
+        "r0: at-robot(r0); unlocked(r0); connected(r0, r1)",
+        "Also true: handfree()",
     ]
 
 

@@ -1,5 +1,6 @@
 """The PDDL parser: all benchmark files load (tyreworld's odd layout included), the shipped
 domain files mean exactly what the benchmark's mean, and bad input is a clear error."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,7 +59,10 @@ def test_variable_glued_to_a_name_is_split():
     [
         ("(define (domain d) (:action a :parameters () :effect (p))", "unbalanced|expected one"),
         ("(define (domain d) (:predicates (p)))", "at least one action"),
-        ("(define (domain d) (:action a :parameters (?x) :precondition (or (p ?x) (q ?x)) :effect (p ?x)))", r"bad.pddl action a: 'or' \(ADL\) is not supported"),
+        (
+            "(define (domain d) (:action a :parameters (?x) :precondition (or (p ?x) (q ?x)) :effect (p ?x)))",
+            r"bad.pddl action a: 'or' \(ADL\) is not supported",
+        ),
         ("(domain d)", "define"),
     ],
 )
@@ -93,9 +97,12 @@ def test_competition_strips_reads():
     assert drive.cost == ("road-length", "?from", "?to") and park.cost == ("1",) and park.pre_eq == (("?p", "depot"),)
     assert dom.constants == {"depot": "place"} and dom.has_costs and "total-cost" in dom.functions
     assert dom.is_subtype("truck", "(either truck car)") and not dom.is_subtype("place", "(either truck car)")
-    prob = parse_problem("(define (problem p) (:domain comp) (:objects t - truck a - place) (:init (at t a) (road a depot)"
-                         " (= (total-cost) 0) (= (road-length a depot) 7)) (:goal (and (at t depot) (not (busy t))))"
-                         " (:metric minimize (total-cost)))", "p.pddl")
+    prob = parse_problem(
+        "(define (problem p) (:domain comp) (:objects t - truck a - place) (:init (at t a) (road a depot)"
+        " (= (total-cost) 0) (= (road-length a depot) 7)) (:goal (and (at t depot) (not (busy t))))"
+        " (:metric minimize (total-cost)))",
+        "p.pddl",
+    )
     assert prob.numeric == {("total-cost",): 0.0, ("road-length", "a", "depot"): 7.0}
     assert prob.goal_pos == (("at", "t", "depot"),) and prob.goal_neg == (("busy", "t"),)
 
@@ -136,5 +143,8 @@ def test_operator_typos_are_errors(body, message):
 
 def test_derived_predicates_are_refused():
     with pytest.raises(UnsupportedPDDL, match=r"derived predicates \(:derived\)"):
-        parse_domain("(define (domain d) (:predicates (p ?x)) (:derived (p ?x) (p ?x))"
-                     " (:action a :parameters (?x) :precondition (p ?x) :effect (p ?x)))", "d.pddl")
+        parse_domain(
+            "(define (domain d) (:predicates (p ?x)) (:derived (p ?x) (p ?x))"
+            " (:action a :parameters (?x) :precondition (p ?x) :effect (p ?x)))",
+            "d.pddl",
+        )

@@ -4,6 +4,7 @@ read the same parameters and types, preconditions, equalities, effects and costs
 files the benchmark ships (tyreworld declares types without ``:typing``; see test_pddl_parser.py), and the simulator
 needs what ours keeps (the operators in file order, the line of an unbalanced parenthesis, refusals that name
 the construct, the file and the action)."""
+
 from __future__ import annotations
 
 import re
@@ -23,10 +24,24 @@ def terms(text: str) -> tuple[str, ...]:
 
 def theirs(action) -> dict:
     """One ``pddl`` action in our Operator's terms."""
-    out = {"params": {f"?{p.name}": frozenset(p.type_tags) for p in action.parameters},
-           "pre_pos": set(), "pre_neg": set(), "pre_eq": set(), "pre_neq": set(), "add": set(), "delete": set(), "cost": None}  # fmt: skip
+    out = {
+        "params": {f"?{p.name}": frozenset(p.type_tags) for p in action.parameters},
+        "pre_pos": set(),
+        "pre_neg": set(),
+        "pre_eq": set(),
+        "pre_neq": set(),
+        "add": set(),
+        "delete": set(),
+        "cost": None,
+    }
     for part, conditions in (("pre", action.precondition), ("eff", action.effect)):
-        parts = conditions.operands if type(conditions).__name__ == "And" else [conditions] if conditions is not None else []
+        parts = (
+            conditions.operands
+            if type(conditions).__name__ == "And"
+            else [conditions]
+            if conditions is not None
+            else []
+        )
         for o in parts:
             kind, inner = type(o).__name__, getattr(o, "argument", None)
             if kind == "Increase":
@@ -45,15 +60,29 @@ def theirs(action) -> dict:
 
 def ours(op) -> dict:
     def types(t: str) -> frozenset:
-        return frozenset(either_parts(t)) if t.startswith("(either") else (frozenset() if t == "object" else frozenset({t}))
+        return (
+            frozenset(either_parts(t))
+            if t.startswith("(either")
+            else (frozenset() if t == "object" else frozenset({t}))
+        )
 
-    return {"params": {p: types(t) for p, t in op.params}, "pre_pos": set(op.pre_pos), "pre_neg": set(op.pre_neg),
-            "pre_eq": set(op.pre_eq), "pre_neq": set(op.pre_neq), "add": set(op.add), "delete": set(op.delete), "cost": op.cost}  # fmt: skip
+    return {
+        "params": {p: types(t) for p, t in op.params},
+        "pre_pos": set(op.pre_pos),
+        "pre_neg": set(op.pre_neg),
+        "pre_eq": set(op.pre_eq),
+        "pre_neq": set(op.pre_neq),
+        "add": set(op.add),
+        "delete": set(op.delete),
+        "cost": op.cost,
+    }
 
 
 def domain_files(tmp_path) -> list:
     folders = {**all_folders(tmp_path), **{f"x{k}": v for k, v in extended_folders(tmp_path / "extended").items()}}
-    return [f / "domain.pddl" for f in folders.values()] + [OWN_DOMAINS / f"{d}.pddl" for d in ("gripper", "blockworld", "barman", "tyreworld")]
+    return [f / "domain.pddl" for f in folders.values()] + [
+        OWN_DOMAINS / f"{d}.pddl" for d in ("gripper", "blockworld", "barman", "tyreworld")
+    ]
 
 
 def test_both_parsers_read_the_same_operators(tmp_path):

@@ -1,6 +1,7 @@
 """Every benchmark problem and generated problem is solved by replaying an oracle plan
 (pyperplan) through the env: each step valid and listed in valid_actions, success at the end
 with progress 1.0, reward 1.0 and termination."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """TextEnv declares, with defaults, every method the nodes call: an environment with only primitives, a goal,
 reset and step works in the nodes that once probed for the rest; the contract check wants a TextEnv."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -21,7 +22,13 @@ class Bare(TextEnv):
         return "You are in the kitchen.", {"valid": True, "success": False, "progress": 0.0, "goal": self.goal}
 
     def step(self, action):
-        return "You are in the hall.", 1.0, True, False, {"valid": True, "success": True, "progress": 1.0, "goal": self.goal}
+        return (
+            "You are in the hall.",
+            1.0,
+            True,
+            False,
+            {"valid": True, "success": True, "progress": 1.0, "goal": self.goal},
+        )
 
 
 def test_the_defaults_say_not_known_here():
@@ -44,4 +51,6 @@ def test_nodes_call_the_declared_methods_of_a_bare_environment():
 def test_the_contract_check_wants_a_text_env():
     assert check_contract(Bare()) == []
     duck = SimpleNamespace(primitives=Bare.primitives, goal="g", reset=Bare().reset)
-    assert check_contract(duck) == ["make() must return an environments.TextEnv (it declares what the nodes call), got SimpleNamespace"]
+    assert check_contract(duck) == [
+        "make() must return an environments.TextEnv (it declares what the nodes call), got SimpleNamespace"
+    ]

@@ -1,6 +1,7 @@
 """The graphs outside run.py: a Context of plain fields (models built from them once per process), the README's
 `python -c` snippet, and `langgraph dev` running `act` and `learn` through its HTTP API, all against the
 scripted OpenAI-compatible stub (benchmarks/stub_server.py) on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,14 @@ from nodes.episodes import EpisodeRegistry
 
 INSTANCE = "gen:seed=9,balls=2,rooms=3"  # Robby in roomc; ball1 roomb -> rooma, ball2 rooma -> roomb
 PLAN = [
-    "move('roomc', 'roomb')", "pick('ball1', 'roomb', 'left')", "move('roomb', 'rooma')", "drop('ball1', 'rooma', 'left')",
-    "pick('ball2', 'rooma', 'left')", "move('rooma', 'roomb')", "drop('ball2', 'roomb', 'left')",
-]  # fmt: skip
+    "move('roomc', 'roomb')",
+    "pick('ball1', 'roomb', 'left')",
+    "move('roomb', 'rooma')",
+    "drop('ball1', 'rooma', 'left')",
+    "pick('ball2', 'rooma', 'left')",
+    "move('rooma', 'roomb')",
+    "drop('ball2', 'roomb', 'left')",
+]
 GOOD_CALL = "carry('ball1', 'rooma', 'roomb', 'left')"  # the tiny gripper problem in one learned call
 DEMO = f"Goal: ball1 in roomb\nObservation: ...\nAction: {GOOD_CALL}\nObservation: done"
 
@@ -70,11 +76,37 @@ def stub():
 def test_the_context_schema_holds_the_plain_fields_and_not_the_live_ones():
     schema = build_act_graph().get_context_jsonschema()  # what Studio's context panel shows
     props = schema["properties"]
-    assert {"model", "base_url", "learner_model_name", "agent_temperature", "max_tokens", "seed", "data_dir", "feedback",
-            "max_steps", "candidates", "assist", "grammar", "timeout", "max_retries", "cache"} <= set(props)  # fmt: skip
-    assert not {"agent_model", "learner_model", "episodes", "usage", "rollout_graph", "graphs", "slots", "prompts"} & set(props)
+    assert {
+        "model",
+        "base_url",
+        "learner_model_name",
+        "agent_temperature",
+        "max_tokens",
+        "seed",
+        "data_dir",
+        "feedback",
+        "max_steps",
+        "candidates",
+        "assist",
+        "grammar",
+        "timeout",
+        "max_retries",
+        "cache",
+    } <= set(props)
+    assert not {
+        "agent_model",
+        "learner_model",
+        "episodes",
+        "usage",
+        "rollout_graph",
+        "graphs",
+        "slots",
+        "prompts",
+    } & set(props)
     assert props["model"]["default"] is None and "OpenAI" in props["model"]["description"]  # None: the model rule
-    assert props["assist"]["default"] is None and props["grammar"]["default"] is None  # from the model, then the assist level
+    assert (
+        props["assist"]["default"] is None and props["grammar"]["default"] is None
+    )  # from the model, then the assist level
     json.dumps(schema)
 
 
@@ -83,7 +115,9 @@ def test_a_plain_context_makes_its_live_fields_and_keeps_given_ones(monkeypatch)
     ctx = Context(data_dir="/nowhere", feedback="generic", learned_call_invalid="continue")
     assert ctx.episodes.data_dir == "/nowhere" and ctx.episodes.env_options == {"feedback": "generic"}
     assert ctx.episodes.learned_call_invalid == "continue"
-    assert ctx.usage is not None and ctx.rollout_graph is None and not ctx.graphs  # each graph brings the graphs it runs
+    assert (
+        ctx.usage is not None and ctx.rollout_graph is None and not ctx.graphs
+    )  # each graph brings the graphs it runs
     assert ctx.model_spec("agent").max_tokens == 64 and ctx.model_spec("learner").temperature == 0.7
     registry = EpisodeRegistry()
     given = Context(agent_model="A", episodes=registry)  # run.py's way: live fields are used as they are
@@ -162,9 +196,16 @@ def langgraph_dev(stub, tmp_path):
     if cli is None:
         pytest.skip("langgraph-cli[inmem] is not installed (pip install -e '.[dev]')")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEARNACT_", "OPENAI_", "LANGSMITH_", "LANGCHAIN_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LEARNACT_", "OPENAI_", "LANGSMITH_", "LANGCHAIN_"))
+    }
     # The stub's URL from the server's environment (the request's context could give it as well).
-    env.update(LEARNACT_BASE_URL=stub.url, LEARNACT_MODEL="stub-agent", LANGSMITH_TRACING="false", LANGGRAPH_NO_VERSION_CHECK="1")
+    env.update(
+        LEARNACT_BASE_URL=stub.url,
+        LEARNACT_MODEL="stub-agent",
+        LANGSMITH_TRACING="false",
+        LANGGRAPH_NO_VERSION_CHECK="1",
+    )
     # The project's langgraph.json with its paths made absolute, so that the server's in-memory state
     # (.langgraph_api/) goes to tmp_path, not into the project.
     config = json.loads((ROOT / "langgraph.json").read_text())
@@ -173,9 +214,24 @@ def langgraph_dev(stub, tmp_path):
     (tmp_path / "langgraph.json").write_text(json.dumps(config))
     log = (tmp_path / "langgraph-dev.log").open("wb")
     proc = subprocess.Popen(
-        [cli, "dev", "--config", str(tmp_path / "langgraph.json"), "--no-browser", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        [
+            cli,
+            "dev",
+            "--config",
+            str(tmp_path / "langgraph.json"),
+            "--no-browser",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-reload",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -185,7 +241,9 @@ def langgraph_dev(stub, tmp_path):
                 break
             except (urllib.error.URLError, OSError):
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"langgraph dev did not come up:\n{(tmp_path / 'langgraph-dev.log').read_text()[-3000:]}")
+                    pytest.fail(
+                        f"langgraph dev did not come up:\n{(tmp_path / 'langgraph-dev.log').read_text()[-3000:]}"
+                    )
                 time.sleep(0.5)
         yield base
     finally:
@@ -201,9 +259,11 @@ def langgraph_dev(stub, tmp_path):
 def _run(base: str, assistant: str, inputs: dict, context: dict) -> dict:
     thread = _http("POST", base + "/threads", {})
     return _http(
-        "POST", f"{base}/threads/{thread['thread_id']}/runs/wait",
-        {"assistant_id": assistant, "input": inputs, "context": context}, timeout=120,
-    )  # fmt: skip
+        "POST",
+        f"{base}/threads/{thread['thread_id']}/runs/wait",
+        {"assistant_id": assistant, "input": inputs, "context": context},
+        timeout=120,
+    )
 
 
 def test_langgraph_dev_runs_act_and_learn_through_the_http_api(langgraph_dev, stub, tmp_path):
@@ -215,15 +275,27 @@ def test_langgraph_dev_runs_act_and_learn_through_the_http_api(langgraph_dev, st
     assert [s["action"] for s in final["steps"]] == PLAN
     assert {r.body["model"] for r in stub.chat_requests} == {"stub-agent"}  # LEARNACT_MODEL from the server's env
     thread = _http("POST", langgraph_dev + "/threads", {})  # no context at all: every field's default
-    final = _http("POST", f"{langgraph_dev}/threads/{thread['thread_id']}/runs/wait",
-                  {"assistant_id": "act", "input": {"env_name": "pddl/gripper", "instance": INSTANCE}}, timeout=120)
+    final = _http(
+        "POST",
+        f"{langgraph_dev}/threads/{thread['thread_id']}/runs/wait",
+        {"assistant_id": "act", "input": {"env_name": "pddl/gripper", "instance": INSTANCE}},
+        timeout=120,
+    )
     assert final.get("success") is True and len(final["steps"]) == len(PLAN), final
     state = _http("GET", f"{langgraph_dev}/threads/{thread['thread_id']}/state")  # the server's checkpoint of the run
     assert state["values"]["success"] is True and state["next"] == []
 
     run_dir = tmp_path / "learn-run"
-    context = {"learner_model_name": "stub-learner", "candidates": 1, "learn_max_steps": 4, "max_rounds": 1, "run_dir": str(run_dir)}
-    final = _run(langgraph_dev, "learn", {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}, context)
+    context = {
+        "learner_model_name": "stub-learner",
+        "candidates": 1,
+        "learn_max_steps": 4,
+        "max_rounds": 1,
+        "run_dir": str(run_dir),
+    }
+    final = _run(
+        langgraph_dev, "learn", {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}, context
+    )
     assert final.get("stop_reason") == "nothing_failed", final
     assert final["best"]["library"] and final["best_scores"]["success_rate"] == 1.0
     assert "def carry" in (run_dir / "candidates" / "r0s0.py").read_text()

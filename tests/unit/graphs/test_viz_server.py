@@ -1,5 +1,6 @@
 """The graph registry: langgraph.json, graphs/server.py and `run.py --graph` name the same graphs, and every
 graph takes an input schema (what Studio's input form shows) without the graph's internal counters."""
+
 from __future__ import annotations
 
 import importlib
@@ -37,8 +38,12 @@ def test_every_graph_has_an_input_schema_without_internal_counters(name):
     json.dumps(schema)
     assert not {"round", "stale_rounds", "steps", "rollouts", "candidates", "results"} & set(schema["properties"])
     required = {
-        "act": {"env_name", "instance"}, "react": {"env_name", "instance"}, "code_as_policy": {"env_name", "instance"},
-        "learn": {"env_name", "train_instances"}, "reflexion": {"env_name", "train_instances"},
-        "evaluate": {"methods", "train", "test"}, "create": {"env_name", "train_instances", "candidate_id"},
-    }  # fmt: skip
+        "act": {"env_name", "instance"},
+        "react": {"env_name", "instance"},
+        "code_as_policy": {"env_name", "instance"},
+        "learn": {"env_name", "train_instances"},
+        "reflexion": {"env_name", "train_instances"},
+        "evaluate": {"methods", "train", "test"},
+        "create": {"env_name", "train_instances", "candidate_id"},
+    }
     assert set(schema["required"]) == required[name]

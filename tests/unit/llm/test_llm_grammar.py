@@ -1,4 +1,5 @@
 """call_grammar / validate_gbnf, and one real constrained request through the local llama.cpp server."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ def test_known_arities_and_values():
 def test_names_only_allow_any_number_of_free_arguments():
     grammar = call_grammar(["go", "open"])
     assert 'call0 ::= "go(" args? ")"' in grammar and 'args ::= arg (", " arg)*' in grammar
-    assert "arg ::= \"'\" [^'\\n\\\\]+ \"'\"" in grammar
+    assert 'arg ::= "\'" [^\'\\n\\\\]+ "\'"' in grammar
     validate_gbnf(grammar)
 
 
@@ -82,17 +83,25 @@ def test_validate_accepts_the_usual_constructs():
 
 CHATTY_PROMPT = [
     ("system", "You control a robot. Actions: pick(obj, room, gripper), move(src, dst), drop(obj, room, gripper)."),
-    ("user", "ball1 is in rooma with the robot; both grippers are free. Goal: ball1 in roomb. "
-             "Explain your reasoning in detail, then give the next action."),
-]  # fmt: skip
+    (
+        "user",
+        "ball1 is in rooma with the robot; both grippers are free. Goal: ball1 in roomb. "
+        "Explain your reasoning in detail, then give the next action.",
+    ),
+]
 
 
 def test_choice_grammar_admits_the_given_calls_or_a_named_action():
-    grammar = choice_grammar(["move('rooma', 'roomb')", "pick('ball1', 'rooma', 'left')", "go to \"desk\" 1"], {"carry": 2})
+    grammar = choice_grammar(
+        ["move('rooma', 'roomb')", "pick('ball1', 'rooma', 'left')", 'go to "desk" 1'], {"carry": 2}
+    )
     lines = grammar.splitlines()
     assert lines[0] == "root ::= choice | named"
-    assert lines[1] == 'choice ::= "go to \\"desk\\" 1" | "move(\'rooma\', \'roomb\')" | "pick(\'ball1\', \'rooma\', \'left\')"'
-    assert 'named ::= call0' in lines and 'call0 ::= "carry(" arg ", " arg ")"' in lines
+    assert (
+        lines[1]
+        == "choice ::= \"go to \\\"desk\\\" 1\" | \"move('rooma', 'roomb')\" | \"pick('ball1', 'rooma', 'left')\""
+    )
+    assert "named ::= call0" in lines and 'call0 ::= "carry(" arg ", " arg ")"' in lines
     validate_gbnf(grammar)
     only_calls = choice_grammar(["look()"])
     assert only_calls.splitlines() == ["root ::= choice", 'choice ::= "look()"']
@@ -105,7 +114,9 @@ def test_real_local_server_picks_only_a_valid_call(local_llm):
     """The chatty prompt asks for reasoning; the grammar leaves only the two valid calls (``--valid-actions-only``)."""
     model = make_chat_model(ModelSpec(model="local", max_tokens=40), server=local_llm)
     valid = ["move('rooma', 'roomb')", "pick('ball1', 'rooma', 'right')"]
-    reply = invoke_text(model, CHATTY_PROMPT, stop=["\n"], grammar=choice_grammar(valid), usage=UsageTracker(), node="decide", key="v")
+    reply = invoke_text(
+        model, CHATTY_PROMPT, stop=["\n"], grammar=choice_grammar(valid), usage=UsageTracker(), node="decide", key="v"
+    )
     assert reply in valid
 
 
@@ -145,13 +156,30 @@ def gbnf_regex(grammar: str) -> re.Pattern:
 
 
 def test_pool_grammar_admits_typed_calls_except_the_refused_ones():
-    pools = {"goto": [["cabinet 1", "cabinet 2"]], "take": [["mug 1", "apple 1"], ["cabinet 1", "desk 1"]], "look": [], "put": [[], ["desk 1"]]}
+    pools = {
+        "goto": [["cabinet 1", "cabinet 2"]],
+        "take": [["mug 1", "apple 1"], ["cabinet 1", "desk 1"]],
+        "look": [],
+        "put": [[], ["desk 1"]],
+    }
     refused = {"take": [("mug 1", "desk 1")], "goto": [("cabinet 2",)], "look": [()]}
     grammar = validate_gbnf(pool_grammar(pools, refused, {"carry": 2}, ["mug 1"]))
     admits = gbnf_regex(grammar).fullmatch
-    for call in ("goto('cabinet 1')", "take('mug 1', 'cabinet 1')", "take('apple 1', 'desk 1')", "carry('mug 1', 'mug 1')"):
+    for call in (
+        "goto('cabinet 1')",
+        "take('mug 1', 'cabinet 1')",
+        "take('apple 1', 'desk 1')",
+        "carry('mug 1', 'mug 1')",
+    ):
         assert admits(call), call
-    for call in ("goto('cabinet 2')", "take('mug 1', 'desk 1')", "look()", "put('mug 1', 'desk 1')", "take('desk 1', 'mug 1')", "carry('x', 'y')"):
+    for call in (
+        "goto('cabinet 2')",
+        "take('mug 1', 'desk 1')",
+        "look()",
+        "put('mug 1', 'desk 1')",
+        "take('desk 1', 'mug 1')",
+        "carry('x', 'y')",
+    ):
         assert not admits(call), call  # refused, an empty pool, out of type, or not a known name
     assert len(grammar) < 1000  # alternations per argument, not one literal per call
     with pytest.raises(ValueError, match="no call"):

@@ -1,4 +1,5 @@
 """LocalServer: assembling the embedded GGUF (on small fake parts) and the real server's life cycle."""
+
 from __future__ import annotations
 
 import hashlib
@@ -174,8 +175,13 @@ CHILD = textwrap.dedent(
 def test_server_dies_with_its_parent(local_llm, sig):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     parent = subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
-    )  # fmt: skip
+        [sys.executable, "-X", "faulthandler", "-c", CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     server_pid = None
     try:
         line = parent.stdout.readline()

@@ -1,4 +1,5 @@
 """make_chat_model + invoke_text through the real ChatOpenAI against the stub server, and with fake models."""
+
 from __future__ import annotations
 
 import sys
@@ -116,10 +117,20 @@ def test_cache_hit_does_not_reach_the_server(stub_server, tmp_path):
     again = make_chat_model(ModelSpec(model="gpt-4o-mini", base_url=stub.url), cache_dir=str(tmp_path))
     assert invoke_text(again, MESSAGES, usage=usage, node="n", key="run2") == first == "first answer"
     assert len(stub.chat_requests) == 1
-    assert usage.totals(key="run2") | {"seconds": 0} == {"calls": 1, "cache_hits": 1, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0, "seconds": 0}
+    assert usage.totals(key="run2") | {"seconds": 0} == {
+        "calls": 1,
+        "cache_hits": 1,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+        "cost": 0.0,
+        "seconds": 0,
+    }
     # Different messages or parameters are different keys.
     assert invoke_text(again, [("user", "Something else")]) == "second answer"
-    hotter = make_chat_model(ModelSpec(model="gpt-4o-mini", base_url=stub.url, temperature=0.7), cache_dir=str(tmp_path))
+    hotter = make_chat_model(
+        ModelSpec(model="gpt-4o-mini", base_url=stub.url, temperature=0.7), cache_dir=str(tmp_path)
+    )
     invoke_text(hotter, MESSAGES)
     assert len(stub.chat_requests) == 3
 
@@ -154,8 +165,14 @@ def test_local_cache_survives_a_new_port(stub_server, tmp_path):
     """The local server gets a new port every run; a re-run must still hit the cache."""
     first, second = stub_server(["cached reply"]), stub_server(["fresh reply"])
     spec = ModelSpec(model="local")
-    assert invoke_text(make_chat_model(spec, server=fake_local_server(first), cache_dir=str(tmp_path)), MESSAGES) == "cached reply"
-    assert invoke_text(make_chat_model(spec, server=fake_local_server(second), cache_dir=str(tmp_path)), MESSAGES) == "cached reply"
+    assert (
+        invoke_text(make_chat_model(spec, server=fake_local_server(first), cache_dir=str(tmp_path)), MESSAGES)
+        == "cached reply"
+    )
+    assert (
+        invoke_text(make_chat_model(spec, server=fake_local_server(second), cache_dir=str(tmp_path)), MESSAGES)
+        == "cached reply"
+    )
     assert second.chat_requests == []
 
 
@@ -204,10 +221,17 @@ def test_local_without_server_and_bad_settings_are_clear_errors():
 
 def test_fake_model_usage_and_stop():
     """Any LangChain chat model works with invoke_text; usage comes from usage_metadata."""
-    reply = AIMessage("pick('b', 'r', 'l')\nextra", usage_metadata={"input_tokens": 40, "output_tokens": 9, "total_tokens": 49})
+    reply = AIMessage(
+        "pick('b', 'r', 'l')\nextra", usage_metadata={"input_tokens": 40, "output_tokens": 9, "total_tokens": 49}
+    )
     model = GenericFakeChatModel(messages=iter([reply]))
     usage = UsageTracker()
-    assert invoke_text(model, MESSAGES, stop=["\n"], grammar=call_grammar(["pick"]), usage=usage, node="act.decide", key="e") == "pick('b', 'r', 'l')"
+    assert (
+        invoke_text(
+            model, MESSAGES, stop=["\n"], grammar=call_grammar(["pick"]), usage=usage, node="act.decide", key="e"
+        )
+        == "pick('b', 'r', 'l')"
+    )
     stats = usage.totals(node="act.decide")
     assert (stats["prompt_tokens"], stats["completion_tokens"]) == (40, 9)
     assert stats["cost"] is None  # no price for a fake model: unknown, not $0

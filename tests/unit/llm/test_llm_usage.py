@@ -1,4 +1,5 @@
 """UsageTracker and the price table."""
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,14 @@ def test_callback_records_usage_metadata():
     from langchain_core.messages import AIMessage
 
     tracker = UsageTracker()
-    reply = AIMessage("hi", usage_metadata={"input_tokens": 7, "output_tokens": 2, "total_tokens": 9}, response_metadata={"model_name": "gpt-4o"})
-    GenericFakeChatModel(messages=iter([reply])).invoke("hello", config={"callbacks": [tracker.callback(node="summarize", key="r0")]})
+    reply = AIMessage(
+        "hi",
+        usage_metadata={"input_tokens": 7, "output_tokens": 2, "total_tokens": 9},
+        response_metadata={"model_name": "gpt-4o"},
+    )
+    GenericFakeChatModel(messages=iter([reply])).invoke(
+        "hello", config={"callbacks": [tracker.callback(node="summarize", key="r0")]}
+    )
     stats = tracker.totals(node="summarize")
     assert (stats["calls"], stats["prompt_tokens"], stats["completion_tokens"]) == (1, 7, 2)
     assert stats["cost"] == pytest.approx((7 * 2.5 + 2 * 10) / 1e6)

@@ -1,4 +1,5 @@
 """The embedded runtime's build: the instruction probe, the CMake arguments, the wheel cache, the crash check."""
+
 from __future__ import annotations
 
 import signal
@@ -90,7 +91,11 @@ def test_a_build_that_crashes_in_the_runtime_is_built_again_without_the_next_fam
     assert {"-DGGML_AMX_TILE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_BF16=OFF", "-DGGML_AVX512=ON"} <= set(rebuilt)
     assert rb.cmake_args() == rebuilt  # remembered: the next venv on this machine builds (or takes) this one
     # A second crash takes the AVX-512 extensions off too; with nothing left to turn off, it stops and says why.
-    assert set(rb.without(rebuilt, ("GGML_AVX512",))) >= {"-DGGML_AVX512=OFF", "-DGGML_AVX512_VNNI=OFF", "-DGGML_AMX_TILE=OFF"}
+    assert set(rb.without(rebuilt, ("GGML_AVX512",))) >= {
+        "-DGGML_AVX512=OFF",
+        "-DGGML_AVX512_VNNI=OFF",
+        "-DGGML_AMX_TILE=OFF",
+    }
     monkeypatch.setattr(rb, "check", lambda python, model: (False, rb.SIGILL_MESSAGE, True))
     ok, line = rb.verify(sys.executable, "model.gguf")
     assert not ok and line == rb.SIGILL_MESSAGE and len(installed) == 1 + len(rb.FALLBACKS) - 1

@@ -1,4 +1,5 @@
 """The Act and ReAct graphs with scripted models on a real PDDL environment and the real sandbox."""
+
 from __future__ import annotations
 
 import pytest
@@ -49,9 +50,15 @@ def test_compact_prompt_worked_turns_then_the_episode_as_turns(tmp_path):
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     replies = iter(["move('roomb', 'rooma')"] * 5)  # refused: Robby is in rooma
-    ctx = Context(agent_model=Recorder(lambda s, u: next(replies, "pick('ball1', 'rooma', 'left')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=6, recent_steps=2, grammar=False,
-                  resample_refused=0)
+    ctx = Context(
+        agent_model=Recorder(lambda s, u: next(replies, "pick('ball1', 'rooma', 'left')")),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        max_steps=6,
+        recent_steps=2,
+        grammar=False,
+        resample_refused=0,
+    )
     run(build_act_graph(), ctx, tiny_gripper(tmp_path))
     # system, then the example's worked steps as user/assistant pairs, then the episode's, then the current user turn
     first = [t for t, _ in seen[0]]
@@ -102,9 +109,17 @@ def test_react_thoughts_count_as_steps(tmp_path):
 
 
 def test_lessons_and_notes_reach_the_prompt(tmp_path):
-    lib = ActionLibrary.from_code(CARRY).with_note("carry", "Only call carry when the robot is in src.", iteration=1, reason="test")
+    lib = ActionLibrary.from_code(CARRY).with_note(
+        "carry", "Only call carry when the robot is in src.", iteration=1, reason="test"
+    )
     ctx = make_ctx(plan_agent(TINY_PLAN))
-    run(build_act_graph(), ctx, tiny_gripper(tmp_path), library=lib.to_dict(), lessons=["Move only when holding a ball."])
+    run(
+        build_act_graph(),
+        ctx,
+        tiny_gripper(tmp_path),
+        library=lib.to_dict(),
+        lessons=["Move only when holding a ball."],
+    )
     system = ctx.agent_model.calls[0]["system"]
     assert "Only call carry when the robot is in src." in system and "Move only when holding a ball." in system
 

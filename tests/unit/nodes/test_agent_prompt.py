@@ -1,5 +1,6 @@
 """The compact agent prompt's parts: per-object views, refused calls, the typed grammar, worked steps
 verified in the sandbox, and learned code that reads the state (observe/facts/valid_actions)."""
+
 from __future__ import annotations
 
 from conftest_helpers import CARRY, ROOT, tiny_gripper
@@ -65,10 +66,16 @@ def test_a_valid_call_that_changes_nothing_is_marked_and_not_offered_again(tmp_p
 
     code = 'def stay(room):\n    """Go nowhere."""\n    return observe()\n'
     replies = iter(["stay('rooma')"] * 2)
-    ctx = Context(agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=3, resample_refused=0)
-    final = run_episode_graph(build_act_graph(), ctx, tiny_gripper(tmp_path),
-                              library=ActionLibrary.from_code(code).to_dict())
+    ctx = Context(
+        agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        max_steps=3,
+        resample_refused=0,
+    )
+    final = run_episode_graph(
+        build_act_graph(), ctx, tiny_gripper(tmp_path), library=ActionLibrary.from_code(code).to_dict()
+    )
     first, second = final["steps"][:2]
     assert first["ok"] and first.get("no_change") and second.get("no_change")
     assert "stay('rooma')\nResult: valid, but nothing changed.\n\nStep 2." in ctx.agent_model.calls[1]["user"]
@@ -90,7 +97,9 @@ def test_typed_grammar_excludes_refused_calls_and_types_learned_arguments(tmp_pa
 def test_turn_text_numbers_the_step_and_says_what_not_to_repeat():
     step = {"action": "move('roomb', 'rooma')", "ok": False, "observation": "Robby is not at roomb.", "trace": []}
     text = turn_text("Robby is in rooma.", step, 2, ["move('roomb', 'rooma')"])
-    assert text.startswith("Result: NOT POSSIBLE, nothing changed. Robby is not at roomb.\n\nStep 2.\nNow:\nRobby is in rooma.")
+    assert text.startswith(
+        "Result: NOT POSSIBLE, nothing changed. Robby is not at roomb.\n\nStep 2.\nNow:\nRobby is in rooma."
+    )
     assert text.endswith("Tried here without effect (do not repeat): move('roomb', 'rooma')")
     assert turn_text("x", None, 1) == "Step 1.\nNow:\nx"
 
@@ -115,14 +124,19 @@ def test_the_episode_turns_only_grow_between_chunk_trims():
         assert after.startswith(kept) != trimmed, n
     assert [window_start(n, 3) for n in (0, 3, 10, 11, 18, 19)] == [0, 0, 0, 8, 8, 16]
     turns, current = episode_turns(steps[:11], 3, "v")
-    assert len(turns) == 3 and turns[0][0].startswith("(Steps 1-8 are not shown.)") and turns[0][1] == steps[8]["action"]
+    assert (
+        len(turns) == 3 and turns[0][0].startswith("(Steps 1-8 are not shown.)") and turns[0][1] == steps[8]["action"]
+    )
     assert current.startswith("Result: NOT POSSIBLE, nothing changed. no.\n\nStep 12.\nNow:\nv")  # step 11 failed
     # A refused call the window no longer shows is named in the current turn; one it shows is not.
     _, current = episode_turns(steps[:11], 3, "v", banned=[steps[7]["action"], steps[10]["action"]])
     assert current.endswith(f"Tried here without effect (do not repeat): {steps[7]['action']}")
     refused = {**steps[10], "observation": f"The action {steps[10]['action']} is not valid because the door is shut."}
     assert turn_text("v", refused, 12).startswith("Result: NOT POSSIBLE, nothing changed. the door is shut.")
-    assert episode_turns(steps[:5], 0, "v") == ([], "(Steps 1-5 are not shown.)\n\nStep 6.\nNow:\nv")  # keep 0: no history
+    assert episode_turns(steps[:5], 0, "v") == (
+        [],
+        "(Steps 1-5 are not shown.)\n\nStep 6.\nNow:\nv",
+    )  # keep 0: no history
 
 
 def test_learned_code_reads_the_state_without_acting():
@@ -246,8 +260,13 @@ def test_a_reply_repeating_a_refused_call_is_sampled_again_warmer(tmp_path):
     from nodes.episodes import EpisodeRegistry
 
     replies = iter(["move('roomb', 'rooma')", "move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"])
-    ctx = Context(agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry(), max_steps=2, grammar=False)
+    ctx = Context(
+        agent_model=ScriptedChatModel(lambda s, u: next(replies, "move('rooma', 'roomb')")),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        max_steps=2,
+        grammar=False,
+    )
     final = run_episode_graph(build_act_graph(), ctx, tiny_gripper(tmp_path))
     assert [s["action"] for s in final["steps"]] == ["move('roomb', 'rooma')", "pick('ball1', 'rooma', 'left')"]
     calls = ctx.agent_model.calls
@@ -267,7 +286,9 @@ def grab_and_stay(ball, room):
     pick(ball, room, 'left')
     return move(room, room)
 '''
-    found = probe_failures(ActionLibrary.from_code(code), "pddl/gripper", "gen:seed=2,balls=2,rooms=3")  # Robby by ball1
+    found = probe_failures(
+        ActionLibrary.from_code(code), "pddl/gripper", "gen:seed=2,balls=2,rooms=3"
+    )  # Robby by ball1
     assert [f["name"] for f in found] == ["grab_and_stay"]
     failure = found[0]
     assert failure["trace"][0]["valid"] and not failure["trace"][-1]["valid"]  # it acted, then failed

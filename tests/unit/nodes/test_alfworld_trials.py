@@ -2,16 +2,17 @@
 is restored by replaying the game's commands, so an action with hard-coded objects that never apply is caught
 as on PDDL, and a sound one is kept. Skips with the reason when the alfworld extra or the data is absent (see
 tests/unit/environments/test_alfworld_env.py)."""
+
 from __future__ import annotations
 
 from test_alfworld_env import PUT_GAME, needs_data
 
 from environments import make_env, parse_call
 from learnact.actions import ActionLibrary
-from nodes.context import Context
-from nodes.assist.worked_steps import action_calls, learned_calls
-from nodes.assist.probes import probe_failures, trial_failures
 from nodes.assist.creation_trials import creation_trials, example_instance
+from nodes.assist.probes import probe_failures, trial_failures
+from nodes.assist.worked_steps import action_calls, learned_calls
+from nodes.context import Context
 from prompts import load_domain_material
 
 HARD_CODED = '''def grab_thing():
@@ -27,8 +28,11 @@ SOUND = '''def go_and_open(recep):
 
 def example_episode(task: str = "put"):
     env = make_env(f"alfworld/{task}", example_instance(f"alfworld/{task}"))
-    return env, [line.split("Action: ", 1)[1] for line in load_domain_material(f"alfworld/{task}").example.splitlines()
-                 if line.startswith("Action: ")]
+    return env, [
+        line.split("Action: ", 1)[1]
+        for line in load_domain_material(f"alfworld/{task}").example.splitlines()
+        if line.startswith("Action: ")
+    ]
 
 
 @needs_data
@@ -66,7 +70,9 @@ def test_probes_report_the_unused_action_with_hard_coded_objects_only() -> None:
     assert [f["name"] for f in found] == ["grab_thing"]
     failure = found[0]
     assert failure["call"] == "grab_thing()" and failure["instance"] == PUT_GAME
-    assert failure["error_kind"] == "invalid_primitive" and failure["before"].startswith("Observation: You are in the middle")
+    assert failure["error_kind"] == "invalid_primitive" and failure["before"].startswith(
+        "Observation: You are in the middle"
+    )
 
 
 @needs_data
@@ -80,7 +86,9 @@ def test_an_action_that_acts_then_fails_everywhere_is_reported_and_the_state_put
     found = probe_failures(ActionLibrary.from_code(code), "alfworld/put", PUT_GAME)
     assert [f["name"] for f in found] == ["fetch"]
     steps = found[0]["trace"]
-    assert steps[0]["valid"] and not steps[-1]["valid"] and found[0]["call"] == "fetch('saltshaker 1')"  # the goal's object first
+    assert (
+        steps[0]["valid"] and not steps[-1]["valid"] and found[0]["call"] == "fetch('saltshaker 1')"
+    )  # the goal's object first
 
 
 @needs_data

@@ -1,5 +1,6 @@
 """The small-model aids are one layer (nodes/assist/): with every aid off the core runs the paper's method and no
 code of the layer runs; the grammar is built only for the embedded model with the grammar aid on."""
+
 from __future__ import annotations
 
 import importlib
@@ -22,10 +23,22 @@ from nodes.episodes import EpisodeRegistry
 
 MODULES = ("agent_prompt", "creation_trials", "decode", "probes", "state_queries", "turns", "worked_steps")
 AIDS_OFF = dict(
-    agent_prompt="paper", grammar=False, resample_refused=0, creation_trials=False, probe_unused=False, state_queries=False,
-)  # fmt: skip
-AIDS_ON = dict(agent_prompt="compact", grammar=True, typed_grammar=True, resample_refused=2, creation_trials=True,
-               probe_unused=True, state_queries=True)  # fmt: skip
+    agent_prompt="paper",
+    grammar=False,
+    resample_refused=0,
+    creation_trials=False,
+    probe_unused=False,
+    state_queries=False,
+)
+AIDS_ON = dict(
+    agent_prompt="compact",
+    grammar=True,
+    typed_grammar=True,
+    resample_refused=2,
+    creation_trials=True,
+    probe_unused=True,
+    state_queries=True,
+)
 BAD_CALL = "carry('ball1', 'roomb', 'rooma', 'left')"  # the first primitive fails: a failed learned call to revise
 NOTE = "Pass the room the ball is in as src."
 LEARNER = {
@@ -53,7 +66,9 @@ def assist_calls(monkeypatch) -> Counter:
     for module, label in [(nodes.assist, "nodes.assist"), *modules, (gbnf, "grammar")]:
         for name, fn in list(vars(module).items()):
             own = module is nodes.assist or fn.__module__ == module.__name__ if inspect.isfunction(fn) else False
-            if own and fn.__module__ != switches.__name__:  # the switches are read by the core: they decide, they do not aid
+            if (
+                own and fn.__module__ != switches.__name__
+            ):  # the switches are read by the core: they decide, they do not aid
                 monkeypatch.setattr(module, name, counted(f"{label}.{name}", fn))
     return counts
 
@@ -74,19 +89,31 @@ def primitives_only(system: str, user: str) -> str:
 def learn(tmp_path, agent_model, **knobs):
     """A learning run on the tiny gripper problem: one candidate, up to 2 rounds; (final state, context)."""
     ctx = Context(
-        agent_model=agent_model, learner_model=ScriptedChatModel(LEARNER), usage=UsageTracker(), episodes=EpisodeRegistry(),
-        run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False), candidates=1, learn_max_steps=3,
-        max_rounds=2, patience=0, **knobs,
-    )  # fmt: skip
+        agent_model=agent_model,
+        learner_model=ScriptedChatModel(LEARNER),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        candidates=1,
+        learn_max_steps=3,
+        max_rounds=2,
+        patience=0,
+        **knobs,
+    )
     try:
-        return build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}, context=ctx), ctx
+        return build_learn_graph().invoke(
+            {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}, context=ctx
+        ), ctx
     finally:
         ctx.episodes.close_all()
 
 
 def test_with_every_aid_off_the_core_calls_no_assist_code(tmp_path, assist_calls):
     final, ctx = learn(tmp_path, ScriptedChatModel(agent_fn), **AIDS_OFF)
-    assert [r["round"] for r in final["rounds"]] == [0, 1] and final["stop_reason"] == "nothing_failed"  # a revision ran
+    assert [r["round"] for r in final["rounds"]] == [0, 1] and final[
+        "stop_reason"
+    ] == "nothing_failed"  # a revision ran
     assert switches.active(ctx) == []
     assert not assist_calls, f"assist code ran with every aid off: {dict(assist_calls)}"
 

@@ -1,5 +1,6 @@
 """The baselines with scripted models on a real PDDL environment and the real sandbox:
 ReAct (thoughts are steps), cross-task Reflexion (on Act and on ReAct) and Code-as-Policies."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,12 @@ REVERSED = (
     .replace("(at ball1 rooma))", "(at ball1 roomb))")
     .replace("(:goal (and (at ball1 roomb))))", "(:goal (and (at ball1 rooma))))")
 )
-REV_PLAN = ["move('rooma', 'roomb')", "pick('ball1', 'roomb', 'left')", "move('roomb', 'rooma')", "drop('ball1', 'rooma', 'left')"]
+REV_PLAN = [
+    "move('rooma', 'roomb')",
+    "pick('ball1', 'roomb', 'left')",
+    "move('roomb', 'rooma')",
+    "drop('ball1', 'rooma', 'left')",
+]
 LESSON = "Go to the room the ball is in before picking it up."
 REACT_SYSTEM = "At each step you either think or act."  # from prompts/templates/react.md
 REFLECT_SYSTEM = "You analyse a failed attempt"  # from prompts/templates/reflect.md
@@ -44,7 +50,9 @@ def is_reversed(user: str) -> bool:
     """The agent's prompt is for the reversed instance (its goal asks for ball1 in rooma): the paper
     prompt's goal line, or the compact prompt's current turn (after its worked steps)."""
     current = user.rsplit("\nStep ", 1)[-1]
-    return re.search(r"^Goal: .*Ball1 is at rooma\.", user, re.MULTILINE) is not None or "it must go to rooma." in current
+    return (
+        re.search(r"^Goal: .*Ball1 is at rooma\.", user, re.MULTILINE) is not None or "it must go to rooma." in current
+    )
 
 
 def make_ctx(agent_fn, learner_fn=None, **kw) -> Context:
@@ -87,7 +95,10 @@ def test_react_thought_is_a_step_that_gets_ok_and_never_reaches_the_environment(
     assert final["success"] and final["stop_reason"] == "success"
     assert len(final["steps"]) == 5  # two thoughts + three actions, all counted
     thoughts, actions = final["steps"][:2], final["steps"][2:]
-    assert [s["action"] for s in thoughts] == ["Think: the ball is in rooma, so pick it first.", "Think: then carry it to roomb."]
+    assert [s["action"] for s in thoughts] == [
+        "Think: the ball is in rooma, so pick it first.",
+        "Think: then carry it to roomb.",
+    ]
     for s in thoughts:
         assert s["thought"] and s["ok"] and s["observation"] == "OK." and s["trace"] == [] and not s["is_learned"]
     assert [s["action"] for s in actions] == TINY_PLAN and not any(s.get("thought") for s in actions)
@@ -161,7 +172,13 @@ def by_round(final) -> dict[int, dict[str, bool]]:
 def test_reflexion_asks_lessons_only_for_failures_and_stops_when_all_succeed(tmp_path):
     tiny, rev = tiny_gripper(tmp_path), reversed_gripper(tmp_path)
     messy = "  Go to the room the ball\n   is in before picking it up.  \n"  # normalised to LESSON
-    ctx = make_ctx(learning_agent(), lambda s, u: messy, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=5, max_steps=30)
+    ctx = make_ctx(
+        learning_agent(),
+        lambda s, u: messy,
+        rollout_graph=build_act_graph(checkpointer=False),
+        learn_max_steps=5,
+        max_steps=30,
+    )
     final = reflexion(ctx, [tiny, rev], max_rounds=3)
 
     assert by_round(final) == {0: {tiny: True, rev: False}, 1: {tiny: True, rev: True}}
@@ -177,7 +194,9 @@ def test_reflexion_asks_lessons_only_for_failures_and_stops_when_all_succeed(tmp
     with_lesson = [c for c in ctx.agent_model.calls if LESSON in c["system"]]
     without = [c for c in ctx.agent_model.calls if LESSON not in c["system"]]
     assert len(without) == 8 and len(with_lesson) == 7
-    assert all(LESSONS_HEADER in c["system"] for c in with_lesson) and not any(LESSONS_HEADER in c["system"] for c in without)
+    assert all(LESSONS_HEADER in c["system"] for c in with_lesson) and not any(
+        LESSONS_HEADER in c["system"] for c in without
+    )
     # Rollouts use the learning step cap (learn_max_steps, as LearnAct's rollouts), not the test-time 30.
     failed = next(r for r in final["rollouts"] if not r["success"])
     assert len(failed["steps"]) == 5
@@ -189,7 +208,13 @@ def test_reflexion_rounds_come_from_max_rounds_and_lessons_accumulate(tmp_path):
     learner = {"reflexion.reflect": lambda system, user: f"Lesson number {user.count('- Lesson number') + 1}."}
 
     # --max-rounds 2 (the paper's revision rounds): as many rounds of rollouts as LearnAct, 1 + 2 = the paper's 3.
-    ctx = make_ctx(plan_agent(TINY_PLAN), learner, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=4, max_rounds=2)
+    ctx = make_ctx(
+        plan_agent(TINY_PLAN),
+        learner,
+        rollout_graph=build_act_graph(checkpointer=False),
+        learn_max_steps=4,
+        max_rounds=2,
+    )
     final = reflexion(ctx, [tiny, rev])
 
     assert final["stop_reason"] == "max_rounds" and final["round"] == 3
@@ -205,7 +230,13 @@ def test_reflexion_rounds_come_from_max_rounds_and_lessons_accumulate(tmp_path):
 
 def test_reflexion_round_count_follows_max_rounds(tmp_path):
     """It was hard-coded to 3 whatever --max-rounds said."""
-    ctx = make_ctx(plan_agent(TINY_PLAN), lambda s, u: LESSON, rollout_graph=build_act_graph(checkpointer=False), learn_max_steps=4, max_rounds=0)
+    ctx = make_ctx(
+        plan_agent(TINY_PLAN),
+        lambda s, u: LESSON,
+        rollout_graph=build_act_graph(checkpointer=False),
+        learn_max_steps=4,
+        max_rounds=0,
+    )
     final = reflexion(ctx, [tiny_gripper(tmp_path), reversed_gripper(tmp_path)])
     assert final["stop_reason"] == "max_rounds" and final["round"] == 1 and len(ctx.learner_model.calls) == 1
 
@@ -227,14 +258,19 @@ def test_react_reflexion_rolls_out_with_the_react_agent(tmp_path):
     assert by_round(final) == {0: {tiny: True, rev: False}, 1: {tiny: True, rev: True}}
     assert all(REACT_SYSTEM in c["system"] for c in ctx.agent_model.calls)
     assert all(r["steps"][0]["thought"] and r["steps"][0]["observation"] == "OK." for r in final["rollouts"])
-    assert "Think: where is ball1?" in ctx.learner_model.calls[0]["user"]  # the thought is part of the reflected trajectory
+    assert (
+        "Think: where is ball1?" in ctx.learner_model.calls[0]["user"]
+    )  # the thought is part of the reflected trajectory
 
 
 def test_reflexion_plans_only_the_rollouts_missing_from_the_current_round():
     state = {
-        "env_name": "pddl/gripper", "train_instances": ["a", "b", "c"], "round": 1, "lessons": ["L1"],
+        "env_name": "pddl/gripper",
+        "train_instances": ["a", "b", "c"],
+        "round": 1,
+        "lessons": ["L1"],
         "rollouts": [{"round": 0, "instance": "a", "success": False}, {"round": 1, "instance": "b", "success": False}],
-    }  # fmt: skip
+    }
     sends = plan_reflexion_rollouts(state)
     assert all(isinstance(s, Send) and s.node == "reflexion_rollout" for s in sends)
     assert [s.arg["instance"] for s in sends] == ["a", "c"]
@@ -264,7 +300,9 @@ It picks the ball, moves and drops it.'''
 
 def code_policy(tmp_path, program: str, **kw):
     """Code-as-Policies is a baseline of the acting model: the agent writes the program, the learner is never asked."""
-    ctx = make_ctx(lambda s, u: program, lambda s, u: pytest.fail("the learner model is not used by Code-as-Policies"), **kw)
+    ctx = make_ctx(
+        lambda s, u: program, lambda s, u: pytest.fail("the learner model is not used by Code-as-Policies"), **kw
+    )
     final = run_episode(build_code_as_policy_graph(), ctx, tiny_gripper(tmp_path))
     return final, ctx
 
@@ -311,7 +349,11 @@ def test_code_as_policy_stops_at_the_first_invalid_primitive(tmp_path):
     assert final["stop_reason"] == "program_error" and not final["success"]
     assert len(final["steps"]) == 1  # the move after the invalid pick never ran
     step = final["steps"][0]
-    assert step["action"] == "pick('ball1', 'roomb', 'left')" and not step["ok"] and step["error_kind"] == "invalid_primitive"
+    assert (
+        step["action"] == "pick('ball1', 'roomb', 'left')"
+        and not step["ok"]
+        and step["error_kind"] == "invalid_primitive"
+    )
 
 
 BROKEN_PROGRAMS = {
@@ -320,14 +362,46 @@ BROKEN_PROGRAMS = {
     "no_solve": ("```python\ndef go():\n    move('rooma', 'roomb')\n```", "bad_program", "syntax", 0),
     "shadows_a_primitive": (
         "```python\ndef move(a, b):\n    return 'moved'\n\ndef solve():\n    move('rooma', 'roomb')\n```",
-        "bad_program", "syntax", 0,
+        "bad_program",
+        "syntax",
+        0,
     ),
-    "import_inside": ("```python\ndef solve():\n    import os\n    os.system('touch /tmp/pwned')\n```", "program_error", "forbidden", 0),
-    "open_a_file": ("```python\ndef solve():\n    return open('/etc/passwd').read()\n```", "program_error", "forbidden", 0),
-    "dunder_escape": ("```python\ndef solve():\n    return ().__class__.__base__.__subclasses__()\n```", "program_error", "forbidden", 0),
-    "raises_midway": ("```python\ndef solve():\n    move('rooma', 'roomb')\n    raise RuntimeError('gave up')\n```", "program_error", "exception", 1),
-    "solve_takes_arguments": ("```python\ndef solve(goal):\n    move('rooma', 'roomb')\n```", "program_error", "arity", 0),
-    "memory_bomb": ("```python\ndef solve():\n    x = [0] * (10 ** 10)\n    return str(len(x))\n```", "program_error", "memory", 0),
+    "import_inside": (
+        "```python\ndef solve():\n    import os\n    os.system('touch /tmp/pwned')\n```",
+        "program_error",
+        "forbidden",
+        0,
+    ),
+    "open_a_file": (
+        "```python\ndef solve():\n    return open('/etc/passwd').read()\n```",
+        "program_error",
+        "forbidden",
+        0,
+    ),
+    "dunder_escape": (
+        "```python\ndef solve():\n    return ().__class__.__base__.__subclasses__()\n```",
+        "program_error",
+        "forbidden",
+        0,
+    ),
+    "raises_midway": (
+        "```python\ndef solve():\n    move('rooma', 'roomb')\n    raise RuntimeError('gave up')\n```",
+        "program_error",
+        "exception",
+        1,
+    ),
+    "solve_takes_arguments": (
+        "```python\ndef solve(goal):\n    move('rooma', 'roomb')\n```",
+        "program_error",
+        "arity",
+        0,
+    ),
+    "memory_bomb": (
+        "```python\ndef solve():\n    x = [0] * (10 ** 10)\n    return str(len(x))\n```",
+        "program_error",
+        "memory",
+        0,
+    ),
 }
 
 
@@ -355,13 +429,17 @@ def test_module_level_statements_are_dropped_never_run(tmp_path):
         "def solve():\n    move('rooma', 'roomb')\n\nprint(solve())\n```"
     )
     final, _ = code_policy(tmp_path, program, max_steps=4)
-    assert final["stop_reason"] == "program_ended" and [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')"]
+    assert final["stop_reason"] == "program_ended" and [s["action"] for s in final["steps"]] == [
+        "move('rooma', 'roomb')"
+    ]
     assert not marker.exists()  # the module-level call was never run, in the worker or here
     assert "print(solve())" in final["program"]  # the record keeps the program as the model wrote it
 
 
 def test_program_that_never_stops_uses_exactly_the_step_cap(tmp_path):
-    program = "```python\ndef solve():\n    while True:\n        move('rooma', 'roomb')\n        move('roomb', 'rooma')\n```"
+    program = (
+        "```python\ndef solve():\n    while True:\n        move('rooma', 'roomb')\n        move('roomb', 'rooma')\n```"
+    )
     final, ctx = code_policy(tmp_path, program, max_steps=4)
     assert final["stop_reason"] == "max_steps" and not final["success"]
     assert [s["action"] for s in final["steps"]] == ["move('rooma', 'roomb')", "move('roomb', 'rooma')"] * 2

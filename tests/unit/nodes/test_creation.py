@@ -4,6 +4,7 @@ early stop of repairs on a repeated error, every candidate's code saved (dropped
 Unit tests of nodes/learning (checking and repairing the learner's code), then the learning graph with a
 scripted learner (replies picked by the calling node's tag) on a real gripper problem and the real sandbox.
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,7 +53,9 @@ def carry(obj, src, dst):
 
 
 def test_a_broken_function_is_dropped_alone_and_its_callers_with_it():
-    code = CARRY + '''
+    code = (
+        CARRY
+        + '''
 
 def broken(x:
     pass
@@ -68,6 +71,7 @@ def uses_broken(obj):
     """Calls the broken one."""
     return broken(obj)
 '''
+    )
     checked = check_code(code, GRIPPER)
     assert checked.library is not None and checked.library.names == ("carry",)
     reasons = {d["name"]: d["reason"] for d in checked.dropped}
@@ -108,7 +112,9 @@ def test_nothing_kept_is_an_error_that_names_each_function():
 
 def test_a_function_named_like_a_primitive_is_renamed_and_its_callers_follow():
     checked = check_code(COLLIDING, GRIPPER)
-    assert checked.renamed == [{"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}]
+    assert checked.renamed == [
+        {"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}
+    ]
     lib = checked.library
     assert lib is not None and set(lib.names) == {"learned_drop", "carry"}
     # inside the renamed function the call that fits the primitive still reaches the primitive ...
@@ -119,12 +125,15 @@ def test_a_function_named_like_a_primitive_is_renamed_and_its_callers_follow():
 
 
 def test_a_call_that_fits_only_the_primitive_keeps_the_primitive():
-    code = COLLIDING + '''
+    code = (
+        COLLIDING
+        + '''
 
 def swap(obj, room):
     """Drop from the right gripper."""
     return drop(obj, room, 'right')
 '''
+    )
     lib = check_code(code, GRIPPER).library
     assert "return drop(obj, room, 'right')" in lib.get("swap").source
 
@@ -146,7 +155,9 @@ def tour(room):
     return observe()
 '''
     checked = check_code(code, GRIPPER)
-    assert [d["name"] for d in checked.dropped] == ["move"] and "only calls that primitive" in checked.dropped[0]["reason"]
+    assert [d["name"] for d in checked.dropped] == ["move"] and "only calls that primitive" in checked.dropped[0][
+        "reason"
+    ]
     assert {r["from"]: r["to"] for r in checked.renamed} == {"open": "learned_open"}
     assert "learned_open(room)" in checked.library.get("tour").source
     assert "observe()" in checked.library.get("tour").source  # the state-reading helpers are not blocked
@@ -167,11 +178,17 @@ def _fake_check(errors: dict[str, str]):
 
 
 def test_error_key_ignores_line_numbers_and_the_traceback_around_the_exception():
-    a = ("Calling carry('b') failed (exception):\nTraceback:\n"
-         '  File "<learned>", line 3, in carry\nValueError: too many values to unpack (expected 2)')
+    a = (
+        "Calling carry('b') failed (exception):\nTraceback:\n"
+        '  File "<learned>", line 3, in carry\nValueError: too many values to unpack (expected 2)'
+    )
     b = a.replace("line 3", "line 7").replace("carry('b')", "carry('c')")
     assert error_key(a) == error_key(b) == "ValueError: too many values to unpack (expected 2)"
-    assert error_key("syntax error at line 2: x") == error_key("syntax error at line 9: x") != error_key("syntax error at line 2: y")
+    assert (
+        error_key("syntax error at line 2: x")
+        == error_key("syntax error at line 9: x")
+        != error_key("syntax error at line 2: y")
+    )
 
 
 def run_repair_loop(monkeypatch, errors: dict[str, str], repair, strict: bool = False) -> dict:
@@ -183,14 +200,23 @@ def run_repair_loop(monkeypatch, errors: dict[str, str], repair, strict: bool = 
     monkeypatch.setattr(nodes.repair, "check_once", lambda code, *rest: check(code))
     monkeypatch.setattr(nodes.repair, "ask_repair", lambda code, error, earlier, *rest: repair(code, error, earlier))
     ctx = Context(usage=UsageTracker(), episodes=EpisodeRegistry(), create_tries=4)
-    inputs = {"env_name": "pddl/gripper", "train_instances": ["p"], "candidate_id": "c", "code": "v1", "strict": strict, "tries": []}
+    inputs = {
+        "env_name": "pddl/gripper",
+        "train_instances": ["p"],
+        "candidate_id": "c",
+        "code": "v1",
+        "strict": strict,
+        "tries": [],
+    }
     return build_repair_graph(checkpointer=False).invoke(inputs, context=ctx)
 
 
 def test_repairs_stop_when_the_same_error_comes_back(monkeypatch):
     same = "carry: ValueError: too many values to unpack (expected 2)"
     repairs = []
-    final = run_repair_loop(monkeypatch, {"v1": same, "v2": same}, lambda code, error, earlier: repairs.append(code.strip()) or "v2")
+    final = run_repair_loop(
+        monkeypatch, {"v1": same, "v2": same}, lambda code, error, earlier: repairs.append(code.strip()) or "v2"
+    )
     assert repairs == ["v1"]  # one repair, whose result failed the same way: no second one
     assert final["outcome"]["library"] is None and "same error" in final["outcome"]["stop"] and len(final["tries"]) == 2
 
@@ -215,7 +241,9 @@ def test_repairs_see_the_earlier_failed_attempts_and_go_on_while_errors_change(m
 
 def test_the_create_prompt_shows_a_learned_example_from_no_learned_domain():
     example = load_learned_example()
-    messages = PromptSet().render("create_actions", instruction="I", primitives="P", example="E", task="t", learned_example=example, queries="")
+    messages = PromptSet().render(
+        "create_actions", instruction="I", primitives="P", example="E", task="t", learned_example=example, queries=""
+    )
     system = messages[0][1]
     assert "water_plant(" in system and "returns the observation text, one string" in system
     assert "never unpack it" in system
@@ -224,8 +252,24 @@ def test_the_create_prompt_shows_a_learned_example_from_no_learned_domain():
         f.name for f in ast.parse(code).body if isinstance(f, ast.FunctionDef)
     }
     domains = ROOT / "environments" / "pddl" / "domains"
-    pddl_ops = {m.replace("-", "_") for f in domains.rglob("*.pddl") for m in re.findall(r"\(:action\s+([\w-]+)", f.read_text())}
-    alfworld = {"goto", "take", "put", "open", "close", "toggle", "clean", "heat", "cool", "use", "examine", "inventory", "look"}
+    pddl_ops = {
+        m.replace("-", "_") for f in domains.rglob("*.pddl") for m in re.findall(r"\(:action\s+([\w-]+)", f.read_text())
+    }
+    alfworld = {
+        "goto",
+        "take",
+        "put",
+        "open",
+        "close",
+        "toggle",
+        "clean",
+        "heat",
+        "cool",
+        "use",
+        "examine",
+        "inventory",
+        "look",
+    }
     assert pddl_ops and not used & (pddl_ops | alfworld)
     for word in ("ball", "room", "gripper", "block", "shaker", "shot", "wheel", "jack", "fridge", "microwave"):
         assert word not in example.lower()
@@ -283,10 +327,14 @@ def test_the_demonstration_smoke_run_drops_only_the_function_that_raises(tmp_pat
 
 
 def test_a_colliding_name_is_renamed_without_a_repair(tmp_path):
-    final, ctx = learn(tmp_path, scripted_learner(COLLIDING, demonstrate=lambda user: "Action: carry('ball1', 'rooma', 'roomb')\n"))
+    final, ctx = learn(
+        tmp_path, scripted_learner(COLLIDING, demonstrate=lambda user: "Action: carry('ball1', 'rooma', 'roomb')\n")
+    )
     cand = final["candidates"][0]
     assert cand["library"] is not None and {a.name for a in cand["library"].all_functions} == {"learned_drop", "carry"}
-    assert cand["renamed"] == [{"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}]
+    assert cand["renamed"] == [
+        {"from": "drop", "to": "learned_drop", "reason": "'drop' is the name of a primitive action"}
+    ]
     assert "learn.fix" not in _nodes(ctx) and not cand["attempts"]
     assert final["best"]["id"] == "r0s0" and final["rollouts"]  # kept and rolled out
 
@@ -311,8 +359,14 @@ def test_the_second_repair_prompt_shows_the_first_failed_attempt(tmp_path):
     fix_prompts = [c["user"] for c in ctx.learner_model.calls if c["node"] == "learn.fix"]
     assert len(fix_prompts) == 2
     assert "Earlier attempts" not in fix_prompts[0]
-    assert "Earlier attempts" in fix_prompts[1] and "obs, info = pick" in fix_prompts[1] and "too many values to unpack" in fix_prompts[1]
-    assert "nowhere" in fix_prompts[1] and "NameError" in fix_prompts[1]  # and the code that failed last, with its error
+    assert (
+        "Earlier attempts" in fix_prompts[1]
+        and "obs, info = pick" in fix_prompts[1]
+        and "too many values to unpack" in fix_prompts[1]
+    )
+    assert (
+        "nowhere" in fix_prompts[1] and "NameError" in fix_prompts[1]
+    )  # and the code that failed last, with its error
     assert final["candidates"][0]["library"] is not None
 
 
@@ -337,8 +391,15 @@ def test_the_live_view_says_what_was_dropped_and_renamed():
 
     out = io.StringIO()
     progress = ProgressPrinter(Usage(), stream=out)
-    progress({"event": "candidate_ready", "candidate_id": "r0s0", "round": 0, "dropped": ["carry_unpack"],
-              "renamed": {"drop": "learned_drop"}})  # fmt: skip
+    progress(
+        {
+            "event": "candidate_ready",
+            "candidate_id": "r0s0",
+            "round": 0,
+            "dropped": ["carry_unpack"],
+            "renamed": {"drop": "learned_drop"},
+        }
+    )
     progress.close()
     assert "candidate r0s0 ready (create); renamed drop to learned_drop; dropped carry_unpack" in out.getvalue()
 
@@ -348,20 +409,31 @@ def repair_update(code: str, task: dict, ctx: Context, calls: list[str]):
     from graphs.repair import build_repair_graph
     from nodes.revise import repair_update as through_the_loop
 
-    return through_the_loop(build_repair_graph(checkpointer=False), code, {**task, "candidate_id": "r1s0"}, ctx, calls, None)
+    return through_the_loop(
+        build_repair_graph(checkpointer=False), code, {**task, "candidate_id": "r1s0"}, ctx, calls, None
+    )
 
 
 def test_a_revision_named_like_a_primitive_is_renamed_and_the_rename_reported(tmp_path):
-    ctx = Context(learner_model=ScriptedChatModel(lambda system, user, node: pytest.fail(f"no {node} call expected")),
-                  usage=UsageTracker(), episodes=EpisodeRegistry())  # fmt: skip
+    ctx = Context(
+        learner_model=ScriptedChatModel(lambda system, user, node: pytest.fail(f"no {node} call expected")),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+    )
     task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
     library, code, errors = repair_update(COLLIDING, task, ctx, ["carry('ball1', 'rooma', 'roomb')"])
     assert library is not None and set(library.names) == {"learned_drop", "carry"} and "learned_drop(obj, dst)" in code
-    assert errors == ["renamed drop to learned_drop: 'drop' is the name of a primitive action"]  # so the revision keeps the renamed code
+    assert errors == [
+        "renamed drop to learned_drop: 'drop' is the name of a primitive action"
+    ]  # so the revision keeps the renamed code
 
 
 def test_a_revision_must_work_whole_so_a_failing_function_is_repaired(tmp_path):
-    ctx = Context(learner_model=ScriptedChatModel(scripted_learner("", fixes=[CARRY])), usage=UsageTracker(), episodes=EpisodeRegistry())
+    ctx = Context(
+        learner_model=ScriptedChatModel(scripted_learner("", fixes=[CARRY])),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+    )
     task = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
     library, _, errors = repair_update(CARRY + "\n\n" + UNPACK, task, ctx, [UNPACK_CALL])
     assert [c["node"] for c in ctx.learner_model.calls] == ["learn.fix"]
@@ -378,10 +450,16 @@ def test_a_dropped_revision_leaves_a_file_in_candidates(tmp_path):
 
     inst = tiny_gripper(tmp_path)
     ctx = Context(
-        agent_model=ScriptedChatModel(lambda system, user: bad_call), learner_model=ScriptedChatModel(learner_fn),
-        usage=UsageTracker(), episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"),
-        rollout_graph=build_act_graph(checkpointer=False), candidates=1, learn_max_steps=2, max_rounds=1,
-    )  # fmt: skip
+        agent_model=ScriptedChatModel(lambda system, user: bad_call),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        candidates=1,
+        learn_max_steps=2,
+        max_rounds=1,
+    )
     try:
         build_learn_graph().invoke({"env_name": "pddl/gripper", "train_instances": [inst]}, context=ctx)
     finally:
@@ -393,9 +471,11 @@ def test_a_dropped_revision_leaves_a_file_in_candidates(tmp_path):
 
 
 def test_when_the_second_demonstration_breaks_the_rest_the_first_ones_survivors_stay(tmp_path):
-    picky = CARRY.replace('    """Carry a ball from one room to another with one gripper."""\n',
-                          '    """Carry a ball from one room to another with one gripper."""\n'
-                          "    if gripper == 'right':\n        raise ValueError('not with the right gripper')\n")
+    picky = CARRY.replace(
+        '    """Carry a ball from one room to another with one gripper."""\n',
+        '    """Carry a ball from one room to another with one gripper."""\n'
+        "    if gripper == 'right':\n        raise ValueError('not with the right gripper')\n",
+    )
     assert "raise ValueError" in picky
 
     def demonstrate(user: str) -> str:  # the second demonstration uses the right gripper
@@ -478,7 +558,9 @@ def test_the_learner_is_told_how_to_read_the_state_only_where_it_is_symbolic():
     assert "find('you-at')" in full and "water_anywhere" in full and "<!--" not in full
     assert "find(" not in bare and "water_anywhere" not in bare and "water_plant(" in bare and "<!--" not in bare
     text = render_queries(make_env("pddl/gripper", "gen:seed=9,balls=2,rooms=3"))
-    assert "find(fact, *known)" in text and "('at-robby', 'roomc')" in text and "find('at-robby') returns 'roomc'" in text
+    assert (
+        "find(fact, *known)" in text and "('at-robby', 'roomc')" in text and "find('at-robby') returns 'roomc'" in text
+    )
     assert "('ball', 'ball1')" not in text  # static facts are left out
 
 
@@ -515,4 +597,8 @@ def goto_copied(room):
         assert ex.run("goto('rooma')").trace[0].action == "move('roomc', 'rooma')"
     final, ctx = learn(tmp_path, scripted_learner(code + "\n\n" + CARRY), creation_trials=True)
     [dropped] = final["candidates"][0]["dropped_functions"]
-    assert dropped["name"] == "goto_copied" and "the true facts there: [" in dropped["reason"] and "'at-robby'" in dropped["reason"]
+    assert (
+        dropped["name"] == "goto_copied"
+        and "the true facts there: [" in dropped["reason"]
+        and "'at-robby'" in dropped["reason"]
+    )

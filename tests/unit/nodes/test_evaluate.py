@@ -1,6 +1,7 @@
 """The evaluation harness: the summary arithmetic (pure functions), the evaluate graph in process with
 scripted models, and ``run.py --graph evaluate`` end to end through the stub OpenAI server, including
 a resume after a real ``kill -9``."""
+
 from __future__ import annotations
 
 import csv
@@ -33,9 +34,18 @@ TINY_PROGRAM = "```python\ndef solve():\n" + "".join(f"    {a}\n" for a in TINY_
 # ------------------------------------------------------------------------ summary arithmetic
 def rec(method, env, inst, run, success, progress=0.0, steps=1, tokens=0, cost=None, **extra):
     return {
-        "episode_id": episode_id(method, env, inst, run), "method": method, "env": env, "instance": inst, "run": run,
-        "success": success, "progress": progress, "steps": steps, "tokens": tokens, "cost": cost, **extra,
-    }  # fmt: skip
+        "episode_id": episode_id(method, env, inst, run),
+        "method": method,
+        "env": env,
+        "instance": inst,
+        "run": run,
+        "success": success,
+        "progress": progress,
+        "steps": steps,
+        "tokens": tokens,
+        "cost": cost,
+        **extra,
+    }
 
 
 ACT_RECORDS = [  # 3 runs x 2 instances; per-run success rates 0.5, 1.0, 0.0
@@ -67,7 +77,9 @@ def test_summary_mean_and_spread_over_runs_by_hand():
 
 def test_summary_averages_success_per_run_first():
     """One run with 1/1 successes and one with 0/3: the mean over runs is 0.5, not 1/4 of the episodes."""
-    records = [rec("code_as_policy", "pddl/gripper", "a", 0, True)] + [rec("code_as_policy", "pddl/gripper", i, 1, False) for i in "abc"]
+    records = [rec("code_as_policy", "pddl/gripper", "a", 0, True)] + [
+        rec("code_as_policy", "pddl/gripper", i, 1, False) for i in "abc"
+    ]
     (r,) = summarize_records(records)
     assert r["runs"] == 2 and r["episodes"] == 4
     assert r["success_mean"] == pytest.approx(0.5) and r["success_std"] == pytest.approx(0.5)
@@ -78,9 +90,17 @@ def test_summary_single_run_duplicates_groups_and_missing_fields():
     no_run = {k: v for k, v in rec("react", "alfworld/put", "g1", 0, True, 0.0, 7, 50).items() if k != "run"}
     records = [*ACT_RECORDS, dup, no_run, rec("act", "pddl/blockworld", "b1", 0, False, 0.5, 30, 10)]
     rows = summarize_records(records)
-    assert [(r["method"], r["env"]) for r in rows] == [("act", "pddl/blockworld"), ("act", "pddl/gripper"), ("react", "alfworld/put")]
+    assert [(r["method"], r["env"]) for r in rows] == [
+        ("act", "pddl/blockworld"),
+        ("act", "pddl/gripper"),
+        ("react", "alfworld/put"),
+    ]
     gripper = row_of(rows, "act", "pddl/gripper")
-    assert gripper["episodes"] == 6 and gripper["success_mean"] == pytest.approx(0.5) and gripper["steps_mean"] == pytest.approx(107 / 6)
+    assert (
+        gripper["episodes"] == 6
+        and gripper["success_mean"] == pytest.approx(0.5)
+        and gripper["steps_mean"] == pytest.approx(107 / 6)
+    )
     react = row_of(rows, "react", "alfworld/put")  # a record without "run" belongs to run 0
     assert (react["runs"], react["success_mean"], react["success_std"], react["cost_total"]) == (1, 1.0, 0.0, 0.0)
     assert summarize_records([]) == []
@@ -122,15 +142,21 @@ def eval_ctx(tmp_path, agent_fn, learner_fn, **kw) -> Context:
     run_dir = tmp_path / "run"
     run_dir.mkdir(exist_ok=True)
     return Context(
-        agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
-        episodes=EpisodeRegistry(), run_dir=str(run_dir), **kw,
-    )  # fmt: skip
+        agent_model=ScriptedChatModel(agent_fn),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(run_dir),
+        **kw,
+    )
 
 
 def evaluate(ctx, methods, train, test, runs=1, graph=None, config=None):
     inputs = {"methods": methods, "train": {"pddl/gripper": train}, "test": {"pddl/gripper": test}, "runs": runs}
     try:
-        return (graph or build_graph("evaluate")).invoke(inputs, {"max_concurrency": 4, "recursion_limit": 10_000, **(config or {})}, context=ctx)
+        return (graph or build_graph("evaluate")).invoke(
+            inputs, {"max_concurrency": 4, "recursion_limit": 10_000, **(config or {})}, context=ctx
+        )
     finally:
         ctx.episodes.close_all()
 
@@ -170,8 +196,12 @@ def test_evaluate_runs_each_episode_once_with_learned_lessons_and_a_rerun_redoes
     rows = {r["method"]: r for r in final["summary"]}
     assert set(rows) == set(methods)
     assert rows["reflexion"]["success_mean"] == 1.0 and rows["reflexion"]["steps_mean"] == pytest.approx(3.5)
-    assert rows["act"]["success_mean"] == 0.5 and rows["act"]["success_std"] == 0.0 and rows["act"]["progress_mean"] == 0.5
-    assert rows["react"]["steps_mean"] == pytest.approx(4.5) and rows["code_as_policy"]["steps_mean"] == pytest.approx(2.0)
+    assert (
+        rows["act"]["success_mean"] == 0.5 and rows["act"]["success_std"] == 0.0 and rows["act"]["progress_mean"] == 0.5
+    )
+    assert rows["react"]["steps_mean"] == pytest.approx(4.5) and rows["code_as_policy"]["steps_mean"] == pytest.approx(
+        2.0
+    )
     assert (run_dir / "summary.md").read_text() == to_markdown(final["summary"])
     assert (run_dir / "summary.csv").read_bytes().decode() == to_csv(final["summary"])
 
@@ -192,10 +222,16 @@ def test_reflexion_and_react_reflexion_learn_side_by_side_without_sharing_episod
     test = [tiny_gripper(tmp_path, "test.pddl")]
     ctx = eval_ctx(tmp_path, scripted_agent(delay_s=0.03), scripted_learner, max_steps=6)
     final = evaluate(ctx, ["reflexion", "react_reflexion"], train, test)
-    assert final["learned"] == {"reflexion|pddl/gripper": {"lessons": []}, "react_reflexion|pddl/gripper": {"lessons": []}}
+    assert final["learned"] == {
+        "reflexion|pddl/gripper": {"lessons": []},
+        "react_reflexion|pddl/gripper": {"lessons": []},
+    }
     assert ctx.learner_model.calls == []  # every training rollout succeeded: nothing to reflect on
     records = read_jsonl(Path(ctx.run_dir) / "episodes.jsonl")
-    assert sorted((r["method"], r["success"], r["steps"]) for r in records) == [("react_reflexion", True, 4), ("reflexion", True, 3)]
+    assert sorted((r["method"], r["success"], r["steps"]) for r in records) == [
+        ("react_reflexion", True, 4),
+        ("reflexion", True, 3),
+    ]
 
 
 def test_learnact_library_and_demonstration_reach_the_test_prompt(tmp_path):
@@ -207,7 +243,11 @@ def test_learnact_library_and_demonstration_reach_the_test_prompt(tmp_path):
     artefact = final["learned"]["learnact|pddl/gripper"]
     assert "carry" in artefact["library"].names and artefact["demonstration"] == DEMO
     records = {r["method"]: r for r in read_jsonl(Path(ctx.run_dir) / "episodes.jsonl")}
-    assert records["learnact"]["success"] and records["learnact"]["steps"] == 1 and records["learnact"]["learned_calls"] == 1
+    assert (
+        records["learnact"]["success"]
+        and records["learnact"]["steps"] == 1
+        and records["learnact"]["learned_calls"] == 1
+    )
     assert records["learnact"]["primitive_steps"] == 3
     assert records["act"]["success"] and records["act"]["steps"] == 3 and records["act"]["learned_calls"] == 0
     test_calls = [c for c in ctx.agent_model.calls if "carry(obj, src, dst, gripper)" in c["system"]]
@@ -231,7 +271,9 @@ def test_learning_events_reach_the_evaluation_stream_with_their_scope(tmp_path):
         ctx.episodes.close_all()
     scoped = [e for e in events if e.get("scope") == "learnact|pddl/gripper"]
     assert {"candidate_ready", "rollout_end", "round_scored", "learning_done"} <= {e["event"] for e in scoped}
-    assert not any(e.get("scope") for e in events if e["event"] in ("learning_start", "learning_end", "episode_recorded"))
+    assert not any(
+        e.get("scope") for e in events if e["event"] in ("learning_start", "learning_end", "episode_recorded")
+    )
 
 
 def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
@@ -248,7 +290,10 @@ def test_resume_reuses_an_episode_recorded_just_before_the_kill(tmp_path):
         return scripted_agent()(system, user, node)
 
     ctx = eval_ctx(tmp_path, agent, scripted_learner, max_steps=5)
-    graph, config = build_graph("evaluate", checkpointer=InMemorySaver()), {"configurable": {"thread_id": "t"}, "max_concurrency": 1}
+    graph, config = (
+        build_graph("evaluate", checkpointer=InMemorySaver()),
+        {"configurable": {"thread_id": "t"}, "max_concurrency": 1},
+    )
     with pytest.raises(RuntimeError, match="killed"):
         evaluate(ctx, ["act"], [tiny], [tiny, rev], graph=graph, config=config)
     assert graph.get_state(config).next == ("run_episode",)
@@ -295,17 +340,42 @@ def test_evaluate_cli_end_to_end(stub_server, tmp_path):
     run_dir = tmp_path / "run"
     methods = ["act", "react", "reflexion", "code_as_policy"]
     out = subprocess.run(
-        cli("--graph", "evaluate", "--methods", ",".join(methods), "--instance", f"{SOLVED},{UNSOLVED}", "--runs", "2",
-            "--max-steps", "4", "--concurrency", "3", "--base-url", stub.url, "--model", "stub-model", "--run-dir", str(run_dir),
-            "--resample-refused", "0"),  # the scripted agent repeats refused calls; request counts stay exact
-        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300,
-    )  # fmt: skip
+        cli(
+            "--graph",
+            "evaluate",
+            "--methods",
+            ",".join(methods),
+            "--instance",
+            f"{SOLVED},{UNSOLVED}",
+            "--runs",
+            "2",
+            "--max-steps",
+            "4",
+            "--concurrency",
+            "3",
+            "--base-url",
+            stub.url,
+            "--model",
+            "stub-model",
+            "--run-dir",
+            str(run_dir),
+            "--resample-refused",
+            "0",
+        ),  # the scripted agent repeats refused calls; request counts stay exact
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
 
     records = read_jsonl(run_dir / "episodes.jsonl")
     ids = [r["episode_id"] for r in records]
     assert len(ids) == len(set(ids)) == 4 * 2 * 2
-    assert set(ids) == {episode_id(m, "pddl/gripper", i, r) for m in methods for i in (SOLVED, UNSOLVED) for r in range(2)}
+    assert set(ids) == {
+        episode_id(m, "pddl/gripper", i, r) for m in methods for i in (SOLVED, UNSOLVED) for r in range(2)
+    }
 
     # Every reply of the stub costs 11 + 3 tokens and the model has no known price. By hand:
     # act and reflexion: 3 steps (solved) and 4 (the cap); react: 4 and 4; code_as_policy: one call, 3 and 1 steps.
@@ -335,8 +405,16 @@ def test_evaluate_cli_end_to_end(stub_server, tmp_path):
     for run, folder in ((0, "reflexion-pddl-gripper"), (1, "reflexion-pddl-gripper-run1")):
         assert (run_dir / "learning" / folder / "learning_cost.json").is_file()
         outcome = json.loads((run_dir / "learning" / folder / "learning_run.json").read_text())
-        assert (outcome["run"], outcome["seed"], outcome["stop_reason"], outcome["library"]) == (run, run, "max_rounds", None)
-    assert rows["reflexion"]["learning_stop"] == "run 0: max_rounds; run 1: max_rounds" and rows["reflexion"]["learning_note"] == ""
+        assert (outcome["run"], outcome["seed"], outcome["stop_reason"], outcome["library"]) == (
+            run,
+            run,
+            "max_rounds",
+            None,
+        )
+    assert (
+        rows["reflexion"]["learning_stop"] == "run 0: max_rounds; run 1: max_rounds"
+        and rows["reflexion"]["learning_note"] == ""
+    )
 
     config = json.loads((run_dir / "config.json").read_text())
     assert config["graph"] == "evaluate" and config["methods"] == methods and config["runs"] == 2
@@ -357,9 +435,34 @@ def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(s
     stub = stub_server(respond=by_prompt(stub_agent, delay_s=0.1))  # slow replies: the kill lands mid-run
     run_dir = tmp_path / "run"
     test = [SOLVED, UNSOLVED, "gen:seed=2,balls=1"]  # the last is solved like the first
-    args = ["--graph", "evaluate", "--methods", "act", "--instance", ",".join(test), "--runs", "2", "--max-steps", "4",
-            "--concurrency", "1", "--base-url", stub.url, "--model", "stub-model", "--resample-refused", "0"]  # fmt: skip
-    proc = subprocess.Popen(cli(*args, "--run-dir", str(run_dir)), env=cli_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    args = [
+        "--graph",
+        "evaluate",
+        "--methods",
+        "act",
+        "--instance",
+        ",".join(test),
+        "--runs",
+        "2",
+        "--max-steps",
+        "4",
+        "--concurrency",
+        "1",
+        "--base-url",
+        stub.url,
+        "--model",
+        "stub-model",
+        "--resample-refused",
+        "0",
+    ]
+    proc = subprocess.Popen(
+        cli(*args, "--run-dir", str(run_dir)),
+        env=cli_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     records_path = run_dir / "episodes.jsonl"
     # Read while run.py writes: a line still being written is not a record yet (it failed json.loads here).
     kill_when(proc, lambda: records_path.exists() and len(complete_jsonl(records_path)) >= 2)
@@ -368,7 +471,14 @@ def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(s
     assert 2 <= len(before) < 6, "the kill did not land in the middle of the evaluation"
     assert not (run_dir / "summary.md").exists()
 
-    out = subprocess.run(cli("--graph", "evaluate", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        cli("--graph", "evaluate", "--resume", str(run_dir)),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     records = complete_jsonl(records_path)  # a line the kill cut short is skipped, by the run as here
     ids = [r["episode_id"] for r in records]
@@ -384,7 +494,14 @@ def test_evaluate_resumes_after_kill_9_without_redoing_or_duplicating_episodes(s
 
     # Resuming the finished run again changes nothing and asks the model nothing.
     n_after = len(stub.chat_requests)
-    again = subprocess.run(cli("--graph", "evaluate", "--resume", str(run_dir)), capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300)
+    again = subprocess.run(
+        cli("--graph", "evaluate", "--resume", str(run_dir)),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr
     assert len(stub.chat_requests) == n_after and read_jsonl(records_path) == records
 
@@ -413,7 +530,9 @@ def test_each_task_type_learns_with_its_own_score_and_acts_with_its_own_step_cap
 
     train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
     per_env = {"pddl/gripper": {"score": "step_correction", "max_steps": 2}}
-    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1, per_env=per_env)
+    ctx = eval_ctx(
+        tmp_path, agent(GOOD_CALL), learner(), candidates=1, learn_max_steps=4, max_rounds=1, per_env=per_env
+    )
     assert ctx.score == "step_correction_call_ratio_success"  # the run-wide default differs from the task type's
     evaluate(ctx, ["act", "learnact"], train, test)
     events = read_jsonl(Path(ctx.run_dir) / "learning" / "learnact-pddl-gripper" / "events.jsonl")
@@ -434,7 +553,10 @@ def test_each_run_of_a_learning_method_learns_anew_with_its_own_seed(tmp_path):
     creations = calls_of(ctx.learner_model, "learn.create")
     assert len(creations) == 2 and len({c["kwargs"]["seed"] for c in creations}) == 2  # one per run, each its own seed
     learning = Path(ctx.run_dir) / "learning"
-    outcomes = [json.loads((learning / f / "learning_run.json").read_text()) for f in ("learnact-pddl-gripper", "learnact-pddl-gripper-run1")]
+    outcomes = [
+        json.loads((learning / f / "learning_run.json").read_text())
+        for f in ("learnact-pddl-gripper", "learnact-pddl-gripper-run1")
+    ]
     assert [(o["run"], o["seed"], o["library"]) for o in outcomes] == [(0, 0, True), (1, 1, True)]
     assert (learning / "learnact-pddl-gripper-run1" / "library").is_dir()
     records = [r for r in read_jsonl(Path(ctx.run_dir) / "episodes.jsonl") if r["method"] == "learnact"]
@@ -452,13 +574,17 @@ def test_learnact_without_a_library_is_marked_with_its_stop_reason_in_table_and_
 
     broken = "def carry(:\n  pass"
     train, test = [tiny_gripper(tmp_path, "train.pddl")], [tiny_gripper(tmp_path, "test.pddl")]
-    ctx = eval_ctx(tmp_path, agent(GOOD_CALL), learner(create=broken, fix=broken), candidates=1, create_tries=0, max_rounds=1)
+    ctx = eval_ctx(
+        tmp_path, agent(GOOD_CALL), learner(create=broken, fix=broken), candidates=1, create_tries=0, max_rounds=1
+    )
     final = evaluate(ctx, ["act", "learnact"], train, test)
     row = row_of(final["summary"], "learnact", "pddl/gripper")
     assert (row["learning_note"], row["learning_stop"]) == ("no library in run 0", "no_working_candidate")
     run_dir = Path(ctx.run_dir)
     md = (run_dir / "summary.md").read_text()
-    assert "| learnact (no library in run 0) | pddl/gripper | 1 |" in md and md.splitlines()[0].endswith("| learning stopped |")
+    assert "| learnact (no library in run 0) | pddl/gripper | 1 |" in md and md.splitlines()[0].endswith(
+        "| learning stopped |"
+    )
     assert "| no_working_candidate |" in md and "| act | pddl/gripper | 1 |" in md
     html = write_report(run_dir, graph_html="").read_text()
     assert "no library in run 0" in html and "no_working_candidate" in html
@@ -467,12 +593,27 @@ def test_learnact_without_a_library_is_marked_with_its_stop_reason_in_table_and_
 def test_learning_notes_name_the_runs_without_a_library():
     from nodes.summary import learning_notes, method_label
 
-    outcomes = {f"learnact|pddl/gripper#run{k}": {"method": "learnact", "env": "pddl/gripper", "run": k, "stop_reason": stop, "library": lib}
-                for k, (stop, lib) in enumerate([("plateau", True), ("max_rounds", True), ("no_working_candidate", False)])}  # fmt: skip
-    outcomes["reflexion|pddl/gripper"] = {"method": "reflexion", "env": "pddl/gripper", "run": 0, "stop_reason": "all_succeeded", "library": None}
+    outcomes = {
+        f"learnact|pddl/gripper#run{k}": {
+            "method": "learnact",
+            "env": "pddl/gripper",
+            "run": k,
+            "stop_reason": stop,
+            "library": lib,
+        }
+        for k, (stop, lib) in enumerate([("plateau", True), ("max_rounds", True), ("no_working_candidate", False)])
+    }
+    outcomes["reflexion|pddl/gripper"] = {
+        "method": "reflexion",
+        "env": "pddl/gripper",
+        "run": 0,
+        "stop_reason": "all_succeeded",
+        "library": None,
+    }
     notes = learning_notes(outcomes)
     assert notes[("learnact", "pddl/gripper")] == {
-        "learning_note": "no library in run 2", "learning_stop": "run 0: plateau; run 1: max_rounds; run 2: no_working_candidate"
+        "learning_note": "no library in run 2",
+        "learning_stop": "run 0: plateau; run 1: max_rounds; run 2: no_working_candidate",
     }
     assert notes[("reflexion", "pddl/gripper")] == {"learning_note": "", "learning_stop": "all_succeeded"}
     (row,) = summarize_records([rec("learnact", "pddl/gripper", "i1", 2, True)], outcomes)

@@ -1,6 +1,7 @@
 """The evaluation harness on ALFWorld task types (real alfworld games, scripted models): the same graph
 that compares methods on PDDL plays ALFWorld episodes, one record each, one summary row per type.
 Skips with the reason when the alfworld extra or the data is absent (see tests/unit/environments/test_alfworld_env.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,7 +21,7 @@ TYPES = {"put": "saltshaker", "examine": "desklamp"}  # task type -> a word only
 
 
 def plan_for(user: str) -> list[str]:
-    goal = user[user.index("Goal:"):] if "Goal:" in user else user
+    goal = user[user.index("Goal:") :] if "Goal:" in user else user
     task = next(t for t, word in TYPES.items() if word in goal.lower())
     return SCRIPTED_WINS[task][1]
 
@@ -41,11 +42,21 @@ def test_act_and_code_as_policy_win_scripted_alfworld_games_of_two_types(tmp_pat
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     ctx = Context(
-        agent_model=ScriptedChatModel(agent), learner_model=ScriptedChatModel(lambda s, u: "unused"), usage=UsageTracker(),
-        episodes=EpisodeRegistry(), run_dir=str(run_dir), history_window=50,
-    )  # fmt: skip
+        agent_model=ScriptedChatModel(agent),
+        learner_model=ScriptedChatModel(lambda s, u: "unused"),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(run_dir),
+        history_window=50,
+    )
     test = {f"alfworld/{t}": [SCRIPTED_WINS[t][0]] for t in TYPES}
-    inputs = {"methods": ["act", "code_as_policy"], "train": {}, "test": test, "runs": 1, "max_steps": {e: 8 for e in test}}
+    inputs = {
+        "methods": ["act", "code_as_policy"],
+        "train": {},
+        "test": test,
+        "runs": 1,
+        "max_steps": {e: 8 for e in test},
+    }
     try:
         final = build_graph("evaluate").invoke(inputs, {"max_concurrency": 4}, context=ctx)
     finally:

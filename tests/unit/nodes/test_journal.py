@@ -1,4 +1,5 @@
 """The rollout journal: a finished rollout survives a kill that lands before its checkpoint."""
+
 from __future__ import annotations
 
 import dataclasses

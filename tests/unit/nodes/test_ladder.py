@@ -1,5 +1,6 @@
 """The difficulty ladder: graded generated problems, no problem twice, held-out test instances from
 their own seeds (``--test-seeds``), the per-size summary, and the report's success-against-size plot."""
+
 from __future__ import annotations
 
 import csv
@@ -147,22 +148,43 @@ def settings(*argv: str) -> dict:
 def test_learn_trains_on_the_ladder_and_records_it():
     s = settings("--graph", "learn", "--ladder", "--model", "local")
     assert s["train_instances"] == ladder("gripper", "train")
-    assert s["ladder"] == {"sizes": None, "per_size": {"train": 1, "test": 3}, "train_seeds": [1, 999], "test_seeds": [1000, 9999]}
+    assert s["ladder"] == {
+        "sizes": None,
+        "per_size": {"train": 1, "test": 3},
+        "train_seeds": [1, 999],
+        "test_seeds": [1000, 9999],
+    }
     json.dumps(s)  # plain JSON for config.json
 
 
 def test_act_runs_held_out_instances_from_the_given_test_seeds():
-    s = settings("--graph", "act", "--env", "pddl/tyreworld", "--test-seeds", "5000-5999", "--sizes", "1-2", "--per-size", "2")
-    assert s["instances"] == ladder("tyreworld", "test", sizes=[1, 2], per_size=2, seeds=range(5000, 6000), train_per_size=2)
+    s = settings(
+        "--graph", "act", "--env", "pddl/tyreworld", "--test-seeds", "5000-5999", "--sizes", "1-2", "--per-size", "2"
+    )
+    assert s["instances"] == ladder(
+        "tyreworld", "test", sizes=[1, 2], per_size=2, seeds=range(5000, 6000), train_per_size=2
+    )
     assert all(5000 <= seed_of(n) <= 5999 for n in s["instances"])
     assert [instance_size("pddl/tyreworld", n) for n in s["instances"]] == [1, 1, 2, 2]
     assert s["ladder"]["test_seeds"] == [5000, 5999] and s["ladder"]["sizes"] == [1, 2]
-    other = settings("--graph", "act", "--env", "pddl/tyreworld", "--test-seeds", "7000-7999", "--sizes", "1-2", "--per-size", "2")
+    other = settings(
+        "--graph", "act", "--env", "pddl/tyreworld", "--test-seeds", "7000-7999", "--sizes", "1-2", "--per-size", "2"
+    )
     assert not set(other["instances"]) & set(s["instances"])
 
 
 def test_evaluate_takes_training_and_test_instances_from_each_domains_ladder():
-    s = settings("--graph", "evaluate", "--env", "pddl/gripper,pddl/barman", "--ladder", "--sizes", "1-2", "--train-seeds", "10-20")
+    s = settings(
+        "--graph",
+        "evaluate",
+        "--env",
+        "pddl/gripper,pddl/barman",
+        "--ladder",
+        "--sizes",
+        "1-2",
+        "--train-seeds",
+        "10-20",
+    )
     assert s["train"]["pddl/barman"] == ladder("barman", "train", seeds=range(10, 21))
     assert s["test"]["pddl/gripper"] == ladder("gripper", "test", sizes=[1, 2], train_seeds=range(10, 21))
     assert all(10 <= seed_of(n) <= 20 for n in s["train"]["pddl/gripper"])
@@ -203,24 +225,47 @@ def test_bad_ladder_requests_are_user_errors(argv, message):
 
 def test_bad_ladder_flag_is_one_line_and_exit_2(tmp_path):
     out = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "--graph", "act", "--test-seeds", "9-3", "--run-dir", str(tmp_path / "run")],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "--graph",
+            "act",
+            "--test-seeds",
+            "9-3",
+            "--run-dir",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == ["error: --test-seeds 9-3: the range is empty (9 > 3)"]
 
 
 # ------------------------------------------------------------------------------ per-size summary
 def two_ball_gripper() -> str:
-    return TINY_GRIPPER.replace("ball1 left", "ball1 ball2 left").replace("(ball ball1)", "(ball ball1) (ball ball2)").replace(
-        "(at ball1 rooma))", "(at ball1 rooma) (at ball2 rooma))").replace("(at ball1 roomb))", "(at ball1 roomb) (at ball2 roomb))")
+    return (
+        TINY_GRIPPER.replace("ball1 left", "ball1 ball2 left")
+        .replace("(ball ball1)", "(ball ball1) (ball ball2)")
+        .replace("(at ball1 rooma))", "(at ball1 rooma) (at ball2 rooma))")
+        .replace("(at ball1 roomb))", "(at ball1 roomb) (at ball2 roomb))")
+    )
 
 
 def rec(method, inst, run, success, progress):
     from nodes.evaluate import episode_id
 
-    return {"episode_id": episode_id(method, "pddl/gripper", inst, run), "method": method, "env": "pddl/gripper",
-            "instance": inst, "run": run, "success": success, "progress": progress}  # fmt: skip
+    return {
+        "episode_id": episode_id(method, "pddl/gripper", inst, run),
+        "method": method,
+        "env": "pddl/gripper",
+        "instance": inst,
+        "run": run,
+        "success": success,
+        "progress": progress,
+    }
 
 
 def test_summary_by_size_per_method_with_runs():
@@ -228,13 +273,22 @@ def test_summary_by_size_per_method_with_runs():
 
     small, small2, big = "gen:seed=1,balls=1,rooms=3", "gen:seed=2,balls=1,rooms=3", "gen:seed=1,balls=3,rooms=3"
     records = [
-        rec("act", small, 0, True, 1.0), rec("act", small2, 0, False, 0.0), rec("act", small, 1, True, 1.0), rec("act", small2, 1, True, 1.0),
-        rec("act", big, 0, False, 0.5), rec("act", big, 1, False, 0.0),
-        rec("learnact", big, 0, True, 1.0), rec("learnact", big, 0, True, 0.2),  # written twice: the first counts
+        rec("act", small, 0, True, 1.0),
+        rec("act", small2, 0, False, 0.0),
+        rec("act", small, 1, True, 1.0),
+        rec("act", small2, 1, True, 1.0),
+        rec("act", big, 0, False, 0.5),
+        rec("act", big, 1, False, 0.0),
+        rec("learnact", big, 0, True, 1.0),
+        rec("learnact", big, 0, True, 0.2),  # written twice: the first counts
         {**rec("act", "p1", 0, True, 1.0), "env": "alfworld/put"},  # no size: left out
     ]
     rows = summarize_by_size(records, instance_size)
-    assert [(r["method"], r["size"], r["episodes"], r["runs"]) for r in rows] == [("act", 1, 4, 2), ("act", 3, 2, 2), ("learnact", 3, 1, 1)]
+    assert [(r["method"], r["size"], r["episodes"], r["runs"]) for r in rows] == [
+        ("act", 1, 4, 2),
+        ("act", 3, 2, 2),
+        ("learnact", 3, 1, 1),
+    ]
     act1 = rows[0]
     assert act1["success_mean"] == pytest.approx(0.75) and act1["success_std"] == pytest.approx(0.25)  # runs: 0.5, 1.0
     assert act1["progress_mean"] == pytest.approx(0.75) and rows[2]["progress_mean"] == 1.0
@@ -259,9 +313,13 @@ def test_evaluate_writes_and_returns_the_per_size_summary(tmp_path):
     final = evaluate(ctx, ["act"], [str(one)], [str(one), str(two)], runs=2)
     by_size = {r["size"]: r for r in final["summary_by_size"]}
     assert set(by_size) == {1, 2} and by_size[1]["episodes"] == 2 and by_size[1]["runs"] == 2
-    assert by_size[1]["success_mean"] == 1.0 and by_size[2]["success_mean"] == 0.0 and by_size[2]["progress_mean"] == 0.5
+    assert (
+        by_size[1]["success_mean"] == 1.0 and by_size[2]["success_mean"] == 0.0 and by_size[2]["progress_mean"] == 0.5
+    )
     run_dir = Path(ctx.run_dir)
-    assert (run_dir / "summary.md").read_text() == to_markdown(final["summary"]) + "\n" + size_markdown(final["summary_by_size"])
+    assert (run_dir / "summary.md").read_text() == to_markdown(final["summary"]) + "\n" + size_markdown(
+        final["summary_by_size"]
+    )
     assert [r["size"] for r in csv.DictReader((run_dir / "summary_by_size.csv").open())] == ["1", "2"]
 
 
@@ -274,8 +332,19 @@ def make_ladder_run(root: Path, method: str = "learnact") -> Path:
     for m, wins in (("act", {1: True, 2: False, 3: False}), (method, {1: True, 2: True, 3: False})):
         for balls, won in wins.items():
             inst = f"gen:seed=1000,balls={balls},rooms=3"
-            eps.append({"episode_id": f"{m}|pddl/gripper|{inst}#run0", "method": m, "env": "pddl/gripper", "instance": inst,
-                        "run": 0, "success": won, "progress": 1.0 if won else 0.5, "steps": 3, "trajectory": []})
+            eps.append(
+                {
+                    "episode_id": f"{m}|pddl/gripper|{inst}#run0",
+                    "method": m,
+                    "env": "pddl/gripper",
+                    "instance": inst,
+                    "run": 0,
+                    "success": won,
+                    "progress": 1.0 if won else 0.5,
+                    "steps": 3,
+                    "trajectory": [],
+                }
+            )
     (run / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in eps))
     return run
 
@@ -308,10 +377,23 @@ def test_report_prefers_the_recorded_per_size_table(tmp_path):
     from nodes.summary import size_csv
 
     run = make_ladder_run(tmp_path)
-    rows = [{"method": "react", "env": "pddl/gripper", "size": s, "episodes": 1, "runs": 1, "success_mean": v, "success_std": 0.0,
-             "progress_mean": v} for s, v in ((1, 1.0), (4, 0.0))]  # fmt: skip
+    rows = [
+        {
+            "method": "react",
+            "env": "pddl/gripper",
+            "size": s,
+            "episodes": 1,
+            "runs": 1,
+            "success_mean": v,
+            "success_std": 0.0,
+            "progress_mean": v,
+        }
+        for s, v in ((1, 1.0), (4, 0.0))
+    ]
     (run / "summary_by_size.csv").write_text(size_csv(rows))
-    plot = re.search(r'<svg id="size-plot-pddl-gripper".*?</svg>', write_report(run, graph_html="").read_text(), re.S).group(0)
+    plot = re.search(
+        r'<svg id="size-plot-pddl-gripper".*?</svg>', write_report(run, graph_html="").read_text(), re.S
+    ).group(0)
     assert 'data-series="react"' in plot and 'data-series="act"' not in plot
 
 
@@ -332,14 +414,39 @@ def test_evaluate_on_the_ladder_end_to_end(stub_server, tmp_path):
     stub = stub_server(respond=by_prompt(lambda system, user: "move('rooma', 'roomb')"))
     run_dir = tmp_path / "run"
     out = subprocess.run(
-        cli("--graph", "evaluate", "--methods", "act", "--ladder", "--sizes", "1-2", "--per-size", "1", "--test-seeds", "4000-4999",
-            "--max-steps", "2", "--base-url", stub.url, "--model", "stub-model", "--run-dir", str(run_dir)),
-        capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=300,
-    )  # fmt: skip
+        cli(
+            "--graph",
+            "evaluate",
+            "--methods",
+            "act",
+            "--ladder",
+            "--sizes",
+            "1-2",
+            "--per-size",
+            "1",
+            "--test-seeds",
+            "4000-4999",
+            "--max-steps",
+            "2",
+            "--base-url",
+            stub.url,
+            "--model",
+            "stub-model",
+            "--run-dir",
+            str(run_dir),
+        ),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     config = json.loads((run_dir / "config.json").read_text())
     assert config["ladder"]["test_seeds"] == [4000, 4999] and config["ladder"]["sizes"] == [1, 2]
-    assert config["test"]["pddl/gripper"] == ladder("gripper", "test", sizes=[1, 2], per_size=1, seeds=range(4000, 5000), train_per_size=1)
+    assert config["test"]["pddl/gripper"] == ladder(
+        "gripper", "test", sizes=[1, 2], per_size=1, seeds=range(4000, 5000), train_per_size=1
+    )
     assert "| task | size | act |" in out.stdout and "| pddl/gripper | 2 |" in out.stdout
     sized = list(csv.DictReader((run_dir / "summary_by_size.csv").open()))
     assert [(r["method"], r["size"], r["episodes"]) for r in sized] == [("act", "1", "1"), ("act", "2", "1")]

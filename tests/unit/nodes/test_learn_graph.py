@@ -1,4 +1,5 @@
 """The learning loop end to end with a scripted learner and agent on a real PDDL env and sandbox."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,7 +30,10 @@ def carry(obj, src, dst, gripper):
     return drop(obj, dst, gripper)
 ```
 Test case: carry('ball1', 'rooma', 'roomb', 'left')'''
-PLAN = "Failed reason: wrong argument order.\nImprove: Plan: carry\nContent: Pass the room the ball is in as src.\nTest case: " + GOOD_CALL
+PLAN = (
+    "Failed reason: wrong argument order.\nImprove: Plan: carry\nContent: Pass the room the ball is in as src.\nTest case: "
+    + GOOD_CALL
+)
 RENAMED = UPDATE.replace("def carry(", "def carry_ball(").replace("Test case: carry(", "Test case: carry_ball(")
 
 
@@ -83,7 +87,9 @@ def test_creation_repairs_code_that_fails_its_smoke_run(tmp_path):
 
 
 def test_unrepairable_candidates_are_dropped_and_learning_stops_cleanly(tmp_path):
-    final, _ = learn(tmp_path, learner(create="def carry(:\n  pass", fix="def carry(:\n  pass"), agent(GOOD_CALL), create_tries=2)
+    final, _ = learn(
+        tmp_path, learner(create="def carry(:\n  pass", fix="def carry(:\n  pass"), agent(GOOD_CALL), create_tries=2
+    )
     assert final["stop_reason"] == "no_working_candidate" and final["best"] is None
     assert all(c["library"] is None and c["error"] for c in final["candidates"])
 
@@ -190,10 +196,15 @@ def test_repair_events_count_only_repairs_that_are_made(tmp_path):
     learner_fn = {**learner(create=broken[0]), "learn.fix": fix}
 
     ctx = Context(
-        agent_model=ScriptedChatModel(agent(GOOD_CALL)), learner_model=ScriptedChatModel(learner_fn),
-        usage=UsageTracker(), episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"),
-        rollout_graph=build_act_graph(checkpointer=False), candidates=1, create_tries=2,
-    )  # fmt: skip
+        agent_model=ScriptedChatModel(agent(GOOD_CALL)),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        candidates=1,
+        create_tries=2,
+    )
     inputs = {"env_name": "pddl/gripper", "train_instances": [inst]}
     try:
         events = list(stream_events(build_learn_graph(), inputs, context=ctx))
@@ -232,7 +243,9 @@ WRONG_WAY = '''def carry(obj, src, dst, gripper):
 
 def test_an_action_the_agent_never_calls_is_probed_and_revised_instead_of_kept_broken(tmp_path):
     never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731  (primitives only, whatever is offered)
-    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, max_rounds=1, creation_trials=False)
+    final, ctx = learn(
+        tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, max_rounds=1, creation_trials=False
+    )
     revise_prompts = [c["user"] for c in calls_of(ctx.learner_model, "learn.revise")]
     assert revise_prompts, "learning stopped with the broken action instead of revising it"
     assert "the agent never called the learned actions in training" in revise_prompts[0]
@@ -242,7 +255,14 @@ def test_an_action_the_agent_never_calls_is_probed_and_revised_instead_of_kept_b
 
 def test_probing_is_off_with_the_paper_protocol(tmp_path):
     never = lambda s, u: TINY_PLAN[min(actions_taken(u), 2)]  # noqa: E731
-    final, ctx = learn(tmp_path, learner(create=WRONG_WAY, revise=UPDATE), never, candidates=1, probe_unused=False, creation_trials=False)
+    final, ctx = learn(
+        tmp_path,
+        learner(create=WRONG_WAY, revise=UPDATE),
+        never,
+        candidates=1,
+        probe_unused=False,
+        creation_trials=False,
+    )
     assert final["stop_reason"] == "nothing_failed"  # the primitives alone won the training task
     assert not calls_of(ctx.learner_model, "learn.revise")
 
@@ -255,7 +275,9 @@ def test_a_revision_makes_its_environment_once_for_its_checks_and_repairs(tmp_pa
     broken = UPDATE.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # its test case breaks: one repair
     made, revising = [], []
     make, revise = Registry.make_env, nodes.revise.revise
-    monkeypatch.setattr(Registry, "make_env", lambda self, env, inst: made.append((bool(revising), inst)) or make(self, env, inst))
+    monkeypatch.setattr(
+        Registry, "make_env", lambda self, env, inst: made.append((bool(revising), inst)) or make(self, env, inst)
+    )
 
     def counted(*args):
         revising.append(1)
@@ -265,11 +287,18 @@ def test_a_revision_makes_its_environment_once_for_its_checks_and_repairs(tmp_pa
             revising.pop()
 
     monkeypatch.setattr(nodes.revise, "revise", counted)
-    final, ctx = learn(tmp_path, {**learner(revise=broken), "learn.fix": f"```python\n{good}\n```"}, agent(BAD_CALL),
-                       candidates=1, max_rounds=1)
+    final, ctx = learn(
+        tmp_path,
+        {**learner(revise=broken), "learn.fix": f"```python\n{good}\n```"},
+        agent(BAD_CALL),
+        candidates=1,
+        max_rounds=1,
+    )
     assert len(calls_of(ctx.learner_model, "learn.fix")) == 1 and final["best"]["origin"] == "update"
     in_revision = [inst for revising_now, inst in made if revising_now]  # the training instance, the example's (trials)
-    assert in_revision and len(in_revision) == len(set(in_revision))  # two checks (the update's, the repair's), one each
+    assert in_revision and len(in_revision) == len(
+        set(in_revision)
+    )  # two checks (the update's, the repair's), one each
 
 
 def test_a_revisions_repairs_are_streamed_once_as_the_revisions_own_events(tmp_path):
@@ -277,9 +306,16 @@ def test_a_revisions_repairs_are_streamed_once_as_the_revisions_own_events(tmp_p
     broken = UPDATE.replace("    move(src, dst)", "    move(src, dst, nowhere)")
     learner_fn = {**learner(revise=broken), "learn.fix": f"```python\n{good}\n```"}
     ctx = Context(
-        agent_model=ScriptedChatModel(agent(BAD_CALL)), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
-        episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False),
-        candidates=1, learn_max_steps=4, max_rounds=1, concurrency=1,
+        agent_model=ScriptedChatModel(agent(BAD_CALL)),
+        learner_model=ScriptedChatModel(learner_fn),
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        run_dir=str(tmp_path / "run"),
+        rollout_graph=build_act_graph(checkpointer=False),
+        candidates=1,
+        learn_max_steps=4,
+        max_rounds=1,
+        concurrency=1,
     )
     inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(tmp_path)]}
     try:
@@ -300,7 +336,10 @@ def test_a_revisions_repairs_are_streamed_once_as_the_revisions_own_events(tmp_p
         ({"round": 2, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}]}, "max_rounds"),
         ({"round": 1, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1}, "plateau"),
         ({"round": 1, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 0}, None),
-        ({"round": 0, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1}, None),  # round 0 never plateaus
+        (
+            {"round": 0, "best": {"id": "r0s0"}, "failures": [{"name": "carry"}], "stale_rounds": 1},
+            None,
+        ),  # round 0 never plateaus
     ],
 )
 def test_the_stop_rules_are_one_function_read_in_order(state, reason):

@@ -1,4 +1,5 @@
 """Pure pieces of the learning loop: history window, scores, selection, failures, revision format."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,7 +32,14 @@ def _rollout(success, steps):
 def test_scores_follow_the_paper():
     step = {"action": "pick('a')", "observation": "ok", "valid": True}
     learned_ok = {"is_learned": True, "ok": True, "action": "carry('a')", "name": "carry", "trace": [step]}
-    learned_bad = {"is_learned": True, "ok": False, "action": "carry('b')", "name": "carry", "trace": [], "error_kind": "invalid_primitive"}
+    learned_bad = {
+        "is_learned": True,
+        "ok": False,
+        "action": "carry('b')",
+        "name": "carry",
+        "trace": [],
+        "error_kind": "invalid_primitive",
+    }
     prim = {"is_learned": False, "ok": True, "action": "move('a')", "trace": []}
     s = score_rollouts([_rollout(True, [learned_ok, prim]), _rollout(False, [learned_bad, learned_ok, prim, prim])])
     assert (s["T"], s["C"], s["S"]) == (6, 3, 2)
@@ -63,8 +71,17 @@ def test_ties_keep_the_earlier_candidate():
 
 
 def test_failures_and_target_choice():
-    bad = lambda name: {"is_learned": True, "ok": False, "action": f"{name}()", "name": name, "trace": [{"action": "p()", "observation": "no", "valid": False}]}
-    rollouts = [_rollout(False, [bad("b"), bad("a")]), _rollout(False, [bad("a"), {"is_learned": False, "ok": False, "action": "x()"}])]
+    bad = lambda name: {
+        "is_learned": True,
+        "ok": False,
+        "action": f"{name}()",
+        "name": name,
+        "trace": [{"action": "p()", "observation": "no", "valid": False}],
+    }
+    rollouts = [
+        _rollout(False, [bad("b"), bad("a")]),
+        _rollout(False, [bad("a"), {"is_learned": False, "ok": False, "action": "x()"}]),
+    ]
     failures = collect_failures(rollouts)
     assert [f["name"] for f in failures] == ["b", "a", "a"]
     assert failures[1]["before"].count("Action:") == 1  # the trajectory up to the call
@@ -77,7 +94,13 @@ def test_a_learned_call_that_took_no_primitive_action_is_a_failure():
     # Seen with the local model: move_to_next_room returned "Unknown action: no free gripper" without
     # stepping the environment; counting it as fine made learning stop with nothing to revise.
     excuse = {"is_learned": True, "ok": True, "action": "go()", "name": "go", "trace": [], "observation": "cannot"}
-    acted = {"is_learned": True, "ok": True, "action": "carry()", "name": "carry", "trace": [{"action": "p()", "observation": "ok", "valid": True}]}
+    acted = {
+        "is_learned": True,
+        "ok": True,
+        "action": "carry()",
+        "name": "carry",
+        "trace": [{"action": "p()", "observation": "ok", "valid": True}],
+    }
     primitive = {"is_learned": False, "ok": True, "action": "p()", "name": "p", "trace": []}
     failures = collect_failures([_rollout(False, [acted, primitive, excuse])])
     assert [(f["name"], f["error_kind"]) for f in failures] == [("go", "no_effect")]
@@ -99,7 +122,9 @@ def test_parse_update_and_plan():
     )
     assert (upd.kind, upd.target, upd.test_case) == ("update", None, "carry('x')")
     assert upd.content.startswith("def carry")
-    plan = parse_revision("**Failed reason:** wrong room\n**Improve:** Plan: carry\n**Content:** call it from the ball's room\n")
+    plan = parse_revision(
+        "**Failed reason:** wrong room\n**Improve:** Plan: carry\n**Content:** call it from the ball's room\n"
+    )
     assert (plan.kind, plan.target, plan.content) == ("plan", "carry", "call it from the ball's room")
 
 

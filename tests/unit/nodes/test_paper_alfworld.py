@@ -1,6 +1,7 @@
 """The paper's path on a real ALFWorld game (scripted agent): the agent's request has the reference's parts with
 the ALFWorld material, and a learned call shows the reference's observation (the valid sub-observations joined).
 Skips with the reason when the alfworld extra or the data is absent."""
+
 from __future__ import annotations
 
 from fakes import ScriptedChatModel, calls_of
@@ -30,11 +31,26 @@ def agent(system: str, user: str) -> str:
 def test_a_paper_alfworld_episode_has_the_references_parts_and_observation(tmp_path):
     model = ScriptedChatModel(agent)
     ctx = Context(
-        agent_model=model, learner_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(learned_call_invalid="continue"),
-        prompt_set="paper", agent_prompt="paper", grammar=False, resample_refused=0, history_trim="last",
-        learned_observation="reference", history_window=25, max_steps=8,
-    )  # fmt: skip
-    inputs = {"episode_id": "e", "env_name": "alfworld/put", "instance": GAME, "library": ActionLibrary.from_code(FETCH), "max_steps": 8}
+        agent_model=model,
+        learner_model=model,
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(learned_call_invalid="continue"),
+        prompt_set="paper",
+        agent_prompt="paper",
+        grammar=False,
+        resample_refused=0,
+        history_trim="last",
+        learned_observation="reference",
+        history_window=25,
+        max_steps=8,
+    )
+    inputs = {
+        "episode_id": "e",
+        "env_name": "alfworld/put",
+        "instance": GAME,
+        "library": ActionLibrary.from_code(FETCH),
+        "max_steps": 8,
+    }
     try:
         final = build_graph("act").invoke(inputs, context=ctx)
     finally:
@@ -46,8 +62,15 @@ def test_a_paper_alfworld_episode_has_the_references_parts_and_observation(tmp_p
     first = calls_of(model, "act.decide")[0]
     assert first["system"] == paper["system"]
     user = first["user"]
-    parts = [material.instruction, "- fetch(obj, src): Go to src and take obj from it.", "Worked examples:", material.example,
-             "Your goal: ", "Observation: ", "Action:"]  # fmt: skip
+    parts = [
+        material.instruction,
+        "- fetch(obj, src): Go to src and take obj from it.",
+        "Worked examples:",
+        material.example,
+        "Your goal: ",
+        "Observation: ",
+        "Action:",
+    ]
     at = 0
     for part in parts:
         at = user.index(part, at) + len(part)

@@ -1,6 +1,7 @@
 """The paper's mechanics, each where it acts: the history's last lines, the observation after a learned call, the
 first failure, the Plan note on the failing function cleared by an Update, argmax ties, the answer format,
 Code-as-Policies' module-level programs, the generic-feedback instruction and the paper material of every task."""
+
 from __future__ import annotations
 
 import re
@@ -25,11 +26,17 @@ STEPS = [{"action": f"move('rooma', 'roomb') #{i}", "observation": f"state {i}"}
 def test_last_trimming_shows_exactly_the_references_last_lines():
     for n in (0, 4, 9, 10, 15):
         lines = render_history("start", STEPS[:n], window=10, trim="last").splitlines()
-        full = ["Observation: start"] + [x for s in STEPS[:n] for x in (f"Action: {s['action']}", f"Observation: {s['observation']}")]
+        full = ["Observation: start"] + [
+            x for s in STEPS[:n] for x in (f"Action: {s['action']}", f"Observation: {s['observation']}")
+        ]
         assert lines == full[-20:], n
     assert "hidden" in render_history("start", STEPS, window=10)  # the default says what it hides, in chunks
     thought = [{"action": "Think: plan", "observation": "OK.", "thought": True}]
-    assert render_history("s", thought, window=10, trim="last").splitlines() == ["Observation: s", "Think: plan", "Observation: OK."]
+    assert render_history("s", thought, window=10, trim="last").splitlines() == [
+        "Observation: s",
+        "Think: plan",
+        "Observation: OK.",
+    ]
 
 
 def call(*steps: tuple[str, bool]) -> CallResult:
@@ -45,18 +52,29 @@ def test_the_observation_after_a_learned_call_is_the_references():
     assert reference_observation(call(), "before", "pddl/gripper") == CALL_INVALID
     assert reference_observation(call(("same", True)), "same", "pddl/gripper") == CALL_NO_CHANGE
     # ALFWorld: the valid observations joined, after the invalid sentence when the last step was refused.
-    assert reference_observation(call(("You arrive.", True), ("You open it.", True)), "x", "alfworld/put") == "You arrive. You open it."
-    assert reference_observation(call(("You arrive.", True), ("Nothing happens.", False)), "x", "alfworld/put") == f"{CALL_INVALID} You arrive."
+    assert (
+        reference_observation(call(("You arrive.", True), ("You open it.", True)), "x", "alfworld/put")
+        == "You arrive. You open it."
+    )
+    assert (
+        reference_observation(call(("You arrive.", True), ("Nothing happens.", False)), "x", "alfworld/put")
+        == f"{CALL_INVALID} You arrive."
+    )
 
 
 def test_first_failure_is_the_first_failing_task_in_the_runs_order_for_every_sample():
-    failures = [{"instance": "b", "name": "f", "call": "f(1)"}, {"instance": "a", "name": "g", "call": "g(1)"},
-                {"instance": "a", "name": "f", "call": "f(2)"}]  # fmt: skip
+    failures = [
+        {"instance": "b", "name": "f", "call": "f(1)"},
+        {"instance": "a", "name": "g", "call": "g(1)"},
+        {"instance": "a", "name": "f", "call": "f(2)"},
+    ]
     assert first_failure(failures, ["a", "b"]) == [failures[1]] and first_failure([], ["a"]) == []
 
 
 def test_a_plan_goes_to_the_failing_function_and_an_update_clears_its_notes():
-    revision = parse_revision("Failed reason: x\nImprove: Plan ['carry']\nContent: Stand in src first.", default_target="carry")
+    revision = parse_revision(
+        "Failed reason: x\nImprove: Plan ['carry']\nContent: Stand in src first.", default_target="carry"
+    )
     assert (revision.kind, revision.target) == ("plan", "carry")
     unnamed = parse_revision("Failed reason: x\nImprove: Plan\nContent: Stand in src first.", default_target="carry")
     assert unnamed.target == "carry"
@@ -67,8 +85,13 @@ def test_a_plan_goes_to_the_failing_function_and_an_update_clears_its_notes():
     kept, _ = library.with_update(new_code, iteration=2, reason="u")
     cleared, _ = library.with_update(new_code, iteration=2, reason="u", keep_notes=False)
     assert kept.get("carry").notes == ["Stand in src first."] and cleared.get("carry").notes == []
-    assert notes_block(library) == "Notes on the actions:\ncarry(obj, src, dst, gripper): Stand in src first.\n" and notes_block(cleared) == ""
-    update = parse_revision(f"Failed reason: x\nImprove: Update ['carry']\nContent:\n```python\n{new_code}```\nTest case:\n```python\ncarry('b', 'a', 'c', 'l')\n```")
+    assert (
+        notes_block(library) == "Notes on the actions:\ncarry(obj, src, dst, gripper): Stand in src first.\n"
+        and notes_block(cleared) == ""
+    )
+    update = parse_revision(
+        f"Failed reason: x\nImprove: Update ['carry']\nContent:\n```python\n{new_code}```\nTest case:\n```python\ncarry('b', 'a', 'c', 'l')\n```"
+    )
     assert update.test_case == "carry('b', 'a', 'c', 'l')" and "going to src first" in update.content
 
 
@@ -118,11 +141,23 @@ def test_the_revision_shows_the_last_observation_of_the_state_before_the_call():
     from nodes.learning.revision import failure_context
 
     refused = "The action is not valid and therefore takes no effect. Please check valid actions."
-    rollout = {"first_observation": "start", "steps": [{"action": "a()", "observation": "state 1"}, {"action": "b()", "observation": refused},
-                                                       {"action": "carry()", "observation": refused}]}  # fmt: skip
+    rollout = {
+        "first_observation": "start",
+        "steps": [
+            {"action": "a()", "observation": "state 1"},
+            {"action": "b()", "observation": refused},
+            {"action": "carry()", "observation": refused},
+        ],
+    }
     assert failure_context(rollout, 2)["last_observation"] == "state 1"  # the refused b() is walked over
     assert failure_context(rollout, 0)["last_observation"] == "start"
-    assert failure_context(rollout, 2)["lines"] == ["Observation: start", "Action: a()", "Observation: state 1", "Action: b()", f"Observation: {refused}"]
+    assert failure_context(rollout, 2)["lines"] == [
+        "Observation: start",
+        "Action: a()",
+        "Observation: state 1",
+        "Action: b()",
+        f"Observation: {refused}",
+    ]
 
 
 def test_describe_actions_asks_the_learner_for_each_function_with_either_prompt_set(tmp_path):
@@ -137,7 +172,9 @@ def test_describe_actions_asks_the_learner_for_each_function_with_either_prompt_
     (tmp_path / "off").mkdir()
     final, ctx = learn(tmp_path / "off", learner(), agent(GOOD_CALL))
     assert not calls_of(ctx.learner_model, "learn.describe")
-    assert final["best"]["library"].get("carry").description == "Carry a ball from one room to another with one gripper."
+    assert (
+        final["best"]["library"].get("carry").description == "Carry a ball from one room to another with one gripper."
+    )
 
 
 def test_an_alfworld_paper_demonstration_continues_the_examples_opening():
@@ -156,7 +193,9 @@ def test_an_alfworld_paper_demonstration_continues_the_examples_opening():
     assert calls_of(model, "learn.demonstrate")[0]["user"].rstrip().endswith("Example:\n" + opening)
     assert demo == opening + "\nAction: goto('desk 1')\nObservation: You arrive at loc 1."
     pddl = ask_demonstration(ctx, "pddl/gripper", ActionLibrary.from_code(CARRY), "k")
-    assert calls_of(model, "learn.demonstrate")[1]["user"].rstrip().endswith("Example:") and not pddl.startswith("Goal:")
+    assert calls_of(model, "learn.demonstrate")[1]["user"].rstrip().endswith("Example:") and not pddl.startswith(
+        "Goal:"
+    )
 
 
 def test_a_learned_call_that_changes_nothing_fails_as_in_the_reference(tmp_path):
@@ -173,10 +212,24 @@ def test_a_learned_call_that_changes_nothing_fails_as_in_the_reference(tmp_path)
     outcomes = {}
     for rule in ("reference", "trace"):
         model = ScriptedChatModel(lambda s, u: "shuttle('rooma', 'roomb')")
-        ctx = Context(agent_model=model, learner_model=model, usage=UsageTracker(), episodes=EpisodeRegistry(learned_call_invalid="continue"),
-                      agent_prompt="paper", prompt_set="paper", learned_observation=rule, grammar=False, max_steps=1)  # fmt: skip
-        inputs = {"episode_id": rule, "env_name": "pddl/gripper", "instance": tiny_gripper(tmp_path), "max_steps": 1,
-                  "library": ActionLibrary.from_code(there_and_back)}  # fmt: skip
+        ctx = Context(
+            agent_model=model,
+            learner_model=model,
+            usage=UsageTracker(),
+            episodes=EpisodeRegistry(learned_call_invalid="continue"),
+            agent_prompt="paper",
+            prompt_set="paper",
+            learned_observation=rule,
+            grammar=False,
+            max_steps=1,
+        )
+        inputs = {
+            "episode_id": rule,
+            "env_name": "pddl/gripper",
+            "instance": tiny_gripper(tmp_path),
+            "max_steps": 1,
+            "library": ActionLibrary.from_code(there_and_back),
+        }
         try:
             (step,) = build_graph("act").invoke(inputs, context=ctx)["steps"]
         finally:
@@ -197,17 +250,30 @@ def test_paper_reflexion_reflects_on_the_first_failed_task_with_the_rollouts_wor
     from nodes.context import Context
     from nodes.episodes import EpisodeRegistry
 
-    wander = (lambda s, u: "Think: hm." if "Action:" not in u.split("Your goal:")[-1] and "Think: hm." not in u.split("Your goal:")[-1]
-              else "move('roomb', 'rooma')")  # fmt: skip
+    wander = lambda s, u: (
+        "Think: hm."
+        if "Action:" not in u.split("Your goal:")[-1] and "Think: hm." not in u.split("Your goal:")[-1]
+        else "move('roomb', 'rooma')"
+    )
     learner = ScriptedChatModel({"reflexion.reflect": "Look before moving."})
     ctx = Context(
-        agent_model=ScriptedChatModel(wander), learner_model=learner, usage=UsageTracker(), episodes=EpisodeRegistry(),
-        prompt_set="paper", agent_prompt="paper", reflexion="first_failure", grammar=False, resample_refused=0, learn_max_steps=3,
+        agent_model=ScriptedChatModel(wander),
+        learner_model=learner,
+        usage=UsageTracker(),
+        episodes=EpisodeRegistry(),
+        prompt_set="paper",
+        agent_prompt="paper",
+        reflexion="first_failure",
+        grammar=False,
+        resample_refused=0,
+        learn_max_steps=3,
         rollout_graph=(build_react_graph if react else build_act_graph)(checkpointer=False),
-    )  # fmt: skip
+    )
     first, second = tiny_gripper(tmp_path, "b.pddl"), tiny_gripper(tmp_path, "a.pddl")
     try:
-        final = build_reflexion_graph().invoke({"env_name": "pddl/gripper", "train_instances": [first, second], "max_rounds": 3}, context=ctx)
+        final = build_reflexion_graph().invoke(
+            {"env_name": "pddl/gripper", "train_instances": [first, second], "max_rounds": 3}, context=ctx
+        )
     finally:
         ctx.episodes.close_all()
     asks = [c["user"] for c in calls_of(learner, "reflexion.reflect")]
@@ -216,7 +282,9 @@ def test_paper_reflexion_reflects_on_the_first_failed_task_with_the_rollouts_wor
     worked = paper["react reflexion example" if react else "reflexion example"]
     assert all(worked in a for a in asks) and ("Think:" in worked) == react
     attempt = asks[0].split("Now a short note for this attempt:")[1]
-    assert ("Observation: Ok." in attempt) == react and "Think: hm." not in attempt  # a thought shows only its observation
+    assert (
+        "Observation: Ok." in attempt
+    ) == react and "Think: hm." not in attempt  # a thought shows only its observation
 
 
 def test_every_paper_template_and_material_file_names_the_reference_prompt_it_stands_for():

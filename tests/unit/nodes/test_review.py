@@ -1,6 +1,7 @@
 """A person in the loop (issue 28, nodes/review.py): the learning graph pauses with interrupt() for a review of new and
 changed code and is resumed with Command(resume=answers); scripted learner and agent, real PDDL env and sandbox,
 the run's SQLite checkpointer."""
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,18 @@ def carry(obj, src, dst, gripper):
 ```
 Test case: carry('ball1', 'rooma', 'roomb', 'left')'''
 SWAPPED_UPDATE = UPDATE.replace("def carry(obj, src, dst, gripper):", "def carry(obj, dst, src, gripper):").replace(
-    "going to src first", "rooms in either order")
+    "going to src first", "rooms in either order"
+)
 REASON = "Do not assume where the robot starts; take the rooms in the order the agent gives them."
 
 
 def learner(revise=UPDATE):
-    return {"learn.create": f"```python\n{CARRY}\n```", "learn.fix": f"```python\n{CARRY}\n```",
-            "learn.demonstrate": DEMO, "learn.revise": revise}  # fmt: skip
+    return {
+        "learn.create": f"```python\n{CARRY}\n```",
+        "learn.fix": f"```python\n{CARRY}\n```",
+        "learn.demonstrate": DEMO,
+        "learn.revise": revise,
+    }
 
 
 def agent(call: str):
@@ -62,9 +68,14 @@ class Run:
         tmp_path.mkdir(parents=True, exist_ok=True)
         knobs = {"candidates": 1, "learn_max_steps": 4, "max_rounds": 2, "patience": 0, "review": True, **knobs}
         self.ctx = Context(
-            agent_model=ScriptedChatModel(agent_fn), learner_model=ScriptedChatModel(learner_fn), usage=UsageTracker(),
-            episodes=EpisodeRegistry(), run_dir=str(tmp_path / "run"), rollout_graph=build_act_graph(checkpointer=False), **knobs,
-        )  # fmt: skip
+            agent_model=ScriptedChatModel(agent_fn),
+            learner_model=ScriptedChatModel(learner_fn),
+            usage=UsageTracker(),
+            episodes=EpisodeRegistry(),
+            run_dir=str(tmp_path / "run"),
+            rollout_graph=build_act_graph(checkpointer=False),
+            **knobs,
+        )
         self.inputs = {"env_name": "pddl/gripper", "train_instances": [tiny_gripper(problem_dir or tmp_path)]}
         self.db, self.config = tmp_path / "checkpoints.sqlite", {"configurable": {"thread_id": "learn"}}
         self.run_dir = tmp_path / "run"
@@ -110,15 +121,21 @@ def test_approving_everything_learns_the_same_library_as_without_review(tmp_path
     reviewed = Run(tmp_path / "a", learner(), agent(BAD_CALL), tmp_path)
     requests = reviewed.until_done(approve_all)
     assert [r["round"] for r in requests] == [0, 1, 2]  # after creation and after each revision that changed code
-    assert requests[1]["functions"][0]["status"] == "changed" and "-def carry" not in requests[1]["functions"][0]["diff"]
+    assert (
+        requests[1]["functions"][0]["status"] == "changed" and "-def carry" not in requests[1]["functions"][0]["diff"]
+    )
     plain = Run(tmp_path / "b", learner(), agent(BAD_CALL), tmp_path, review=False)
     assert plain.step(plain.inputs) is None
     ours, theirs = reviewed.values, plain.values
     assert ours["best"]["library"].code == theirs["best"]["library"].code
     assert [(a.name, a.version, a.author) for a in ours["best"]["library"].all_functions] == [
-        (a.name, a.version, a.author) for a in theirs["best"]["library"].all_functions]
+        (a.name, a.version, a.author) for a in theirs["best"]["library"].all_functions
+    ]
     assert ours["stop_reason"] == theirs["stop_reason"]
-    assert calls_of(reviewed.ctx.learner_model, "learn.revise")[0]["user"] == calls_of(plain.ctx.learner_model, "learn.revise")[0]["user"]
+    assert (
+        calls_of(reviewed.ctx.learner_model, "learn.revise")[0]["user"]
+        == calls_of(plain.ctx.learner_model, "learn.revise")[0]["user"]
+    )
 
 
 def test_a_rejection_is_told_to_the_learner_and_the_next_version_differs(tmp_path):
@@ -136,37 +153,50 @@ def test_a_rejection_is_told_to_the_learner_and_the_next_version_differs(tmp_pat
     assert REASON not in revisions[0]["user"] and REASON in revisions[1]["user"]
     rejected = next(c for c in run.values["candidates"] if c["id"] == "r1s0")
     assert rejected["library"] is None and "rejected carry" in rejected["error"]
-    assert rejected["review"] == [{"name": "carry", "decision": "reject", "reason": REASON, "learner_code": rejected["review"][0]["learner_code"]}]
+    assert rejected["review"] == [
+        {"name": "carry", "decision": "reject", "reason": REASON, "learner_code": rejected["review"][0]["learner_code"]}
+    ]
     second = next(r for r in requests if r["round"] == 2)["functions"][0]
-    assert "def carry(obj, dst, src, gripper)" in second["code"] and "going to src first" in rejected["review"][0]["learner_code"]
+    assert (
+        "def carry(obj, dst, src, gripper)" in second["code"]
+        and "going to src first" in rejected["review"][0]["learner_code"]
+    )
     assert run.values["best"]["id"] == "r2s0" and run.values["stop_reason"] == "nothing_failed"
 
 
 def test_an_edit_is_checked_called_by_the_agent_and_recorded_as_the_persons(tmp_path):
     def answer(request):
-        return [{"candidate_id": "r0s0", "name": "carry", "decision": "edit", "code": SWAPPED, "reason": "rooms as given"}]
+        return [
+            {"candidate_id": "r0s0", "name": "carry", "decision": "edit", "code": SWAPPED, "reason": "rooms as given"}
+        ]
 
     run = Run(tmp_path, learner(), agent(BAD_CALL))
     run.until_done(answer)
     final = run.values
     carry = final["best"]["library"].get("carry")
     assert carry.author == "person" and carry.params == ("obj", "dst", "src", "gripper") and carry.version == 2
-    assert final["stop_reason"] == "nothing_failed" and final["best_scores"]["success_rate"] == 1.0  # the agent's BAD_CALL works with the edit
+    assert (
+        final["stop_reason"] == "nothing_failed" and final["best_scores"]["success_rate"] == 1.0
+    )  # the agent's BAD_CALL works with the edit
     (rollout,) = final["rollouts"]
     assert rollout["steps"][0]["action"] == BAD_CALL and rollout["steps"][0]["ok"]
     history = [json.loads(line) for line in (run.run_dir / "library" / "history.jsonl").read_text().splitlines()]
-    assert [(h["name"], h["version"], h.get("author"), h["reason"]) for h in history] == [("carry", 2, "person", "edited by a person: rooms as given")]
+    assert [(h["name"], h["version"], h.get("author"), h["reason"]) for h in history] == [
+        ("carry", 2, "person", "edited by a person: rooms as given")
+    ]
     assert "written by: person" in (run.run_dir / "library" / "carry" / "v2.py").read_text()
     assert ActionStore(run.run_dir / "library").load().get("carry").author == "person"
 
 
 def test_an_edit_that_fails_the_checks_is_asked_again(tmp_path):
     broken = SWAPPED.replace("    move(src, dst)", "    move(src, dst, nowhere)")  # NameError in the sandbox
-    answers = iter([
-        [{"name": "carry", "decision": "edit", "code": broken}],
-        [{"name": "carry", "decision": "maybe"}],
-        [{"name": "carry", "decision": "approve"}],
-    ])  # fmt: skip
+    answers = iter(
+        [
+            [{"name": "carry", "decision": "edit", "code": broken}],
+            [{"name": "carry", "decision": "maybe"}],
+            [{"name": "carry", "decision": "approve"}],
+        ]
+    )
     run = Run(tmp_path, learner(), agent(GOOD_CALL))
     requests = run.until_done(lambda request: next(answers))
     assert len(requests) == 3 and requests[0]["problems"] == []
@@ -184,16 +214,31 @@ def test_the_note_the_learner_gets():
 def test_answers_are_read_leniently_and_wrong_ones_are_said():
     from nodes.learning.review_apply import parse_answers
 
-    functions = [{"candidate_id": "r0s0", "name": "carry"}, {"candidate_id": "r0s1", "name": "carry"}, {"candidate_id": "r0s1", "name": "go"}]
-    answers, problems = parse_answers({"answers": [{"name": "go", "decision": "reject", "reason": " slow "}]}, functions)
+    functions = [
+        {"candidate_id": "r0s0", "name": "carry"},
+        {"candidate_id": "r0s1", "name": "carry"},
+        {"candidate_id": "r0s1", "name": "go"},
+    ]
+    answers, problems = parse_answers(
+        {"answers": [{"name": "go", "decision": "reject", "reason": " slow "}]}, functions
+    )
     assert answers == {("r0s1", "go"): {"decision": "reject", "reason": "slow", "code": ""}} and problems == []
     assert parse_answers(None, functions) == ({}, [])  # nothing answered: everything approved
-    _, problems = parse_answers([{"name": "carry", "decision": "approve"}, {"name": "fly", "decision": "approve"},
-                                 {"candidate_id": "r0s0", "name": "carry", "decision": "edit"}, "yes"], functions)
+    _, problems = parse_answers(
+        [
+            {"name": "carry", "decision": "approve"},
+            {"name": "fly", "decision": "approve"},
+            {"candidate_id": "r0s0", "name": "carry", "decision": "edit"},
+            "yes",
+        ],
+        functions,
+    )
     assert problems == [
         "carry is under review in several candidates (r0s0, r0s1): give its candidate_id",
         "no function 'fly' of candidate None is under review",
         "r0s0:carry: an edit needs the function's code",
         "an answer must be an object, got 'yes'",
     ]
-    assert parse_answers("approve", functions)[1] == ["the answers must be a list of {candidate_id, name, decision}, got str"]
+    assert parse_answers("approve", functions)[1] == [
+        "the answers must be a list of {candidate_id, name, decision}, got str"
+    ]

@@ -1,5 +1,6 @@
 """The one way to run an episode with a library (nodes/runner.py): a checkpointed episode resumed and reused,
 the inputs, and the LangChain tools over an episode opened as the episode graphs open theirs."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,12 @@ def make_ctx(respond, **kw):
 
 def test_episode_inputs_leave_out_what_is_not_given_and_refuse_what_is_no_input():
     assert episode_inputs("e1", "pddl/gripper", "p1", library=None, lessons=[], max_steps=5) == {
-        "episode_id": "e1", "env_name": "pddl/gripper", "instance": "p1", "lessons": [], "max_steps": 5}
+        "episode_id": "e1",
+        "env_name": "pddl/gripper",
+        "instance": "p1",
+        "lessons": [],
+        "max_steps": 5,
+    }
     with pytest.raises(TypeError, match="not an episode input: lesson"):
         episode_inputs("e1", "pddl/gripper", "p1", lesson=["typo"])
 

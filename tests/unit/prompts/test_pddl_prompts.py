@@ -1,5 +1,6 @@
 """The PDDL prompt material says what the env does: the instruction lists every primitive with
 its signature and conditions, and the worked example replays through the env word for word."""
+
 from __future__ import annotations
 
 import re

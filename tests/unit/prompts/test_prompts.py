@@ -1,4 +1,5 @@
 """Prompt templates: validation, overrides, rendering, CLI listing."""
+
 from __future__ import annotations
 
 import pytest

@@ -8,6 +8,7 @@ driven as in test_viz_browser.py) nothing of them may run: ``window.__pwned`` st
 report's own script runs to its end. A canary page with the same payload unescaped shows the probe
 does catch a payload that runs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,65 +39,167 @@ def make_hostile_run(root: Path) -> Path:
     """A learn run with an evaluation's records too, every shown field holding the payload."""
     run = root / f"run-{NAME}"
     (run / "candidates").mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({
-        "graph": "learn", "env": PAYLOAD, "train_instances": [PAYLOAD], "score": SCORE, "created": PAYLOAD,
-        "models": {"agent": {"model": PAYLOAD}, "learner": {"model": PAYLOAD}},
-    }))  # fmt: skip
+    (run / "config.json").write_text(
+        json.dumps(
+            {
+                "graph": "learn",
+                "env": PAYLOAD,
+                "train_instances": [PAYLOAD],
+                "score": SCORE,
+                "created": PAYLOAD,
+                "models": {"agent": {"model": PAYLOAD}, "learner": {"model": PAYLOAD}},
+            }
+        )
+    )
     hostile_id = f"r0s1{NAME}"
     scores = {SCORE: 1.0, "success_rate": 0.5, "T": PAYLOAD, "C": PAYLOAD, "S": PAYLOAD}
     round0 = {
-        "round": 0, "score_type": SCORE, "best_id": "r0s0", "best_score": 1.0,
-        "candidates": [{"id": "r0s0", "origin": PAYLOAD, "parent": PAYLOAD, "scores": scores},
-                       {"id": hostile_id, "origin": "create", "parent": None, "scores": scores}],
+        "round": 0,
+        "score_type": SCORE,
+        "best_id": "r0s0",
+        "best_score": 1.0,
+        "candidates": [
+            {"id": "r0s0", "origin": PAYLOAD, "parent": PAYLOAD, "scores": scores},
+            {"id": hostile_id, "origin": "create", "parent": None, "scores": scores},
+        ],
         "dropped": [{"id": NAME, "error": PAYLOAD}],
-    }  # fmt: skip
-    _jsonl(run / "events.jsonl", [
-        {"event": "step", "episode_id": f"r0s0@{PAYLOAD}", "step": PAYLOAD, "action": PAYLOAD, "ok": False, "success": False},
-        {"event": "round_scored", **round0},
-        {"event": "errors_identified", "round": 0, "target": PAYLOAD, "failures": PAYLOAD, "target_failures": PAYLOAD},
-        {"event": "learning_done", "stop_reason": PAYLOAD, "best_id": "r0s0"},
-    ])  # fmt: skip
+    }
+    _jsonl(
+        run / "events.jsonl",
+        [
+            {
+                "event": "step",
+                "episode_id": f"r0s0@{PAYLOAD}",
+                "step": PAYLOAD,
+                "action": PAYLOAD,
+                "ok": False,
+                "success": False,
+            },
+            {"event": "round_scored", **round0},
+            {
+                "event": "errors_identified",
+                "round": 0,
+                "target": PAYLOAD,
+                "failures": PAYLOAD,
+                "target_failures": PAYLOAD,
+            },
+            {"event": "learning_done", "stop_reason": PAYLOAD, "best_id": "r0s0"},
+        ],
+    )
     code = f"def carry(obj):\n    '''{PAYLOAD}'''\n    return {PAYLOAD!r}\n"
     (run / "candidates" / "r0s0.py").write_text(code)
-    (run / "candidates" / "r0s0.json").write_text(json.dumps({
-        "id": "r0s0", "round": 0, "origin": PAYLOAD, "parent": hostile_id, "target": PAYLOAD, "reason": PAYLOAD,
-        "failure": PAYLOAD, "attempts": [PAYLOAD], "scores": {PAYLOAD: PAYLOAD},
-    }))  # fmt: skip
-    (run / "candidates" / f"{hostile_id}.py").write_text(code.replace("carry", "haul"))  # a file name holding the payload
+    (run / "candidates" / "r0s0.json").write_text(
+        json.dumps(
+            {
+                "id": "r0s0",
+                "round": 0,
+                "origin": PAYLOAD,
+                "parent": hostile_id,
+                "target": PAYLOAD,
+                "reason": PAYLOAD,
+                "failure": PAYLOAD,
+                "attempts": [PAYLOAD],
+                "scores": {PAYLOAD: PAYLOAD},
+            }
+        )
+    )
+    (run / "candidates" / f"{hostile_id}.py").write_text(
+        code.replace("carry", "haul")
+    )  # a file name holding the payload
     lib = run / "library"
     for folder in ("carry", NAME):
         (lib / folder).mkdir(parents=True)
         (lib / folder / "v1.py").write_text(code)
     (lib / "carry" / "v2.py").write_text(code + f"# {PAYLOAD}\n")
-    meta = {"iteration": PAYLOAD, "reason": PAYLOAD, "description": PAYLOAD, "notes": [{"text": PAYLOAD}], "failure": PAYLOAD,
-            "scores": {PAYLOAD: PAYLOAD}, "created": PAYLOAD, "source": PAYLOAD}  # fmt: skip
-    _jsonl(lib / "history.jsonl", [
-        {"name": "carry", "version": 1, "parent_version": None, **meta},
-        {"name": "carry", "version": 2, "parent_version": 1, **meta},
-        {"name": NAME, "version": 1, "parent_version": None, **meta},
-    ])  # fmt: skip
+    meta = {
+        "iteration": PAYLOAD,
+        "reason": PAYLOAD,
+        "description": PAYLOAD,
+        "notes": [{"text": PAYLOAD}],
+        "failure": PAYLOAD,
+        "scores": {PAYLOAD: PAYLOAD},
+        "created": PAYLOAD,
+        "source": PAYLOAD,
+    }
+    _jsonl(
+        lib / "history.jsonl",
+        [
+            {"name": "carry", "version": 1, "parent_version": None, **meta},
+            {"name": "carry", "version": 2, "parent_version": 1, **meta},
+            {"name": NAME, "version": 1, "parent_version": None, **meta},
+        ],
+    )
     (lib / "demonstration.md").write_text(f"Action: {PAYLOAD}\n")
-    step = {"index": PAYLOAD, "action": PAYLOAD, "observation": PAYLOAD, "thought": PAYLOAD, "ok": False, "is_learned": True,
-            "error_kind": PAYLOAD, "trace": [{"action": PAYLOAD, "observation": PAYLOAD, "valid": False}]}  # fmt: skip
-    _jsonl(run / "episodes.jsonl", [{
-        "episode_id": PAYLOAD, "method": PAYLOAD, "env": PAYLOAD, "instance": PAYLOAD, "success": False, "progress": 0.5,
-        "steps": PAYLOAD, "learned_calls": PAYLOAD, "failed_learned_calls": PAYLOAD, "stop_reason": PAYLOAD, "tokens": 10,
-        "goal": PAYLOAD, "first_observation": PAYLOAD, "run": 0, "trajectory": [step],
-    }])  # fmt: skip
-    (run / "usage.json").write_text(json.dumps({
-        "totals": {"total_tokens": 100, "cost": PAYLOAD},
-        "per_node": {PAYLOAD: {"calls": 1, "total_tokens": 10}}, "per_key": {PAYLOAD: {"total_tokens": 10}},
-    }))  # fmt: skip
+    step = {
+        "index": PAYLOAD,
+        "action": PAYLOAD,
+        "observation": PAYLOAD,
+        "thought": PAYLOAD,
+        "ok": False,
+        "is_learned": True,
+        "error_kind": PAYLOAD,
+        "trace": [{"action": PAYLOAD, "observation": PAYLOAD, "valid": False}],
+    }
+    _jsonl(
+        run / "episodes.jsonl",
+        [
+            {
+                "episode_id": PAYLOAD,
+                "method": PAYLOAD,
+                "env": PAYLOAD,
+                "instance": PAYLOAD,
+                "success": False,
+                "progress": 0.5,
+                "steps": PAYLOAD,
+                "learned_calls": PAYLOAD,
+                "failed_learned_calls": PAYLOAD,
+                "stop_reason": PAYLOAD,
+                "tokens": 10,
+                "goal": PAYLOAD,
+                "first_observation": PAYLOAD,
+                "run": 0,
+                "trajectory": [step],
+            }
+        ],
+    )
+    (run / "usage.json").write_text(
+        json.dumps(
+            {
+                "totals": {"total_tokens": 100, "cost": PAYLOAD},
+                "per_node": {PAYLOAD: {"calls": 1, "total_tokens": 10}},
+                "per_key": {PAYLOAD: {"total_tokens": 10}},
+            }
+        )
+    )
     with (run / "summary.csv").open("w", newline="") as fh:
-        fields = ["method", "env", "episodes", "success_mean", "success_std", "progress_mean", "steps_mean", "tokens_mean",
-                  "cost_total", "learning_note", "learning_stop"]  # fmt: skip
+        fields = [
+            "method",
+            "env",
+            "episodes",
+            "success_mean",
+            "success_std",
+            "progress_mean",
+            "steps_mean",
+            "tokens_mean",
+            "cost_total",
+            "learning_note",
+            "learning_stop",
+        ]
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerow(dict.fromkeys(fields, PAYLOAD))
-    (run / "learn_summary.json").write_text(json.dumps({
-        "env": PAYLOAD, "train_instances": [PAYLOAD], "stop_reason": PAYLOAD, "best": "r0s0",
-        "best_scores": {PAYLOAD: PAYLOAD}, "rounds": [round0],
-    }))  # fmt: skip
+    (run / "learn_summary.json").write_text(
+        json.dumps(
+            {
+                "env": PAYLOAD,
+                "train_instances": [PAYLOAD],
+                "stop_reason": PAYLOAD,
+                "best": "r0s0",
+                "best_scores": {PAYLOAD: PAYLOAD},
+                "rounds": [round0],
+            }
+        )
+    )
     return run
 
 
@@ -125,7 +228,9 @@ def test_every_untrusted_field_is_escaped_in_the_html(hostile_report):
     assert "img" not in names and "iframe" not in names
     handlers = [(tag, a) for tag, attrs in parsed.tags for a in attrs if a.startswith("on")]
     assert handlers == [], handlers[:3]
-    assert not [svg for tag, svg in parsed.tags if tag == "svg" and "plot" not in (svg.get("class") or "")]  # only the charts
+    assert not [
+        svg for tag, svg in parsed.tags if tag == "svg" and "plot" not in (svg.get("class") or "")
+    ]  # only the charts
     assert html.count("&lt;script&gt;window.__pwned=1&lt;/script&gt;") >= 20  # shown, as text, in many places
     assert "&quot;&gt;&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in html  # the file and folder names too
 
@@ -135,7 +240,9 @@ def chromium_or_skip() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.skip("no chromium on PATH (Debian: `apt-get install chromium`, or `make test`): the rendering check needs a real browser")
+    pytest.skip(
+        "no chromium on PATH (Debian: `apt-get install chromium`, or `make test`): the rendering check needs a real browser"
+    )
 
 
 async def probe(ws_url: str, url: str, settle_s: float = 1.0) -> dict:

@@ -4,6 +4,7 @@ and a screenshot is kept in test-artifacts/report.png.
 
 Chromium is installed by `make test`. Without it this test fails (set LEARNACT_SKIP_BROWSER=1 to skip).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,15 @@ from learnact.viz.report import write_report
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--remote-debugging-port=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-port=0",
 ]
 
 
@@ -39,16 +47,21 @@ def chromium_binary() -> str:
             return path
     if os.environ.get("LEARNACT_SKIP_BROWSER") == "1":
         pytest.skip("no chromium and LEARNACT_SKIP_BROWSER=1")
-    pytest.fail("chromium is not installed: run `make test` (it installs it) or `sudo apt-get install -y chromium`; "
-                "set LEARNACT_SKIP_BROWSER=1 to skip the browser test")
+    pytest.fail(
+        "chromium is not installed: run `make test` (it installs it) or `sudo apt-get install -y chromium`; "
+        "set LEARNACT_SKIP_BROWSER=1 to skip the browser test"
+    )
 
 
 class Browser:
     """A headless chromium with one page, spoken to over its DevTools websocket."""
 
     def __init__(self, user_dir: Path):
-        self.proc = subprocess.Popen([chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={user_dir}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={user_dir}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = user_dir / "DevToolsActivePort"  # chromium writes the port it picked here
         deadline = time.monotonic() + 60
         while not (port_file.is_file() and port_file.read_text().strip()):
@@ -132,8 +145,12 @@ async def inspect_page(ws_url: str, url: str, screenshot: Path) -> dict:
             height: document.documentElement.scrollHeight})"""
         result = await call("Runtime.evaluate", expression=probe, returnByValue=True)
         facts = json.loads(result["result"]["value"])
-        shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": 1280, "height": min(facts["height"], 2400), "scale": 1})
+        shot = await call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": 1280, "height": min(facts["height"], 2400), "scale": 1},
+        )
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         await asyncio.sleep(0.2)  # late console messages
     facts["problems"] = problems

@@ -1,4 +1,5 @@
 """Graph pictures: the learning loop's back-edge is visible in Mermaid and in the PNG."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,16 +21,21 @@ def test_learn_mermaid_draws_the_revision_loop_as_a_loop_edge(tmp_path):
     assert "revise_candidate ==>|loop| gather" in text
     assert "score --> identify_errors" in text and "identify_errors -.-> revise_candidate" in text
     assert "identify_errors -.-> finalize" in text  # the stop rules are decided with the errors
-    loop_index = [line.strip() for line in text.splitlines() if "-->" in line or "-.->" in line or "==>" in line or ".->" in line].index(
-        "revise_candidate ==>|loop| gather")
+    loop_index = [
+        line.strip() for line in text.splitlines() if "-->" in line or "-.->" in line or "==>" in line or ".->" in line
+    ].index("revise_candidate ==>|loop| gather")
     assert f"linkStyle {loop_index} stroke:" in text  # the red style hits the loop edge, not another one
     assert " end(" not in text and "\n    end" not in text  # `end` is a Mermaid keyword
 
 
 def test_learn_picture_shows_the_creation_subgraphs_repair_loop(tmp_path):
     text = draw_graph("learn", "mermaid", tmp_path)
-    assert "create_candidate__repair__fix ==>|loop| create_candidate__repair__check" in text  # the repair loop, drawn as a loop
-    assert 'create_candidate__repair__check["create_candidate:repair:check"]' in text  # ids without ':', the name as the label
+    assert (
+        "create_candidate__repair__fix ==>|loop| create_candidate__repair__check" in text
+    )  # the repair loop, drawn as a loop
+    assert (
+        'create_candidate__repair__check["create_candidate:repair:check"]' in text
+    )  # ids without ':', the name as the label
     assert "create_candidate:" not in text.replace('"create_candidate:', "")  # no raw ':' in an id or edge
 
 
