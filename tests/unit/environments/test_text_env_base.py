@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from environments.base import PrimitiveSpec, TextEnv
 from environments.registry import check_contract
 from learnact.actions import ActionLibrary
-from nodes.act import _world, agent_grammar
+from nodes.act import _world
+from nodes.assist.decode import agent_grammar
 from nodes.assist.state_queries import learner_queries as render_queries
 
 
