@@ -90,6 +90,7 @@ def make_context(
         ),
         prompts_dir=settings["prompts"]["dir"],
         episodes=EpisodeRegistry(
+            data_dir=knobs.get("data_dir"),
             env_options={"feedback": knobs.get("feedback", Context.feedback)},
             learned_call_invalid=knobs.get("learned_call_invalid", Context.learned_call_invalid),
         ),

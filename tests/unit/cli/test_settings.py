@@ -92,6 +92,14 @@ def test_config_and_context_agree(tmp_path):
     assert (ctx.max_rounds, ctx.candidates, ctx.learner_temperature) == (1, 2, 0.3)
 
 
+def test_the_data_folder_reaches_the_episodes_that_make_the_environments(tmp_path):
+    """--data-dir is read where environments are made (the run's EpisodeRegistry), not only kept on the Context."""
+    folder = tmp_path / "data"
+    s = settings_for("--data-dir", str(folder))
+    ctx = make_context(s, {"agent": None, "learner": None}, None, RunDir(tmp_path / "run"))
+    assert ctx.data_dir == str(folder) and ctx.episodes.data_dir == str(folder)
+
+
 def test_the_readme_protocol_table_is_the_generated_one():
     assert table_region((ROOT / "README.md").read_text(encoding="utf-8")) == protocol_table(), (
         "regenerate it: python -m learnact.settings.render README.md"
