@@ -149,3 +149,17 @@ def test_which_aids_are_on_is_read_without_building_a_model(monkeypatch):
     assert switches.active(Context(model="local", **AIDS_ON)) == list(switches.AIDS)
     assert switches.active(Context(model="gpt-4o-mini", **AIDS_ON)) == [a for a in switches.AIDS if a != "grammar"]
     assert switches.active(Context(model="local", **AIDS_OFF)) == []
+
+
+def test_the_assist_switch_none_alone_turns_every_aid_off(tmp_path, assist_calls):
+    """`--assist none` (Context.assist) with a remote model: the per-aid settings follow it, no assist code runs."""
+    final, ctx = learn(tmp_path, ScriptedChatModel(agent_fn), assist="none")
+    assert (ctx.agent_prompt, ctx.grammar, ctx.resample_refused, ctx.probe_unused) == ("paper", False, 0, False)
+    assert final["stop_reason"] == "nothing_failed" and switches.active(ctx) == []
+    assert not assist_calls, f"assist code ran with --assist none: {dict(assist_calls)}"
+
+
+def test_the_assist_switch_small_turns_every_aid_on_for_the_embedded_model(tmp_path, assist_calls):
+    local = ScriptedChatModel(primitives_only, metadata={"learnact_backend": LOCAL_BACKEND})
+    final, ctx = learn(tmp_path, local, assist="small")
+    assert switches.active(ctx) == list(switches.AIDS) and assist_calls["nodes.assist.decode"]
